@@ -1,0 +1,61 @@
+/*
+ * feedctl: read the article store, parse feeds, manage OPML.
+ * The commands themselves live in feedctl_<cmd>.c.
+ */
+#include "feedctl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	feedctl_cmd_fn fn;
+	const char *usage;
+} commands[] = {
+	{ "parse", feedctl_parse,
+	  "parse [--base URL] [--charset NAME] FILE|- ...   parse feeds, print JSON" },
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: feedctl [--db PATH] [--config PATH] COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %s\n", commands[i].usage);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct feedctl_global g = { 0 };
+	int i = 1;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+			g.db = argv[++i];
+		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			g.config = argv[++i];
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("feedctl %s\n", FEEDD_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr, "feedctl: unknown option %s\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		if (strcmp(argv[i], commands[c].name) == 0)
+			return commands[c].fn(&g, argc - i, argv + i);
+	fprintf(stderr, "feedctl: unknown command '%s'\n", argv[i]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Fails when a module includes a header of a library it must not know.
+# parse/ knows libxml2 and jansson; store/ knows SQLite; fetch/ knows libcurl
+# and libuv. None of them includes another module's headers.
+top=${1:-.}
+fail=0
+check() { # dir pattern what
+	hits=$(grep -nE "^[[:space:]]*#[[:space:]]*include[[:space:]]*[<\"]($2)" "$top/$1"/*.c "$top/$1"/*.h 2>/dev/null)
+	if [ -n "$hits" ]; then
+		echo "layering: $1/ must not include $3:"
+		echo "$hits"
+		fail=1
+	fi
+}
+check parse 'uv\.h|curl/|sqlite3\.h|store\.h|fetch\.h' "libuv, libcurl, SQLite or another module"
+check store 'uv\.h|curl/|libxml/|jansson\.h|parse\.h|fetch\.h' "libuv, libcurl, libxml2, jansson or another module"
+check fetch 'sqlite3\.h|libxml/|jansson\.h|parse\.h|store\.h' "SQLite, libxml2, jansson or another module"
+[ $fail -eq 0 ] && echo "layering: ok (parse/, store/, fetch/ include only their own libraries)"
+exit $fail
