@@ -18,3 +18,7 @@ typedef int (*feedctl_cmd_fn)(const struct feedctl_global *g, int argc, char **a
 int feedctl_parse(const struct feedctl_global *g, int argc, char **argv);
 
 #endif
+
+/* The database path for reading commands: --db, else the config's
+ * `database`, else an error (message on stderr, returns NULL). */
+const char *feedctl_db_path(const struct feedctl_global *g);

@@ -1,0 +1,81 @@
+/*
+ * conf: the line-based config file (feedd.conf(5)) -> struct conf.
+ *
+ * A pure function from bytes to a struct, driven by a table of directives,
+ * so it is unit-tested and fuzzed. `include PATTERN` reads further files
+ * (glob, relative to the including file's directory); that is the only I/O,
+ * and it goes through conf_load(). Errors name file:line and the directive.
+ */
+#ifndef FEEDD_DAEMON_CONF_H
+#define FEEDD_DAEMON_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FEEDD_DEFAULT_CONFIG "/etc/feedd/feedd.conf"
+
+struct conf_feed {
+	char *name;            /* owned; unique, [A-Za-z0-9._-]+ */
+	char *url;             /* owned; http or https */
+	int64_t interval_s;    /* resolved: feed's own or the global one */
+	char *tags;            /* owned; comma-separated, or NULL */
+	int64_t timeout_s;     /* resolved */
+	int64_t max_size;      /* resolved, bytes */
+	char *user_agent;      /* owned; resolved (NULL = fetch default) */
+	char *username, *password; /* owned; NULL = none. Never logged. */
+	char *proxy;           /* owned; NULL = environment / global */
+	int keep_days;         /* 0 = forever */
+	int keep_count;        /* 0 = unlimited */
+	bool enabled;
+	bool allow_private;    /* redirects may reach private addresses */
+	char *file;            /* owned; where it was defined */
+	int line;
+};
+
+struct conf {
+	char *path;            /* owned; the main config file */
+	char *database;        /* owned; resolved absolute path */
+	int64_t interval_s;    /* default 30m */
+	int64_t max_interval_s;/* ceiling for hints and backoff; default 24h */
+	unsigned max_connections; /* default 32 */
+	unsigned max_per_host;    /* default 2 */
+	char *user_agent;      /* owned; NULL = "feedd/VERSION (+url)" */
+	int64_t timeout_s;     /* default 60s */
+	int64_t connect_timeout_s; /* default 15s */
+	int64_t max_size;      /* bytes; default 16 MiB */
+	char *proxy;           /* owned; NULL = environment */
+	int log_level;         /* syslog priority threshold; default LOG_NOTICE (5) */
+	int64_t changelog_keep_s; /* default 30d */
+	bool sync_full;        /* database durability; default true */
+	struct conf_feed *feeds; /* owned array */
+	size_t nfeeds;
+};
+
+/*
+ * Parse buf (the contents of file `path`, used for messages and to resolve
+ * includes and a relative database path) into a fresh conf. On error returns
+ * -EINVAL and writes "FILE:LINE: DIRECTIVE: what is wrong" into err; *out is
+ * untouched. Returns -ENOMEM on allocation failure.
+ * The database path resolves against $STATE_DIRECTORY when set, else against
+ * the current directory.
+ */
+int conf_parse(struct conf **out, const char *path, const char *buf, size_t len,
+	char *err, size_t errlen);
+
+/* Read the file at path and conf_parse() it. -ENOENT etc. with err set. */
+int conf_load(struct conf **out, const char *path, char *err, size_t errlen);
+
+/* conf_free(NULL) is a no-op. */
+void conf_free(struct conf *c);
+
+/* Find a feed by name; borrowed, or NULL. */
+const struct conf_feed *conf_feed_find(const struct conf *c, const char *name);
+
+/* Parse "90s", "30m", "2h", "1d", "1w" or plain seconds. 0 or -EINVAL. */
+int conf_duration(const char *s, int64_t *out);
+
+/* Print the resolved config in the config syntax (passwords masked). */
+void conf_print(const struct conf *c, void *file /* FILE* */);
+
+#endif
