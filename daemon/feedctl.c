@@ -3,6 +3,9 @@
  * The commands themselves live in feedctl_<cmd>.c.
  */
 #include "feedctl.h"
+#include "conf.h"
+
+#include <errno.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,27 @@ static const struct {
 	{ "parse", feedctl_parse,
 	  "parse [--base URL] [--charset NAME] FILE|- ...   parse feeds, print JSON" },
 };
+
+const char *
+feedctl_db_path(const struct feedctl_global *g)
+{
+	static char path[4096];
+	const char *cfg = g->config ? g->config : FEEDD_DEFAULT_CONFIG;
+	char err[512];
+	struct conf *c = NULL;
+
+	if (g->db)
+		return g->db;
+	if (getenv("FEEDD_DB") && *getenv("FEEDD_DB"))
+		return getenv("FEEDD_DB");
+	if (conf_load(&c, cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "feedctl: no --db given and the config could not be read: %s\n", err);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s", c->database);
+	conf_free(c);
+	return path;
+}
 
 static void
 usage(FILE *f)

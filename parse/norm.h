@@ -1,0 +1,57 @@
+/*
+ * Internal to parse/: the normalization helpers every format shares.
+ * Strings returned are malloc'd and owned by the caller (free()), valid
+ * UTF-8, and NULL only on allocation failure unless said otherwise.
+ */
+#ifndef FEEDD_PARSE_NORM_H
+#define FEEDD_PARSE_NORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Any date a feed may carry (RFC 822/1123 and their mistakes, W3C-DTF,
+ * ISO 8601 variants, asctime, ...) -> "YYYY-MM-DDTHH:MM:SSZ" in out.
+ * Returns 0, or -EINVAL when the date cannot be read (out untouched).
+ */
+int parse__date(const char *s, char out[21]);
+
+/*
+ * Sanitize an HTML fragment with an allow-list (libxml2's HTML parser):
+ * no script/style/iframe/object/embed/form controls, no event handlers,
+ * no dangerous URL schemes or CSS; relative href/src resolved against base
+ * (may be NULL). The output is well-formed HTML.
+ */
+char *parse__html_sanitize(const char *html, size_t len, const char *base);
+
+/* Plain-text rendering of an HTML fragment: blocks separated by blank lines,
+ * list items on their own lines, entities decoded, whitespace collapsed. */
+char *parse__html_to_text(const char *html, size_t len);
+
+/* One-line plain text of an HTML fragment (for titles, authors): tags
+ * removed (script/style bodies dropped), entities decoded, whitespace
+ * collapsed and trimmed. */
+char *parse__html_strip(const char *html, size_t len);
+
+/* Escape text for inclusion in HTML (& < > "). */
+char *parse__html_escape(const char *text, size_t len);
+
+/*
+ * Resolve ref against base (either may be relative; base may be NULL, then
+ * ref is returned as is, trimmed). Returns NULL for a dangerous scheme
+ * (javascript:, data:, vbscript:, file: ...) as well as on ENOMEM; check
+ * errno (EPERM vs ENOMEM) to tell them apart.
+ */
+char *parse__url_resolve(const char *base, const char *ref);
+
+/* true when url's scheme (if any) is allowed in links: http, https, mailto,
+ * ftp, news, nntp, tel, magnet, ... */
+bool parse__url_safe(const char *url);
+
+/* Make s (len bytes) valid UTF-8: invalid sequences become U+FFFD. */
+char *parse__utf8_fix(const char *s, size_t len);
+
+/* Is s (len bytes) valid UTF-8? */
+bool parse__utf8_valid(const char *s, size_t len);
+
+#endif
