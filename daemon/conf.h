@@ -78,4 +78,24 @@ int conf_duration(const char *s, int64_t *out);
 /* Print the resolved config in the config syntax (passwords masked). */
 void conf_print(const struct conf *c, void *file /* FILE* */);
 
+/* Parse "512K", "16M", "1G" (binary units) or plain bytes. 0 or -EINVAL. */
+int conf_size(const char *s, int64_t *out);
+
+/* Format seconds / bytes in the largest exact unit ("90m", "16M") into buf;
+ * returns buf. */
+const char *conf_format_duration(int64_t s, char *buf, size_t len);
+const char *conf_format_size(int64_t n, char *buf, size_t len);
+
+/* 0 when url is an http(s) URL with a host; else -EINVAL and *why says
+ * what is wrong (a static string). */
+int conf_url_check(const char *url, const char **why);
+
+/* Write s as one config word to file (FILE*), quoted when it must be. */
+void conf_print_token(const char *s, void *file);
+
+/* The i-th global setting in the directive table: its name and default in
+ * config syntax (*def NULL: unset by default). False past the end. This
+ * table is the single source of the defaults etc/feedd.conf documents. */
+bool conf_setting_get(size_t i, const char **name, const char **def);
+
 #endif

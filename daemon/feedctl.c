@@ -18,6 +18,21 @@ static const struct {
 } commands[] = {
 	{ "parse", feedctl_parse,
 	  "parse [--base URL] [--charset NAME] FILE|- ...   parse feeds, print JSON" },
+	{ "articles", feedctl_articles,
+	  "articles [--feed NAME] [--since TIME] [--after ID] [--limit N] [--unique]\n"
+	  "           [--reverse] [--format jsonl|tsv|text]   list articles, newest first" },
+	{ "show", feedctl_show,
+	  "show ID [--json]   one article: title, text, source and link" },
+	{ "follow", feedctl_follow,
+	  "follow [--after SEQ] [--feed NAME] [--new-only]   print changes as JSON lines as they are committed" },
+	{ "search", feedctl_search,
+	  "search [--limit N] [--fts] [--format F] QUERY...   full-text search, best first" },
+	{ "feeds", feedctl_feeds,
+	  "feeds [--format jsonl|tsv|text]   every feed with its state" },
+	{ "import-opml", feedctl_import_opml,
+	  "import-opml FILE|-   print OPML subscriptions as feedd.conf 'feed' lines" },
+	{ "export-opml", feedctl_export_opml,
+	  "export-opml   print the configured feeds as OPML 2.0" },
 };
 
 const char *

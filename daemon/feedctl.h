@@ -17,6 +17,17 @@ typedef int (*feedctl_cmd_fn)(const struct feedctl_global *g, int argc, char **a
 
 int feedctl_parse(const struct feedctl_global *g, int argc, char **argv);
 
+/* Reading commands (feedctl_read.c): read-only, through store/. */
+int feedctl_articles(const struct feedctl_global *g, int argc, char **argv);
+int feedctl_show(const struct feedctl_global *g, int argc, char **argv);
+int feedctl_follow(const struct feedctl_global *g, int argc, char **argv);
+int feedctl_search(const struct feedctl_global *g, int argc, char **argv);
+int feedctl_feeds(const struct feedctl_global *g, int argc, char **argv);
+
+/* OPML (feedctl_opml.c): import prints config lines, export reads the config. */
+int feedctl_import_opml(const struct feedctl_global *g, int argc, char **argv);
+int feedctl_export_opml(const struct feedctl_global *g, int argc, char **argv);
+
 #endif
 
 /* The database path for reading commands: --db, else the config's

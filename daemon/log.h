@@ -26,6 +26,9 @@ void log_msg(int level, const char *grp, const char *fmt, ...)
 /* Parse "err", "warning", "notice", "info", "debug" (or 3-7). -1 if unknown. */
 int log_level_parse(const char *s);
 
+/* The name log_level_parse() accepts for a level 3-7 ("notice"). */
+const char *log_level_name(int level);
+
 /* Copy url into buf with any userinfo ("user:pass@") removed. */
 const char *log_url(const char *url, char *buf, unsigned long len);
 

@@ -54,4 +54,12 @@ char *parse__utf8_fix(const char *s, size_t len);
 /* Is s (len bytes) valid UTF-8? */
 bool parse__utf8_valid(const char *s, size_t len);
 
+/* Length (1-4) of the valid UTF-8 sequence starting s[0..len), len >= 1,
+ * or 0 when none starts there (invalid, overlong, surrogate, > U+10FFFF). */
+size_t parse__utf8_seqlen(const unsigned char *s, size_t len);
+
+/* Write code point cp (a Unicode scalar value) as UTF-8 into buf (room
+ * for 4 bytes); returns the byte count. */
+size_t parse__utf8_put(char *buf, unsigned long cp);
+
 #endif

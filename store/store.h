@@ -26,13 +26,25 @@ struct store_opts {
 	bool sync_normal;      /* synchronous=NORMAL instead of FULL (default FULL) */
 	int busy_timeout_ms;   /* 0 = 5000 */
 	int64_t changelog_keep_s; /* prune change-log rows older than this; 0 = 30 days */
+	/* The clock, in Unix seconds; NULL = time(). Tests set it to move
+	 * time for retention and the change-log pruning. */
+	int64_t (*clock)(void *ud);
+	void *clock_ud;           /* borrowed; passed to clock */
 };
 
 /*
  * Open (creating and migrating when writable) the database at path.
  * Returns 0, -ENOENT (read-only and missing), -EPROTO (schema newer than
- * this build), -EIO, -ENOMEM. On failure *out is untouched and, when
- * errbuf is not NULL, a message is written there.
+ * this build; read-only: also older than this build, or not a feedd
+ * database), -EROFS (writable open of a file that cannot be written),
+ * -EACCES, -EIO, -ENOMEM. On failure *out is untouched and, when errbuf
+ * is not NULL, a message is written there.
+ *
+ * A writable open sets WAL mode, synchronous=FULL (NORMAL with
+ * sync_normal), the busy timeout and SQLITE_FCNTL_PERSIST_WAL, and runs
+ * the pending migrations in one transaction. A read-only open changes
+ * nothing on disk; it needs the -wal and -shm files to exist (the writer
+ * keeps them) or the directory to be writable (store/SCHEMA.md).
  */
 int store_open(struct store **out, const char *path,
 	const struct store_opts *o, char *errbuf, size_t errlen);
@@ -76,12 +88,31 @@ struct store_feed_state {
 	int last_status;       /* last HTTP status, 0 = none */
 	bool gone;             /* 410 seen for this configured URL */
 	int64_t articles;      /* stored articles */
+	bool active;           /* false after store_feed_disable() */
+	int keep_days, keep_count;
 };
 
 /* Returns 0, or -ENOENT when no feed has that name. */
 int store_feed_get(struct store *st, const char *name,
 	struct store_feed_state *out);
 void store_feed_state_cleanup(struct store_feed_state *s);
+
+/*
+ * Call cb for every feed, ordered by name (the daemon resumes its schedule
+ * from next_due at start-up; feedctl feeds prints them). The state and its
+ * strings are borrowed, valid until cb returns: do not clean it up. A
+ * non-zero return from cb stops the walk and is returned. Returns 0, cb's
+ * value, -EIO, -ENOMEM.
+ */
+typedef int (*store_feed_cb)(void *ud, const struct store_feed_state *f);
+int store_feeds_list(struct store *st, store_feed_cb cb, void *ud);
+
+/*
+ * Mark a feed no longer configured (feeds_v1.active = 0). Its articles and
+ * state stay; store_feed_ensure() makes it active again. Returns 0 or
+ * -ENOENT.
+ */
+int store_feed_disable(struct store *st, const char *name);
 
 /* The outcome of one poll, for every kind of poll. Strings borrowed. */
 struct store_feed_result {
@@ -133,23 +164,106 @@ struct store_refresh_stats {
 
 /*
  * Start a refresh of feed_id (BEGIN IMMEDIATE). Nothing is visible to
- * readers until store_refresh_commit(). Returns 0, -EBUSY, -EIO, -ENOMEM.
+ * readers until store_refresh_commit(). Returns 0, -EBUSY (locked by
+ * another writer, or a refresh already open on st), -ENOENT (no such
+ * feed), -EROFS, -EIO, -ENOMEM.
  */
 int store_refresh_begin(struct store *st, int64_t feed_id,
 	struct store_refresh **out);
 
 /* Add one entry of the current document, in document order. On success
  * *outcome (may be NULL) says what happened and *article_id (may be NULL)
- * holds the article's id. */
+ * holds the article's id (0 for STORE_PUT_SUPPRESSED). The rules are in
+ * store/SCHEMA.md. An unchanged entry causes no write. On failure (-ENOSPC
+ * full disk, -EROFS, -EIO, -ENOMEM) the refresh is spoiled: commit will
+ * roll back and return the same error. */
 int store_refresh_put(struct store_refresh *r, const struct store_article *a,
 	enum store_put_outcome *outcome, int64_t *article_id);
 
-/* Apply retention, record the poll, commit durably. The refresh object is
- * freed whatever the result; on failure everything is rolled back. */
+/* Apply retention, record the poll (res may be NULL), commit durably. The
+ * refresh object is freed whatever the result; on failure everything is
+ * rolled back and nothing stored before is lost. Returns 0, -ENOSPC,
+ * -EROFS, -EBUSY, -EIO, -ENOMEM; store_errmsg() has the detail. */
 int store_refresh_commit(struct store_refresh *r,
 	const struct store_feed_result *res, struct store_refresh_stats *stats);
 
 /* Roll back and free. store_refresh_abort(NULL) is a no-op. */
 void store_refresh_abort(struct store_refresh *r);
+
+/* Rows inserted, updated or deleted through st since it was opened
+ * (sqlite3_total_changes64): a refresh of an unchanged feed adds exactly
+ * one, the feed row's poll bookkeeping. */
+int64_t store_write_count(const struct store *st);
+
+/* --- reading (feedctl and other readers; works on a read-only open) --- */
+
+/* One article as the views articles_v1 shows it. Everything borrowed,
+ * valid until the callback returns; NULL = absent; times Unix seconds. */
+struct store_article_row {
+	int64_t id, feed_id, story_id;
+	const char *feed;            /* the feed's name */
+	const char *key, *guid, *link, *canonical_link;
+	const char *title, *author, *published, *updated;
+	const char *summary, *content, *text;
+	const char *categories_json, *enclosures_json;
+	const char *content_hash;
+	int64_t sort_time, first_seen, last_changed;
+	int revision;
+	const char *snippet;         /* store_search only, else NULL */
+	double rank;                 /* store_search only: lower is better */
+};
+
+/* A non-zero return stops the walk and becomes the function's result. */
+typedef int (*store_article_cb)(void *ud, const struct store_article_row *a);
+
+struct store_query {
+	const char *feed;      /* borrowed; feed name, NULL = every feed */
+	int64_t since;         /* sort_time >= since; 0 = no bound */
+	int64_t after_id;      /* id > after_id; 0 = no bound */
+	int64_t limit;         /* 0 = no limit */
+	bool unique;           /* one article per story (the first stored) */
+	bool oldest_first;     /* default: newest first (sort_time, id) */
+	bool no_bodies;        /* leave summary/content/text NULL (faster) */
+};
+
+/* Articles matching q, newest first unless q->oldest_first. Returns 0,
+ * cb's value, -ENOENT (q->feed names no feed), -EIO, -ENOMEM. */
+int store_articles_query(struct store *st, const struct store_query *q,
+	store_article_cb cb, void *ud);
+
+/* One article by id: cb is called once. Returns 0, cb's value, -ENOENT. */
+int store_article_get(struct store *st, int64_t id, store_article_cb cb,
+	void *ud);
+
+/*
+ * Full-text search (FTS5 query syntax over title and text), best match
+ * first, at most limit rows (0 = 50), with a snippet of the text where
+ * the matches are marked with [ and ]. Returns 0, cb's value, -EINVAL (a
+ * query FTS5 rejects; store_errmsg() says why), -EIO, -ENOMEM.
+ */
+int store_search(struct store *st, const char *fts_query, int64_t limit,
+	store_article_cb cb, void *ud);
+
+/* One change-log row. article is NULL for a purge (the row is gone) and
+ * when the article was purged since; borrowed, valid during the call. */
+struct store_change_row {
+	int64_t seq, article_id, feed_id, at;
+	const char *feed;                      /* feed name */
+	const char *kind;                      /* "new", "update", "purge" */
+	const struct store_article_row *article;
+};
+typedef int (*store_change_cb)(void *ud, const struct store_change_row *c);
+
+/* Change-log rows with seq > after, oldest first, optionally one feed and
+ * only "new" rows, at most limit (0 = all). Returns 0, cb's value, -EIO. */
+int store_changes_after(struct store *st, int64_t after, const char *feed,
+	bool new_only, int64_t limit, store_change_cb cb, void *ud);
+
+/* The highest change-log seq (0 when empty). */
+int store_last_seq(struct store *st, int64_t *seq);
+
+/* PRAGMA data_version: changes whenever another connection commits; a
+ * cheap poll for readers waiting for news. Returns 0 or -EIO. */
+int store_data_version(struct store *st, int64_t *version);
 
 #endif

@@ -1,0 +1,145 @@
+/*
+ * feedd: the news-feed aggregator daemon. Runs in the foreground (systemd
+ * Type=notify); see feedd(8). This file parses the command line, does the
+ * process-wide set-up (logging, config, libcurl, libxml2, the database) and
+ * hands over to run_main(). exit() lives here and in feedctl.c only.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <libxml/parser.h>
+
+#include "conf.h"
+#include "log.h"
+#include "run.h"
+#include "store.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: feedd [--config PATH] [--once] [--check-config] [--stats]\n"
+"             [--stop-grace DURATION] [--version] [--help]\n"
+"\n"
+"  -c, --config PATH     config file (default " FEEDD_DEFAULT_CONFIG ")\n"
+"      --once            poll every enabled feed once, store, and exit\n"
+"  -t, --check-config    check the config, print it resolved, and exit\n"
+"      --stats           at exit, print one 'feedd-stats key=value ...' line\n"
+"                        on stdout (polls, articles, longest loop stall)\n"
+"      --stop-grace D    on SIGTERM/SIGINT, let transfers finish for D\n"
+"                        (default 5s) before cancelling them\n"
+"  -V, --version         print the version and exit\n"
+"  -h, --help            print this help and exit\n"
+"\n"
+"Signals: SIGHUP reloads the config (a config with errors is rejected and\n"
+"the running one kept); SIGTERM and SIGINT stop gracefully.\n"
+"\n"
+"Exit status:\n"
+"  0  stopped cleanly; with --once, every feed was polled successfully\n"
+"     (304 Not Modified counts as success); with --check-config, the\n"
+"     config is valid\n"
+"  1  fatal error: bad config, database cannot be opened, internal error\n"
+"  2  --once only: at least one feed failed (fetch, HTTP or parse error,\n"
+"     410 Gone, or interrupted before it finished); the others are stored\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct run_opts ro = { .config_path = FEEDD_DEFAULT_CONFIG };
+	struct store_opts so = { 0 };
+	struct conf *conf = NULL;
+	struct store *st = NULL;
+	bool check = false;
+	char err[1024];
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if ((strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) &&
+		    i + 1 < argc) {
+			ro.config_path = argv[++i];
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			ro.config_path = a + 9;
+		} else if (strcmp(a, "--once") == 0) {
+			ro.once = true;
+		} else if (strcmp(a, "--check-config") == 0 ||
+			   strcmp(a, "-t") == 0) {
+			check = true;
+		} else if (strcmp(a, "--stats") == 0) {
+			ro.stats = true;
+		} else if (strcmp(a, "--stop-grace") == 0 && i + 1 < argc) {
+			int64_t s;
+
+			if (conf_duration(argv[++i], &s) < 0) {
+				fprintf(stderr, "feedd: --stop-grace: bad "
+					"duration '%s' (e.g. 5s, 1m)\n", argv[i]);
+				return FEEDD_EXIT_FATAL;
+			}
+			ro.grace_ms = s * 1000;
+		} else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+			printf("feedd %s\n", FEEDD_VERSION);
+			return FEEDD_EXIT_OK;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return FEEDD_EXIT_OK;
+		} else {
+			fprintf(stderr, "feedd: unknown or incomplete option '%s'\n", a);
+			usage(stderr);
+			return FEEDD_EXIT_FATAL;
+		}
+	}
+
+	log_init();
+	rc = conf_load(&conf, ro.config_path, err, sizeof(err));
+	if (rc < 0) {
+		/* err reads "FILE:LINE: DIRECTIVE: what is wrong". */
+		fprintf(stderr, "feedd: %s\n", err);
+		return FEEDD_EXIT_FATAL;
+	}
+	if (check) {
+		size_t enabled = 0;
+
+		for (size_t i = 0; i < conf->nfeeds; i++)
+			enabled += conf->feeds[i].enabled;
+		conf_print(conf, stdout);
+		fprintf(stderr, "feedd: %s: config OK (%zu feeds, %zu enabled)\n",
+			ro.config_path, conf->nfeeds, enabled);
+		conf_free(conf);
+		return FEEDD_EXIT_OK;
+	}
+	log_level = conf->log_level;
+
+	/* A closed reader must not kill us; curl and the notify socket
+	 * report EPIPE instead. */
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_err("sys", "libcurl initialisation failed");
+		conf_free(conf);
+		return FEEDD_EXIT_FATAL;
+	}
+	xmlInitParser();
+
+	so.sync_normal = !conf->sync_full;
+	so.changelog_keep_s = conf->changelog_keep_s;
+	err[0] = '\0';
+	rc = store_open(&st, conf->database, &so, err, sizeof(err));
+	if (rc < 0) {
+		log_err("store", "cannot open database %s: %s", conf->database,
+			err[0] ? err : strerror(-rc));
+		conf_free(conf);
+		rc = FEEDD_EXIT_FATAL;
+		goto out;
+	}
+	/* run_main() owns conf and st from here. */
+	rc = run_main(conf, st, &ro);
+out:
+	xmlCleanupParser();
+	curl_global_cleanup();
+	return rc;
+}

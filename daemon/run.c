@@ -1,0 +1,1857 @@
+/*
+ * run: the running daemon. See run.h for the scheduling rules.
+ *
+ * Threads: everything here runs on the loop thread except the work
+ * functions of store jobs (job_work), which run on the libuv threadpool and
+ * touch only the store and their own job. A poll goes
+ *
+ *   timer -> feed_poll() -> fetch_start()
+ *         -> on_data(): parse_push() -> on_entry(): batch_add()
+ *         -> on_done(): classify -> poll_submit(): one store job
+ *         -> job_work() (threadpool): one transaction
+ *         -> job_done() (loop): remember state, log, schedule the next poll
+ *
+ * Ownership: struct run owns the conf, the store, the fetch object and the
+ * feeds; a feed owns its timer (embedded, so the feed is freed only in the
+ * timer's close callback, and only when no fetch or store job refers to
+ * it), its parser and batch while a poll is running, and copies of its
+ * remembered validators. A job owns everything it carries to the worker.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <uv.h>
+
+#include "batch.h"
+#include "fetch.h"
+#include "log.h"
+#include "notify.h"
+#include "parse.h"
+#include "sched.h"
+#include "worker.h"
+
+#define HOST_BUCKETS 1024
+#define HOST_SPACING_MS 1000      /* at most this between starts on a host */
+#define ADDED_SPREAD_MS 5000      /* feeds added on SIGHUP: due within this */
+#define ENSURE_RETRY_MS 60000     /* a failed store_feed_ensure on reload */
+
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+struct host {
+	struct host *next;        /* bucket chain */
+	uint64_t next_slot_ms;    /* uv_now() of the next free start slot */
+	unsigned nfeeds;          /* active feeds polling this host */
+	char name[];
+};
+
+/* Feed-level polling hints, remembered from the last parsed document so a
+ * 304 keeps honouring them. */
+struct hints {
+	int ttl_minutes;
+	uint32_t skip_hours;
+	uint8_t skip_days;
+	int64_t update_period_s;
+};
+
+struct feed {
+	struct feed *prev, *next;     /* run->feeds */
+	struct run *run;              /* borrowed */
+	const struct conf_feed *cf;   /* borrowed from run->conf; NULL once removed */
+	char *name;                   /* owned copy: logs after removal */
+	struct host *host;            /* borrowed from run->hosts */
+	int64_t id;                   /* store id; 0 until ensured */
+	uv_timer_t timer;             /* embedded: feed freed in its close cb */
+	bool timer_closing, timer_closed;
+	bool removed;                 /* no longer configured (or shutting down) */
+	bool ensured;
+	bool slot_reserved;           /* the armed timer is a host slot */
+	bool once_counted;
+	bool queued;                  /* on run->ready, waiting for a slot */
+	struct feed *ready_next;
+	unsigned generation;          /* bumped when the URL changes */
+
+	/* The poll in progress. */
+	struct fetch_req *req;        /* borrowed handle, valid while fetching */
+	bool fetching;
+	struct parse *parser;         /* owned */
+	struct batch *batch;          /* owned */
+	char *attempt_url;            /* owned; the base URL for the parser */
+	int64_t attempt;              /* Unix seconds the poll started */
+	int pipe_err;                 /* set when on_data aborted the transfer */
+	unsigned jobs;                /* store jobs in flight for this feed */
+
+	/* Remembered across polls (and restarts, through the store). */
+	char *url_in_use;             /* owned; NULL = the configured URL */
+	char *etag, *last_modified, *body_hash; /* owned; NULL = none */
+	int failures;
+	bool gone;
+	bool failing;                 /* counted in run->nfailing */
+	char *last_cause;             /* owned; to spot identical repeats */
+	struct hints hints;
+	int64_t next_due;             /* Unix seconds; 0 = not scheduled */
+};
+
+struct run_stats {
+	unsigned polls, ok, not_modified, unchanged, failed;
+	unsigned inserted, updated;
+	uint64_t max_stall_ns;
+};
+
+struct run {
+	uv_loop_t loop;               /* private, never the default loop */
+	struct conf *conf;            /* owned */
+	struct store *st;             /* owned; used only through worker */
+	struct fetch *fetch;          /* owned */
+	struct worker worker;
+	const struct run_opts *opts;  /* borrowed */
+	struct feed *feeds;           /* owned list */
+	struct feed *ready, *ready_tail; /* due feeds waiting to start (FIFO) */
+	struct host *hosts[HOST_BUCKETS]; /* owned */
+
+	uv_signal_t sig_hup, sig_term, sig_int;
+	uv_timer_t watchdog, grace, cycle;
+	uv_prepare_t prepare;
+	unsigned open_handles;        /* run-level handles not yet closed */
+
+	bool stopping, closing, cancelled_all;
+	unsigned nfetching;
+	unsigned nfeeds;              /* active (not removed) */
+	unsigned nfailing;
+	unsigned once_total, once_done, once_failed;
+
+	/* Loop stall measurement: time between two prepare callbacks minus
+	 * the time spent blocked in the poll (uv_metrics_idle_time). */
+	uint64_t last_prepare_ns, last_idle_ns;
+	uint64_t cycle_max_stall_ns;
+
+	unsigned cycle_inserted, last_cycle_inserted;
+	uint64_t start_ns;
+	struct run_stats stats;
+	int exit_code;
+};
+
+enum outcome {
+	OUT_OK,            /* 2xx and parsed: a refresh transaction */
+	OUT_NOT_MODIFIED,  /* 304 */
+	OUT_UNCHANGED,     /* 2xx with the same body hash as last time */
+	OUT_FAIL,
+	OUT_GONE,          /* 410 */
+};
+
+enum job_kind { JOB_ENSURE, JOB_POLL, JOB_DISABLE };
+
+struct job {
+	struct worker_job wj;         /* first: container_of */
+	struct run *run;              /* borrowed */
+	struct feed *feed;            /* borrowed; kept alive by feed->jobs */
+	enum job_kind kind;
+	unsigned generation;
+	int64_t feed_id;              /* copied: the worker never reads feed */
+
+	/* JOB_ENSURE */
+	struct store_feed_conf sconf; /* strings owned (ens_name, ens_url) */
+	char *ens_name, *ens_url;
+	bool prompt;                  /* schedule soon after ensuring */
+	struct store_feed_state state;
+
+	/* JOB_POLL */
+	enum outcome out;
+	struct batch *batch;          /* owned; OUT_OK only */
+	struct store_feed_result res; /* strings point to the owned copies */
+	char *cause, *etag, *last_modified, *url_in_use, *body_hash;
+	char *title, *site_link;
+	int fail_failures;            /* failures if the store step fails */
+	int64_t fail_next_due;
+	bool redirected, truncated, malformed;
+	size_t nentries;
+
+	/* Results from the worker. */
+	int rc;
+	char errmsg[256];
+	struct store_refresh_stats stats;
+};
+
+static void feed_due(struct feed *f);
+static void run_pump(struct run *r);
+static void run_maybe_finish(struct run *r);
+static void run_status(struct run *r);
+
+/* --- small helpers ------------------------------------------------------ */
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint32_t
+fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* Replace *dst with a copy of src (when src is not NULL). -ENOMEM keeps *dst. */
+static int
+remember(char **dst, const char *src)
+{
+	char *c;
+
+	if (!src)
+		return 0;
+	c = strdup(src);
+	if (!c)
+		return -ENOMEM;
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
+static const char *
+feed_url(const struct feed *f)
+{
+	if (f->url_in_use)
+		return f->url_in_use;
+	return f->cf ? f->cf->url : "(removed)";
+}
+
+/* Cache-Control max-age in seconds, -1 when absent. no-store/no-cache give
+ * no hint at all (they say nothing about how often to poll). */
+static int64_t
+cache_max_age(const char *cc)
+{
+	const char *p = cc;
+
+	if (!cc)
+		return -1;
+	while ((p = strcasestr(p, "max-age")) != NULL) {
+		bool boundary = p == cc || p[-1] == ' ' || p[-1] == ',' ||
+			p[-1] == '\t';
+		const char *v = p + 7;
+
+		p += 7;
+		if (!boundary)
+			continue;
+		while (*v == ' ')
+			v++;
+		if (*v != '=')
+			continue;
+		v++;
+		while (*v == ' ' || *v == '"')
+			v++;
+		if (*v >= '0' && *v <= '9') {
+			char *end;
+			long long n = strtoll(v, &end, 10);
+
+			return n < 0 ? -1 : (int64_t)n;
+		}
+	}
+	return -1;
+}
+
+static int64_t
+http_date(const char *s)
+{
+	time_t t;
+
+	if (!s || !*s)
+		return 0;
+	t = curl_getdate(s, NULL);
+	return t > 0 ? (int64_t)t : 0;
+}
+
+/* The lower-cased host name of url, or "" when it has none. */
+static char *
+url_host(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *out;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK)
+		curl_url_get(u, CURLUPART_HOST, &host, 0);
+	out = strdup(host ? host : "");
+	curl_free(host);
+	curl_url_cleanup(u);
+	if (out)
+		for (char *p = out; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+	return out;
+}
+
+/* --- hosts -------------------------------------------------------------- */
+
+static struct host *
+host_get(struct run *r, const char *url)
+{
+	char *name = url_host(url);
+	struct host *h = NULL;
+	uint32_t b;
+	size_t len;
+
+	if (!name)
+		return NULL;
+	b = fnv1a(name) % HOST_BUCKETS;
+	for (h = r->hosts[b]; h; h = h->next)
+		if (strcmp(h->name, name) == 0)
+			goto out;
+	len = strlen(name);
+	h = calloc(1, sizeof(*h) + len + 1);
+	if (!h)
+		goto out;
+	memcpy(h->name, name, len + 1);
+	h->next = r->hosts[b];
+	r->hosts[b] = h;
+out:
+	free(name);
+	return h;
+}
+
+static void
+hosts_free(struct run *r)
+{
+	for (size_t i = 0; i < HOST_BUCKETS; i++) {
+		struct host *h = r->hosts[i], *next;
+
+		for (; h; h = next) {
+			next = h->next;
+			free(h);
+		}
+		r->hosts[i] = NULL;
+	}
+}
+
+/* The spacing rule of run.h: min(1 s, interval / feeds on the host). */
+static uint64_t
+host_spacing_ms(const struct host *h, int64_t interval_s)
+{
+	uint64_t per = h->nfeeds ? (uint64_t)interval_s * 1000 / h->nfeeds :
+		HOST_SPACING_MS;
+
+	return per < HOST_SPACING_MS ? per : HOST_SPACING_MS;
+}
+
+/* --- feed lifecycle ----------------------------------------------------- */
+
+static void
+feed_set_failing(struct feed *f, bool failing)
+{
+	if (f->failing == failing)
+		return;
+	f->failing = failing;
+	if (failing)
+		f->run->nfailing++;
+	else
+		f->run->nfailing--;
+}
+
+static void
+poll_cleanup(struct feed *f)
+{
+	parse_destroy(f->parser);
+	f->parser = NULL;
+	batch_destroy(f->batch);
+	f->batch = NULL;
+	free(f->attempt_url);
+	f->attempt_url = NULL;
+}
+
+static void
+feed_free(struct feed *f)
+{
+	struct run *r = f->run;
+
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		r->feeds = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	poll_cleanup(f);
+	free(f->name);
+	free(f->url_in_use);
+	free(f->etag);
+	free(f->last_modified);
+	free(f->body_hash);
+	free(f->last_cause);
+	free(f);
+}
+
+/* A removed feed goes once its timer is closed and nothing refers to it. */
+static void
+feed_maybe_free(struct feed *f)
+{
+	if (f->removed && f->timer_closed && !f->fetching && f->jobs == 0 &&
+	    !f->queued)
+		feed_free(f);
+}
+
+static void
+on_feed_timer_close(uv_handle_t *h)
+{
+	struct feed *f = container_of((uv_timer_t *)h, struct feed, timer);
+
+	f->timer_closed = true;
+	feed_maybe_free(f);
+}
+
+static void
+feed_close_timer(struct feed *f)
+{
+	if (f->timer_closing)
+		return;
+	f->timer_closing = true;
+	uv_timer_stop(&f->timer);
+	uv_close((uv_handle_t *)&f->timer, on_feed_timer_close);
+}
+
+static void
+on_feed_timer(uv_timer_t *t)
+{
+	feed_due(container_of(t, struct feed, timer));
+}
+
+static struct feed *
+feed_new(struct run *r, const struct conf_feed *cf)
+{
+	struct feed *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->name = strdup(cf->name);
+	f->host = host_get(r, cf->url);
+	if (!f->name || !f->host) {
+		free(f->name);
+		free(f);
+		return NULL;
+	}
+	f->run = r;
+	f->cf = cf;
+	f->hints.ttl_minutes = -1;
+	uv_timer_init(&r->loop, &f->timer);
+	f->next = r->feeds;
+	if (r->feeds)
+		r->feeds->prev = f;
+	r->feeds = f;
+	f->host->nfeeds++;
+	r->nfeeds++;
+	return f;
+}
+
+static void job_submit(struct job *j);
+static struct job *job_new(struct feed *f, enum job_kind kind);
+
+/* Stop polling f (removed or disabled in the config). Its articles stay
+ * in the store, which marks it inactive. */
+static void
+feed_remove(struct feed *f)
+{
+	struct run *r = f->run;
+	struct job *j;
+
+	if (f->removed)
+		return;
+	j = f->ensured ? job_new(f, JOB_DISABLE) : NULL;
+	if (j) {
+		j->ens_name = strdup(f->name);
+		if (j->ens_name)
+			job_submit(j);
+		else
+			free(j);
+	}
+	f->removed = true;
+	f->cf = NULL;
+	f->host->nfeeds--;
+	r->nfeeds--;
+	feed_set_failing(f, false);
+	/* Close first: a cancel may call on_done at once, which must not
+	 * free the feed while we are still here. */
+	feed_close_timer(f);
+	if (f->fetching)
+		fetch_req_cancel(f->req);
+	feed_maybe_free(f);
+}
+
+/* Load what the store remembers about f. */
+static int
+feed_load_state(struct feed *f, const struct store_feed_state *s)
+{
+	int rc = 0;
+
+	f->id = s->id;
+	free(f->url_in_use);
+	f->url_in_use = NULL;
+	free(f->etag);
+	f->etag = NULL;
+	free(f->last_modified);
+	f->last_modified = NULL;
+	free(f->body_hash);
+	f->body_hash = NULL;
+	/* A url_in_use equal to the configured URL is no redirect. */
+	if (s->url_in_use && f->cf && strcmp(s->url_in_use, f->cf->url) != 0)
+		rc |= remember(&f->url_in_use, s->url_in_use);
+	rc |= remember(&f->etag, s->etag);
+	rc |= remember(&f->last_modified, s->last_modified);
+	rc |= remember(&f->body_hash, s->body_hash);
+	f->failures = s->failures;
+	f->gone = s->gone;
+	f->next_due = s->next_due;
+	feed_set_failing(f, f->failures > 0 || f->gone);
+	f->ensured = true;
+	return rc < 0 ? -ENOMEM : 0;
+}
+
+/* --- scheduling --------------------------------------------------------- */
+
+static void
+feed_arm_ms(struct feed *f, uint64_t delay_ms)
+{
+	if (f->removed || f->run->stopping)
+		return;
+	uv_timer_start(&f->timer, on_feed_timer, delay_ms, 0);
+}
+
+/* Arm f's timer for the Unix time due (seconds). */
+static void
+feed_arm_at(struct feed *f, int64_t due)
+{
+	int64_t delay = due * 1000 - wall_ms();
+
+	f->next_due = due;
+	f->slot_reserved = false;
+	feed_arm_ms(f, delay > 0 ? (uint64_t)delay : 0);
+}
+
+/* Due soon: a feed just added or whose URL changed. */
+static void
+feed_arm_prompt(struct feed *f)
+{
+	uint64_t window = (uint64_t)f->cf->interval_s * 1000;
+
+	if (window > ADDED_SPREAD_MS)
+		window = ADDED_SPREAD_MS;
+	f->slot_reserved = false;
+	feed_arm_ms(f, window ? fnv1a(f->name) % window : 0);
+}
+
+/* Where a feed goes after start-up or (re-)ensuring. */
+static void
+feed_schedule_initial(struct feed *f, bool prompt)
+{
+	struct run *r = f->run;
+	char ubuf[1024];
+
+	if (f->gone) {
+		log_notice("sched", "feed=%s url=%s is gone (HTTP 410); not polling "
+			"until its URL changes in the config", f->name,
+			log_url(feed_url(f), ubuf, sizeof(ubuf)));
+		return;
+	}
+	if (r->opts->once) {
+		feed_arm_ms(f, 0);
+	} else if (prompt) {
+		feed_arm_prompt(f);
+	} else if (f->next_due > 0) {
+		feed_arm_at(f, f->next_due);
+	} else {
+		feed_arm_at(f, sched_first_due(time(NULL), f->cf->interval_s,
+			f->name));
+	}
+}
+
+/* --- store jobs --------------------------------------------------------- */
+
+static void
+job_free(struct job *j)
+{
+	if (!j)
+		return;
+	batch_destroy(j->batch);
+	free(j->ens_name);
+	free(j->ens_url);
+	store_feed_state_cleanup(&j->state);
+	free(j->cause);
+	free(j->etag);
+	free(j->last_modified);
+	free(j->url_in_use);
+	free(j->body_hash);
+	free(j->title);
+	free(j->site_link);
+	free(j);
+}
+
+static void
+errmsg_set(struct job *j, const char *what, int rc, struct store *st)
+{
+	snprintf(j->errmsg, sizeof(j->errmsg), "store: %s: %s (%s)", what,
+		strerror(-rc), store_errmsg(st));
+}
+
+/* Threadpool: the only code here that touches the store after start-up. */
+static void
+job_work(struct worker_job *wj, struct store *st)
+{
+	struct job *j = container_of(wj, struct job, wj);
+	struct store_refresh *rf = NULL;
+	int rc = 0;
+
+	if (j->kind == JOB_ENSURE) {
+		rc = store_feed_ensure(st, &j->sconf, &j->state.id);
+		if (rc < 0) {
+			errmsg_set(j, "ensure", rc, st);
+			goto out;
+		}
+		rc = store_feed_get(st, j->sconf.name, &j->state);
+		if (rc < 0)
+			errmsg_set(j, "get", rc, st);
+		goto out;
+	}
+	if (j->kind == JOB_DISABLE) {
+		rc = store_feed_disable(st, j->ens_name);
+		if (rc < 0)
+			errmsg_set(j, "disable", rc, st);
+		goto out;
+	}
+	if (j->out != OUT_OK) {
+		rc = store_feed_record(st, j->feed_id, &j->res);
+		if (rc < 0)
+			errmsg_set(j, "record", rc, st);
+		goto out;
+	}
+	rc = store_refresh_begin(st, j->feed_id, &rf);
+	if (rc < 0) {
+		errmsg_set(j, "begin", rc, st);
+		goto failed;
+	}
+	for (size_t i = 0; i < batch_count(j->batch); i++) {
+		rc = store_refresh_put(rf, batch_article(j->batch, i), NULL, NULL);
+		if (rc < 0) {
+			errmsg_set(j, "put", rc, st);
+			store_refresh_abort(rf);
+			goto failed;
+		}
+	}
+	/* commit frees rf whatever happens and rolls back on failure. */
+	rc = store_refresh_commit(rf, &j->res, &j->stats);
+	if (rc < 0) {
+		errmsg_set(j, "commit", rc, st);
+		goto failed;
+	}
+	goto out;
+failed:
+	/* Nothing of the refresh is stored; record the poll as failed so
+	 * `feedctl feeds` shows why. If even that fails, the feed keeps its
+	 * previous state and is retried at the failure schedule. */
+	{
+		struct store_feed_result fr = {
+			.attempt = j->res.attempt,
+			.ok = false,
+			.http_status = j->res.http_status,
+			.error = j->errmsg,
+			.next_due = j->fail_next_due,
+			.failures = j->fail_failures,
+		};
+		(void)store_feed_record(st, j->feed_id, &fr);
+	}
+out:
+	j->rc = rc;
+}
+
+static void job_done(struct worker_job *wj);
+
+static struct job *
+job_new(struct feed *f, enum job_kind kind)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->run = f->run;
+	j->feed = f;
+	j->kind = kind;
+	j->generation = f->generation;
+	j->feed_id = f->id;
+	j->wj.work = job_work;
+	j->wj.done = job_done;
+	return j;
+}
+
+static void
+job_submit(struct job *j)
+{
+	j->feed->jobs++;
+	worker_submit(&j->run->worker, &j->wj);
+}
+
+/* Create or update f's row (reload: added, or URL/retention changed). */
+static void
+feed_ensure(struct feed *f, bool prompt)
+{
+	struct job *j = job_new(f, JOB_ENSURE);
+
+	f->ensured = false;
+	if (!j)
+		goto nomem;
+	j->ens_name = strdup(f->cf->name);
+	j->ens_url = strdup(f->cf->url);
+	if (!j->ens_name || !j->ens_url)
+		goto nomem;
+	j->sconf = (struct store_feed_conf){
+		.name = j->ens_name,
+		.url = j->ens_url,
+		.keep_days = f->cf->keep_days,
+		.keep_count = f->cf->keep_count,
+	};
+	j->prompt = prompt;
+	job_submit(j);
+	return;
+nomem:
+	job_free(j);
+	log_err("store", "feed=%s: out of memory; retrying in %ds", f->name,
+		ENSURE_RETRY_MS / 1000);
+	feed_arm_ms(f, ENSURE_RETRY_MS);
+}
+
+static void
+ensure_done(struct job *j)
+{
+	struct feed *f = j->feed;
+
+	if (f->removed || j->run->stopping)
+		return;
+	if (j->rc < 0) {
+		log_err("store", "feed=%s: %s; retrying in %ds", f->name,
+			j->errmsg, ENSURE_RETRY_MS / 1000);
+		feed_arm_ms(f, ENSURE_RETRY_MS);
+		return;
+	}
+	if (feed_load_state(f, &j->state) < 0) {
+		log_err("store", "feed=%s: out of memory; retrying in %ds",
+			f->name, ENSURE_RETRY_MS / 1000);
+		f->ensured = false;
+		feed_arm_ms(f, ENSURE_RETRY_MS);
+		return;
+	}
+	if (!j->prompt && uv_is_active((uv_handle_t *)&f->timer))
+		return;
+	if (f->fetching)
+		return;
+	feed_schedule_initial(f, j->prompt);
+}
+
+/* --- the outcome of one poll ------------------------------------------- */
+
+/* What on_done found, handed to poll_submit(). Pointers borrowed. */
+struct poll {
+	enum outcome out;
+	int http_status;
+	const char *cause;
+	const char *etag, *last_modified, *body_hash, *redirect_url;
+	int64_t retry_after_s, max_age_s, expires_at;
+	const struct parse_feed *pf;
+	struct batch *batch;          /* moved into the job (OUT_OK) */
+};
+
+static int64_t
+next_due(const struct feed *f, const struct poll *p, bool ok, int failures)
+{
+	const struct run *r = f->run;
+	struct sched_input in = {
+		.now = time(NULL),
+		.interval_s = f->cf->interval_s,
+		.ceiling_s = r->conf->max_interval_s,
+		.ok = ok,
+		.http_status = p->http_status,
+		.failures = failures,
+		.retry_after_s = p->retry_after_s,
+		.ttl_minutes = f->hints.ttl_minutes,
+		.skip_hours = f->hints.skip_hours,
+		.skip_days = f->hints.skip_days,
+		.update_period_s = f->hints.update_period_s,
+		.max_age_s = p->max_age_s,
+		.expires_at = p->expires_at,
+	};
+
+	in.jitter_seed = fnv1a(f->name) ^ (uint32_t)in.now;
+	return sched_next_due(&in);
+}
+
+static void
+poll_done_local(struct feed *f, enum outcome out, const char *cause);
+
+/* Queue the store work for a finished poll. */
+static void
+poll_submit(struct feed *f, struct poll *p)
+{
+	struct job *j = job_new(f, JOB_POLL);
+	bool ok = p->out == OUT_OK || p->out == OUT_NOT_MODIFIED ||
+		p->out == OUT_UNCHANGED;
+	int rc = 0;
+
+	if (!j) {
+		poll_done_local(f, OUT_FAIL, "out of memory");
+		return;
+	}
+	j->out = p->out;
+	j->fail_failures = f->failures + 1;
+	j->fail_next_due = next_due(f, p, false, j->fail_failures);
+	j->res.attempt = f->attempt;
+	j->res.ok = ok;
+	j->res.not_modified = p->out == OUT_NOT_MODIFIED ||
+		p->out == OUT_UNCHANGED;
+	j->res.http_status = p->http_status;
+	j->res.gone = p->out == OUT_GONE;
+	if (ok) {
+		j->res.failures = 0;
+		j->res.next_due = next_due(f, p, true, 0);
+		rc |= remember(&j->etag, p->etag);
+		rc |= remember(&j->last_modified, p->last_modified);
+		if (p->redirect_url && strcmp(p->redirect_url, feed_url(f)) != 0) {
+			rc |= remember(&j->url_in_use, p->redirect_url);
+			j->redirected = true;
+		}
+	} else {
+		j->res.failures = j->fail_failures;
+		j->res.next_due = p->out == OUT_GONE ? 0 : j->fail_next_due;
+		rc |= remember(&j->cause, p->cause);
+	}
+	if (p->out == OUT_OK) {
+		rc |= remember(&j->body_hash, p->body_hash);
+		if (p->pf) {
+			rc |= remember(&j->title, p->pf->title);
+			rc |= remember(&j->site_link, p->pf->link);
+			j->truncated = p->pf->truncated;
+			j->malformed = p->pf->malformed;
+			j->nentries = p->pf->nentries;
+		}
+		j->batch = p->batch;
+		p->batch = NULL;
+	}
+	if (rc < 0) {
+		job_free(j);
+		poll_done_local(f, OUT_FAIL, "out of memory");
+		return;
+	}
+	j->res.error = j->cause;
+	j->res.etag = j->etag;
+	j->res.last_modified = j->last_modified;
+	j->res.url_in_use = j->url_in_use;
+	j->res.body_hash = j->body_hash;
+	j->res.title = j->title;
+	j->res.site_link = j->site_link;
+	job_submit(j);
+}
+
+static const char *
+outcome_name(enum outcome o)
+{
+	switch (o) {
+	case OUT_OK: return "ok";
+	case OUT_NOT_MODIFIED: return "not-modified";
+	case OUT_UNCHANGED: return "unchanged";
+	case OUT_FAIL: return "failed";
+	case OUT_GONE: return "gone";
+	}
+	return "?";
+}
+
+static void
+once_count(struct feed *f, bool failed)
+{
+	struct run *r = f->run;
+
+	if (!r->opts->once || f->once_counted)
+		return;
+	f->once_counted = true;
+	r->once_done++;
+	if (failed)
+		r->once_failed++;
+}
+
+/* Log the state change, update counters, schedule the next poll. The
+ * store has recorded the poll already (or failed to: then out is FAIL). */
+static void
+poll_apply(struct feed *f, struct job *j, enum outcome out, const char *cause)
+{
+	struct run *r = f->run;
+	int prev_failures = f->failures;
+	char ubuf[1024];
+	int64_t due = 0, now = time(NULL);
+	bool ok = out == OUT_OK || out == OUT_NOT_MODIFIED || out == OUT_UNCHANGED;
+
+	if (ok) {
+		r->stats.ok += out == OUT_OK;
+		r->stats.not_modified += out == OUT_NOT_MODIFIED;
+		r->stats.unchanged += out == OUT_UNCHANGED;
+		f->failures = 0;
+		f->gone = false;
+		feed_set_failing(f, false);
+		if (j) {
+			/* Remember validators even across 304s. */
+			(void)remember(&f->etag, j->etag);
+			(void)remember(&f->last_modified, j->last_modified);
+			if (out == OUT_OK)
+				(void)remember(&f->body_hash, j->body_hash);
+			if (j->redirected) {
+				(void)remember(&f->url_in_use, j->url_in_use);
+				log_notice("fetch", "feed=%s permanently redirected; "
+					"polling url=%s from now on", f->name,
+					log_url(f->url_in_use, ubuf, sizeof(ubuf)));
+			}
+			due = j->res.next_due;
+		}
+		if (prev_failures > 0)
+			log_notice("fetch", "feed=%s recovered after %d failure%s",
+				f->name, prev_failures, prev_failures == 1 ? "" : "s");
+		if (out == OUT_OK && j) {
+			r->stats.inserted += j->stats.inserted;
+			r->stats.updated += j->stats.updated;
+			r->cycle_inserted += j->stats.inserted;
+			if (j->truncated)
+				log_warn("parse", "feed=%s hit a cap (entries, depth "
+					"or field size); stored what fit", f->name);
+			log_info("store", "feed=%s entries=%zu new=%u updated=%u "
+				"unchanged=%u purged=%u%s next_in=%" PRId64 "s",
+				f->name, j->nentries, j->stats.inserted,
+				j->stats.updated, j->stats.unchanged,
+				j->stats.purged, j->malformed ? " malformed=1" : "",
+				due - now);
+		} else {
+			log_info("fetch", "feed=%s %s next_in=%" PRId64 "s", f->name,
+				outcome_name(out), due - now);
+		}
+		free(f->last_cause);
+		f->last_cause = NULL;
+	} else {
+		r->stats.failed++;
+		f->failures = j ? j->fail_failures : f->failures + 1;
+		feed_set_failing(f, true);
+		due = j ? j->fail_next_due : 0;
+		if (out == OUT_GONE) {
+			f->gone = true;
+			log_warn("fetch", "feed=%s url=%s is gone (HTTP 410); disabled "
+				"until its URL changes in the config", f->name,
+				log_url(feed_url(f), ubuf, sizeof(ubuf)));
+		} else if (prev_failures == 0) {
+			log_warn("fetch", "feed=%s url=%s failing: %s (retry_in=%"
+				PRId64 "s)", f->name,
+				log_url(feed_url(f), ubuf, sizeof(ubuf)), cause,
+				due - now);
+		} else if (f->last_cause && strcmp(f->last_cause, cause) == 0) {
+			log_info("fetch", "feed=%s still failing failures=%d: %s "
+				"(retry_in=%" PRId64 "s)", f->name, f->failures,
+				cause, due - now);
+		} else {
+			log_info("fetch", "feed=%s failing failures=%d: %s "
+				"(retry_in=%" PRId64 "s)", f->name, f->failures,
+				cause, due - now);
+		}
+		(void)remember(&f->last_cause, cause);
+	}
+	once_count(f, !ok);
+	if (r->opts->once || f->removed || r->stopping || f->gone)
+		return;
+	if (due <= 0)
+		due = now + f->cf->interval_s;
+	feed_arm_at(f, due);
+}
+
+/* A poll that ends without reaching the store (out of memory before a job
+ * could be made). */
+static void
+poll_done_local(struct feed *f, enum outcome out, const char *cause)
+{
+	poll_apply(f, NULL, out, cause);
+}
+
+static void
+job_done(struct worker_job *wj)
+{
+	struct job *j = container_of(wj, struct job, wj);
+	struct feed *f = j->feed;
+	struct run *r = j->run;
+
+	f->jobs--;
+	if (j->kind == JOB_ENSURE) {
+		ensure_done(j);
+	} else if (j->kind == JOB_DISABLE) {
+		if (j->rc < 0)
+			log_err("store", "feed=%s: %s", f->name, j->errmsg);
+	} else if (f->removed || j->generation != f->generation) {
+		/* Removed, or the URL changed while this poll was in
+		 * flight: its result is stored, but the feed's state now
+		 * comes from the config (and the new ensure). */
+	} else if (j->rc < 0) {
+		log_err("store", "feed=%s: %s", f->name, j->errmsg);
+		poll_apply(f, j, OUT_FAIL, j->errmsg);
+	} else {
+		poll_apply(f, j, j->out, j->cause);
+	}
+	job_free(j);
+	feed_maybe_free(f);
+	run_maybe_finish(r);
+	run_status(r);
+}
+
+/* --- one poll ----------------------------------------------------------- */
+
+static int
+on_entry(void *ud, const struct parse_entry *e)
+{
+	struct feed *f = ud;
+
+	return batch_add(f->batch, e);
+}
+
+/*
+ * The body goes into the parser as it arrives. The HTTP charset is not
+ * known yet (fetch/ reports Content-Type only with the result), so the
+ * parser gets no charset hint: XML carries its own encoding declaration and
+ * BOM, which libxml2 honours, and JSON is UTF-8 by definition. Only a
+ * non-UTF-8 XML document without a declaration, labelled solely by its HTTP
+ * header, is decoded wrongly (and then reported as malformed).
+ */
+static int
+parser_create(struct feed *f)
+{
+	struct parse_opts po = {
+		.base_url = f->attempt_url,
+		.on_entry = on_entry,
+		.ud = f,
+	};
+
+	return parse_create(&f->parser, &po);
+}
+
+static int
+on_data(void *ud, const void *buf, size_t len)
+{
+	struct feed *f = ud;
+	int rc = 0;
+
+	if (!f->parser)
+		rc = parser_create(f);
+	if (rc == 0)
+		rc = parse_push(f->parser, buf, len);
+	if (rc != 0) {
+		f->pipe_err = rc < 0 ? rc : -ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+on_done(void *ud, const struct fetch_result *res)
+{
+	struct feed *f = ud;
+	struct run *r = f->run;
+	struct poll p = {
+		.http_status = (int)res->http_status,
+		.retry_after_s = res->retry_after_s,
+		.max_age_s = cache_max_age(res->cache_control),
+		.expires_at = http_date(res->expires),
+	};
+	char cause[1024];
+	int rc;
+
+	f->req = NULL;
+	f->fetching = false;
+	r->nfetching--;
+	cause[0] = '\0';
+	/* A removed feed's transfer may have finished just before the
+	 * cancel: its result no longer matters. */
+	if (res->status == FETCH_CANCELLED || f->removed)
+		goto cancelled;
+	switch (res->status) {
+	case FETCH_OK:
+		/* An empty body never reached on_data(). */
+		rc = f->parser ? 0 : parser_create(f);
+		if (rc == 0)
+			rc = parse_finish(f->parser);
+		if (rc == -EBADMSG) {
+			snprintf(cause, sizeof(cause), "parse: %s",
+				parse_errmsg(f->parser));
+			p.out = OUT_FAIL;
+		} else if (rc != 0) {
+			snprintf(cause, sizeof(cause), "parse: %s",
+				strerror(rc < 0 ? -rc : ENOMEM));
+			p.out = OUT_FAIL;
+		} else {
+			const struct parse_feed *pf = parse_feed_get(f->parser);
+
+			f->hints = (struct hints){
+				.ttl_minutes = pf->ttl_minutes,
+				.skip_hours = pf->skip_hours,
+				.skip_days = pf->skip_days,
+				.update_period_s = pf->update_period_s,
+			};
+			p.pf = pf;
+			p.body_hash = res->body_hash;
+			if (res->body_hash && f->body_hash &&
+			    strcmp(res->body_hash, f->body_hash) == 0) {
+				p.out = OUT_UNCHANGED;
+			} else {
+				p.out = OUT_OK;
+				p.batch = f->batch; /* moved to the job */
+				f->batch = NULL;
+			}
+		}
+		break;
+	case FETCH_NOT_MODIFIED:
+		p.out = OUT_NOT_MODIFIED;
+		break;
+	case FETCH_HTTP_ERROR:
+		if (res->http_status == 410) {
+			p.out = OUT_GONE;
+			snprintf(cause, sizeof(cause), "HTTP 410 Gone");
+		} else {
+			p.out = OUT_FAIL;
+			snprintf(cause, sizeof(cause), "HTTP %ld", res->http_status);
+		}
+		break;
+	case FETCH_FAILED:
+	default:
+		p.out = OUT_FAIL;
+		if (f->pipe_err)
+			snprintf(cause, sizeof(cause), "parse: %s",
+				strerror(-f->pipe_err));
+		else if (res->rc == -EFBIG)
+			snprintf(cause, sizeof(cause), "fetch (%s): body over "
+				"max-size (%" PRId64 " bytes)",
+				res->stage ? res->stage : "body",
+				f->cf->max_size);
+		else
+			snprintf(cause, sizeof(cause), "fetch (%s): %s",
+				res->stage ? res->stage : "?",
+				res->error && *res->error ? res->error :
+				strerror(res->rc < 0 ? -res->rc : EIO));
+		break;
+	}
+	p.cause = cause;
+	if (p.out == OUT_OK || p.out == OUT_NOT_MODIFIED ||
+	    p.out == OUT_UNCHANGED) {
+		p.etag = res->etag;
+		p.last_modified = res->last_modified;
+		if (res->permanent_redirect)
+			p.redirect_url = res->redirect_url;
+	}
+	/* poll_submit() copies what it keeps (parse_feed strings too) and
+	 * takes the batch; then the parser and the URL copy go. */
+	poll_submit(f, &p);
+	batch_destroy(p.batch); /* left only if poll_submit() failed */
+	poll_cleanup(f);
+	run_pump(r);
+	run_maybe_finish(r);
+	return;
+cancelled:
+	poll_cleanup(f);
+	once_count(f, true);
+	feed_maybe_free(f);
+	run_pump(r);
+	run_maybe_finish(r);
+}
+
+static void
+feed_poll(struct feed *f)
+{
+	struct run *r = f->run;
+	const struct conf_feed *cf = f->cf;
+	struct fetch_req_opts o = { 0 };
+	char cause[256];
+	int rc;
+
+	f->attempt = time(NULL);
+	f->pipe_err = 0;
+	f->attempt_url = strdup(feed_url(f));
+	rc = f->attempt_url ? batch_create(&f->batch) : -ENOMEM;
+	if (rc < 0)
+		goto fail;
+	o.url = f->attempt_url;
+	o.etag = f->etag;
+	o.last_modified = f->last_modified;
+	o.user_agent = cf->user_agent;
+	o.proxy = cf->proxy ? cf->proxy : r->conf->proxy;
+	o.username = cf->username;
+	o.password = cf->password;
+	o.connect_timeout_ms = (long)(r->conf->connect_timeout_s * 1000);
+	o.timeout_ms = (long)(cf->timeout_s * 1000);
+	o.max_body = cf->max_size > 0 ? (size_t)cf->max_size : 0;
+	o.allow_private = cf->allow_private;
+	o.on_data = on_data;
+	o.on_done = on_done;
+	o.ud = f;
+	rc = fetch_start(r->fetch, &o, &f->req);
+	if (rc < 0)
+		goto fail;
+	f->fetching = true;
+	r->nfetching++;
+	r->stats.polls++;
+	return;
+fail:
+	poll_cleanup(f);
+	snprintf(cause, sizeof(cause), "fetch (start): %s", strerror(-rc));
+	{
+		struct poll p = { .out = OUT_FAIL, .cause = cause,
+			.retry_after_s = -1, .max_age_s = -1 };
+
+		r->stats.polls++;
+		poll_submit(f, &p);
+	}
+}
+
+/*
+ * Due feeds wait in a FIFO and start while fewer than twice max-connections
+ * transfers are in flight. So the loop never starts hundreds of transfers
+ * in one iteration (after a restart, or with --once, everything is due at
+ * once), and fetch/'s own queue stays short.
+ */
+static unsigned
+start_limit(const struct run *r)
+{
+	unsigned n = r->conf->max_connections ? r->conf->max_connections : 32;
+
+	return n * 2;
+}
+
+static void
+run_pump(struct run *r)
+{
+	while (r->ready && !r->stopping && r->nfetching < start_limit(r)) {
+		struct feed *f = r->ready;
+
+		r->ready = f->ready_next;
+		if (!r->ready)
+			r->ready_tail = NULL;
+		f->ready_next = NULL;
+		f->queued = false;
+		if (f->removed || f->fetching || f->jobs) {
+			feed_maybe_free(f);
+			continue;
+		}
+		feed_poll(f);
+	}
+}
+
+/* Drop every queued feed (shutdown). */
+static void
+ready_clear(struct run *r)
+{
+	while (r->ready) {
+		struct feed *f = r->ready;
+
+		r->ready = f->ready_next;
+		f->ready_next = NULL;
+		f->queued = false;
+		once_count(f, true);
+		feed_maybe_free(f);
+	}
+	r->ready_tail = NULL;
+}
+
+static void
+feed_enqueue(struct feed *f)
+{
+	struct run *r = f->run;
+
+	if (f->queued)
+		return;
+	f->queued = true;
+	if (r->ready_tail)
+		r->ready_tail->ready_next = f;
+	else
+		r->ready = f;
+	r->ready_tail = f;
+	run_pump(r);
+}
+
+/* The feed's timer fired. */
+static void
+feed_due(struct feed *f)
+{
+	struct run *r = f->run;
+
+	if (r->stopping || f->removed || f->fetching || f->jobs)
+		return;
+	if (!f->ensured) {
+		feed_ensure(f, true);
+		return;
+	}
+	if (f->gone)
+		return;
+	if (!r->opts->once && !f->slot_reserved) {
+		uint64_t now = uv_now(&r->loop);
+		uint64_t slot = f->host->next_slot_ms > now ?
+			f->host->next_slot_ms : now;
+
+		f->host->next_slot_ms = slot + host_spacing_ms(f->host,
+			f->cf->interval_s);
+		if (slot > now) {
+			f->slot_reserved = true;
+			feed_arm_ms(f, slot - now);
+			return;
+		}
+	}
+	f->slot_reserved = false;
+	feed_enqueue(f);
+}
+
+/* --- status, stall measurement, watchdog -------------------------------- */
+
+static void
+run_status(struct run *r)
+{
+	notify_sendf("STATUS=%u feeds, %u failing, %u articles stored in the "
+		"last cycle", r->nfeeds, r->nfailing,
+		r->last_cycle_inserted > r->cycle_inserted ?
+		r->last_cycle_inserted : r->cycle_inserted);
+}
+
+static void
+on_prepare(uv_prepare_t *h)
+{
+	struct run *r = h->data;
+	uint64_t now = uv_hrtime();
+	uint64_t idle = uv_metrics_idle_time(&r->loop);
+
+	if (r->last_prepare_ns) {
+		uint64_t span = now - r->last_prepare_ns;
+		uint64_t blocked = idle - r->last_idle_ns;
+		uint64_t busy = span > blocked ? span - blocked : 0;
+
+		if (busy > r->cycle_max_stall_ns)
+			r->cycle_max_stall_ns = busy;
+		if (busy > r->stats.max_stall_ns)
+			r->stats.max_stall_ns = busy;
+	}
+	r->last_prepare_ns = now;
+	r->last_idle_ns = idle;
+}
+
+static void
+on_cycle(uv_timer_t *t)
+{
+	struct run *r = t->data;
+
+	log_info("sched", "cycle: feeds=%u failing=%u fetching=%u new=%u "
+		"store_queue=%u max_loop_stall_ms=%.1f", r->nfeeds, r->nfailing,
+		r->nfetching, r->cycle_inserted, r->worker.queued,
+		(double)r->cycle_max_stall_ns / 1e6);
+	r->last_cycle_inserted = r->cycle_inserted;
+	r->cycle_inserted = 0;
+	r->cycle_max_stall_ns = 0;
+	run_status(r);
+}
+
+static void
+on_watchdog(uv_timer_t *t)
+{
+	(void)t;
+	notify_send("WATCHDOG=1");
+}
+
+/* --- reload ------------------------------------------------------------- */
+
+static struct feed *
+feed_find(struct run *r, const char *name)
+{
+	for (struct feed *f = r->feeds; f; f = f->next)
+		if (!f->removed && strcmp(f->name, name) == 0)
+			return f;
+	return NULL;
+}
+
+static bool
+str_differs(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+static void
+run_reload(struct run *r)
+{
+	struct conf *nc = NULL;
+	struct feed *f, *next;
+	unsigned added = 0, removed = 0, changed = 0;
+	char err[1024];
+	int rc;
+
+	rc = conf_load(&nc, r->opts->config_path, err, sizeof(err));
+	if (rc < 0) {
+		log_err("conf", "reload rejected, keeping the running config: %s",
+			err);
+		return;
+	}
+	notify_send("RELOADING=1");
+	log_level = nc->log_level;
+	if (str_differs(nc->database, r->conf->database))
+		log_warn("conf", "database changed to %s: takes effect after a "
+			"restart (still using %s)", nc->database, r->conf->database);
+	if (nc->max_connections != r->conf->max_connections ||
+	    nc->max_per_host != r->conf->max_per_host ||
+	    str_differs(nc->user_agent, r->conf->user_agent))
+		log_notice("conf", "max-connections, max-per-host and the "
+			"global user-agent take effect after a restart");
+
+	for (f = r->feeds; f; f = next) {
+		const struct conf_feed *ncf;
+		bool url_changed, keep_changed;
+
+		next = f->next;
+		if (f->removed)
+			continue;
+		ncf = conf_feed_find(nc, f->name);
+		if (!ncf || !ncf->enabled) {
+			log_notice("conf", "feed=%s %s; stopped polling (articles "
+				"stay)", f->name, ncf ? "disabled" : "removed");
+			feed_remove(f);
+			removed++;
+			continue;
+		}
+		url_changed = strcmp(ncf->url, f->cf->url) != 0;
+		keep_changed = ncf->keep_days != f->cf->keep_days ||
+			ncf->keep_count != f->cf->keep_count;
+		f->cf = ncf;
+		if (url_changed) {
+			struct host *h = host_get(r, ncf->url);
+
+			if (h) {
+				f->host->nfeeds--;
+				f->host = h;
+				h->nfeeds++;
+			}
+			f->generation++;
+			uv_timer_stop(&f->timer);
+			if (f->fetching)
+				fetch_req_cancel(f->req);
+			free(f->url_in_use);
+			f->url_in_use = NULL;
+			f->gone = false;
+			feed_ensure(f, true);
+			changed++;
+		} else if (keep_changed) {
+			feed_ensure(f, false);
+			changed++;
+		}
+	}
+	for (size_t i = 0; i < nc->nfeeds; i++) {
+		const struct conf_feed *ncf = &nc->feeds[i];
+
+		if (!ncf->enabled || feed_find(r, ncf->name))
+			continue;
+		f = feed_new(r, ncf);
+		if (!f) {
+			log_err("conf", "feed=%s: out of memory; not added",
+				ncf->name);
+			continue;
+		}
+		log_notice("conf", "feed=%s added", f->name);
+		feed_ensure(f, true);
+		added++;
+	}
+	if (nc->interval_s != r->conf->interval_s)
+		uv_timer_start(&r->cycle, on_cycle, (uint64_t)nc->interval_s * 1000,
+			(uint64_t)nc->interval_s * 1000);
+	conf_free(r->conf);
+	r->conf = nc;
+	log_notice("conf", "reloaded %s: feeds=%u added=%u removed=%u changed=%u",
+		r->opts->config_path, r->nfeeds, added, removed, changed);
+	notify_send("READY=1");
+	run_status(r);
+}
+
+/* --- stopping ----------------------------------------------------------- */
+
+static void
+on_run_handle_close(uv_handle_t *h)
+{
+	struct run *r = h->data;
+
+	r->open_handles--;
+}
+
+static void
+run_close_handle(struct run *r, uv_handle_t *h)
+{
+	if (uv_is_closing(h))
+		return;
+	uv_close(h, on_run_handle_close);
+}
+
+static void
+cancel_all(struct run *r)
+{
+	struct feed *f, *next;
+
+	r->cancelled_all = true;
+	for (f = r->feeds; f; f = next) {
+		next = f->next;
+		if (f->fetching)
+			fetch_req_cancel(f->req);
+	}
+}
+
+static void
+on_grace(uv_timer_t *t)
+{
+	struct run *r = t->data;
+
+	if (r->nfetching)
+		log_notice("sys", "grace period over; cancelling %u transfer%s",
+			r->nfetching, r->nfetching == 1 ? "" : "s");
+	cancel_all(r);
+}
+
+static void
+run_close_all(struct run *r)
+{
+	struct feed *f, *next;
+
+	r->closing = true;
+	for (f = r->feeds; f; f = next) {
+		next = f->next;
+		if (!f->removed) {
+			f->removed = true;
+			f->cf = NULL;
+		}
+		feed_close_timer(f);
+	}
+	run_close_handle(r, (uv_handle_t *)&r->sig_hup);
+	run_close_handle(r, (uv_handle_t *)&r->sig_term);
+	run_close_handle(r, (uv_handle_t *)&r->sig_int);
+	run_close_handle(r, (uv_handle_t *)&r->watchdog);
+	run_close_handle(r, (uv_handle_t *)&r->grace);
+	run_close_handle(r, (uv_handle_t *)&r->cycle);
+	run_close_handle(r, (uv_handle_t *)&r->prepare);
+	fetch_destroy(r->fetch);
+	r->fetch = NULL;
+}
+
+static void
+run_stop(struct run *r, const char *why)
+{
+	if (r->stopping) {
+		if (!r->cancelled_all) {
+			log_notice("sys", "%s again: cancelling transfers now", why);
+			cancel_all(r);
+		}
+		return;
+	}
+	r->stopping = true;
+	notify_send("STOPPING=1");
+	if (!r->opts->once || strcmp(why, "done") != 0)
+		log_notice("sys", "stopping (%s): %u transfer%s in flight, "
+			"store queue %u", why, r->nfetching,
+			r->nfetching == 1 ? "" : "s", r->worker.queued +
+			!worker_idle(&r->worker));
+	for (struct feed *f = r->feeds; f; f = f->next)
+		uv_timer_stop(&f->timer);
+	ready_clear(r);
+	uv_timer_stop(&r->cycle);
+	if (r->nfetching) {
+		uint64_t g = r->opts->grace_ms > 0 ? (uint64_t)r->opts->grace_ms :
+			FEEDD_STOP_GRACE_MS;
+
+		uv_timer_start(&r->grace, on_grace, g, 0);
+	}
+	run_maybe_finish(r);
+}
+
+static void
+run_maybe_finish(struct run *r)
+{
+	if (r->opts->once && !r->stopping && r->once_done >= r->once_total &&
+	    worker_idle(&r->worker))
+		run_stop(r, "done");
+	if (!r->stopping || r->closing)
+		return;
+	if (r->nfetching || !worker_idle(&r->worker))
+		return;
+	run_close_all(r);
+}
+
+static void
+on_signal(uv_signal_t *s, int signum)
+{
+	struct run *r = s->data;
+
+	if (signum == SIGHUP) {
+		if (!r->stopping)
+			run_reload(r);
+		return;
+	}
+	run_stop(r, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* --- start-up ----------------------------------------------------------- */
+
+static void
+walk_report(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	log_err("sys", "handle still open at exit: %s%s",
+		uv_handle_type_name(uv_handle_get_type(h)),
+		uv_is_closing(h) ? " (closing)" : "");
+}
+
+/* The names of feeds the store has as active but the config does not
+ * poll (removed, or enabled=no), collected by store_feeds_list(). */
+struct stale {
+	const struct conf *conf;
+	char **names;
+	size_t n, cap;
+};
+
+static int
+collect_stale(void *ud, const struct store_feed_state *s)
+{
+	struct stale *st = ud;
+	const struct conf_feed *cf = conf_feed_find(st->conf, s->name);
+
+	if (!s->active || (cf && cf->enabled))
+		return 0;
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 8;
+		char **names = realloc(st->names, cap * sizeof(*names));
+
+		if (!names)
+			return -ENOMEM;
+		st->names = names;
+		st->cap = cap;
+	}
+	st->names[st->n] = strdup(s->name);
+	if (!st->names[st->n])
+		return -ENOMEM;
+	st->n++;
+	return 0;
+}
+
+/* Mark feeds that are no longer polled inactive (feeds_v1.active = 0);
+ * their articles stay. Not fatal: only what readers see of the feed. */
+static void
+startup_stale(struct run *r)
+{
+	struct stale s = { .conf = r->conf };
+	int rc = store_feeds_list(r->st, collect_stale, &s);
+
+	if (rc < 0)
+		log_warn("store", "cannot list feeds: %s (%s)", strerror(-rc),
+			store_errmsg(r->st));
+	for (size_t i = 0; i < s.n; i++) {
+		if (rc == 0 && store_feed_disable(r->st, s.names[i]) == 0)
+			log_notice("store", "feed=%s is no longer polled; marked "
+				"inactive (articles stay)", s.names[i]);
+		free(s.names[i]);
+	}
+	free(s.names);
+}
+
+/* Create the feed and its store row, synchronously: before READY=1 the
+ * loop is not running yet, and a store error is fatal. */
+static int
+startup_feeds(struct run *r)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < r->conf->nfeeds; i++) {
+		const struct conf_feed *cf = &r->conf->feeds[i];
+		struct store_feed_conf sc = {
+			.name = cf->name,
+			.url = cf->url,
+			.keep_days = cf->keep_days,
+			.keep_count = cf->keep_count,
+		};
+		struct store_feed_state s = { 0 };
+		struct feed *f;
+		int64_t id;
+
+		if (!cf->enabled)
+			continue;
+		rc = store_feed_ensure(r->st, &sc, &id);
+		if (rc == 0)
+			rc = store_feed_get(r->st, cf->name, &s);
+		if (rc < 0) {
+			log_err("store", "feed=%s: cannot record the feed in %s: "
+				"%s (%s)", cf->name, r->conf->database,
+				strerror(-rc), store_errmsg(r->st));
+			goto out;
+		}
+		f = feed_new(r, cf);
+		rc = f ? feed_load_state(f, &s) : -ENOMEM;
+		store_feed_state_cleanup(&s);
+		if (rc < 0) {
+			log_err("sys", "out of memory");
+			goto out;
+		}
+		r->once_total++;
+	}
+	startup_stale(r);
+out:
+	return rc;
+}
+
+static void
+print_stats(struct run *r)
+{
+	double wall = (double)(uv_hrtime() - r->start_ns) / 1e9;
+
+	printf("feedd-stats feeds=%u polls=%u ok=%u not_modified=%u "
+		"unchanged=%u failed=%u inserted=%u updated=%u "
+		"max_loop_stall_ms=%.2f wall_s=%.2f\n", r->nfeeds ? r->nfeeds :
+		r->once_total, r->stats.polls, r->stats.ok, r->stats.not_modified,
+		r->stats.unchanged, r->stats.failed, r->stats.inserted,
+		r->stats.updated, (double)r->stats.max_stall_ns / 1e6, wall);
+	fflush(stdout);
+}
+
+int
+run_main(struct conf *conf, struct store *st, const struct run_opts *o)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	struct fetch_opts fo;
+	uint64_t wd;
+	int rc = 0, exit_code = FEEDD_EXIT_FATAL;
+	bool loop_ok = false;
+
+	if (!r) {
+		log_err("sys", "out of memory");
+		conf_free(conf);
+		store_close(st);
+		return FEEDD_EXIT_FATAL;
+	}
+	r->conf = conf;
+	r->st = st;
+	r->opts = o;
+	r->start_ns = uv_hrtime();
+	rc = uv_loop_init(&r->loop);
+	if (rc < 0) {
+		log_err("sys", "cannot start the event loop: %s", uv_strerror(rc));
+		goto out;
+	}
+	loop_ok = true;
+	/* Lets on_prepare() subtract the time spent waiting for events. */
+	rc = uv_loop_configure(&r->loop, UV_METRICS_IDLE_TIME);
+	if (rc < 0)
+		log_warn("sys", "loop stall measurement unavailable: %s",
+			uv_strerror(rc));
+	worker_init(&r->worker, &r->loop, st);
+
+	fo = (struct fetch_opts){
+		.max_total = conf->max_connections,
+		.max_per_host = conf->max_per_host,
+		.user_agent = conf->user_agent,
+	};
+	rc = fetch_create(&r->fetch, &r->loop, &fo);
+	if (rc < 0) {
+		log_err("fetch", "cannot set up transfers: %s", strerror(-rc));
+		goto out;
+	}
+
+	uv_signal_init(&r->loop, &r->sig_hup);
+	uv_signal_init(&r->loop, &r->sig_term);
+	uv_signal_init(&r->loop, &r->sig_int);
+	uv_timer_init(&r->loop, &r->watchdog);
+	uv_timer_init(&r->loop, &r->grace);
+	uv_timer_init(&r->loop, &r->cycle);
+	uv_prepare_init(&r->loop, &r->prepare);
+	r->sig_hup.data = r->sig_term.data = r->sig_int.data = r;
+	r->watchdog.data = r->grace.data = r->cycle.data = r->prepare.data = r;
+	r->open_handles = 7;
+
+	rc = startup_feeds(r);
+	if (rc < 0)
+		goto close;
+
+	if (!o->once)
+		uv_signal_start(&r->sig_hup, on_signal, SIGHUP);
+	uv_signal_start(&r->sig_term, on_signal, SIGTERM);
+	uv_signal_start(&r->sig_int, on_signal, SIGINT);
+	uv_prepare_start(&r->prepare, on_prepare);
+	uv_unref((uv_handle_t *)&r->prepare);
+	wd = notify_watchdog_usec();
+	if (wd)
+		uv_timer_start(&r->watchdog, on_watchdog, wd / 2000 ? wd / 2000 : 1,
+			wd / 2000 ? wd / 2000 : 1);
+	if (!o->once)
+		uv_timer_start(&r->cycle, on_cycle, (uint64_t)conf->interval_s * 1000,
+			(uint64_t)conf->interval_s * 1000);
+
+	for (struct feed *f = r->feeds; f; f = f->next) {
+		feed_schedule_initial(f, false);
+		if (o->once && f->gone) {
+			r->stats.failed++;
+			once_count(f, true);
+		}
+	}
+	log_notice("sys", "feedd %s ready: %u feeds%s, database %s%s",
+		FEEDD_VERSION, r->nfeeds, r->nfailing ? " (some failing)" : "",
+		conf->database, o->once ? ", polling each once" : "");
+	notify_send("READY=1");
+	run_status(r);
+	run_maybe_finish(r);
+
+	rc = uv_run(&r->loop, UV_RUN_DEFAULT);
+	exit_code = FEEDD_EXIT_OK;
+	if (o->once)
+		log_notice("sys", "once: feeds=%u ok=%u failed=%u new=%u updated=%u "
+			"max_loop_stall_ms=%.1f", r->once_total,
+			r->once_total - r->once_failed, r->once_failed,
+			r->stats.inserted, r->stats.updated,
+			(double)r->stats.max_stall_ns / 1e6);
+	else
+		log_notice("sys", "stopped: polls=%u new=%u updated=%u failed=%u "
+			"max_loop_stall_ms=%.1f", r->stats.polls, r->stats.inserted,
+			r->stats.updated, r->stats.failed,
+			(double)r->stats.max_stall_ns / 1e6);
+	if (o->once && r->once_failed)
+		exit_code = FEEDD_EXIT_SOME_FAILED;
+	if (o->stats)
+		print_stats(r);
+	goto done;
+close:
+	/* Start-up failed after the handles were made: close them all. */
+	r->stopping = true;
+	run_close_all(r);
+	uv_run(&r->loop, UV_RUN_DEFAULT);
+done:
+	if (r->open_handles || r->feeds)
+		log_err("sys", "internal error: %u handles, feeds %s left at exit",
+			r->open_handles, r->feeds ? "still" : "not");
+out:
+	if (loop_ok) {
+		if (!r->closing && r->fetch) {
+			/* fetch_create() worked but nothing else was set up. */
+			fetch_destroy(r->fetch);
+			r->fetch = NULL;
+			uv_run(&r->loop, UV_RUN_DEFAULT);
+		}
+		rc = uv_loop_close(&r->loop);
+		if (rc < 0) {
+			log_err("sys", "event loop not empty at exit: %s",
+				uv_strerror(rc));
+			uv_walk(&r->loop, walk_report, NULL);
+			exit_code = FEEDD_EXIT_FATAL;
+		}
+	}
+	hosts_free(r);
+	store_close(r->st);
+	conf_free(r->conf);
+	free(r);
+	return exit_code;
+}

@@ -1,0 +1,1189 @@
+/*
+ * HTML fragments from feeds: sanitizing, plain-text rendering, escaping.
+ *
+ * The fragment is read by libxml2's HTML parser (SAX, no tree), which does
+ * the hard part: tag soup, implied end tags, entities (HTML 4 named ones,
+ * numeric ones), unclosed comments, raw-text script/style bodies. We walk
+ * its events with our own element stack and write the output ourselves, so
+ * every element we emit is closed and every text and attribute is escaped.
+ *
+ * Sanitizing follows Python feedparser's allow-lists (elements, attributes,
+ * CSS properties and keywords, SVG and MathML), with these changes:
+ *   - script and style are dropped with their content; every other element
+ *     not on the list (iframe, object, embed, applet, frame, form, input,
+ *     button, select, option, textarea, meta, link, blink, ...) loses its
+ *     tags but keeps its text, so an unclosed <object> cannot swallow the
+ *     rest of the entry;
+ *   - form controls are not allowed (feedparser keeps them);
+ *   - SVG animation elements are not allowed (attributeName="href" plus
+ *     values="javascript:..." is a known script vector);
+ *   - URL attributes are resolved against the base and dropped when their
+ *     scheme is not safe (parse__url_resolve); feedparser empties them.
+ * Output: lower-case tag names (SVG names in their camelCase), attributes
+ * in source order with double quotes, void elements as <br />.
+ *
+ * Plain text (parse__html_to_text): block elements are separated by one
+ * blank line, <br> ends a line, list items start a line with "- " (or
+ * "1. ", "2. ", ... inside <ol>) indented two spaces per nesting level,
+ * table rows end a line and cells are separated by a space; whitespace
+ * runs (including no-break spaces) become one space except inside <pre>;
+ * images and script/style bodies give no text; the result is trimmed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+
+#include "norm.h"
+#include "parse.h"
+
+/* ---- output buffer ------------------------------------------------- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool bad;
+};
+
+static void
+buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->bad)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1) {
+			if (cap > ((size_t)-1) / 2) {
+				b->bad = true;
+				return;
+			}
+			cap *= 2;
+		}
+		char *np = realloc(b->p, cap);
+		if (!np) {
+			b->bad = true;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+/* Escape & < > and, when quote, ". */
+static void
+buf_escape(struct buf *b, const char *s, size_t n, bool quote)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *rep;
+		switch (s[i]) {
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			if (!quote)
+				continue;
+			rep = "&quot;";
+			break;
+		default:
+			continue;
+		}
+		buf_add(b, s + start, i - start);
+		buf_str(b, rep);
+		start = i + 1;
+	}
+	buf_add(b, s + start, n - start);
+}
+
+/* The result, trimmed of surrounding whitespace; NULL on ENOMEM. */
+static char *
+buf_take_trimmed(struct buf *b)
+{
+	size_t a = 0, n;
+
+	buf_add(b, "", 0);
+	if (b->bad) {
+		free(b->p);
+		b->p = NULL;
+		return NULL;
+	}
+	n = b->len;
+	while (a < n && (b->p[a] == ' ' || b->p[a] == '\n' || b->p[a] == '\t' ||
+			 b->p[a] == '\r'))
+		a++;
+	while (n > a && (b->p[n - 1] == ' ' || b->p[n - 1] == '\n' ||
+			 b->p[n - 1] == '\t' || b->p[n - 1] == '\r'))
+		n--;
+	memmove(b->p, b->p + a, n - a);
+	b->p[n - a] = '\0';
+	char *out = b->p;
+	b->p = NULL;
+	return out;
+}
+
+/* ---- allow-lists (sorted case-insensitively, for bsearch) ---------- */
+
+static const char *const html_elements[] = {
+	"a", "abbr", "acronym", "address", "area", "article", "aside",
+	"audio", "b", "bdi", "bdo", "big", "blockquote", "br", "canvas",
+	"caption", "center", "cite", "code", "col", "colgroup", "command",
+	"datagrid", "dd", "del", "details", "dfn", "dialog", "dir", "div",
+	"dl", "dt", "em", "event-source", "fieldset", "figcaption", "figure",
+	"font", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
+	"i", "img", "ins", "kbd", "label", "legend", "li", "m", "main",
+	"map", "mark", "menu", "meter", "multicol", "nav", "nextid",
+	"noscript", "ol", "output", "p", "picture", "pre", "progress", "q",
+	"rp", "rt", "ruby", "s", "samp", "section", "small", "sound",
+	"source", "spacer", "span", "strike", "strong", "sub", "summary",
+	"sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr",
+	"track", "tt", "u", "ul", "var", "video", "wbr",
+};
+static const char *const html_attributes[] = {
+	"abbr", "accept", "accept-charset", "accesskey", "action", "align",
+	"alt", "autocomplete", "autofocus", "axis", "background", "balance",
+	"bgcolor", "bgproperties", "border", "bordercolor",
+	"bordercolordark", "bordercolorlight", "bottompadding",
+	"cellpadding", "cellspacing", "ch", "challenge", "char", "charoff",
+	"charset", "checked", "choff", "cite", "class", "clear", "color",
+	"cols", "colspan", "compact", "contenteditable", "controls",
+	"coords", "data", "datafld", "datapagesize", "datasrc", "datetime",
+	"default", "delay", "dir", "disabled", "draggable", "dynsrc",
+	"enctype", "end", "face", "for", "form", "frame", "galleryimg",
+	"gutter", "headers", "height", "hidden", "hidefocus", "high", "href",
+	"hreflang", "hspace", "icon", "id", "inputmode", "ismap", "keytype",
+	"label", "lang", "leftspacing", "list", "longdesc", "loop",
+	"loopcount", "loopend", "loopstart", "low", "lowsrc", "max",
+	"maxlength", "media", "method", "min", "multiple", "name", "nohref",
+	"noshade", "nowrap", "open", "optimum", "pattern", "ping",
+	"point-size", "poster", "pqg", "preload", "prompt", "radiogroup",
+	"readonly", "rel", "repeat-max", "repeat-min", "replace", "required",
+	"rev", "rightspacing", "rows", "rowspan", "rules", "scope",
+	"selected", "shape", "size", "span", "src", "start", "step", "style",
+	"summary", "suppress", "tabindex", "target", "template", "title",
+	"toppadding", "type", "unselectable", "urn", "usemap", "valign",
+	"value", "variable", "volume", "vrml", "vspace", "width", "wrap",
+	"xml:lang",
+};
+static const char *const mathml_elements[] = {
+	"annotation", "annotation-xml", "maction", "maligngroup",
+	"malignmark", "math", "menclose", "merror", "mfenced", "mfrac",
+	"mglyph", "mi", "mlabeledtr", "mlongdiv", "mmultiscripts", "mn",
+	"mo", "mover", "mpadded", "mphantom", "mprescripts", "mroot", "mrow",
+	"ms", "mscarries", "mscarry", "msgroup", "msline", "mspace", "msqrt",
+	"msrow", "mstack", "mstyle", "msub", "msubsup", "msup", "mtable",
+	"mtd", "mtext", "mtr", "munder", "munderover", "none", "semantics",
+};
+static const char *const mathml_attributes[] = {
+	"accent", "accentunder", "actiontype", "align", "alignmentscope",
+	"altimg", "altimg-height", "altimg-valign", "altimg-width",
+	"alttext", "bevelled", "charalign", "close", "columnalign",
+	"columnlines", "columnspacing", "columnspan", "columnwidth",
+	"crossout", "decimalpoint", "denomalign", "depth", "dir", "display",
+	"displaystyle", "edge", "encoding", "equalcolumns", "equalrows",
+	"fence", "fontstyle", "fontweight", "form", "frame", "framespacing",
+	"groupalign", "height", "href", "id", "indentalign",
+	"indentalignfirst", "indentalignlast", "indentshift",
+	"indentshiftfirst", "indentshiftlast", "indenttarget",
+	"infixlinebreakstyle", "largeop", "length", "linebreak",
+	"linebreakmultchar", "linebreakstyle", "lineleading",
+	"linethickness", "location", "longdivstyle", "lquote", "lspace",
+	"mathbackground", "mathcolor", "mathsize", "mathvariant", "maxsize",
+	"minlabelspacing", "minsize", "movablelimits", "notation",
+	"numalign", "open", "other", "overflow", "position", "rowalign",
+	"rowlines", "rowspacing", "rowspan", "rquote", "rspace",
+	"scriptlevel", "scriptminsize", "scriptsizemultiplier", "selection",
+	"separator", "separators", "shift", "side", "src", "stackalign",
+	"stretchy", "subscriptshift", "superscriptshift", "symmetric",
+	"voffset", "width", "xlink:href", "xlink:show", "xlink:type",
+	"xmlns:xlink",
+};
+/* SVG Tiny minus the animation elements (see the top of the file). */
+static const char *const svg_elements[] = {
+	"a", "circle", "defs", "desc", "ellipse", "font-face",
+	"font-face-name", "font-face-src", "foreignObject", "g", "glyph",
+	"hkern", "line", "linearGradient", "marker", "metadata",
+	"missing-glyph", "mpath", "path", "polygon", "polyline",
+	"radialGradient", "rect", "stop", "svg", "switch", "text", "title",
+	"tspan", "use",
+};
+static const char *const svg_attributes[] = {
+	"accent-height", "alphabetic", "arabic-form", "ascent",
+	"baseProfile", "bbox", "cap-height", "class", "color",
+	"color-rendering", "cx", "cy", "d", "descent", "display", "dx", "dy",
+	"fill", "fill-opacity", "fill-rule", "font-family", "font-size",
+	"font-stretch", "font-style", "font-variant", "font-weight", "fx",
+	"fy", "g1", "g2", "glyph-name", "gradientUnits", "hanging", "height",
+	"horiz-adv-x", "horiz-origin-x", "id", "ideographic", "k", "lang",
+	"marker-end", "marker-mid", "marker-start", "markerHeight",
+	"markerUnits", "markerWidth", "mathematical", "max", "min", "name",
+	"offset", "opacity", "orient", "origin", "overline-position",
+	"overline-thickness", "panose-1", "path", "pathLength", "points",
+	"preserveAspectRatio", "r", "refX", "refY", "requiredExtensions",
+	"requiredFeatures", "rotate", "rx", "ry", "slope", "stemh", "stemv",
+	"stop-color", "stop-opacity", "strikethrough-position",
+	"strikethrough-thickness", "stroke", "stroke-dasharray",
+	"stroke-dashoffset", "stroke-linecap", "stroke-linejoin",
+	"stroke-miterlimit", "stroke-opacity", "stroke-width",
+	"systemLanguage", "target", "text-anchor", "transform", "type", "u1",
+	"u2", "underline-position", "underline-thickness", "unicode",
+	"unicode-range", "units-per-em", "version", "viewBox", "visibility",
+	"width", "widths", "x", "x-height", "x1", "x2", "xlink:actuate",
+	"xlink:arcrole", "xlink:href", "xlink:role", "xlink:show",
+	"xlink:title", "xlink:type", "xml:lang", "xml:space", "xmlns:xlink",
+	"y", "y1", "y2", "zoomAndPan",
+};
+static const char *const void_elements[] = {
+	"area", "br", "col", "command", "hr", "img", "source", "spacer",
+	"track", "wbr",
+};
+/* Attributes holding a URL: resolved against the base, scheme checked. */
+static const char *const url_attributes[] = {
+	"action", "background", "cite", "data", "datasrc", "dynsrc", "href",
+	"icon", "longdesc", "lowsrc", "ping", "poster", "src", "usemap",
+	"xlink:href",
+};
+static const char *const css_properties[] = {
+	"azimuth", "background-color", "border-bottom-color",
+	"border-collapse", "border-color", "border-left-color",
+	"border-right-color", "border-top-color", "clear", "color", "cursor",
+	"direction", "display", "elevation", "float", "font", "font-family",
+	"font-size", "font-style", "font-variant", "font-weight", "height",
+	"letter-spacing", "line-height", "overflow", "pause", "pause-after",
+	"pause-before", "pitch", "pitch-range", "richness", "speak",
+	"speak-header", "speak-numeral", "speak-punctuation", "speech-rate",
+	"stress", "text-align", "text-decoration", "text-indent",
+	"unicode-bidi", "vertical-align", "voice-family", "volume",
+	"white-space", "width",
+};
+static const char *const css_keywords[] = {
+	"!important", "aqua", "auto", "black", "block", "blue", "bold",
+	"both", "bottom", "brown", "center", "collapse", "dashed", "dotted",
+	"fuchsia", "gray", "green", "italic", "left", "lime", "maroon",
+	"medium", "navy", "none", "normal", "nowrap", "olive", "pointer",
+	"purple", "red", "right", "silver", "solid", "teal", "top",
+	"transparent", "underline", "white", "yellow",
+};
+static const char *const svg_css_properties[] = {
+	"fill", "fill-opacity", "fill-rule", "stroke", "stroke-linecap",
+	"stroke-linejoin", "stroke-opacity", "stroke-width",
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static int
+ascii_ncasecmp(const char *a, size_t an, const char *b)
+{
+	size_t i = 0;
+
+	for (; i < an && b[i]; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y - 'A' + 'a');
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	if (i < an)
+		return 1;
+	return b[i] ? -1 : 0;
+}
+
+/* The list entry equal (ignoring ASCII case) to s[0..n), or NULL. */
+static const char *
+lookup(const char *const *list, size_t count, const char *s, size_t n)
+{
+	size_t lo = 0, hi = count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = ascii_ncasecmp(s, n, list[mid]);
+		if (c == 0)
+			return list[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static const char *
+lookup_z(const char *const *list, size_t count, const char *s)
+{
+	return lookup(list, count, s, strlen(s));
+}
+
+/* ---- CSS ------------------------------------------------------------ */
+
+static bool
+css_word(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '_' || c >= 0x80;
+}
+
+static bool
+css_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+		c == '\v';
+}
+
+/* Remove url(...) and what follows up to the next space, as feedparser
+ * does; writes into out (same size as in). */
+static size_t
+css_strip_urls(const char *in, size_t n, char *out)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		if (i + 3 <= n && ascii_ncasecmp(in + i, 3, "url") == 0 &&
+		    !(i > 0 && css_word((unsigned char)in[i - 1]))) {
+			size_t j = i + 3;
+			while (j < n && css_space(in[j]))
+				j++;
+			if (j < n && in[j] == '(') {
+				size_t k = j + 1;
+				while (k < n && in[k] != ')')
+					k++;
+				if (k < n) {
+					k++;
+					while (k < n && css_space(in[k]))
+						k++;
+					out[o++] = ' ';
+					i = k;
+					continue;
+				}
+				/* unclosed url( : the gauntlet rejects '(' */
+			}
+		}
+		out[o++] = in[i++];
+	}
+	return o;
+}
+
+/* feedparser's gauntlet: only a small CSS alphabet is allowed at all. */
+static bool
+css_gauntlet(const char *s, size_t n)
+{
+	size_t last_hyphen = (size_t)-1;
+
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		if (css_word(c) || css_space((char)c) || strchr(":,;#%.!", c)) {
+			i++;
+			continue;
+		}
+		if (c == '-') {
+			/* \w-\w, and a word character belongs to one hyphen */
+			if (i == 0 || i + 1 >= n || !css_word((unsigned char)s[i - 1]) ||
+			    !css_word((unsigned char)s[i + 1]) ||
+			    (last_hyphen != (size_t)-1 && last_hyphen + 2 == i))
+				return false;
+			last_hyphen = i;
+			i += 2;
+			continue;
+		}
+		if (c == '\'' || c == '"') {
+			size_t j = i + 1;
+			while (j < n && (css_word((unsigned char)s[j]) || css_space(s[j])))
+				j++;
+			if (j == i + 1 || j >= n || s[j] != (char)c)
+				return false;
+			i = j + 1;
+			continue;
+		}
+		if (c == '(') {
+			size_t j = i + 1;
+			while (j < n && ((s[j] >= '0' && s[j] <= '9') || s[j] == ',' ||
+					 css_space(s[j])))
+				j++;
+			if (j == i + 1 || j >= n || s[j] != ')')
+				return false;
+			i = j + 1;
+			continue;
+		}
+		return false;
+	}
+	return true;
+}
+
+/* feedparser's valid_css_values, anchored at both ends. */
+static bool
+css_valid_value(const char *s, size_t n)
+{
+	size_t i = 0, d;
+
+	if (n > 0 && s[0] == '#') {
+		if (n == 1)
+			return false;
+		for (i = 1; i < n; i++) {
+			char c = s[i];
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+			      (c >= 'A' && c <= 'F')))
+				return false;
+		}
+		return true;
+	}
+	if (n >= 4 && memcmp(s, "rgb(", 4) == 0) {
+		/* rgb\(\d+%?,\d*%?,?\d*%?\)? */
+		i = 4;
+		d = i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == d)
+			return false;
+		if (i < n && s[i] == '%')
+			i++;
+		if (i >= n || s[i] != ',')
+			return false;
+		i++;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i < n && s[i] == '%')
+			i++;
+		if (i < n && s[i] == ',')
+			i++;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i < n && s[i] == '%')
+			i++;
+		if (i < n && s[i] == ')')
+			i++;
+		return i == n;
+	}
+	/* \d{0,2}\.?\d{0,2}(cm|em|ex|in|mm|pc|pt|px|%|,|\))? */
+	for (d = 0; i < n && d < 2 && s[i] >= '0' && s[i] <= '9'; d++)
+		i++;
+	if (i < n && s[i] == '.')
+		i++;
+	for (d = 0; i < n && d < 2 && s[i] >= '0' && s[i] <= '9'; d++)
+		i++;
+	if (i == n)
+		return true;
+	static const char *const units[] = { "cm", "em", "ex", "in", "mm", "pc",
+		"pt", "px" };
+	if (n - i == 2) {
+		for (size_t u = 0; u < NELEM(units); u++) {
+			if (memcmp(s + i, units[u], 2) == 0)
+				return true;
+		}
+	}
+	return n - i == 1 && (s[i] == '%' || s[i] == ',' || s[i] == ')');
+}
+
+static bool
+css_keywords_ok(const char *v, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		while (i < n && css_space(v[i]))
+			i++;
+		size_t j = i;
+		while (j < n && !css_space(v[j]))
+			j++;
+		if (j > i) {
+			bool kw = false;
+			for (size_t k = 0; k < NELEM(css_keywords); k++) {
+				if (strlen(css_keywords[k]) == j - i &&
+				    memcmp(css_keywords[k], v + i, j - i) == 0) {
+					kw = true;
+					break;
+				}
+			}
+			if (!kw && !css_valid_value(v + i, j - i))
+				return false;
+		}
+		i = j;
+	}
+	return true;
+}
+
+/*
+ * Filter a style attribute to allowed declarations, appended to out as
+ * "prop: value;" separated by spaces. Returns whether anything was kept.
+ */
+static bool
+css_sanitize(struct buf *out, const char *style, bool svg)
+{
+	size_t n = strlen(style), i = 0, start = out->len;
+	char *s;
+	bool any = false;
+
+	s = malloc(n + 1);
+	if (!s) {
+		out->bad = true;
+		return false;
+	}
+	n = css_strip_urls(style, n, s);
+	if (!css_gauntlet(s, n))
+		goto out;
+	/* The whole value must be declarations: \s*[-\w]+\s*:\s*[^:;]*;? */
+	while (i < n) {
+		while (i < n && css_space(s[i]))
+			i++;
+		if (i == n)
+			break;
+		size_t p0 = i;
+		while (i < n && (css_word((unsigned char)s[i]) || s[i] == '-'))
+			i++;
+		size_t p1 = i;
+		if (p1 == p0)
+			goto reject;
+		while (i < n && css_space(s[i]))
+			i++;
+		if (i == n || s[i] != ':')
+			goto reject;
+		i++;
+		while (i < n && css_space(s[i]))
+			i++;
+		size_t v0 = i;
+		while (i < n && s[i] != ':' && s[i] != ';')
+			i++;
+		size_t v1 = i;
+		if (i < n && s[i] == ';')
+			i++;
+		else if (i < n)
+			goto reject; /* a second ':' */
+		if (v1 == v0)
+			continue;
+		const char *prop = s + p0;
+		size_t plen = p1 - p0;
+		bool keep = false;
+		if (lookup(css_properties, NELEM(css_properties), prop, plen)) {
+			keep = true;
+		} else {
+			size_t k = 0;
+			while (k < plen && prop[k] != '-')
+				k++;
+			if ((ascii_ncasecmp(prop, k, "background") == 0 ||
+			     ascii_ncasecmp(prop, k, "border") == 0 ||
+			     ascii_ncasecmp(prop, k, "margin") == 0 ||
+			     ascii_ncasecmp(prop, k, "padding") == 0))
+				keep = css_keywords_ok(s + v0, v1 - v0);
+			else if (svg)
+				keep = lookup(svg_css_properties,
+					NELEM(svg_css_properties), prop, plen) != NULL;
+		}
+		if (!keep)
+			continue;
+		if (any)
+			buf_add(out, " ", 1);
+		buf_add(out, prop, plen);
+		buf_add(out, ": ", 2);
+		buf_escape(out, s + v0, v1 - v0, true);
+		buf_add(out, ";", 1);
+		any = true;
+	}
+	goto out;
+reject:
+	if (!out->bad)
+		out->len = start;
+	any = false;
+out:
+	free(s);
+	return any;
+}
+
+/* ---- the walk --------------------------------------------------------- */
+
+enum mode { MODE_SANITIZE, MODE_TEXT, MODE_STRIP };
+
+enum frame_kind {
+	FRAME_DROP,   /* tag not emitted, content kept */
+	FRAME_SKIP,   /* tag and content dropped */
+	FRAME_KEEP,   /* emitted; close it */
+};
+
+struct frame {
+	const char *out_name; /* KEEP: the name written */
+	unsigned char kind;
+	unsigned char ns;     /* NS_* this element opened, if any */
+	unsigned char block;  /* text mode: block-level */
+	unsigned char list;   /* text mode: opened a list */
+};
+
+enum { NS_NONE, NS_SVG, NS_MATH };
+
+struct walk {
+	enum mode mode;
+	const char *base;
+	struct buf out;
+	htmlParserCtxtPtr ctxt;
+	struct frame *st;
+	size_t depth, cap;
+	int skip;      /* inside script/style */
+	int svg, math; /* inside svg / math */
+	/* text rendering */
+	int nl;        /* pending newlines (0-2) */
+	bool sp;       /* pending space */
+	int pre;       /* inside <pre> */
+	bool prefix;   /* a list-item prefix is pending */
+	int lists[32]; /* per open list: -1 = ul, else the ol counter */
+	int nlists;
+	int item;      /* the pending item's number, or -1 */
+	bool cell;     /* a table cell was written on this row */
+};
+
+static void
+oom(struct walk *w)
+{
+	w->out.bad = true;
+	if (w->ctxt)
+		xmlStopParser(w->ctxt);
+}
+
+static struct frame *
+push(struct walk *w)
+{
+	if (w->depth == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 32;
+		struct frame *np = realloc(w->st, cap * sizeof(*np));
+		if (!np) {
+			oom(w);
+			return NULL;
+		}
+		w->st = np;
+		w->cap = cap;
+	}
+	struct frame *f = &w->st[w->depth++];
+	memset(f, 0, sizeof(*f));
+	f->kind = FRAME_DROP;
+	return f;
+}
+
+static bool
+name_is(const char *name, const char *const *list, size_t n)
+{
+	return lookup_z(list, n, name) != NULL;
+}
+
+static bool
+is_skip_element(const char *name)
+{
+	return strcmp(name, "script") == 0 || strcmp(name, "style") == 0;
+}
+
+/* Emit one allowed start tag with its filtered attributes. */
+static void
+emit_start(struct walk *w, const char *name, const xmlChar **atts, int ns,
+	bool opens_ns, bool is_void)
+{
+	struct buf *b = &w->out;
+	bool xlink = false, xlink_decl = false;
+
+	buf_add(b, "<", 1);
+	buf_str(b, name);
+	if (opens_ns && ns == NS_SVG)
+		buf_str(b, " xmlns=\"http://www.w3.org/2000/svg\"");
+	else if (opens_ns && ns == NS_MATH)
+		buf_str(b, " xmlns=\"http://www.w3.org/1998/Math/MathML\"");
+	for (const xmlChar **a = atts; a && a[0]; a += 2) {
+		const char *an = (const char *)a[0];
+		const char *av = a[1] ? (const char *)a[1] : "";
+		const char *out_name;
+
+		if (ns == NS_SVG)
+			out_name = lookup_z(svg_attributes, NELEM(svg_attributes), an);
+		else if (ns == NS_MATH)
+			out_name = lookup_z(mathml_attributes, NELEM(mathml_attributes), an);
+		else
+			out_name = lookup_z(html_attributes, NELEM(html_attributes), an);
+		if (strcmp(an, "style") == 0 && (ns == NS_SVG || ns == NS_NONE)) {
+			size_t mark = b->len;
+			buf_str(b, " style=\"");
+			if (css_sanitize(b, av, ns == NS_SVG))
+				buf_add(b, "\"", 1);
+			else if (!b->bad)
+				b->len = mark;
+			continue;
+		}
+		if (!out_name)
+			continue;
+		if (strcmp(out_name, "xmlns:xlink") == 0) {
+			if (xlink_decl)
+				continue;
+			xlink_decl = true;
+			buf_str(b, " xmlns:xlink=\"http://www.w3.org/1999/xlink\"");
+			continue;
+		}
+		if (lookup_z(url_attributes, NELEM(url_attributes), out_name)) {
+			char *u = parse__url_resolve(w->base, av);
+			if (!u) {
+				if (errno == ENOMEM)
+					oom(w);
+				continue; /* unsafe scheme: drop the attribute */
+			}
+			if (strncmp(out_name, "xlink:", 6) == 0)
+				xlink = true;
+			buf_add(b, " ", 1);
+			buf_str(b, out_name);
+			buf_add(b, "=\"", 2);
+			buf_escape(b, u, strlen(u), true);
+			buf_add(b, "\"", 1);
+			free(u);
+			continue;
+		}
+		if (strncmp(out_name, "xlink:", 6) == 0)
+			xlink = true;
+		buf_add(b, " ", 1);
+		buf_str(b, out_name);
+		buf_add(b, "=\"", 2);
+		buf_escape(b, av, strlen(av), true);
+		buf_add(b, "\"", 1);
+	}
+	if (xlink && !xlink_decl)
+		buf_str(b, " xmlns:xlink=\"http://www.w3.org/1999/xlink\"");
+	buf_str(b, is_void ? " />" : ">");
+}
+
+static void
+sanitize_start(struct walk *w, struct frame *f, const char *name,
+	const xmlChar **atts)
+{
+	const char *out_name = NULL;
+	int ns = w->svg ? NS_SVG : w->math ? NS_MATH : NS_NONE;
+	bool opens = false, is_void = false;
+
+	if (w->skip || is_skip_element(name)) {
+		f->kind = FRAME_SKIP;
+		w->skip++;
+		return;
+	}
+	if (w->depth > FEEDD_MAX_DEPTH)
+		return; /* too deep: text only */
+	if (ns == NS_SVG) {
+		out_name = lookup_z(svg_elements, NELEM(svg_elements), name);
+	} else if (ns == NS_MATH) {
+		out_name = lookup_z(mathml_elements, NELEM(mathml_elements), name);
+	} else if (strcmp(name, "svg") == 0) {
+		out_name = "svg";
+		ns = NS_SVG;
+		opens = true;
+	} else if (strcmp(name, "math") == 0) {
+		out_name = "math";
+		ns = NS_MATH;
+		opens = true;
+	} else {
+		out_name = lookup_z(html_elements, NELEM(html_elements), name);
+		is_void = out_name && name_is(name, void_elements, NELEM(void_elements));
+	}
+	if (!out_name)
+		return;
+	emit_start(w, out_name, atts, ns, opens, is_void);
+	if (is_void)
+		return;
+	f->kind = FRAME_KEEP;
+	f->out_name = out_name;
+	if (opens) {
+		f->ns = (unsigned char)ns;
+		if (ns == NS_SVG)
+			w->svg++;
+		else
+			w->math++;
+	}
+}
+
+/* ---- text rendering ---------------------------------------------------- */
+
+static const char *const block_elements[] = {
+	"address", "article", "aside", "blockquote", "body", "caption",
+	"center", "details", "dialog", "dir", "div", "dl", "fieldset",
+	"figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4",
+	"h5", "h6", "header", "hr", "html", "legend", "main", "menu",
+	"nav", "ol", "p", "pre", "section", "summary", "table", "ul",
+};
+
+static void
+text_break(struct walk *w, int nl)
+{
+	if (w->mode == MODE_STRIP) {
+		w->sp = true;
+		return;
+	}
+	if (w->nl < nl)
+		w->nl = nl;
+}
+
+/* Write pending separators before visible text. */
+static void
+text_flush(struct walk *w)
+{
+	if (w->out.len > 0) {
+		if (w->nl > 0)
+			buf_add(&w->out, "\n\n", (size_t)(w->nl > 2 ? 2 : w->nl));
+		else if (w->sp)
+			buf_add(&w->out, " ", 1);
+	}
+	w->nl = 0;
+	w->sp = false;
+	if (w->prefix) {
+		char tmp[80];
+		int indent = w->nlists > 1 ? (w->nlists - 1) * 2 : 0;
+		if (indent > 40)
+			indent = 40;
+		memset(tmp, ' ', (size_t)indent);
+		if (w->item >= 0) {
+			int k = indent + snprintf(tmp + indent, sizeof(tmp) - (size_t)indent,
+				"%d. ", w->item);
+			buf_add(&w->out, tmp, (size_t)k);
+		} else {
+			memcpy(tmp + indent, "- ", 2);
+			buf_add(&w->out, tmp, (size_t)indent + 2);
+		}
+		w->prefix = false;
+	}
+}
+
+static void
+text_chars(struct walk *w, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		bool nbsp = c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0;
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+		    nbsp) {
+			size_t k = nbsp ? 2 : 1;
+			if (w->pre && w->mode == MODE_TEXT) {
+				if (c == '\n') {
+					if (w->out.len > 0 && w->nl < 2)
+						w->nl++;
+				} else if (c != '\r') {
+					text_flush(w);
+					buf_add(&w->out, " ", 1);
+				}
+			} else {
+				w->sp = true;
+			}
+			i += k;
+			continue;
+		}
+		/* a run of visible bytes */
+		size_t j = i + 1;
+		while (j < n) {
+			unsigned char d = (unsigned char)s[j];
+			if (d == ' ' || d == '\t' || d == '\n' || d == '\r' || d == '\f' ||
+			    (d == 0xC2 && j + 1 < n && (unsigned char)s[j + 1] == 0xA0))
+				break;
+			j++;
+		}
+		text_flush(w);
+		buf_add(&w->out, s + i, j - i);
+		i = j;
+	}
+}
+
+static void
+text_start(struct walk *w, struct frame *f, const char *name,
+	const xmlChar **atts)
+{
+	if (w->skip || is_skip_element(name)) {
+		f->kind = FRAME_SKIP;
+		w->skip++;
+		return;
+	}
+	if (strcmp(name, "br") == 0) {
+		if (w->mode == MODE_STRIP) {
+			w->sp = true;
+		} else if (w->out.len > 0 && w->nl < 2) {
+			w->nl++;
+		}
+		return;
+	}
+	if (strcmp(name, "li") == 0) {
+		text_break(w, 1);
+		f->block = 1;
+		if (w->mode == MODE_TEXT) {
+			w->prefix = true;
+			w->item = -1;
+			if (w->nlists > 0 && w->lists[w->nlists - 1] >= 0)
+				w->item = ++w->lists[w->nlists - 1];
+		}
+		return;
+	}
+	if (strcmp(name, "tr") == 0 || strcmp(name, "dt") == 0 ||
+	    strcmp(name, "dd") == 0) {
+		text_break(w, 1);
+		f->block = 1;
+		w->cell = false;
+		return;
+	}
+	if (strcmp(name, "td") == 0 || strcmp(name, "th") == 0) {
+		if (w->cell)
+			w->sp = true;
+		w->cell = true;
+		return;
+	}
+	if (name_is(name, block_elements, NELEM(block_elements))) {
+		text_break(w, 2);
+		f->block = 2;
+		if (strcmp(name, "pre") == 0)
+			w->pre++;
+		if (strcmp(name, "ul") == 0 || strcmp(name, "ol") == 0 ||
+		    strcmp(name, "dir") == 0 || strcmp(name, "menu") == 0) {
+			if (w->nlists < (int)NELEM(w->lists)) {
+				int start = 0;
+				for (const xmlChar **a = atts; a && a[0]; a += 2) {
+					if (strcmp((const char *)a[0], "start") == 0 && a[1]) {
+						long v = strtol((const char *)a[1], NULL, 10);
+						if (v > -1000000 && v < 1000000)
+							start = (int)v - 1;
+					}
+				}
+				w->lists[w->nlists++] = name[0] == 'o' ? (start < 0 ? 0 : start) : -1;
+				f->list = 1;
+			}
+			/* Items of a nested list follow their parent on the next line. */
+			if (w->nlists > 1)
+				w->nl = w->nl > 1 ? 1 : w->nl;
+		}
+	}
+}
+
+static void
+text_end(struct walk *w, struct frame *f, const char *name)
+{
+	if (f->list) {
+		w->nlists--;
+		text_break(w, w->nlists > 0 ? 1 : 2);
+		return;
+	}
+	if (f->block) {
+		text_break(w, f->block);
+		if (f->block == 2 && strcmp(name, "pre") == 0 && w->pre > 0)
+			w->pre--;
+	}
+	if (strcmp(name, "li") == 0)
+		w->prefix = false;
+}
+
+/* ---- SAX callbacks ------------------------------------------------------ */
+
+static void
+on_start(void *ud, const xmlChar *xname, const xmlChar **atts)
+{
+	struct walk *w = ud;
+	const char *name = (const char *)xname;
+	struct frame *f;
+
+	if (w->out.bad)
+		return;
+	f = push(w);
+	if (!f)
+		return;
+	/* Remember the name for the end event: libxml2 interns it. */
+	f->out_name = name;
+	if (w->mode == MODE_SANITIZE) {
+		f->out_name = NULL;
+		sanitize_start(w, f, name, atts);
+	} else {
+		text_start(w, f, name, atts);
+	}
+	if (w->out.bad)
+		oom(w);
+}
+
+static void
+pop_one(struct walk *w)
+{
+	struct frame *f = &w->st[--w->depth];
+
+	if (f->kind == FRAME_SKIP) {
+		w->skip--;
+		return;
+	}
+	if (w->mode == MODE_SANITIZE) {
+		if (f->kind == FRAME_KEEP) {
+			buf_add(&w->out, "</", 2);
+			buf_str(&w->out, f->out_name);
+			buf_add(&w->out, ">", 1);
+		}
+		if (f->ns == NS_SVG)
+			w->svg--;
+		else if (f->ns == NS_MATH)
+			w->math--;
+	} else {
+		text_end(w, f, f->out_name ? f->out_name : "");
+	}
+}
+
+static void
+on_end(void *ud, const xmlChar *name)
+{
+	struct walk *w = ud;
+
+	(void)name;
+	/* libxml2's HTML parser reports every start with a matching end. */
+	if (w->depth > 0)
+		pop_one(w);
+}
+
+static void
+on_chars(void *ud, const xmlChar *s, int len)
+{
+	struct walk *w = ud;
+
+	if (w->skip || len <= 0 || w->out.bad)
+		return;
+	if (w->mode == MODE_SANITIZE)
+		buf_escape(&w->out, (const char *)s, (size_t)len, false);
+	else
+		text_chars(w, (const char *)s, (size_t)len);
+	if (w->out.bad)
+		oom(w);
+}
+
+/* Returns the rendering, or NULL on ENOMEM. */
+static char *
+walk_run(struct walk *w, const char *html, size_t len)
+{
+	static const char prefix[] = "<body>";
+	htmlSAXHandler sax;
+	char *in = NULL, *fixed = NULL, *out = NULL;
+	const char *src = html;
+
+	if (!parse__utf8_valid(html, len)) {
+		fixed = parse__utf8_fix(html, len);
+		if (!fixed)
+			goto out;
+		src = fixed;
+		len = strlen(fixed);
+	}
+	/* An open <body> first, so text at the start is not wrapped in an
+	 * implied <p> and a stray <head> or <title> stays in the body. */
+	in = malloc(sizeof(prefix) - 1 + len + 1);
+	if (!in)
+		goto out;
+	memcpy(in, prefix, sizeof(prefix) - 1);
+	memcpy(in + sizeof(prefix) - 1, src, len);
+	in[sizeof(prefix) - 1 + len] = '\0';
+
+	memset(&sax, 0, sizeof(sax));
+	sax.startElement = on_start;
+	sax.endElement = on_end;
+	sax.characters = on_chars;
+	sax.ignorableWhitespace = on_chars;
+	sax.cdataBlock = on_chars;
+	w->ctxt = htmlCreateMemoryParserCtxt(in, (int)(sizeof(prefix) - 1 + len));
+	if (!w->ctxt)
+		goto out;
+	memcpy(w->ctxt->sax, &sax, sizeof(sax));
+	w->ctxt->userData = w;
+	htmlCtxtUseOptions(w->ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+		HTML_PARSE_NOWARNING | HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC |
+		HTML_PARSE_NODEFDTD);
+	/* The input is UTF-8 (repaired above): never guess another encoding,
+	 * and ignore <meta charset> (HTML_PARSE_IGNORE_ENC). */
+	xmlSwitchEncoding(w->ctxt, XML_CHAR_ENCODING_UTF8);
+	htmlParseDocument(w->ctxt);
+	while (w->depth > 0 && !w->out.bad)
+		pop_one(w);
+	out = buf_take_trimmed(&w->out);
+out:
+	if (w->ctxt) {
+		if (w->ctxt->myDoc)
+			xmlFreeDoc(w->ctxt->myDoc);
+		htmlFreeParserCtxt(w->ctxt);
+		w->ctxt = NULL;
+	}
+	free(w->out.p);
+	free(w->st);
+	free(in);
+	free(fixed);
+	return out;
+}
+
+/* No markup and no entity: nothing for a parser to do. */
+static bool
+plain(const char *s, size_t len)
+{
+	return !memchr(s, '<', len) && !memchr(s, '&', len);
+}
+
+char *
+parse__html_sanitize(const char *html, size_t len, const char *base)
+{
+	struct walk w = { .mode = MODE_SANITIZE, .base = base };
+
+	if (!html)
+		len = 0, html = "";
+	if (plain(html, len) && parse__utf8_valid(html, len)) {
+		buf_escape(&w.out, html, len, false);
+		return buf_take_trimmed(&w.out);
+	}
+	return walk_run(&w, html, len);
+}
+
+static char *
+render_text(const char *html, size_t len, enum mode mode)
+{
+	struct walk w = { .mode = mode, .item = -1 };
+
+	if (!html)
+		len = 0, html = "";
+	if (plain(html, len) && parse__utf8_valid(html, len)) {
+		text_chars(&w, html, len);
+		return buf_take_trimmed(&w.out);
+	}
+	return walk_run(&w, html, len);
+}
+
+char *
+parse__html_to_text(const char *html, size_t len)
+{
+	return render_text(html, len, MODE_TEXT);
+}
+
+char *
+parse__html_strip(const char *html, size_t len)
+{
+	return render_text(html, len, MODE_STRIP);
+}
+
+char *
+parse__html_escape(const char *text, size_t len)
+{
+	struct buf b = { 0 };
+	char *fixed = NULL;
+
+	if (!text)
+		len = 0, text = "";
+	if (!parse__utf8_valid(text, len)) {
+		fixed = parse__utf8_fix(text, len);
+		if (!fixed)
+			return NULL;
+		text = fixed;
+		len = strlen(fixed);
+	}
+	buf_escape(&b, text, len, true);
+	buf_add(&b, "", 0);
+	free(fixed);
+	if (b.bad) {
+		free(b.p);
+		b.p = NULL;
+	}
+	return b.p;
+}

@@ -1,0 +1,289 @@
+/*
+ * The read API: what feedctl and other readers in C use. Everything here
+ * reads the versioned views (articles_v1, feeds_v1, changes_v1) that
+ * store/SCHEMA.md promises to other programs, so the views get used by
+ * the store's own tests every day.
+ */
+#include "store_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ART_COLS(p)                                                            \
+	p "id, " p "feed_id, " p "story_id, " p "feed, " p "key, " p "guid, "   \
+	p "link, " p "canonical_link, " p "title, " p "author, "               \
+	p "published, " p "updated, " p "summary, " p "content, " p "text, "   \
+	p "categories, " p "enclosures, " p "content_hash, " p "sort_time, "   \
+	p "first_seen, " p "last_changed, " p "revision"
+#define ART_NCOLS 22
+
+static const char *
+text_at(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+/* Fill a row from ART_COLS starting at column c. */
+static void
+article_from_row(sqlite3_stmt *s, int c, struct store_article_row *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->id = sqlite3_column_int64(s, c + 0);
+	a->feed_id = sqlite3_column_int64(s, c + 1);
+	a->story_id = sqlite3_column_int64(s, c + 2);
+	a->feed = text_at(s, c + 3);
+	a->key = text_at(s, c + 4);
+	a->guid = text_at(s, c + 5);
+	a->link = text_at(s, c + 6);
+	a->canonical_link = text_at(s, c + 7);
+	a->title = text_at(s, c + 8);
+	a->author = text_at(s, c + 9);
+	a->published = text_at(s, c + 10);
+	a->updated = text_at(s, c + 11);
+	a->summary = text_at(s, c + 12);
+	a->content = text_at(s, c + 13);
+	a->text = text_at(s, c + 14);
+	a->categories_json = text_at(s, c + 15);
+	a->enclosures_json = text_at(s, c + 16);
+	a->content_hash = text_at(s, c + 17);
+	a->sort_time = sqlite3_column_int64(s, c + 18);
+	a->first_seen = sqlite3_column_int64(s, c + 19);
+	a->last_changed = sqlite3_column_int64(s, c + 20);
+	a->revision = sqlite3_column_int(s, c + 21);
+}
+
+static int
+prepare(struct store *st, const char *q, sqlite3_stmt **s)
+{
+	int src = sqlite3_prepare_v2(st->db, q, -1, s, NULL);
+
+	if (src != SQLITE_OK)
+		return store__fail(st, src, "preparing a query");
+	return 0;
+}
+
+/* Step s, calling cb for each article row; columns start at 0. */
+static int
+walk_articles(struct store *st, sqlite3_stmt *s, store_article_cb cb,
+	void *ud, int *rows, const char *what)
+{
+	struct store_article_row a;
+	int rc = 0, src;
+
+	for (;;) {
+		src = sqlite3_step(s);
+		if (src != SQLITE_ROW)
+			break;
+		article_from_row(s, 0, &a);
+		if (sqlite3_column_count(s) > ART_NCOLS) {
+			a.snippet = text_at(s, ART_NCOLS);
+			a.rank = sqlite3_column_double(s, ART_NCOLS + 1);
+		}
+		if (rows)
+			(*rows)++;
+		rc = cb(ud, &a);
+		if (rc)
+			return rc;
+	}
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, what);
+	return rc;
+}
+
+static int
+feed_exists(struct store *st, const char *name)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prepare(st, "SELECT 1 FROM feeds_v1 WHERE name = ?1", &s);
+	int src;
+
+	if (rc < 0)
+		return rc;
+	store__bind_text(s, 1, name);
+	src = sqlite3_step(s);
+	if (src == SQLITE_DONE) {
+		snprintf(st->err, sizeof(st->err), "no feed named '%s'", name);
+		rc = -ENOENT;
+	} else if (src != SQLITE_ROW) {
+		rc = store__fail(st, src, "reading feeds");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_articles_query(struct store *st, const struct store_query *q,
+	store_article_cb cb, void *ud)
+{
+	static const struct store_query none;
+	char sql[2048];
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+
+	if (!q)
+		q = &none;
+	if (q->feed) {
+		rc = feed_exists(st, q->feed);
+		if (rc < 0)
+			return rc;
+	}
+	snprintf(sql, sizeof(sql),
+		"SELECT a.id, a.feed_id, a.story_id, a.feed, a.key, a.guid,"
+		" a.link, a.canonical_link, a.title, a.author, a.published,"
+		" a.updated, %s, a.categories, a.enclosures, a.content_hash,"
+		" a.sort_time, a.first_seen, a.last_changed, a.revision"
+		" FROM articles_v1 a WHERE 1"
+		"%s%s%s%s"
+		" ORDER BY a.sort_time %s, a.id %s LIMIT ?4",
+		q->no_bodies ? "NULL, NULL, NULL" : "a.summary, a.content, a.text",
+		q->feed ? " AND a.feed = ?1" : "",
+		q->since ? " AND a.sort_time >= ?2" : "",
+		q->after_id ? " AND a.id > ?3" : "",
+		/* The first stored article of each story stands for it. */
+		q->unique ? " AND NOT EXISTS (SELECT 1 FROM articles_v1 b"
+			    " WHERE b.story_id = a.story_id AND b.id < a.id)" : "",
+		q->oldest_first ? "ASC" : "DESC", q->oldest_first ? "ASC" : "DESC");
+	rc = prepare(st, sql, &s);
+	if (rc < 0)
+		return rc;
+	store__bind_text(s, 1, q->feed);
+	sqlite3_bind_int64(s, 2, q->since);
+	sqlite3_bind_int64(s, 3, q->after_id);
+	sqlite3_bind_int64(s, 4, q->limit > 0 ? q->limit : -1);
+	rc = walk_articles(st, s, cb, ud, NULL, "reading articles");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_article_get(struct store *st, int64_t id, store_article_cb cb, void *ud)
+{
+	sqlite3_stmt *s = NULL;
+	int rows = 0;
+	int rc = prepare(st, "SELECT " ART_COLS("") " FROM articles_v1"
+		" WHERE id = ?1", &s);
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = walk_articles(st, s, cb, ud, &rows, "reading an article");
+	if (rc == 0 && rows == 0) {
+		snprintf(st->err, sizeof(st->err), "no article with id %lld",
+			(long long)id);
+		rc = -ENOENT;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_search(struct store *st, const char *fts_query, int64_t limit,
+	store_article_cb cb, void *ud)
+{
+	sqlite3_stmt *s = NULL;
+	/* Title hits weigh three times as much as text hits. */
+	int rc = prepare(st, "SELECT " ART_COLS("a.") ","
+		" snippet(articles_fts, -1, '[', ']', '...', 16),"
+		" bm25(articles_fts, 3.0, 1.0) AS score"
+		" FROM articles_fts JOIN articles_v1 a ON a.id = articles_fts.rowid"
+		" WHERE articles_fts MATCH ?1 ORDER BY score, a.id DESC LIMIT ?2",
+		&s);
+
+	if (rc < 0)
+		return rc;
+	store__bind_text(s, 1, fts_query ? fts_query : "");
+	sqlite3_bind_int64(s, 2, limit > 0 ? limit : 50);
+	rc = walk_articles(st, s, cb, ud, NULL, "searching");
+	/* FTS5 reports a bad query as a generic SQLITE_ERROR. */
+	if (rc == -EIO && (sqlite3_errcode(st->db) & 0xff) == SQLITE_ERROR) {
+		snprintf(st->err, sizeof(st->err), "bad search query: %s",
+			sqlite3_errmsg(st->db));
+		rc = -EINVAL;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_changes_after(struct store *st, int64_t after, const char *feed,
+	bool new_only, int64_t limit, store_change_cb cb, void *ud)
+{
+	char sql[1024];
+	sqlite3_stmt *s = NULL;
+	struct store_article_row a;
+	struct store_change_row c;
+	int rc, src;
+
+	snprintf(sql, sizeof(sql),
+		"SELECT c.seq, c.article_id, c.feed_id, c.feed, c.kind, c.at,"
+		" a.id IS NOT NULL, " ART_COLS("a.")
+		" FROM changes_v1 c LEFT JOIN articles_v1 a ON a.id = c.article_id"
+		" WHERE c.seq > ?1%s%s ORDER BY c.seq LIMIT ?3",
+		feed ? " AND c.feed = ?2" : "",
+		new_only ? " AND c.kind = 'new'" : "");
+	rc = prepare(st, sql, &s);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, after);
+	store__bind_text(s, 2, feed);
+	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
+	for (;;) {
+		src = sqlite3_step(s);
+		if (src != SQLITE_ROW)
+			break;
+		memset(&c, 0, sizeof(c));
+		c.seq = sqlite3_column_int64(s, 0);
+		c.article_id = sqlite3_column_int64(s, 1);
+		c.feed_id = sqlite3_column_int64(s, 2);
+		c.feed = text_at(s, 3);
+		c.kind = text_at(s, 4);
+		c.at = sqlite3_column_int64(s, 5);
+		/* A purge row shows no article even if the id came back. */
+		if (sqlite3_column_int(s, 6) && strcmp(c.kind, "purge") != 0) {
+			article_from_row(s, 7, &a);
+			c.article = &a;
+		}
+		rc = cb(ud, &c);
+		if (rc)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "reading the change log");
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int
+one_int(struct store *st, const char *q, int64_t *v, const char *what)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prepare(st, q, &s);
+	int src;
+
+	if (rc < 0)
+		return rc;
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		*v = sqlite3_column_int64(s, 0);
+	else
+		rc = store__fail(st, src, what);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_last_seq(struct store *st, int64_t *seq)
+{
+	return one_int(st, "SELECT coalesce(max(seq), 0) FROM changes_v1", seq,
+		"reading the change log");
+}
+
+int
+store_data_version(struct store *st, int64_t *version)
+{
+	return one_int(st, "PRAGMA data_version", version,
+		"reading the data version");
+}

@@ -1,0 +1,765 @@
+/*
+ * One refresh: a feed's entries deduplicated and stored in one
+ * transaction, then retention, the poll record and the commit. The rules
+ * are written down in store/SCHEMA.md ("Deduplication"); the comments here
+ * only point at them.
+ */
+#include "store_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct store_refresh {
+	struct store *st;            /* borrowed */
+	int64_t feed_id;
+	int keep_days, keep_count;
+	int64_t now;
+	struct store__keyset keys;   /* keys of this document -> article id */
+	struct store__keyset seen;   /* article ids (decimal) of this document */
+	struct store_refresh_stats stats;
+	int error;                   /* first failure; spoils the refresh */
+};
+
+/* An entry prepared for storing: trimmed, hashed, keyed. */
+struct entry {
+	char *guid, *link, *canon;   /* owned */
+	char *key;                   /* owned */
+	char *alias[2];              /* owned; more specific keys of this entry */
+	char hash[17];               /* content hash */
+	int64_t sort_time;
+};
+
+static void
+entry_cleanup(struct entry *e)
+{
+	free(e->guid);
+	free(e->link);
+	free(e->canon);
+	free(e->key);
+	free(e->alias[0]);
+	free(e->alias[1]);
+}
+
+static int
+rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_refresh = false;
+	return 0;
+}
+
+int
+store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **out)
+{
+	struct store_refresh *r = NULL;
+	sqlite3_stmt *s;
+	int rc = 0, src;
+
+	if (st->readonly) {
+		snprintf(st->err, sizeof(st->err),
+			"%s: opened read-only, cannot store", st->path);
+		return -EROFS;
+	}
+	if (st->in_refresh) {
+		snprintf(st->err, sizeof(st->err),
+			"a refresh is already open on this store");
+		return -EBUSY;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(st->err, sizeof(st->err), "out of memory");
+		return -ENOMEM;
+	}
+	r->st = st;
+	r->feed_id = feed_id;
+	r->now = store__now(st);
+	rc = store__exec(st, "BEGIN IMMEDIATE");
+	if (rc < 0)
+		goto out;
+	st->in_refresh = true;
+	s = store__stmt(st, STORE_STMT_FEED_BY_ID);
+	if (!s) {
+		rc = -EIO;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, feed_id);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		r->keep_days = sqlite3_column_int(s, 18);
+		r->keep_count = sqlite3_column_int(s, 19);
+	} else if (src == SQLITE_DONE) {
+		snprintf(st->err, sizeof(st->err), "no feed with id %lld",
+			(long long)feed_id);
+		rc = -ENOENT;
+	} else {
+		rc = store__fail(st, src, "reading a feed");
+	}
+	sqlite3_reset(s);
+out:
+	if (rc < 0) {
+		rollback(st);
+		free(r);
+	} else {
+		*out = r;
+	}
+	return rc;
+}
+
+void
+store_refresh_abort(struct store_refresh *r)
+{
+	if (!r)
+		return;
+	rollback(r->st);
+	store__keyset_cleanup(&r->keys);
+	store__keyset_cleanup(&r->seen);
+	free(r);
+}
+
+static int
+mark_seen(struct store_refresh *r, int64_t id)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, id);
+	return store__keyset_put(&r->seen, buf, id);
+}
+
+static bool
+was_seen(struct store_refresh *r, int64_t id)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, id);
+	return store__keyset_get(&r->seen, buf, NULL);
+}
+
+static char *
+join(const char *a, const char *sep, const char *b)
+{
+	size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
+	char *s = malloc(la + ls + lb + 1);
+
+	if (s) {
+		memcpy(s, a, la);
+		memcpy(s + la, sep, ls);
+		memcpy(s + la + ls, b, lb + 1);
+	}
+	return s;
+}
+
+/*
+ * The entry's key within this document (SCHEMA.md "Deduplication"):
+ * the trimmed id, else the trimmed link, else "hash:" + a hash of title,
+ * date and text. A key the document already used is told apart: an id by
+ * the link ("ID LINK"), otherwise (or when that repeats too) by the hash
+ * of title, date and text ("KEY hash:H"). *dup is set when even that
+ * repeats: the very same entry twice (then e->key is the most specific
+ * candidate, which maps to the earlier copy). The more specific candidates
+ * after the chosen one are kept as aliases, so a later exact copy finds
+ * them taken.
+ */
+static int
+make_key(struct store_refresh *r, const struct store_article *a,
+	struct entry *e, bool *dup)
+{
+	const char *date = a->published ? a->published : a->updated;
+	const char *tdt[] = { a->title, date, a->text };
+	char h[17], hk[24];
+	char *cand[3] = { 0 };
+	int rc = 0;
+
+	*dup = false;
+	store__hash_fields(tdt, 3, h);
+	snprintf(hk, sizeof(hk), "hash:%s", h);
+	if (e->guid)
+		cand[0] = strdup(e->guid);
+	else if (e->link)
+		cand[0] = strdup(e->link);
+	else
+		cand[0] = strdup(hk);
+	if (!cand[0])
+		goto nomem;
+	if (e->guid && e->link) {
+		cand[1] = join(cand[0], " ", e->link);
+		if (!cand[1])
+			goto nomem;
+	}
+	if (e->guid || e->link) {
+		cand[2] = join(cand[0], " ", hk);
+		if (!cand[2])
+			goto nomem;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (!cand[i])
+			continue;
+		if (!store__keyset_get(&r->keys, cand[i], NULL)) {
+			int na = 0;
+			e->key = cand[i];
+			cand[i] = NULL;
+			for (int j = i + 1; j < 3; j++) {
+				e->alias[na++] = cand[j];
+				cand[j] = NULL;
+			}
+			goto out;
+		}
+	}
+	/* Every candidate is taken: the same entry repeated. */
+	*dup = true;
+	for (int i = 1; i < 3 && !e->key; i++) {
+		if (cand[i]) {
+			e->key = cand[i];
+			cand[i] = NULL;
+		}
+	}
+	if (!e->key) {
+		e->key = cand[0];
+		cand[0] = NULL;
+	}
+	goto out;
+nomem:
+	rc = -ENOMEM;
+out:
+	for (int i = 0; i < 3; i++)
+		free(cand[i]);
+	return rc;
+}
+
+static int
+log_change(struct store_refresh *r, int64_t article_id, const char *kind)
+{
+	struct store *st = r->st;
+	sqlite3_stmt *s = store__stmt(st, STORE_STMT_CHANGE_INSERT);
+	int rc = 0, src;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, article_id);
+	sqlite3_bind_int64(s, 2, r->feed_id);
+	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, r->now);
+	src = sqlite3_step(s);
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "appending to the change log");
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* The story an article with this canonical link joins: the story of the
+ * first other stored article with the same link, or 0 for a new story. */
+static int
+find_story(struct store *st, const char *canon, int64_t self, int64_t *story)
+{
+	sqlite3_stmt *s;
+	int src, rc = 0;
+
+	*story = 0;
+	if (!canon)
+		return 0;
+	s = store__stmt(st, STORE_STMT_STORY_BY_LINK);
+	if (!s)
+		return -EIO;
+	store__bind_text(s, 1, canon);
+	sqlite3_bind_int64(s, 2, self);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		*story = sqlite3_column_int64(s, 0);
+	else if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "looking up a story");
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Bind the article columns shared by INSERT and UPDATE (2..16). */
+static void
+bind_article(sqlite3_stmt *s, const struct store_article *a,
+	const struct entry *e)
+{
+	store__bind_text(s, 2, e->key);
+	store__bind_text(s, 3, e->guid);
+	store__bind_text(s, 4, e->link);
+	store__bind_text(s, 5, e->canon);
+	store__bind_text(s, 6, a->title);
+	store__bind_text(s, 7, a->author);
+	store__bind_text(s, 8, a->published);
+	store__bind_text(s, 9, a->updated);
+	store__bind_text(s, 10, a->summary);
+	store__bind_text(s, 11, a->content);
+	store__bind_text(s, 12, a->text);
+	store__bind_text(s, 13, a->categories_json);
+	store__bind_text(s, 14, a->enclosures_json);
+	store__bind_text(s, 15, e->hash);
+	sqlite3_bind_int64(s, 16, e->sort_time);
+}
+
+static int
+insert_article(struct store_refresh *r, const struct store_article *a,
+	const struct entry *e, int64_t *id)
+{
+	struct store *st = r->st;
+	sqlite3_stmt *s;
+	int64_t story;
+	int rc, src;
+
+	rc = find_story(st, e->canon, -1, &story);
+	if (rc < 0)
+		return rc;
+	s = store__stmt(st, STORE_STMT_ART_INSERT);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, r->feed_id);
+	bind_article(s, a, e);
+	sqlite3_bind_int64(s, 17, r->now);
+	if (story)
+		sqlite3_bind_int64(s, 18, story);
+	src = sqlite3_step(s);
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "storing an article");
+	else
+		*id = sqlite3_last_insert_rowid(st->db);
+	sqlite3_reset(s);
+	if (rc == 0)
+		rc = log_change(r, *id, "new");
+	return rc;
+}
+
+/* Content changed: same id, revision + 1, last_changed = now. */
+static int
+update_article(struct store_refresh *r, const struct store_article *a,
+	const struct entry *e, int64_t id, const char *old_canon,
+	int64_t first_seen, int64_t story)
+{
+	struct store *st = r->st;
+	sqlite3_stmt *s;
+	int64_t sort_time = e->sort_time < first_seen ? e->sort_time : first_seen;
+	int rc = 0, src;
+
+	/* A new canonical link may join another story. */
+	if (!old_canon || !e->canon || strcmp(old_canon, e->canon) != 0) {
+		rc = find_story(st, e->canon, id, &story);
+		if (rc < 0)
+			return rc;
+		if (!story)
+			story = id;
+	}
+	s = store__stmt(st, STORE_STMT_ART_UPDATE);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	bind_article(s, a, e);
+	sqlite3_bind_int64(s, 16, sort_time);
+	sqlite3_bind_int64(s, 17, r->now);
+	sqlite3_bind_int64(s, 18, story);
+	src = sqlite3_step(s);
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "updating an article");
+	sqlite3_reset(s);
+	if (rc == 0)
+		rc = log_change(r, id, "update");
+	return rc;
+}
+
+static int
+rekey_article(struct store_refresh *r, const struct entry *e, int64_t id)
+{
+	struct store *st = r->st;
+	sqlite3_stmt *s = store__stmt(st, STORE_STMT_ART_REKEY);
+	int rc = 0, src;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	store__bind_text(s, 2, e->key);
+	store__bind_text(s, 3, e->guid);
+	src = sqlite3_step(s);
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "re-keying an article");
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Was this key, or this canonical link + title, purged from the feed? */
+static int
+was_purged(struct store_refresh *r, const struct entry *e, const char *title,
+	bool *purged)
+{
+	struct store *st = r->st;
+	sqlite3_stmt *s = store__stmt(st, STORE_STMT_PURGED_BY_KEY);
+	int rc = 0, src;
+
+	*purged = false;
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, r->feed_id);
+	store__bind_text(s, 2, e->key);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		*purged = true;
+	else if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "reading purged keys");
+	sqlite3_reset(s);
+	if (rc < 0 || *purged || !e->canon || !title)
+		return rc;
+	s = store__stmt(st, STORE_STMT_PURGED_BY_LINK_TITLE);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, r->feed_id);
+	store__bind_text(s, 2, e->canon);
+	store__bind_text(s, 3, title);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		*purged = true;
+	else if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "reading purged keys");
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int
+put(struct store_refresh *r, const struct store_article *a,
+	enum store_put_outcome *outcome, int64_t *article_id)
+{
+	struct store *st = r->st;
+	struct entry e = { 0 };
+	const char *hf[6];
+	sqlite3_stmt *s;
+	bool dup = false, purged = false, found = false;
+	int64_t id = 0, first_seen = 0, story = 0, t;
+	char old_hash[17] = "", *old_canon = NULL;
+	int rc = 0, src;
+
+	e.guid = store__trim_dup(a->guid, &rc);
+	e.link = store__trim_dup(a->link, &rc);
+	if (rc < 0)
+		goto out;
+	rc = store__canon_link(e.link, &e.canon);
+	if (rc < 0)
+		goto out;
+	/* The content hash: what a reader sees change (SCHEMA.md). */
+	hf[0] = a->title;
+	hf[1] = e.link;
+	hf[2] = a->summary;
+	hf[3] = a->content;
+	hf[4] = a->text;
+	hf[5] = a->enclosures_json;
+	store__hash_fields(hf, 6, e.hash);
+	t = store__parse_time(a->published);
+	if (t < 0)
+		t = store__parse_time(a->updated);
+	e.sort_time = t < 0 || t > r->now ? r->now : t;
+
+	rc = make_key(r, a, &e, &dup);
+	if (rc < 0)
+		goto out;
+	if (dup) {
+		store__keyset_get(&r->keys, e.key, &id);
+		*outcome = id ? STORE_PUT_UNCHANGED : STORE_PUT_SUPPRESSED;
+		goto out;
+	}
+
+	/* 1. A stored article with this key. */
+	s = store__stmt(st, STORE_STMT_ART_BY_KEY);
+	if (!s) {
+		rc = -EIO;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, r->feed_id);
+	store__bind_text(s, 2, e.key);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		found = true;
+		id = sqlite3_column_int64(s, 0);
+		snprintf(old_hash, sizeof(old_hash), "%s",
+			(const char *)sqlite3_column_text(s, 1));
+		old_canon = (char *)sqlite3_column_text(s, 2);
+		if (old_canon) {
+			old_canon = strdup(old_canon);
+			if (!old_canon)
+				rc = -ENOMEM;
+		}
+		first_seen = sqlite3_column_int64(s, 3);
+		story = sqlite3_column_int64(s, 4);
+	} else if (src != SQLITE_DONE) {
+		rc = store__fail(st, src, "looking up an article");
+	}
+	sqlite3_reset(s);
+	if (rc < 0)
+		goto out;
+	if (found) {
+		if (strcmp(old_hash, e.hash) == 0) {
+			*outcome = STORE_PUT_UNCHANGED;
+		} else {
+			rc = update_article(r, a, &e, id, old_canon, first_seen,
+				story);
+			*outcome = STORE_PUT_UPDATED;
+		}
+		goto done;
+	}
+
+	/* 2. Purged before: never comes back as new. */
+	rc = was_purged(r, &e, a->title, &purged);
+	if (rc < 0)
+		goto out;
+	if (purged) {
+		*outcome = STORE_PUT_SUPPRESSED;
+		id = 0;
+		goto done;
+	}
+
+	/* 3. A rewritten id: same canonical link and title, not yet seen in
+	 * this document, and no contradicting published date. */
+	if (e.canon && a->title) {
+		s = store__stmt(st, STORE_STMT_ART_BY_LINK_TITLE);
+		if (!s) {
+			rc = -EIO;
+			goto out;
+		}
+		sqlite3_bind_int64(s, 1, r->feed_id);
+		store__bind_text(s, 2, e.canon);
+		store__bind_text(s, 3, a->title);
+		for (;;) {
+			const char *pub;
+
+			src = sqlite3_step(s);
+			if (src != SQLITE_ROW)
+				break;
+			id = sqlite3_column_int64(s, 0);
+			pub = (const char *)sqlite3_column_text(s, 5);
+			if (was_seen(r, id) ||
+				(pub && a->published && strcmp(pub, a->published) != 0))
+				continue;
+			found = true;
+			snprintf(old_hash, sizeof(old_hash), "%s",
+				(const char *)sqlite3_column_text(s, 1));
+			first_seen = sqlite3_column_int64(s, 3);
+			story = sqlite3_column_int64(s, 4);
+			break;
+		}
+		if (src != SQLITE_ROW && src != SQLITE_DONE)
+			rc = store__fail(st, src, "looking up an article");
+		sqlite3_reset(s);
+		if (rc < 0)
+			goto out;
+	}
+	if (found) {
+		if (strcmp(old_hash, e.hash) == 0) {
+			rc = rekey_article(r, &e, id);
+			*outcome = STORE_PUT_UNCHANGED;
+		} else {
+			/* Same canonical link by construction: story stays. */
+			rc = update_article(r, a, &e, id, e.canon, first_seen,
+				story);
+			*outcome = STORE_PUT_UPDATED;
+		}
+		goto done;
+	}
+
+	/* 4. New. */
+	rc = insert_article(r, a, &e, &id);
+	*outcome = STORE_PUT_NEW;
+done:
+	if (rc < 0)
+		goto out;
+	rc = store__keyset_put(&r->keys, e.key, id);
+	for (int i = 0; rc == 0 && i < 2; i++)
+		if (e.alias[i] && !store__keyset_get(&r->keys, e.alias[i], NULL))
+			rc = store__keyset_put(&r->keys, e.alias[i], id);
+	if (rc == 0 && id)
+		rc = mark_seen(r, id);
+out:
+	if (rc == -ENOMEM)
+		snprintf(st->err, sizeof(st->err), "out of memory");
+	if (rc == 0 && article_id)
+		*article_id = id;
+	free(old_canon);
+	entry_cleanup(&e);
+	return rc;
+}
+
+int
+store_refresh_put(struct store_refresh *r, const struct store_article *a,
+	enum store_put_outcome *outcome, int64_t *article_id)
+{
+	enum store_put_outcome oc = STORE_PUT_UNCHANGED;
+	int rc;
+
+	if (r->error)
+		return r->error;
+	rc = put(r, a, &oc, article_id);
+	if (rc < 0) {
+		r->error = rc;
+		return rc;
+	}
+	switch (oc) {
+	case STORE_PUT_NEW:
+		r->stats.inserted++;
+		break;
+	case STORE_PUT_UPDATED:
+		r->stats.updated++;
+		break;
+	case STORE_PUT_UNCHANGED:
+		r->stats.unchanged++;
+		break;
+	case STORE_PUT_SUPPRESSED:
+		r->stats.suppressed++;
+		break;
+	}
+	if (outcome)
+		*outcome = oc;
+	return 0;
+}
+
+/* Purge what retention says may go; never an article of this document. */
+static int
+retention(struct store_refresh *r)
+{
+	struct store *st = r->st;
+	struct victim {
+		int64_t id;
+		char *key, *canon, *title;
+	} *v = NULL;
+	size_t nv = 0, cap = 0, pos = 0;
+	int64_t cutoff = r->keep_days > 0 ? r->now - (int64_t)r->keep_days * 86400
+					  : INT64_MIN;
+	sqlite3_stmt *s;
+	int rc = 0, src;
+
+	if (r->keep_days <= 0 && r->keep_count <= 0)
+		return 0;
+	s = store__stmt(st, STORE_STMT_RETENTION_SCAN);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, r->feed_id);
+	for (;; pos++) {
+		int64_t id;
+		bool old, over;
+
+		src = sqlite3_step(s);
+		if (src != SQLITE_ROW)
+			break;
+		id = sqlite3_column_int64(s, 0);
+		old = sqlite3_column_int64(s, 4) < cutoff;
+		over = r->keep_count > 0 && pos >= (size_t)r->keep_count;
+		if (!(old || over) || was_seen(r, id))
+			continue;
+		if (nv == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			struct victim *nvp = realloc(v, nc * sizeof(*v));
+			if (!nvp) {
+				rc = -ENOMEM;
+				break;
+			}
+			v = nvp;
+			cap = nc;
+		}
+		v[nv].id = id;
+		v[nv].key = strdup((const char *)sqlite3_column_text(s, 1));
+		v[nv].canon = sqlite3_column_text(s, 2)
+			? strdup((const char *)sqlite3_column_text(s, 2)) : NULL;
+		v[nv].title = sqlite3_column_text(s, 3)
+			? strdup((const char *)sqlite3_column_text(s, 3)) : NULL;
+		nv++;
+		if (!v[nv - 1].key || (sqlite3_column_text(s, 2) && !v[nv - 1].canon) ||
+			(sqlite3_column_text(s, 3) && !v[nv - 1].title)) {
+			rc = -ENOMEM;
+			break;
+		}
+	}
+	if (rc == 0 && src != SQLITE_DONE)
+		rc = store__fail(st, src, "applying retention");
+	sqlite3_reset(s);
+	for (size_t i = 0; rc == 0 && i < nv; i++) {
+		s = store__stmt(st, STORE_STMT_PURGED_INSERT);
+		if (!s) {
+			rc = -EIO;
+			break;
+		}
+		sqlite3_bind_int64(s, 1, r->feed_id);
+		store__bind_text(s, 2, v[i].key);
+		store__bind_text(s, 3, v[i].canon);
+		store__bind_text(s, 4, v[i].title);
+		sqlite3_bind_int64(s, 5, r->now);
+		src = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (src != SQLITE_DONE) {
+			rc = store__fail(st, src, "recording a purged key");
+			break;
+		}
+		s = store__stmt(st, STORE_STMT_ART_DELETE);
+		if (!s) {
+			rc = -EIO;
+			break;
+		}
+		sqlite3_bind_int64(s, 1, v[i].id);
+		src = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (src != SQLITE_DONE) {
+			rc = store__fail(st, src, "purging an article");
+			break;
+		}
+		rc = log_change(r, v[i].id, "purge");
+		if (rc == 0)
+			r->stats.purged++;
+	}
+	if (rc == -ENOMEM)
+		snprintf(st->err, sizeof(st->err), "out of memory");
+	for (size_t i = 0; i < nv; i++) {
+		free(v[i].key);
+		free(v[i].canon);
+		free(v[i].title);
+	}
+	free(v);
+	return rc;
+}
+
+int
+store_refresh_commit(struct store_refresh *r,
+	const struct store_feed_result *res, struct store_refresh_stats *stats)
+{
+	struct store *st = r->st;
+	int rc = r->error;
+	bool changed;
+
+	if (rc < 0)
+		goto out;
+	rc = retention(r);
+	if (rc < 0)
+		goto out;
+	if (res) {
+		rc = store_feed_record(st, r->feed_id, res);
+		if (rc < 0)
+			goto out;
+	}
+	changed = r->stats.inserted || r->stats.updated || r->stats.purged;
+	if (changed) {
+		sqlite3_stmt *s = store__stmt(st, STORE_STMT_CHANGE_PRUNE);
+		int src;
+
+		if (!s) {
+			rc = -EIO;
+			goto out;
+		}
+		sqlite3_bind_int64(s, 1, r->now - st->o.changelog_keep_s);
+		src = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (src != SQLITE_DONE) {
+			rc = store__fail(st, src, "pruning the change log");
+			goto out;
+		}
+	}
+	rc = store__exec(st, "COMMIT");
+	if (rc == 0) {
+		st->in_refresh = false;
+		if (stats)
+			*stats = r->stats;
+	}
+out:
+	if (rc < 0 && rc != r->error && r->error == 0)
+		r->error = rc;
+	store_refresh_abort(r);
+	return rc;
+}

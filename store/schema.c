@@ -1,0 +1,153 @@
+/*
+ * The schema as a list of forward-only migrations. store__migrations[i]
+ * turns a database at PRAGMA user_version i into version i + 1; a new
+ * database runs them all, so every step is exercised on every fresh file.
+ * Never edit a step that has shipped: add a new one. The views named
+ * *_v1 are the reader contract (store/SCHEMA.md): a step may add columns
+ * at their end, never remove, rename or change the meaning of one.
+ */
+#include "store_int.h"
+
+/* Version 1: feeds, articles, purged keys, change log, FTS5, views. */
+static const char schema_v1[] =
+	"CREATE TABLE feeds ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" url TEXT NOT NULL,"
+	" url_in_use TEXT,"
+	" title TEXT,"
+	" site_link TEXT,"
+	" etag TEXT,"
+	" last_modified TEXT,"
+	" body_hash TEXT,"
+	" keep_days INTEGER NOT NULL DEFAULT 0,"
+	" keep_count INTEGER NOT NULL DEFAULT 0,"
+	" last_attempt INTEGER,"
+	" last_success INTEGER,"
+	" next_due INTEGER,"
+	" failures INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT,"
+	" last_status INTEGER,"
+	" gone INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL"
+	");"
+	"CREATE TABLE articles ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" feed_id INTEGER NOT NULL REFERENCES feeds(id),"
+	" key TEXT NOT NULL,"
+	" guid TEXT,"
+	" link TEXT,"
+	" canon_link TEXT,"
+	" title TEXT,"
+	" author TEXT,"
+	" published TEXT,"
+	" updated TEXT,"
+	" summary TEXT,"
+	" content TEXT,"
+	" text TEXT,"
+	" categories TEXT,"
+	" enclosures TEXT,"
+	" hash TEXT NOT NULL,"
+	" sort_time INTEGER NOT NULL,"
+	" first_seen INTEGER NOT NULL,"
+	" last_changed INTEGER NOT NULL,"
+	" revision INTEGER NOT NULL DEFAULT 1,"
+	" UNIQUE(feed_id, key)"
+	");"
+	"CREATE INDEX articles_feed_sort ON articles(feed_id, sort_time);"
+	"CREATE INDEX articles_sort ON articles(sort_time);"
+	"CREATE INDEX articles_canon ON articles(canon_link);"
+	"CREATE TABLE purged ("
+	" feed_id INTEGER NOT NULL,"
+	" key TEXT NOT NULL,"
+	" canon_link TEXT,"
+	" title TEXT,"
+	" at INTEGER NOT NULL,"
+	" PRIMARY KEY(feed_id, key)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX purged_canon ON purged(feed_id, canon_link);"
+	"CREATE TABLE changes ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" article_id INTEGER NOT NULL,"
+	" feed_id INTEGER NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('new', 'update', 'purge')),"
+	" at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX changes_at ON changes(at);"
+	"CREATE VIRTUAL TABLE articles_fts USING fts5(title, text,"
+	" content='articles', content_rowid='id',"
+	" tokenize='unicode61 remove_diacritics 2');"
+	"CREATE TRIGGER articles_fts_ai AFTER INSERT ON articles BEGIN"
+	" INSERT INTO articles_fts(rowid, title, text)"
+	"  VALUES (new.id, new.title, new.text);"
+	" END;"
+	"CREATE TRIGGER articles_fts_ad AFTER DELETE ON articles BEGIN"
+	" INSERT INTO articles_fts(articles_fts, rowid, title, text)"
+	"  VALUES ('delete', old.id, old.title, old.text);"
+	" END;"
+	"CREATE TRIGGER articles_fts_au AFTER UPDATE OF title, text ON articles"
+	" BEGIN"
+	" INSERT INTO articles_fts(articles_fts, rowid, title, text)"
+	"  VALUES ('delete', old.id, old.title, old.text);"
+	" INSERT INTO articles_fts(rowid, title, text)"
+	"  VALUES (new.id, new.title, new.text);"
+	" END;"
+	"CREATE VIEW feeds_v1 AS SELECT"
+	" f.id, f.name, f.url, f.url_in_use, f.title, f.site_link,"
+	" f.etag, f.last_modified, f.last_attempt, f.last_success,"
+	" f.next_due, f.failures, f.last_error, f.last_status, f.gone,"
+	" f.keep_days, f.keep_count,"
+	" (SELECT count(*) FROM articles a WHERE a.feed_id = f.id) AS articles"
+	" FROM feeds f;"
+	"CREATE VIEW articles_v1 AS SELECT"
+	" a.id, a.feed_id, f.name AS feed, a.key, a.guid, a.link,"
+	" a.canon_link AS canonical_link, a.title, a.author, a.published,"
+	" a.updated, a.summary, a.content, a.text, a.categories,"
+	" a.enclosures, a.hash AS content_hash, a.sort_time, a.first_seen,"
+	" a.last_changed, a.revision"
+	" FROM articles a JOIN feeds f ON f.id = a.feed_id;"
+	"CREATE VIEW changes_v1 AS SELECT"
+	" c.seq, c.article_id, c.feed_id, f.name AS feed, c.kind, c.at"
+	" FROM changes c LEFT JOIN feeds f ON f.id = c.feed_id;";
+
+/*
+ * Version 2: cross-feed story links and retired feeds.
+ * articles.story_id groups articles of all feeds that share a canonical
+ * link (the id of the first such article); existing rows are backfilled.
+ * feeds.active is 0 for a feed no longer in the configuration.
+ */
+static const char migrate_v2[] =
+	"ALTER TABLE articles ADD COLUMN story_id INTEGER;"
+	"UPDATE articles SET story_id = coalesce((SELECT min(b.id)"
+	" FROM articles b WHERE b.canon_link = articles.canon_link), id);"
+	"CREATE INDEX articles_story ON articles(story_id);"
+	/* A new article without a story of its own starts one. */
+	"CREATE TRIGGER articles_story_ai AFTER INSERT ON articles"
+	" WHEN new.story_id IS NULL BEGIN"
+	" UPDATE articles SET story_id = new.id WHERE id = new.id;"
+	" END;"
+	"ALTER TABLE feeds ADD COLUMN active INTEGER NOT NULL DEFAULT 1;"
+	"DROP VIEW articles_v1;"
+	"CREATE VIEW articles_v1 AS SELECT"
+	" a.id, a.feed_id, f.name AS feed, a.key, a.guid, a.link,"
+	" a.canon_link AS canonical_link, a.title, a.author, a.published,"
+	" a.updated, a.summary, a.content, a.text, a.categories,"
+	" a.enclosures, a.hash AS content_hash, a.sort_time, a.first_seen,"
+	" a.last_changed, a.revision, a.story_id"
+	" FROM articles a JOIN feeds f ON f.id = a.feed_id;"
+	"DROP VIEW feeds_v1;"
+	"CREATE VIEW feeds_v1 AS SELECT"
+	" f.id, f.name, f.url, f.url_in_use, f.title, f.site_link,"
+	" f.etag, f.last_modified, f.last_attempt, f.last_success,"
+	" f.next_due, f.failures, f.last_error, f.last_status, f.gone,"
+	" f.keep_days, f.keep_count,"
+	" (SELECT count(*) FROM articles a WHERE a.feed_id = f.id) AS articles,"
+	" f.active"
+	" FROM feeds f;";
+
+const char *const store__migrations[] = {
+	schema_v1,
+	migrate_v2,
+};
+const int store__nmigrations =
+	(int)(sizeof(store__migrations) / sizeof(store__migrations[0]));

@@ -1,0 +1,649 @@
+/*
+ * store/: opening, migrating and closing the SQLite database; feed state.
+ * Articles and refreshes are in refresh.c, the read API in read.c.
+ */
+#include "store_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FEED_COLS                                                              \
+	"id, name, url, url_in_use, title, site_link, etag, last_modified,"    \
+	" body_hash, last_attempt, last_success, next_due, failures,"         \
+	" last_error, last_status, gone,"                                      \
+	" (SELECT count(*) FROM articles a WHERE a.feed_id = feeds.id),"       \
+	" active, keep_days, keep_count"
+
+static const char *const sql[STORE_STMT_COUNT_] = {
+	[STORE_STMT_FEED_BY_NAME] =
+		"SELECT " FEED_COLS " FROM feeds WHERE name = ?1",
+	[STORE_STMT_FEED_BY_ID] =
+		"SELECT " FEED_COLS " FROM feeds WHERE id = ?1",
+	[STORE_STMT_FEED_INSERT] =
+		"INSERT INTO feeds(name, url, keep_days, keep_count, created)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* SET expressions see the old row, so "url = ?2" asks whether the
+	 * configured URL stayed the same. */
+	[STORE_STMT_FEED_UPDATE_CONF] =
+		"UPDATE feeds SET url = ?2, keep_days = ?3, keep_count = ?4,"
+		" active = 1,"
+		" url_in_use = CASE WHEN url = ?2 THEN url_in_use END,"
+		" etag = CASE WHEN url = ?2 THEN etag END,"
+		" last_modified = CASE WHEN url = ?2 THEN last_modified END,"
+		" body_hash = CASE WHEN url = ?2 THEN body_hash END,"
+		" gone = CASE WHEN url = ?2 THEN gone ELSE 0 END"
+		" WHERE id = ?1 AND (url IS NOT ?2 OR keep_days IS NOT ?3"
+		" OR keep_count IS NOT ?4 OR active IS NOT 1)",
+	[STORE_STMT_FEED_RECORD] =
+		"UPDATE feeds SET last_attempt = ?2,"
+		" last_success = CASE WHEN ?3 THEN ?2 ELSE last_success END,"
+		" last_status = ?4, last_error = ?5,"
+		" etag = coalesce(?6, etag),"
+		" last_modified = coalesce(?7, last_modified),"
+		" url_in_use = coalesce(?8, url_in_use),"
+		" body_hash = coalesce(?9, body_hash),"
+		" title = coalesce(?10, title),"
+		" site_link = coalesce(?11, site_link),"
+		" next_due = ?12, failures = ?13, gone = ?14"
+		" WHERE id = ?1",
+	[STORE_STMT_FEED_DISABLE] =
+		"UPDATE feeds SET active = 0 WHERE name = ?1",
+	[STORE_STMT_ART_BY_KEY] =
+		"SELECT id, hash, canon_link, first_seen, story_id FROM articles"
+		" WHERE feed_id = ?1 AND key = ?2",
+	[STORE_STMT_ART_BY_LINK_TITLE] =
+		"SELECT id, hash, canon_link, first_seen, story_id, published"
+		" FROM articles"
+		" WHERE canon_link = ?2 AND feed_id = ?1 AND title = ?3"
+		" ORDER BY id DESC",
+	[STORE_STMT_ART_INSERT] =
+		"INSERT INTO articles(feed_id, key, guid, link, canon_link, title,"
+		" author, published, updated, summary, content, text,"
+		" categories, enclosures, hash, sort_time, first_seen,"
+		" last_changed, revision, story_id)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+		" ?14, ?15, ?16, ?17, ?17, 1, ?18)",
+	[STORE_STMT_ART_UPDATE] =
+		"UPDATE articles SET key = ?2, guid = ?3, link = ?4,"
+		" canon_link = ?5, title = ?6, author = ?7, published = ?8,"
+		" updated = ?9, summary = ?10, content = ?11, text = ?12,"
+		" categories = ?13, enclosures = ?14, hash = ?15,"
+		" sort_time = ?16, last_changed = ?17, revision = revision + 1,"
+		" story_id = ?18"
+		" WHERE id = ?1",
+	[STORE_STMT_ART_REKEY] =
+		"UPDATE articles SET key = ?2, guid = ?3 WHERE id = ?1",
+	[STORE_STMT_ART_SET_STORY] =
+		"UPDATE articles SET story_id = ?2 WHERE id = ?1",
+	[STORE_STMT_STORY_BY_LINK] =
+		"SELECT story_id FROM articles WHERE canon_link = ?1 AND id <> ?2"
+		" ORDER BY id LIMIT 1",
+	[STORE_STMT_PURGED_BY_KEY] =
+		"SELECT 1 FROM purged WHERE feed_id = ?1 AND key = ?2",
+	[STORE_STMT_PURGED_BY_LINK_TITLE] =
+		"SELECT 1 FROM purged WHERE feed_id = ?1 AND canon_link = ?2"
+		" AND title = ?3",
+	[STORE_STMT_RETENTION_SCAN] =
+		"SELECT id, key, canon_link, title, sort_time FROM articles"
+		" WHERE feed_id = ?1 ORDER BY sort_time DESC, id DESC",
+	[STORE_STMT_ART_DELETE] =
+		"DELETE FROM articles WHERE id = ?1",
+	[STORE_STMT_PURGED_INSERT] =
+		"INSERT OR REPLACE INTO purged(feed_id, key, canon_link, title, at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STORE_STMT_CHANGE_INSERT] =
+		"INSERT INTO changes(article_id, feed_id, kind, at)"
+		" VALUES (?1, ?2, ?3, ?4)",
+	/* The newest row always stays, so a reader can still learn the
+	 * current seq after a long quiet spell. */
+	[STORE_STMT_CHANGE_PRUNE] =
+		"DELETE FROM changes WHERE at < ?1"
+		" AND seq < (SELECT max(seq) FROM changes)",
+};
+
+int64_t
+store__now(const struct store *st)
+{
+	if (st->o.clock)
+		return st->o.clock(st->o.clock_ud);
+	return (int64_t)time(NULL);
+}
+
+int
+store__fail(struct store *st, int sqlrc, const char *what)
+{
+	const char *detail = st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(sqlrc);
+	int rc;
+
+	switch (sqlrc & 0xff) {
+	case SQLITE_NOMEM:
+		rc = -ENOMEM;
+		break;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		rc = -EBUSY;
+		break;
+	case SQLITE_FULL:
+		rc = -ENOSPC;
+		break;
+	case SQLITE_READONLY:
+		rc = -EROFS;
+		break;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		rc = -EACCES;
+		break;
+	case SQLITE_CANTOPEN:
+		rc = -EACCES;
+		break;
+	default:
+		rc = -EIO;
+		break;
+	}
+	/* The error of a failed step can be stale in sqlite3_errmsg() after
+	 * a reset; fall back to the code's own text. */
+	if (!detail || strcmp(detail, "not an error") == 0)
+		detail = sqlite3_errstr(sqlrc);
+	snprintf(st->err, sizeof(st->err), "%s: %s (%s)", what, detail,
+		st->path ? st->path : "?");
+	return rc;
+}
+
+sqlite3_stmt *
+store__stmt(struct store *st, enum store__stmt n)
+{
+	sqlite3_stmt *s = st->stmt[n];
+
+	if (!s) {
+		int rc = sqlite3_prepare_v3(st->db, sql[n], -1,
+			SQLITE_PREPARE_PERSISTENT, &s, NULL);
+		if (rc != SQLITE_OK) {
+			store__fail(st, rc, "preparing a statement");
+			return NULL;
+		}
+		st->stmt[n] = s;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+int
+store__bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (!v)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+int
+store__exec(struct store *st, const char *q)
+{
+	int rc = sqlite3_exec(st->db, q, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return store__fail(st, rc, "executing SQL");
+	return 0;
+}
+
+int
+store_schema_version(void)
+{
+	return store__nmigrations;
+}
+
+static int
+pragma_int(struct store *st, const char *q, int64_t *v)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, q, -1, &s, NULL);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*v = sqlite3_column_int64(s, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	if (rc != SQLITE_OK)
+		rc = store__fail(st, rc, "reading the database");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int
+migrate(struct store *st)
+{
+	int64_t ver = 0, objects = 0;
+	int rc;
+
+	rc = store__exec(st, "BEGIN IMMEDIATE");
+	if (rc < 0)
+		goto out;
+	rc = pragma_int(st, "PRAGMA user_version", &ver);
+	if (rc < 0)
+		goto rollback;
+	if (ver > store__nmigrations) {
+		snprintf(st->err, sizeof(st->err),
+			"%s: database schema version %lld is newer than this "
+			"build understands (%d); upgrade feedd",
+			st->path, (long long)ver, store__nmigrations);
+		rc = -EPROTO;
+		goto rollback;
+	}
+	if (ver == 0) {
+		rc = pragma_int(st, "SELECT count(*) FROM sqlite_schema", &objects);
+		if (rc < 0)
+			goto rollback;
+		if (objects > 0) {
+			snprintf(st->err, sizeof(st->err),
+				"%s: not a feedd database (tables present, "
+				"user_version 0)", st->path);
+			rc = -EPROTO;
+			goto rollback;
+		}
+	}
+	for (int64_t v = ver; v < store__nmigrations; v++) {
+		char what[64];
+		int src = sqlite3_exec(st->db, store__migrations[v], NULL, NULL,
+			NULL);
+		if (src != SQLITE_OK) {
+			snprintf(what, sizeof(what),
+				"migrating the schema from version %lld",
+				(long long)v);
+			rc = store__fail(st, src, what);
+			goto rollback;
+		}
+	}
+	if (ver != store__nmigrations) {
+		char q[64];
+		snprintf(q, sizeof(q), "PRAGMA user_version = %d",
+			store__nmigrations);
+		rc = store__exec(st, q);
+		if (rc < 0)
+			goto rollback;
+	}
+	rc = store__exec(st, "COMMIT");
+	if (rc < 0)
+		goto rollback;
+	goto out;
+rollback:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+	return rc;
+}
+
+static int
+check_reader_version(struct store *st)
+{
+	int64_t ver = 0;
+	int rc = pragma_int(st, "PRAGMA user_version", &ver);
+
+	if (rc < 0)
+		return rc;
+	if (ver == store__nmigrations)
+		return 0;
+	if (ver == 0)
+		snprintf(st->err, sizeof(st->err),
+			"%s: not a feedd database (or feedd never opened it)",
+			st->path);
+	else if (ver > store__nmigrations)
+		snprintf(st->err, sizeof(st->err),
+			"%s: database schema version %lld is newer than this "
+			"build understands (%d); upgrade feedctl",
+			st->path, (long long)ver, store__nmigrations);
+	else
+		snprintf(st->err, sizeof(st->err),
+			"%s: database schema version %lld is older than this "
+			"build (%d); start feedd once to upgrade it",
+			st->path, (long long)ver, store__nmigrations);
+	return -EPROTO;
+}
+
+int
+store_open(struct store **out, const char *path, const struct store_opts *o,
+	char *errbuf, size_t errlen)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	int rc = 0, src, flags, one = 1;
+	char mode[16] = "";
+
+	if (!st) {
+		rc = -ENOMEM;
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "out of memory");
+		return rc;
+	}
+	if (o)
+		st->o = *o;
+	if (st->o.busy_timeout_ms <= 0)
+		st->o.busy_timeout_ms = 5000;
+	if (st->o.changelog_keep_s <= 0)
+		st->o.changelog_keep_s = 30 * 86400;
+	st->readonly = st->o.readonly;
+	st->path = strdup(path ? path : "");
+	if (!st->path) {
+		rc = -ENOMEM;
+		snprintf(st->err, sizeof(st->err), "out of memory");
+		goto out;
+	}
+	if (!path || !*path) {
+		snprintf(st->err, sizeof(st->err), "no database path given");
+		rc = -EINVAL;
+		goto out;
+	}
+	if (st->readonly && access(path, F_OK) != 0) {
+		rc = -errno;
+		snprintf(st->err, sizeof(st->err), "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	flags = st->readonly ? SQLITE_OPEN_READONLY
+			     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	src = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (src != SQLITE_OK) {
+		rc = store__fail(st, src, "opening the database");
+		goto out;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, st->o.busy_timeout_ms);
+	/* Keep -wal and -shm when the last connection closes, so read-only
+	 * readers without write access to the directory can still open. */
+	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
+	if (st->readonly) {
+		rc = check_reader_version(st);
+		goto out;
+	}
+	if (sqlite3_db_readonly(st->db, "main") == 1) {
+		snprintf(st->err, sizeof(st->err),
+			"%s: the database file is read-only for this user", path);
+		rc = -EROFS;
+		goto out;
+	}
+	{
+		sqlite3_stmt *s = NULL;
+		src = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1,
+			&s, NULL);
+		if (src == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+			snprintf(mode, sizeof(mode), "%s",
+				(const char *)sqlite3_column_text(s, 0));
+		else
+			rc = store__fail(st, sqlite3_errcode(st->db),
+				"switching to WAL mode");
+		sqlite3_finalize(s);
+		if (rc < 0)
+			goto out;
+		if (strcmp(mode, "wal") != 0) {
+			snprintf(st->err, sizeof(st->err),
+				"%s: cannot use WAL mode (journal mode stays %s)",
+				path, mode);
+			rc = -EIO;
+			goto out;
+		}
+	}
+	rc = store__exec(st, st->o.sync_normal ? "PRAGMA synchronous = NORMAL"
+					       : "PRAGMA synchronous = FULL");
+	if (rc < 0)
+		goto out;
+	rc = migrate(st);
+out:
+	if (rc < 0) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "%s", st->err);
+		store_close(st);
+	} else {
+		*out = st;
+	}
+	return rc;
+}
+
+void
+store_close(struct store *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < STORE_STMT_COUNT_; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+const char *
+store_errmsg(const struct store *st)
+{
+	if (!st)
+		return "no store";
+	return st->err[0] ? st->err : "no error";
+}
+
+int64_t
+store_write_count(const struct store *st)
+{
+	return (int64_t)sqlite3_total_changes64(st->db);
+}
+
+/* --- feeds ------------------------------------------------------------ */
+
+static char *
+col_dup(sqlite3_stmt *s, int i, int *err)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	char *d;
+
+	if (!t)
+		return NULL;
+	d = strdup((const char *)t);
+	if (!d)
+		*err = -ENOMEM;
+	return d;
+}
+
+/* Fill f from a FEED_COLS row. With copy, strings are strdup'd (owned by
+ * f); without, they point into the statement (borrowed). */
+static int
+feed_from_row(sqlite3_stmt *s, struct store_feed_state *f, bool copy)
+{
+	int err = 0;
+	char **str[] = { &f->name, &f->url, &f->url_in_use, &f->title,
+		&f->site_link, &f->etag, &f->last_modified, &f->body_hash };
+
+	memset(f, 0, sizeof(*f));
+	f->id = sqlite3_column_int64(s, 0);
+	for (size_t i = 0; i < sizeof(str) / sizeof(str[0]); i++)
+		*str[i] = copy ? col_dup(s, (int)i + 1, &err)
+			       : (char *)sqlite3_column_text(s, (int)i + 1);
+	f->last_attempt = sqlite3_column_int64(s, 9);
+	f->last_success = sqlite3_column_int64(s, 10);
+	f->next_due = sqlite3_column_int64(s, 11);
+	f->failures = sqlite3_column_int(s, 12);
+	f->last_error = copy ? col_dup(s, 13, &err)
+			     : (char *)sqlite3_column_text(s, 13);
+	f->last_status = sqlite3_column_int(s, 14);
+	f->gone = sqlite3_column_int(s, 15) != 0;
+	f->articles = sqlite3_column_int64(s, 16);
+	f->active = sqlite3_column_int(s, 17) != 0;
+	f->keep_days = sqlite3_column_int(s, 18);
+	f->keep_count = sqlite3_column_int(s, 19);
+	if (err < 0 && copy)
+		store_feed_state_cleanup(f);
+	return err;
+}
+
+int
+store_feed_get(struct store *st, const char *name, struct store_feed_state *out)
+{
+	sqlite3_stmt *s = store__stmt(st, STORE_STMT_FEED_BY_NAME);
+	struct store_feed_state f;
+	int rc = 0, src;
+
+	if (!s)
+		return -EIO;
+	store__bind_text(s, 1, name);
+	src = sqlite3_step(s);
+	if (src == SQLITE_DONE) {
+		snprintf(st->err, sizeof(st->err), "no feed named '%s'", name);
+		rc = -ENOENT;
+	} else if (src != SQLITE_ROW) {
+		rc = store__fail(st, src, "reading a feed");
+	} else {
+		rc = feed_from_row(s, &f, true);
+		if (rc == 0)
+			*out = f;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+void
+store_feed_state_cleanup(struct store_feed_state *f)
+{
+	if (!f)
+		return;
+	free(f->name);
+	free(f->url);
+	free(f->url_in_use);
+	free(f->title);
+	free(f->site_link);
+	free(f->etag);
+	free(f->last_modified);
+	free(f->body_hash);
+	free(f->last_error);
+	memset(f, 0, sizeof(*f));
+}
+
+int
+store_feed_ensure(struct store *st, const struct store_feed_conf *c,
+	int64_t *id)
+{
+	sqlite3_stmt *s;
+	int rc = 0, src;
+	int64_t fid = 0;
+
+	if (!c || !c->name || !*c->name || !c->url) {
+		snprintf(st->err, sizeof(st->err), "a feed needs a name and a URL");
+		return -EINVAL;
+	}
+	s = store__stmt(st, STORE_STMT_FEED_BY_NAME);
+	if (!s)
+		return -EIO;
+	store__bind_text(s, 1, c->name);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		fid = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (src != SQLITE_ROW && src != SQLITE_DONE)
+		return store__fail(st, src, "reading a feed");
+	if (fid) {
+		s = store__stmt(st, STORE_STMT_FEED_UPDATE_CONF);
+		if (!s)
+			return -EIO;
+		sqlite3_bind_int64(s, 1, fid);
+		store__bind_text(s, 2, c->url);
+		sqlite3_bind_int(s, 3, c->keep_days);
+		sqlite3_bind_int(s, 4, c->keep_count);
+	} else {
+		s = store__stmt(st, STORE_STMT_FEED_INSERT);
+		if (!s)
+			return -EIO;
+		store__bind_text(s, 1, c->name);
+		store__bind_text(s, 2, c->url);
+		sqlite3_bind_int(s, 3, c->keep_days);
+		sqlite3_bind_int(s, 4, c->keep_count);
+		sqlite3_bind_int64(s, 5, store__now(st));
+	}
+	src = sqlite3_step(s);
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "storing a feed");
+	else if (!fid)
+		fid = sqlite3_last_insert_rowid(st->db);
+	sqlite3_reset(s);
+	if (rc == 0 && id)
+		*id = fid;
+	return rc;
+}
+
+int
+store_feed_disable(struct store *st, const char *name)
+{
+	sqlite3_stmt *s = store__stmt(st, STORE_STMT_FEED_DISABLE);
+	int rc = 0, src;
+
+	if (!s)
+		return -EIO;
+	store__bind_text(s, 1, name);
+	src = sqlite3_step(s);
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "disabling a feed");
+	else if (sqlite3_changes(st->db) == 0) {
+		snprintf(st->err, sizeof(st->err), "no feed named '%s'", name);
+		rc = -ENOENT;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+store_feed_record(struct store *st, int64_t feed_id,
+	const struct store_feed_result *r)
+{
+	sqlite3_stmt *s = store__stmt(st, STORE_STMT_FEED_RECORD);
+	int rc = 0, src;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, feed_id);
+	sqlite3_bind_int64(s, 2, r->attempt);
+	sqlite3_bind_int(s, 3, r->ok);
+	if (r->http_status)
+		sqlite3_bind_int(s, 4, r->http_status);
+	store__bind_text(s, 5, r->ok ? NULL : (r->error ? r->error : "failed"));
+	store__bind_text(s, 6, r->etag);
+	store__bind_text(s, 7, r->last_modified);
+	store__bind_text(s, 8, r->url_in_use);
+	store__bind_text(s, 9, r->body_hash);
+	store__bind_text(s, 10, r->title);
+	store__bind_text(s, 11, r->site_link);
+	sqlite3_bind_int64(s, 12, r->next_due);
+	sqlite3_bind_int(s, 13, r->failures);
+	sqlite3_bind_int(s, 14, r->gone);
+	src = sqlite3_step(s);
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "recording a poll");
+	else if (sqlite3_changes(st->db) == 0) {
+		snprintf(st->err, sizeof(st->err), "no feed with id %lld",
+			(long long)feed_id);
+		rc = -ENOENT;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+store_feeds_list(struct store *st, store_feed_cb cb, void *ud)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_feed_state f;
+	int rc = 0, src;
+
+	src = sqlite3_prepare_v2(st->db,
+		"SELECT " FEED_COLS " FROM feeds ORDER BY name", -1, &s, NULL);
+	if (src != SQLITE_OK) {
+		rc = store__fail(st, src, "listing feeds");
+		goto out;
+	}
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		feed_from_row(s, &f, false);
+		rc = cb(ud, &f);
+		if (rc)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "listing feeds");
+out:
+	sqlite3_finalize(s);
+	return rc;
+}

@@ -1,0 +1,104 @@
+/*
+ * store/ internals shared by the module's files (and reached by its unit
+ * tests). Nothing here is part of the contract in store.h.
+ */
+#ifndef FEEDD_STORE_STORE_INT_H
+#define FEEDD_STORE_STORE_INT_H
+
+#include "store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+/* Prepared statements, one per SQL text in store__sql[] (store.c). */
+enum store__stmt {
+	STORE_STMT_FEED_BY_NAME,
+	STORE_STMT_FEED_BY_ID,
+	STORE_STMT_FEED_INSERT,
+	STORE_STMT_FEED_UPDATE_CONF,
+	STORE_STMT_FEED_RECORD,
+	STORE_STMT_FEED_DISABLE,
+	STORE_STMT_ART_BY_KEY,
+	STORE_STMT_ART_BY_LINK_TITLE,
+	STORE_STMT_ART_INSERT,
+	STORE_STMT_ART_UPDATE,
+	STORE_STMT_ART_REKEY,
+	STORE_STMT_ART_SET_STORY,
+	STORE_STMT_STORY_BY_LINK,
+	STORE_STMT_PURGED_BY_KEY,
+	STORE_STMT_PURGED_BY_LINK_TITLE,
+	STORE_STMT_RETENTION_SCAN,
+	STORE_STMT_ART_DELETE,
+	STORE_STMT_PURGED_INSERT,
+	STORE_STMT_CHANGE_INSERT,
+	STORE_STMT_CHANGE_PRUNE,
+	STORE_STMT_COUNT_
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;                 /* owned */
+	struct store_opts o;
+	bool readonly;
+	bool in_refresh;            /* one refresh at a time */
+	sqlite3_stmt *stmt[STORE_STMT_COUNT_];
+	char err[512];
+};
+
+/* The schema: store__migrations[i] turns version i into version i + 1. */
+extern const char *const store__migrations[];
+extern const int store__nmigrations;
+
+/* Unix seconds from the store's clock (store_opts.clock, else time()). */
+int64_t store__now(const struct store *st);
+
+/* Prepared statement n, reset and with its bindings cleared; NULL on
+ * failure (message in st->err). */
+sqlite3_stmt *store__stmt(struct store *st, enum store__stmt n);
+
+/* Map a SQLite result code to a negative errno and record the message
+ * "what: sqlite detail" as the store's last error. */
+int store__fail(struct store *st, int sqlrc, const char *what);
+
+/* Run SQL with no result rows (tests use it to simulate a full disk with
+ * PRAGMA max_page_count, or a read-only file with PRAGMA query_only). */
+int store__exec(struct store *st, const char *sql);
+
+/* Bind a string or NULL. */
+int store__bind_text(sqlite3_stmt *s, int i, const char *v);
+
+/* The canonical form of a link (see SCHEMA.md): lower-case scheme and host,
+ * no fragment, no utm_* / fbclid / gclid parameters, no default port.
+ * Returns 0 and a malloc'd string in *out (NULL when link is NULL, empty or
+ * not an absolute http(s) URL, in which case the trimmed link is returned
+ * unchanged), or -ENOMEM. */
+int store__canon_link(const char *link, char **out);
+
+/* 64-bit FNV-1a over a list of fields, each length-prefixed and with a
+ * presence flag, so ("ab", NULL) and ("a", "b") differ. Hex in out[17]. */
+void store__hash_fields(const char *const *f, size_t n, char out[17]);
+
+/* Trimmed copy (ASCII white space) or NULL when empty/NULL; *err set to
+ * -ENOMEM on allocation failure. */
+char *store__trim_dup(const char *s, int *err);
+
+/* RFC 3339 text to Unix seconds; -1 when unparseable. */
+int64_t store__parse_time(const char *s);
+
+/* A string set with an int64 value per key, for one refresh. */
+struct store__keyset {
+	char **keys;
+	int64_t *vals;
+	size_t cap, len;
+};
+/* Returns true and *val when key is present. */
+bool store__keyset_get(const struct store__keyset *ks, const char *key,
+	int64_t *val);
+/* Adds (copies) key; 0 or -ENOMEM. Replaces the value if present. */
+int store__keyset_put(struct store__keyset *ks, const char *key, int64_t val);
+void store__keyset_cleanup(struct store__keyset *ks);
+
+#endif

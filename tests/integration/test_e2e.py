@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""End-to-end: the real feedd against a local feed server.
+
+    test_e2e.py [TEST ...]      run all tests or the named ones
+
+daemon_lifecycle: READY=1 on a notify socket; articles stored after the
+first cycle; validators sent back (304); a changed feed (one new, one
+updated entry) picked up without duplicates; `feedctl follow` sees the new
+article as it is committed; a failing feed logged once at warning; SIGHUP
+adding a feed (fetched promptly) and with a broken config (rejected with
+file:line, still running); kill -9 and restart (no lost or duplicated
+articles, the schedule resumed, validators kept); SIGTERM exits 0 promptly
+with STOPPING=1.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (FEEDCTL, Daemon, Failure, Notify, Server, check,  # noqa: E402
+                     db_rows, feedctl, feedctl_has, main, rss, wait_for)
+
+ALPHA = [("a1", "Alpha one", "first"), ("a2", "Alpha two", "second"),
+         ("a3", "Alpha three", "third")]
+BETA = [("b1", "Beta one", "x"), ("b2", "Beta two", "y")]
+GAMMA = [("g1", "Gamma one", "g"), ("g2", "Gamma two", "g"),
+         ("g3", "Gamma three", "g"), ("g4", "Gamma four", "g")]
+
+
+def articles(db, feed):
+    """{guid: title} of a feed, and the raw row count (to spot duplicates)."""
+    rows = db_rows(db, "SELECT guid, title FROM articles_v1 WHERE feed = ?",
+                   (feed,))
+    return {g: t for g, t in rows}, len(rows)
+
+
+def all_keys(db):
+    return sorted(db_rows(db, "SELECT feed, guid, id FROM articles_v1"))
+
+
+def feedctl_articles(db, feed):
+    """The same through feedctl, when its reading commands exist."""
+    import json
+    out = feedctl(db, "articles", "--feed", feed, "--format", "jsonl")
+    rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return {r.get("guid"): r.get("title") for r in rows}, len(rows)
+
+
+def write_config(path, db, srv, extra_feeds="", broken=False):
+    with open(path, "w") as f:
+        f.write("# written by test_e2e.py\n"
+                "database %s\n"
+                "interval 2s\n"
+                "log-level info\n"
+                "feed alpha %s\n"
+                "feed beta %s\n"
+                "feed broken %s\n"
+                % (db, srv.url("/alpha.xml"), srv.url("/beta.xml"),
+                   srv.url("/missing.xml")))
+        f.write(extra_feeds)
+        if broken:
+            f.write("feed oops %s interval=fortnight\n" % srv.url("/x.xml"))
+
+
+def daemon_lifecycle(tmp):
+    root = os.path.join(tmp, "www")
+    os.mkdir(root)
+    srv = Server(root)
+    notify = Notify(os.path.join(tmp, "notify.sock"))
+    db = os.path.join(tmp, "feeds.db")
+    conf = os.path.join(tmp, "feedd.conf")
+    d = follow = None
+    try:
+        srv.write("alpha.xml", rss(ALPHA, "Alpha"))
+        srv.write("beta.xml", rss(BETA, "Beta"))
+        srv.write("gamma.xml", rss(GAMMA, "Gamma"))
+        write_config(conf, db, srv)
+
+        # --- start-up and the first cycle ------------------------------
+        d = Daemon(tmp, conf, notify)
+        wait_for("READY=1", lambda: notify.seen("READY=1") or not d.alive())
+        check(d.alive(), "feedd exited at start-up:\n" + d.log())
+        check(notify.last_status() and "feeds" in notify.last_status(),
+              "no STATUS= line with counts: %r" % notify.last_status())
+        wait_for("alpha and beta stored",
+                 lambda: articles(db, "alpha")[1] == 3 and
+                 articles(db, "beta")[1] == 2)
+        a, n = articles(db, "alpha")
+        check(a == {g: t for g, t, _ in ALPHA}, "alpha articles: %r" % a)
+        if feedctl_has("articles"):
+            fa, fn = feedctl_articles(db, "alpha")
+            check(fa == a and fn == 3, "feedctl articles disagrees: %r" % fa)
+
+        # The next poll sends the validators back and gets a 304.
+        wait_for("a conditional request for alpha",
+                 lambda: any("if-none-match" in r["headers"]
+                             for r in srv.requests("/alpha.xml")))
+
+        # A failing feed: one warning, then quieter lines.
+        wait_for("broken polled twice", lambda: srv.count("/missing.xml") >= 2,
+                 timeout=20)
+        log = d.log()
+        warn = [l for l in log.splitlines()
+                if "feed=broken" in l and "WARN" in l.upper()]
+        check(len(warn) == 1, "expected one warning for the failing feed, got "
+              "%d:\n%s" % (len(warn), log))
+        check("HTTP 404" in warn[0] and "/missing.xml" in warn[0],
+              "warning lacks cause or URL: %s" % warn[0])
+
+        # --- follow, then change alpha: one new, one updated entry --------
+        if feedctl_has("follow"):
+            follow = subprocess.Popen([FEEDCTL, "--db", db, "follow"],
+                                      stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True)
+            time.sleep(0.5)
+        changed = [("a1", "Alpha one", "first"),
+                   ("a2", "Alpha two (revised)", "second, revised"),
+                   ("a3", "Alpha three", "third"),
+                   ("a4", "Alpha four", "fourth")]
+        srv.write("alpha.xml", rss(changed, "Alpha"))
+        wait_for("alpha change stored",
+                 lambda: articles(db, "alpha")[0].get("a4") and
+                 articles(db, "alpha")[0].get("a2") == "Alpha two (revised)")
+        a, n = articles(db, "alpha")
+        check(n == 4 and len(a) == 4, "duplicates after the change: %d rows "
+              "for %d guids" % (n, len(a)))
+        if follow:
+            # follow prints each new article as it is committed.
+            follow.terminate()
+            out, err = follow.communicate(timeout=10)
+            follow = None
+            check("Alpha four" in out or "a4" in out,
+                  "feedctl follow did not show the new article:\n%s\n%s"
+                  % (out, err))
+
+        # --- SIGHUP: a feed added, fetched promptly ------------------------
+        write_config(conf, db, srv,
+                     "feed gamma %s interval=1h\n" % srv.url("/gamma.xml"))
+        mark = notify.mark()
+        t0 = time.monotonic()
+        d.signal(signal.SIGHUP)
+        wait_for("gamma stored after SIGHUP",
+                 lambda: articles(db, "gamma")[1] == 4, timeout=10)
+        took = time.monotonic() - t0
+        check(took < 8, "added feed took %.1fs to be fetched" % took)
+        check(notify.seen("RELOADING=1", mark) and notify.seen("READY=1", mark),
+              "RELOADING=1/READY=1 not sent around the reload")
+
+        # --- SIGHUP with a broken config: rejected, still running -----------
+        write_config(conf, db, srv,
+                     "feed gamma %s interval=1h\n" % srv.url("/gamma.xml"),
+                     broken=True)
+        before = srv.count("/alpha.xml")
+        d.signal(signal.SIGHUP)
+        wait_for("the reload error in the log",
+                 lambda: "reload rejected" in d.log(), timeout=5)
+        line = [l for l in d.log().splitlines() if "reload rejected" in l][-1]
+        check("%s:9" % conf in line, "reload error lacks file:line: %s" % line)
+        check(d.alive(), "feedd died on a broken config")
+        wait_for("alpha still polled", lambda: srv.count("/alpha.xml") > before,
+                 timeout=10)
+        write_config(conf, db, srv,
+                     "feed gamma %s interval=1h\n" % srv.url("/gamma.xml"))
+
+        # --- kill -9 and restart ---------------------------------------------
+        gamma_requests = srv.count("/gamma.xml")
+        d.kill()
+        keys = all_keys(db)
+        check(len(keys) == 3 + 1 + 2 + 4, "articles before kill: %r" % keys)
+        n_alpha = srv.count("/alpha.xml")
+        d = Daemon(tmp, conf, notify)
+        mark = notify.mark()
+        wait_for("READY=1 after restart",
+                 lambda: notify.seen("READY=1", mark) or not d.alive())
+        check(d.alive(), "feedd exited on restart:\n" + d.log())
+        # alpha (every 2s) resumes; gamma (every hour) must not be refetched.
+        wait_for("alpha polled after restart",
+                 lambda: srv.count("/alpha.xml") >= n_alpha + 2, timeout=15)
+        check(srv.count("/gamma.xml") == gamma_requests,
+              "gamma refetched after restart: its schedule was not resumed")
+        first = srv.requests("/alpha.xml")[n_alpha]
+        check("if-none-match" in first["headers"],
+              "validators lost across the restart: %r" % first["headers"])
+        check(all_keys(db) == keys, "articles changed across kill -9/restart")
+
+        # --- SIGTERM: prompt, clean, STOPPING=1 --------------------------------
+        mark = notify.mark()
+        t0 = time.monotonic()
+        d.signal(signal.SIGTERM)
+        rc = d.wait(timeout=10)
+        took = time.monotonic() - t0
+        check(rc == 0, "SIGTERM exit status %d:\n%s" % (rc, d.log()))
+        check(took < 6, "SIGTERM took %.1fs" % took)
+        check(notify.seen("STOPPING=1", mark), "no STOPPING=1")
+        d.check_sanitizers()
+        check(all_keys(db) == keys, "articles changed at shutdown")
+    finally:
+        if follow:
+            follow.kill()
+            follow.wait()
+        if d:
+            d.kill()
+        notify.close()
+        srv.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main([daemon_lifecycle]))

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""feedd's one-shot modes: --once exit statuses and --check-config.
+
+once_all_ok:      every feed fine -> exit 0, articles stored, summary line.
+once_some_failed: one feed 404   -> exit 2, the others stored, the failing
+                  feed named with its cause.
+once_gone_and_redirect: 410 Gone disables a feed (no request next time, still
+                  counted as failed); a 301 is remembered (next run asks the
+                  new URL directly).
+check_config:     a valid config prints resolved and exits 0; a broken one
+                  exits 1 naming file:line; a missing one exits 1.
+"""
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (FEEDD, Server, check, db_rows, main, rss)  # noqa: E402
+
+
+def run(args, timeout=60):
+    env = dict(os.environ)
+    env.pop("NOTIFY_SOCKET", None)
+    env.pop("JOURNAL_STREAM", None)
+    p = subprocess.run([FEEDD] + args, capture_output=True, text=True,
+                       timeout=timeout, env=env)
+    for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        check(bad not in p.stderr, "sanitizer report:\n" + p.stderr)
+    return p
+
+
+def config(tmp, feeds, extra=""):
+    path = os.path.join(tmp, "feedd.conf")
+    with open(path, "w") as f:
+        f.write("database %s\ninterval 1h\n%s" % (os.path.join(tmp, "f.db"), extra))
+        for name, url in feeds:
+            f.write("feed %s %s\n" % (name, url))
+    return path
+
+
+def count(tmp, feed):
+    return db_rows(os.path.join(tmp, "f.db"),
+                   "SELECT count(*) FROM articles_v1 WHERE feed = ?", (feed,))[0][0]
+
+
+def serve(tmp):
+    root = os.path.join(tmp, "www")
+    os.mkdir(root)
+    srv = Server(root)
+    srv.write("one.xml", rss([("1", "One", "x"), ("2", "Two", "y")]))
+    srv.write("two.xml", rss([("3", "Three", "z")]))
+    return srv
+
+
+def once_all_ok(tmp):
+    srv = serve(tmp)
+    try:
+        conf = config(tmp, [("one", srv.url("/one.xml")),
+                            ("two", srv.url("/two.xml"))])
+        p = run(["--config", conf, "--once", "--stats"])
+        check(p.returncode == 0, "exit %d:\n%s" % (p.returncode, p.stderr))
+        check(count(tmp, "one") == 2 and count(tmp, "two") == 1,
+              "articles not stored")
+        check("once: feeds=2 ok=2 failed=0" in p.stderr,
+              "no summary line:\n" + p.stderr)
+        check("max_loop_stall_ms=" in p.stdout and "feedd-stats" in p.stdout,
+              "--stats printed no stats: %r" % p.stdout)
+        # A second run: conditional requests, 304, still success, no dups.
+        p = run(["--config", conf, "--once"])
+        check(p.returncode == 0, "second run exit %d:\n%s" % (p.returncode,
+                                                             p.stderr))
+        last = srv.requests("/one.xml")[-1]
+        check("if-none-match" in last["headers"], "no validators sent")
+        check(count(tmp, "one") == 2, "duplicates after a second run")
+    finally:
+        srv.stop()
+
+
+def once_some_failed(tmp):
+    srv = serve(tmp)
+    try:
+        conf = config(tmp, [("one", srv.url("/one.xml")),
+                            ("missing", srv.url("/missing.xml"))])
+        p = run(["--config", conf, "--once"])
+        check(p.returncode == 2, "exit %d, want 2:\n%s" % (p.returncode,
+                                                          p.stderr))
+        check(count(tmp, "one") == 2, "the good feed was not stored")
+        bad = [l for l in p.stderr.splitlines() if "feed=missing" in l]
+        check(bad and "HTTP 404" in bad[0], "failing feed not named with its "
+              "cause:\n" + p.stderr)
+        state = db_rows(os.path.join(tmp, "f.db"), "SELECT failures, "
+                        "last_error FROM feeds_v1 WHERE name = 'missing'")
+        check(state and state[0][0] == 1 and state[0][1],
+              "failure not recorded: %r" % state)
+        # Not a feed at all: a parse failure, also exit 2.
+        srv.write("page.html", "<html><body>hello</body></html>")
+        conf = config(tmp, [("page", srv.url("/page.html"))])
+        p = run(["--config", conf, "--once"])
+        check(p.returncode == 2, "exit %d for an HTML page" % p.returncode)
+        check(any("feed=page" in l and "parse" in l
+                  for l in p.stderr.splitlines()),
+              "parse failure not reported:\n" + p.stderr)
+    finally:
+        srv.stop()
+
+
+def once_gone_and_redirect(tmp):
+    srv = serve(tmp)
+    try:
+        srv.routes({"/gone.xml": {"status": 410},
+                    "/old.xml": {"status": 301,
+                                 "location": srv.url("/two.xml")}})
+        conf = config(tmp, [("gone", srv.url("/gone.xml")),
+                            ("moved", srv.url("/old.xml"))])
+        p = run(["--config", conf, "--once"])
+        check(p.returncode == 2, "exit %d, want 2 (410):\n%s"
+              % (p.returncode, p.stderr))
+        check("gone" in p.stderr and "410" in p.stderr, "410 not logged")
+        check(count(tmp, "moved") == 1, "redirected feed not stored")
+        gone, old = srv.count("/gone.xml"), srv.count("/old.xml")
+        p = run(["--config", conf, "--once"])
+        check(p.returncode == 2, "gone feed not counted as failed")
+        check(srv.count("/gone.xml") == gone, "a gone feed was polled again")
+        check(srv.count("/old.xml") == old,
+              "the permanent redirect was not remembered")
+        # Changing the configured URL brings the feed back.
+        conf = config(tmp, [("gone", srv.url("/one.xml")),
+                            ("moved", srv.url("/old.xml"))])
+        p = run(["--config", conf, "--once"])
+        check(p.returncode == 0, "a new URL did not revive the gone feed:\n"
+              + p.stderr)
+        check(count(tmp, "gone") == 2, "revived feed not stored")
+    finally:
+        srv.stop()
+
+
+def check_config(tmp):
+    conf = config(tmp, [("one", "http://127.0.0.1:9/one.xml")])
+    p = run(["--check-config", "--config", conf])
+    check(p.returncode == 0, "valid config: exit %d\n%s" % (p.returncode,
+                                                           p.stderr))
+    check("feed one http://127.0.0.1:9/one.xml" in p.stdout,
+          "resolved config not printed:\n" + p.stdout)
+    with open(conf, "a") as f:
+        f.write("feed two http://127.0.0.1:9/two.xml bogus=1\n")
+    p = run(["--check-config", "--config", conf])
+    check(p.returncode == 1, "broken config: exit %d" % p.returncode)
+    check("%s:4" % conf in p.stderr, "no file:line in:\n" + p.stderr)
+    p = run(["--config", conf, "--once"])
+    check(p.returncode == 1, "--once with a broken config: exit %d"
+          % p.returncode)
+    p = run(["--check-config", "--config", os.path.join(tmp, "nope.conf")])
+    check(p.returncode == 1 and "nope.conf" in p.stderr,
+          "missing config: exit %d %s" % (p.returncode, p.stderr))
+    p = run(["--bogus"])
+    check(p.returncode == 1 and "--bogus" in p.stderr, "bad option accepted")
+
+
+if __name__ == "__main__":
+    sys.exit(main([once_all_ok, once_some_failed, once_gone_and_redirect,
+                   check_config]))

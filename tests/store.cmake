@@ -1,0 +1,24 @@
+# store/: integration tests beyond the unit tests (tests/unit/test_store.c).
+# Helper programs under tests/store/ link only the store module.
+foreach(prog store_fill store_concurrent store_crash)
+	add_executable(${prog} ${CMAKE_CURRENT_SOURCE_DIR}/store/${prog}.c)
+	target_link_libraries(${prog} PRIVATE feedd_store PkgConfig::SQLITE3)
+endforeach()
+
+# A reader process reads in a loop while a writer stores 5,000 articles.
+add_test(NAME store.concurrent COMMAND sh -c
+	"d=$(mktemp -d) && $<TARGET_FILE:store_concurrent> $d 200; rc=$?; rm -rf $d; exit $rc")
+# kill -9 of the writer at random moments, 50 times; more by hand with
+# `store_crash DIR 1000`.
+add_test(NAME store.crash COMMAND sh -c
+	"d=$(mktemp -d) && $<TARGET_FILE:store_crash> $d 50; rc=$?; rm -rf $d; exit $rc")
+set_tests_properties(store.concurrent store.crash PROPERTIES LABELS integration
+	TIMEOUT 120)
+
+# feedctl's reading commands, and the Python reader printed in SCHEMA.md.
+add_test(NAME store.feedctl COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/store/feedctl_read.sh
+	$<TARGET_FILE:feedctl> $<TARGET_FILE:store_fill>)
+add_test(NAME store.python_reader COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/store/python_reader.sh
+	$<TARGET_FILE:store_fill> ${PROJECT_SOURCE_DIR}/store/SCHEMA.md)
+set_tests_properties(store.feedctl store.python_reader PROPERTIES
+	LABELS integration SKIP_RETURN_CODE 77 TIMEOUT 60)

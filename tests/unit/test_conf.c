@@ -1,0 +1,658 @@
+/*
+ * conf: every error message, durations and sizes, defaults, resolution,
+ * includes, conf_print round trip, and etc/feedd.conf + feedd.conf(5)
+ * against the default table in conf.c.
+ */
+#include "conf.h"
+#include "log.h"
+
+#include "check.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int
+parse_str(struct conf **c, const char *text, char *err, size_t errlen)
+{
+	return conf_parse(c, "t.conf", text, strlen(text), err, errlen);
+}
+
+/* ------------------------------------------------------------------ */
+
+static const struct {
+	const char *in;
+	const char *err;
+} error_cases[] = {
+	{ "intreval 30m", "t.conf:1: intreval: unknown directive (did you mean 'interval'?)" },
+	{ "max-connection 4", "t.conf:1: max-connection: unknown directive (did you mean 'max-connections'?)" },
+	{ "frobnicate yes", "t.conf:1: frobnicate: unknown directive" },
+	{ "# comment\n\n  \ninterval 5x", "t.conf:4: interval: bad duration '5x' (use e.g. 90s, 30m, 2h, 1d, 1w)" },
+	{ "interval 0s", "t.conf:1: interval: duration '0s' out of range (1s to 3650d)" },
+	{ "interval", "t.conf:1: interval: expects 1 argument, got 0" },
+	{ "interval 1h 2h", "t.conf:1: interval: expects 1 argument, got 2" },
+	{ "interval 1h\ninterval 2h", "t.conf:2: interval: already set at t.conf:1" },
+	{ "max-interval 30s", "t.conf:1: max-interval: duration '30s' out of range (1m to 3650d)" },
+	{ "max-connections abc", "t.conf:1: max-connections: bad number 'abc' (expected 1 to 1024)" },
+	{ "max-connections 0", "t.conf:1: max-connections: bad number '0' (expected 1 to 1024)" },
+	{ "max-per-host 99999999999999999999", "t.conf:1: max-per-host: bad number '99999999999999999999' (expected 1 to 64)" },
+	{ "max-size 16X", "t.conf:1: max-size: bad size '16X' (use e.g. 512K, 16M, 1G)" },
+	{ "max-size 2G", "t.conf:1: max-size: size '2G' out of range (1K to 1G)" },
+	{ "timeout 2d", "t.conf:1: timeout: duration '2d' out of range (1s to 1d)" },
+	{ "log-level loud", "t.conf:1: log-level: unknown level 'loud' (use err, warning, notice, info or debug)" },
+	{ "sync maybe", "t.conf:1: sync: bad value 'maybe' (use full or normal)" },
+	{ "database \"\"", "t.conf:1: database: empty path" },
+	{ "user-agent \"feedd (test", "t.conf:1: user-agent: unterminated quote in 'feedd (test'" },
+	{ "\"interval 1h", "t.conf:1: unterminated quote in 'interval 1h'" },
+	{ "feed a", "t.conf:1: feed: expects at least 2 arguments, got 1" },
+	{ "feed a http://x/\nfeed b http://y/\nfeed a http://z/", "t.conf:3: feed: duplicate feed name 'a' (first defined at t.conf:1)" },
+	{ "feed \"a b\" http://x/", "t.conf:1: feed: invalid feed name 'a b' (use up to 64 letters, digits, '.', '_' and '-', not starting with '-')" },
+	{ "feed -a http://x/", "t.conf:1: feed: invalid feed name '-a' (use up to 64 letters, digits, '.', '_' and '-', not starting with '-')" },
+	{ "feed a ftp://x/f", "t.conf:1: feed: invalid URL 'ftp://x/f': only http and https are supported" },
+	{ "feed a example.com/rss", "t.conf:1: feed: invalid URL 'example.com/rss': expected http://HOST/... or https://HOST/..." },
+	{ "feed a http:///rss", "t.conf:1: feed: invalid URL 'http:///rss': no host" },
+	{ "feed a http://user@/rss", "t.conf:1: feed: invalid URL 'http://user@/rss': no host" },
+	{ "feed a http://x:99999/", "t.conf:1: feed: invalid URL 'http://x:99999/': bad port" },
+	{ "feed a http://x:/", "t.conf:1: feed: invalid URL 'http://x:/': bad port" },
+	{ "feed a http://[::1/", "t.conf:1: feed: invalid URL 'http://[::1/': bad IPv6 address" },
+	{ "feed a \"http://x/a b\"", "t.conf:1: feed: invalid URL 'http://x/a b': contains a space or control character" },
+	{ "feed a http://x/ intervall=1h", "t.conf:1: feed: unknown key 'intervall' (did you mean 'interval'?)" },
+	{ "feed a http://x/ colour=red", "t.conf:1: feed: unknown key 'colour'" },
+	{ "feed a http://x/ tags", "t.conf:1: feed: expected key=value, got 'tags'" },
+	{ "feed a http://x/ interval=soon", "t.conf:1: feed: bad duration 'soon' for interval (use e.g. 90s, 30m, 2h, 1d, 1w)" },
+	{ "feed a http://x/ timeout=0", "t.conf:1: feed: duration '0' for timeout out of range (1s to 1d)" },
+	{ "feed a http://x/ max-size=lots", "t.conf:1: feed: bad size 'lots' for max-size (use e.g. 512K, 16M, 1G)" },
+	{ "feed a http://x/ keep-days=-1", "t.conf:1: feed: bad number '-1' for keep-days (expected 0 to 100000)" },
+	{ "feed a http://x/ keep-count=many", "t.conf:1: feed: bad number 'many' for keep-count (expected 0 to 2147483647)" },
+	{ "feed a http://x/ enabled=maybe", "t.conf:1: feed: bad value 'maybe' for enabled (use yes or no)" },
+	{ "feed a http://x/ allow-private=2", "t.conf:1: feed: bad value '2' for allow-private (use yes or no)" },
+	{ "feed a http://x/ interval=1h interval=2h", "t.conf:1: feed: key 'interval' given twice" },
+	{ "feed a http://x/ password=secret", "t.conf:1: feed: password without username" },
+	{ "include nothere.conf", "t.conf:1: include: cannot read 'nothere.conf': No such file or directory" },
+	{ "include", "t.conf:1: include: expects 1 argument, got 0" },
+};
+
+static void
+t_errors(void)
+{
+	for (size_t i = 0; i < sizeof(error_cases) / sizeof(error_cases[0]); i++) {
+		struct conf *c = (struct conf *)&c; /* must stay untouched */
+		struct conf *orig = c;
+		char err[512] = "";
+		int rc = conf_parse(&c, "t.conf", error_cases[i].in,
+			strlen(error_cases[i].in), err, sizeof(err));
+		if (rc != -EINVAL || strcmp(err, error_cases[i].err) != 0) {
+			fprintf(stderr, "case %zu: input \"%s\"\n", i, error_cases[i].in);
+			CHECK_INT_EQ(rc, -EINVAL);
+			CHECK_STR_EQ(err, error_cases[i].err);
+		}
+		CHECK(c == orig);
+	}
+
+	/* A NUL byte (a binary file given as config) is an error too. */
+	static const char nul[] = "interval 1h\nlog-level\0 debug\n";
+	struct conf *c = NULL;
+	char err[512];
+	CHECK_INT_EQ(conf_parse(&c, "t.conf", nul, sizeof(nul) - 1, err, sizeof(err)), -EINVAL);
+	CHECK_STR_EQ(err, "t.conf:2: NUL byte in line");
+	CHECK_NULL(c);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+t_durations(void)
+{
+	static const struct {
+		const char *in;
+		int64_t secs; /* -1: rejected */
+	} cases[] = {
+		{ "90s", 90 }, { "30m", 1800 }, { "2h", 7200 }, { "1d", 86400 },
+		{ "1w", 604800 }, { "45", 45 }, { "0", 0 }, { "1h30m", 5400 },
+		{ "1d12h", 129600 }, { "", -1 }, { "h", -1 }, { "1x", -1 },
+		{ "1h30", -1 }, { "-1m", -1 }, { "1.5h", -1 }, { "1H", -1 },
+		{ " 1h", -1 }, { "1h ", -1 }, { "99999999999999999999d", -1 },
+		{ "52150w", -1 }, { "5000w", 5000LL * 604800 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t v = -7;
+		int rc = conf_duration(cases[i].in, &v);
+		if (cases[i].secs < 0) {
+			if (rc != -EINVAL)
+				fprintf(stderr, "duration \"%s\" accepted as %lld\n",
+					cases[i].in, (long long)v);
+			CHECK_INT_EQ(rc, -EINVAL);
+			CHECK_INT_EQ(v, -7);
+		} else {
+			if (rc != 0 || v != cases[i].secs)
+				fprintf(stderr, "duration \"%s\"\n", cases[i].in);
+			CHECK_INT_EQ(rc, 0);
+			CHECK_INT_EQ(v, cases[i].secs);
+		}
+	}
+
+	static const struct {
+		int64_t secs;
+		const char *out;
+	} fmt[] = {
+		{ 90, "90s" }, { 5400, "90m" }, { 3600, "1h" }, { 129600, "36h" },
+		{ 86400, "1d" }, { 1209600, "2w" }, { 0, "0s" }, { 61, "61s" },
+	};
+	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
+		char b[32];
+		int64_t back;
+		CHECK_STR_EQ(conf_format_duration(fmt[i].secs, b, sizeof(b)), fmt[i].out);
+		CHECK_INT_EQ(conf_duration(b, &back), 0);
+		CHECK_INT_EQ(back, fmt[i].secs);
+	}
+}
+
+static void
+t_sizes(void)
+{
+	static const struct {
+		const char *in;
+		int64_t bytes;
+	} cases[] = {
+		{ "16M", 16 << 20 }, { "512K", 512 << 10 }, { "512k", 512 << 10 },
+		{ "1G", 1 << 30 }, { "1000", 1000 }, { "0", 0 }, { "", -1 },
+		{ "M", -1 }, { "16MB", -1 }, { "1.5M", -1 }, { "-1", -1 },
+		{ "99999999999999999G", -1 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t v = -7;
+		int rc = conf_size(cases[i].in, &v);
+		if (cases[i].bytes < 0) {
+			CHECK_INT_EQ(rc, -EINVAL);
+			CHECK_INT_EQ(v, -7);
+		} else {
+			CHECK_INT_EQ(rc, 0);
+			CHECK_INT_EQ(v, cases[i].bytes);
+		}
+	}
+	char b[32];
+	CHECK_STR_EQ(conf_format_size(16 << 20, b, sizeof(b)), "16M");
+	CHECK_STR_EQ(conf_format_size(1536, b, sizeof(b)), "1536");
+	CHECK_STR_EQ(conf_format_size(3 << 10, b, sizeof(b)), "3K");
+	CHECK_STR_EQ(conf_format_size(2LL << 30, b, sizeof(b)), "2G");
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+t_defaults(void)
+{
+	struct conf *c = NULL;
+	char err[512], cwd[PATH_MAX], want[PATH_MAX + 16];
+
+	unsetenv("STATE_DIRECTORY");
+	REQUIRE(parse_str(&c, "", err, sizeof(err)) == 0);
+	CHECK_INT_EQ(c->interval_s, 1800);
+	CHECK_INT_EQ(c->max_interval_s, 86400);
+	CHECK_INT_EQ(c->max_connections, 32);
+	CHECK_INT_EQ(c->max_per_host, 2);
+	CHECK_NULL(c->user_agent);
+	CHECK_INT_EQ(c->timeout_s, 60);
+	CHECK_INT_EQ(c->connect_timeout_s, 15);
+	CHECK_INT_EQ(c->max_size, 16 << 20);
+	CHECK_NULL(c->proxy);
+	CHECK_INT_EQ(c->log_level, LOG_L_NOTICE);
+	CHECK_INT_EQ(c->changelog_keep_s, 30 * 86400);
+	CHECK(c->sync_full);
+	CHECK_INT_EQ(c->nfeeds, 0);
+	CHECK_STR_EQ(c->path, "t.conf");
+	REQUIRE(getcwd(cwd, sizeof(cwd)));
+	snprintf(want, sizeof(want), "%s/feedd.db", cwd);
+	CHECK_STR_EQ(c->database, want);
+	conf_free(c);
+	conf_free(NULL);
+}
+
+static void
+t_database_path(void)
+{
+	struct conf *c = NULL;
+	char err[512];
+
+	/* systemd may pass several state directories; the first is ours. */
+	setenv("STATE_DIRECTORY", "/var/lib/feedd:/var/lib/other", 1);
+	REQUIRE(parse_str(&c, "database articles.db\n", err, sizeof(err)) == 0);
+	CHECK_STR_EQ(c->database, "/var/lib/feedd/articles.db");
+	conf_free(c);
+
+	setenv("STATE_DIRECTORY", "/srv/feedd/", 1);
+	REQUIRE(parse_str(&c, "database sub/a.db\n", err, sizeof(err)) == 0);
+	CHECK_STR_EQ(c->database, "/srv/feedd/sub/a.db");
+	conf_free(c);
+
+	REQUIRE(parse_str(&c, "database /data/x.db\n", err, sizeof(err)) == 0);
+	CHECK_STR_EQ(c->database, "/data/x.db");
+	conf_free(c);
+	unsetenv("STATE_DIRECTORY");
+}
+
+static void
+t_feeds(void)
+{
+	struct conf *c = NULL;
+	char err[512];
+	const struct conf_feed *f;
+	const char *text =
+		"# feeds before the globals they inherit\n"
+		"feed lwn https://lwn.net/headlines/rss interval=1h tags=\" linux , news,,\"\n"
+		"feed frag http://example.org/feed#atom   # a trailing comment\n"
+		"feed priv HTTPS://user@[::1]:8443/x username=bob password=\"p w\\\"d\" "
+		"user-agent=\"Mozilla/5.0 (X11; \\\"quoted\\\")\" proxy=\"\" enabled=no "
+		"allow-private=yes keep-days=30 keep-count=500 max-size=512K timeout=2m\n"
+		"\r\n"
+		"interval 2h\r\n"
+		"timeout 30s\n"
+		"user-agent \"feedd test\"\n"
+		"proxy http://proxy:3128\n"
+		"log-level debug\n"
+		"sync normal\n";
+
+	REQUIRE(parse_str(&c, text, err, sizeof(err)) == 0);
+	REQUIRE(c->nfeeds == 3);
+
+	f = conf_feed_find(c, "lwn");
+	REQUIRE(f);
+	CHECK_STR_EQ(f->url, "https://lwn.net/headlines/rss");
+	CHECK_INT_EQ(f->interval_s, 3600);
+	CHECK_STR_EQ(f->tags, "linux,news");
+	CHECK_INT_EQ(f->timeout_s, 30);
+	CHECK_INT_EQ(f->max_size, 16 << 20);
+	CHECK_STR_EQ(f->user_agent, "feedd test");
+	CHECK_STR_EQ(f->proxy, "http://proxy:3128");
+	CHECK(f->enabled);
+	CHECK(!f->allow_private);
+	CHECK_STR_EQ(f->file, "t.conf");
+	CHECK_INT_EQ(f->line, 2);
+
+	f = conf_feed_find(c, "frag");
+	REQUIRE(f);
+	CHECK_STR_EQ(f->url, "http://example.org/feed#atom");
+	CHECK_INT_EQ(f->interval_s, 7200);
+	CHECK_NULL(f->tags);
+	CHECK_NULL(f->username);
+
+	f = conf_feed_find(c, "priv");
+	REQUIRE(f);
+	CHECK_STR_EQ(f->username, "bob");
+	CHECK_STR_EQ(f->password, "p w\"d");
+	CHECK_STR_EQ(f->user_agent, "Mozilla/5.0 (X11; \"quoted\")");
+	CHECK_STR_EQ(f->proxy, "");
+	CHECK(!f->enabled);
+	CHECK(f->allow_private);
+	CHECK_INT_EQ(f->keep_days, 30);
+	CHECK_INT_EQ(f->keep_count, 500);
+	CHECK_INT_EQ(f->max_size, 512 << 10);
+	CHECK_INT_EQ(f->timeout_s, 120);
+	CHECK_INT_EQ(f->interval_s, 7200);
+
+	CHECK_INT_EQ(c->log_level, LOG_L_DEBUG);
+	CHECK(!c->sync_full);
+	CHECK_NULL(conf_feed_find(c, "nope"));
+	conf_free(c);
+}
+
+/* Print, parse the printout, print again: the same text, passwords masked. */
+static void
+t_print_roundtrip(void)
+{
+	struct conf *c = NULL, *c2 = NULL;
+	char err[512], *out1 = NULL, *out2 = NULL;
+	size_t n1 = 0, n2 = 0;
+	FILE *f;
+	const char *text =
+		"database /tmp/x.db\ninterval 45m\nmax-size 1G\n"
+		"user-agent \"a \\\"b\\\" \\\\c\"\n"
+		"feed one http://h/1 tags=\"x y,z\" interval=45m\n"
+		"feed two http://h/2 interval=3h username=u password=hunter2 enabled=off\n";
+
+	REQUIRE(parse_str(&c, text, err, sizeof(err)) == 0);
+	f = open_memstream(&out1, &n1);
+	REQUIRE(f);
+	conf_print(c, f);
+	fclose(f);
+	CHECK(strstr(out1, "password=****"));
+	CHECK(!strstr(out1, "hunter2"));
+	CHECK(strstr(out1, "\ninterval 45m\n"));
+	CHECK(strstr(out1, "\nmax-size 1G\n"));
+	CHECK(strstr(out1, "\nuser-agent \"a \\\"b\\\" \\\\c\"\n"));
+	CHECK(strstr(out1, "\nfeed one http://h/1 tags=\"x y,z\"\n"));
+	CHECK(strstr(out1, "\nfeed two http://h/2 interval=3h username=u password=**** enabled=no\n"));
+
+	REQUIRE(parse_str(&c2, out1, err, sizeof(err)) == 0);
+	CHECK_STR_EQ(c2->user_agent, "a \"b\" \\c");
+	f = open_memstream(&out2, &n2);
+	REQUIRE(f);
+	conf_print(c2, f);
+	fclose(f);
+	CHECK_STR_EQ(out1, out2);
+	free(out1);
+	free(out2);
+	conf_free(c);
+	conf_free(c2);
+}
+
+/* ------------------------------------------------------------------ */
+/* include */
+
+static char tmpdir[64]; /* from mkdtemp, short */
+
+static void
+put(const char *name, const char *text)
+{
+	char p[PATH_MAX + 64];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+	f = fopen(p, "w");
+	if (!f) {
+		perror(p);
+		exit(1);
+	}
+	fputs(text, f);
+	fclose(f);
+}
+
+static int
+load(struct conf **c, const char *name, char *err, size_t errlen)
+{
+	char p[PATH_MAX + 64];
+
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+	return conf_load(c, p, err, errlen);
+}
+
+static void
+t_include(void)
+{
+	struct conf *c = NULL;
+	char err[1024], want[2 * PATH_MAX];
+	char tmpl[] = "/tmp/feedd-conf-XXXXXX";
+
+	REQUIRE(mkdtemp(tmpl));
+	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
+	snprintf(want, sizeof(want), "%s/feeds.d", tmpdir);
+	REQUIRE(mkdir(want, 0700) == 0);
+
+	/* A wildcard that matches nothing is fine (an empty feeds.d/). */
+	put("main.conf", "interval 1h\ninclude feeds.d/*.conf\n");
+	REQUIRE(load(&c, "main.conf", err, sizeof(err)) == 0);
+	CHECK_INT_EQ(c->nfeeds, 0);
+	conf_free(c);
+
+	/* Matches are read in sorted order, relative to the including file. */
+	put("feeds.d/b.conf", "feed b http://b/\n");
+	put("feeds.d/a.conf", "feed a http://a/ interval=2h\n\nfeed a2 http://a2/\n");
+	REQUIRE(load(&c, "main.conf", err, sizeof(err)) == 0);
+	REQUIRE(c->nfeeds == 3);
+	CHECK_STR_EQ(c->feeds[0].name, "a");
+	CHECK_STR_EQ(c->feeds[1].name, "a2");
+	CHECK_STR_EQ(c->feeds[2].name, "b");
+	CHECK_INT_EQ(c->feeds[1].line, 3);
+	snprintf(want, sizeof(want), "%s/feeds.d/a.conf", tmpdir);
+	CHECK_STR_EQ(c->feeds[1].file, want);
+	CHECK_INT_EQ(c->feeds[1].interval_s, 3600);
+	conf_free(c);
+
+	/* An error inside an included file names that file and line. */
+	put("feeds.d/c.conf", "# c\nfeed a http://dup/\n");
+	CHECK_INT_EQ(load(&c, "main.conf", err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want),
+		"%s/feeds.d/c.conf:2: feed: duplicate feed name 'a' (first defined at %s/feeds.d/a.conf:1)",
+		tmpdir, tmpdir);
+	CHECK_STR_EQ(err, want);
+	put("feeds.d/c.conf", "\n");
+
+	/* A directive after the include still reports its own line. */
+	put("main.conf", "include feeds.d/*.conf\nintreval 1h\n");
+	CHECK_INT_EQ(load(&c, "main.conf", err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want),
+		"%s/main.conf:2: intreval: unknown directive (did you mean 'interval'?)", tmpdir);
+	CHECK_STR_EQ(err, want);
+
+	/* Settings given twice across files. */
+	put("main.conf", "interval 1h\ninclude g.conf\n");
+	put("g.conf", "interval 2h\n");
+	CHECK_INT_EQ(load(&c, "main.conf", err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s/g.conf:1: interval: already set at %s/main.conf:1",
+		tmpdir, tmpdir);
+	CHECK_STR_EQ(err, want);
+
+	/* Unreadable: a missing file and a directory. */
+	put("main.conf", "include missing.conf\n");
+	CHECK_INT_EQ(load(&c, "main.conf", err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want),
+		"%s/main.conf:1: include: cannot read '%s/missing.conf': No such file or directory",
+		tmpdir, tmpdir);
+	CHECK_STR_EQ(err, want);
+	put("main.conf", "include feeds.d\n");
+	CHECK_INT_EQ(load(&c, "main.conf", err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want),
+		"%s/main.conf:1: include: cannot read '%s/feeds.d': Is a directory", tmpdir, tmpdir);
+	CHECK_STR_EQ(err, want);
+	if (geteuid() != 0) {
+		put("secret.conf", "interval 1h\n");
+		snprintf(want, sizeof(want), "%s/secret.conf", tmpdir);
+		chmod(want, 0);
+		put("main.conf", "include secret.conf\n");
+		CHECK_INT_EQ(load(&c, "main.conf", err, sizeof(err)), -EINVAL);
+		CHECK(strstr(err, "Permission denied"));
+	}
+
+	/* Cycles: a file including itself, and a -> b -> a. */
+	put("main.conf", "include main.conf\n");
+	CHECK_INT_EQ(load(&c, "main.conf", err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want),
+		"%s/main.conf:1: include: cycle: '%s/main.conf' is already being read", tmpdir, tmpdir);
+	CHECK_STR_EQ(err, want);
+	put("main.conf", "include x.conf\n");
+	put("x.conf", "\ninclude y.conf\n");
+	put("y.conf", "include x.conf\n");
+	CHECK_INT_EQ(load(&c, "main.conf", err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want),
+		"%s/y.conf:1: include: cycle: '%s/x.conf' is already being read", tmpdir, tmpdir);
+	CHECK_STR_EQ(err, want);
+
+	/* Depth: a chain of distinct files deeper than the limit. */
+	for (int i = 0; i < 10; i++) {
+		char name[32], text[64];
+		snprintf(name, sizeof(name), "d%d.conf", i);
+		snprintf(text, sizeof(text), "include d%d.conf\n", i + 1);
+		put(name, text);
+	}
+	put("d10.conf", "\n");
+	put("main.conf", "include d0.conf\n");
+	CHECK_INT_EQ(load(&c, "main.conf", err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want),
+		"%s/d7.conf:1: include: includes nested more than 8 deep at '%s/d8.conf'", tmpdir, tmpdir);
+	CHECK_STR_EQ(err, want);
+
+	/* conf_load of a missing main file. */
+	CHECK_INT_EQ(load(&c, "absent.conf", err, sizeof(err)), -ENOENT);
+	snprintf(want, sizeof(want), "%s/absent.conf: cannot read: No such file or directory", tmpdir);
+	CHECK_STR_EQ(err, want);
+
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	CHECK_INT_EQ(system(cmd), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* etc/feedd.conf and feedd.conf(5) agree with the table in conf.c. */
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *m;
+	int ch;
+
+	if (!f)
+		return NULL;
+	m = open_memstream(&buf, &n);
+	if (!m) {
+		fclose(f);
+		return NULL;
+	}
+	while ((ch = fgetc(f)) != EOF)
+		fputc(ch, m);
+	fclose(m);
+	fclose(f);
+	return buf;
+}
+
+static const char *
+srcdir_file(const char *rel, char *buf, size_t len)
+{
+	const char *data = getenv("FEEDD_TEST_DATA");
+
+	snprintf(buf, len, "%s/../../%s", data ? data : "tests/data", rel);
+	return buf;
+}
+
+static void
+t_example_config(void)
+{
+	char path[PATH_MAX], err[512];
+	struct conf *ex = NULL, *def = NULL;
+	char *text;
+	const char *name, *dflt;
+
+	srcdir_file("etc/feedd.conf", path, sizeof(path));
+	unsetenv("STATE_DIRECTORY");
+	if (conf_load(&ex, path, err, sizeof(err)) != 0)
+		fprintf(stderr, "%s\n", err);
+	REQUIRE(ex);
+	REQUIRE(parse_str(&def, "", err, sizeof(err)) == 0);
+
+	/* Running the example changes no setting from its default ... */
+	CHECK_STR_EQ(ex->database, def->database);
+	CHECK_INT_EQ(ex->interval_s, def->interval_s);
+	CHECK_INT_EQ(ex->max_interval_s, def->max_interval_s);
+	CHECK_INT_EQ(ex->max_connections, def->max_connections);
+	CHECK_INT_EQ(ex->max_per_host, def->max_per_host);
+	CHECK(ex->user_agent == NULL && def->user_agent == NULL);
+	CHECK_INT_EQ(ex->timeout_s, def->timeout_s);
+	CHECK_INT_EQ(ex->connect_timeout_s, def->connect_timeout_s);
+	CHECK_INT_EQ(ex->max_size, def->max_size);
+	CHECK(ex->proxy == NULL && def->proxy == NULL);
+	CHECK_INT_EQ(ex->log_level, def->log_level);
+	CHECK_INT_EQ(ex->changelog_keep_s, def->changelog_keep_s);
+	CHECK_INT_EQ(ex->sync_full, def->sync_full);
+	/* ... and it has a handful of real feeds to run. */
+	CHECK(ex->nfeeds >= 3 && ex->nfeeds <= 10);
+	for (size_t i = 0; i < ex->nfeeds; i++)
+		CHECK(strncmp(ex->feeds[i].url, "https://", 8) == 0);
+
+	/* Every setting is documented as "#name default" (or set to its
+	 * default); one with no default as "#name example". */
+	text = slurp(path);
+	REQUIRE(text);
+	for (size_t i = 0; conf_setting_get(i, &name, &dflt); i++) {
+		char want[256];
+		int found = 0;
+		size_t nl = strlen(name);
+		for (char *line = text; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+			char *l = line + (*line == '#');
+			char *eol = strchr(l, '\n');
+			size_t len = eol ? (size_t)(eol - l) : strlen(l);
+			if (len <= nl || strncmp(l, name, nl) != 0 || l[nl] != ' ')
+				continue;
+			found++;
+			if (dflt) {
+				snprintf(want, sizeof(want), "%s %s", name, dflt);
+				if (len != strlen(want) || strncmp(l, want, len) != 0) {
+					fprintf(stderr, "example documents '%.*s', the code's default is '%s'\n",
+						(int)len, l, want);
+					CHECK(0);
+				}
+			} else if (l == line) {
+				fprintf(stderr, "example sets '%s', which has no default\n", name);
+				CHECK(0);
+			}
+		}
+		if (found != 1)
+			fprintf(stderr, "setting '%s' documented %d times in %s\n", name, found, path);
+		CHECK_INT_EQ(found, 1);
+	}
+	free(text);
+
+	/* feedd.conf(5) states the same defaults. */
+	srcdir_file("docs/man/feedd.conf.5", path, sizeof(path));
+	text = slurp(path);
+	REQUIRE(text);
+	for (size_t i = 0; conf_setting_get(i, &name, &dflt); i++) {
+		char head[128], want[128];
+		snprintf(head, sizeof(head), ".TP\n.BI \"%s \"", name);
+		char *p = strstr(text, head), *next;
+		if (!p) {
+			fprintf(stderr, "feedd.conf.5: no entry '%s'\n", head);
+			CHECK(0);
+			continue;
+		}
+		next = strstr(p + 1, ".TP\n");
+		if (!next)
+			next = p + strlen(p);
+		if (dflt)
+			snprintf(want, sizeof(want), "Default: \\fB%s\\fR", dflt);
+		else
+			snprintf(want, sizeof(want), "Default: unset");
+		char *d = strstr(p, want);
+		if (!d || d > next) {
+			fprintf(stderr, "feedd.conf.5: entry '%s' lacks '%s'\n", name, want);
+			CHECK(0);
+		}
+	}
+	free(text);
+	conf_free(ex);
+	conf_free(def);
+}
+
+static void
+t_url_check(void)
+{
+	const char *why;
+
+	CHECK_INT_EQ(conf_url_check("https://example.org", &why), 0);
+	CHECK_INT_EQ(conf_url_check("http://a:b@example.org:8080/x?y#z", &why), 0);
+	CHECK_INT_EQ(conf_url_check("http://[2001:db8::1]:80/", &why), 0);
+	CHECK_INT_EQ(conf_url_check("http://127.0.0.1:1/", &why), 0);
+	CHECK_INT_EQ(conf_url_check("file:///etc/passwd", &why), -EINVAL);
+	CHECK_STR_EQ(why, "only http and https are supported");
+	CHECK_INT_EQ(conf_url_check("http://h:0/", &why), -EINVAL);
+	CHECK_INT_EQ(conf_url_check("http://h:80x/", &why), -EINVAL);
+	CHECK_INT_EQ(conf_url_check("http://[]/", &why), -EINVAL);
+	CHECK_INT_EQ(conf_url_check("https://", &why), -EINVAL);
+	CHECK_STR_EQ(why, "no host");
+}
+
+static const struct check_case cases[] = {
+	{ "errors", t_errors },
+	{ "durations", t_durations },
+	{ "sizes", t_sizes },
+	{ "defaults", t_defaults },
+	{ "database_path", t_database_path },
+	{ "feeds", t_feeds },
+	{ "print_roundtrip", t_print_roundtrip },
+	{ "include", t_include },
+	{ "example_config", t_example_config },
+	{ "url_check", t_url_check },
+	{ 0 },
+};
+
+int
+main(int argc, char **argv)
+{
+	return check_main(argc, argv, cases);
+}

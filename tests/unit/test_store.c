@@ -1,0 +1,1005 @@
+/*
+ * store/: schema, migrations, deduplication and update rules, retention,
+ * change log, cross-feed links, reader views, read API, error paths.
+ * Every case gets a fresh database in its own temporary directory.
+ */
+#include "store.h"
+#include "store_int.h"
+#include "check.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int64_t fake_now = 1700000000;
+static char dir[256], dbpath[300];
+
+static int64_t
+clock_cb(void *ud)
+{
+	(void)ud;
+	return fake_now;
+}
+
+static void
+fresh_path(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/feedd-test-store-XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	snprintf(dbpath, sizeof(dbpath), "%s/feeds.db", dir);
+}
+
+static void
+remove_dir(void)
+{
+	char p[400];
+	const char *sfx[] = { "", "-wal", "-shm", "-journal" };
+
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s%s", dbpath, sfx[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+static struct store *
+open_rw(const struct store_opts *o)
+{
+	struct store_opts def = { .clock = clock_cb };
+	struct store *st = NULL;
+	char err[512];
+	int rc = store_open(&st, dbpath, o ? o : &def, err, sizeof(err));
+
+	if (rc < 0)
+		fprintf(stderr, "store_open: %s\n", err);
+	return st;
+}
+
+static struct store *
+fresh(void)
+{
+	fake_now = 1700000000;
+	fresh_path();
+	return open_rw(NULL);
+}
+
+static void
+finish(struct store *st)
+{
+	store_close(st);
+	remove_dir();
+}
+
+static int64_t
+feed(struct store *st, const char *name, int keep_days, int keep_count)
+{
+	struct store_feed_conf c = { name, "https://example.org/feed.xml",
+		keep_days, keep_count };
+	int64_t id = 0;
+
+	CHECK_INT_EQ(store_feed_ensure(st, &c, &id), 0);
+	return id;
+}
+
+/* Store a whole document; outcomes and ids per entry when wanted. */
+static int
+refresh(struct store *st, int64_t fid, const struct store_article *a, size_t n,
+	enum store_put_outcome *oc, int64_t *ids, struct store_refresh_stats *stats)
+{
+	struct store_refresh *r = NULL;
+	struct store_feed_result res = { .attempt = fake_now, .ok = true,
+		.http_status = 200, .next_due = fake_now + 3600 };
+	int rc = store_refresh_begin(st, fid, &r);
+
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		enum store_put_outcome o;
+		int64_t id = 0;
+		rc = store_refresh_put(r, &a[i], &o, &id);
+		if (rc < 0)
+			break;
+		if (oc)
+			oc[i] = o;
+		if (ids)
+			ids[i] = id;
+	}
+	return store_refresh_commit(r, &res, stats);
+}
+
+static int64_t
+q_int(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+		sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	else
+		fprintf(stderr, "query failed: %s: %s\n", sql, sqlite3_errmsg(st->db));
+	sqlite3_finalize(s);
+	return v;
+}
+
+static char qbuf[1024];
+static const char *
+q_text(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	snprintf(qbuf, sizeof(qbuf), "(none)");
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+		sqlite3_step(s) == SQLITE_ROW)
+		snprintf(qbuf, sizeof(qbuf), "%s",
+			sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0)
+						  : "(null)");
+	sqlite3_finalize(s);
+	return qbuf;
+}
+
+/* --- schema and open --------------------------------------------------- */
+
+static void
+t_open_pragmas(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	CHECK_STR_EQ(q_text(st, "PRAGMA journal_mode"), "wal");
+	CHECK_INT_EQ(q_int(st, "PRAGMA user_version"), store_schema_version());
+	CHECK_INT_EQ(q_int(st, "PRAGMA synchronous"), 2); /* FULL */
+	CHECK_INT_EQ(q_int(st, "PRAGMA busy_timeout"), 5000);
+	store_close(st);
+
+	/* The option switches to NORMAL; the WAL files persist on close. */
+	struct store_opts o = { .sync_normal = true, .busy_timeout_ms = 1234 };
+	st = open_rw(&o);
+	REQUIRE(st);
+	CHECK_INT_EQ(q_int(st, "PRAGMA synchronous"), 1);
+	CHECK_INT_EQ(q_int(st, "PRAGMA busy_timeout"), 1234);
+	store_close(st);
+	char p[400];
+	snprintf(p, sizeof(p), "%s-wal", dbpath);
+	CHECK(access(p, F_OK) == 0);
+	snprintf(p, sizeof(p), "%s-shm", dbpath);
+	CHECK(access(p, F_OK) == 0);
+	remove_dir();
+}
+
+static void
+t_newer_schema_refused(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	CHECK_INT_EQ(store__exec(st, "PRAGMA user_version = 99"), 0);
+	store_close(st);
+	char err[512] = "";
+	struct store *st2 = NULL;
+	CHECK_INT_EQ(store_open(&st2, dbpath, NULL, err, sizeof(err)), -EPROTO);
+	CHECK(st2 == NULL);
+	CHECK(strstr(err, "newer") != NULL);
+	struct store_opts ro = { .readonly = true };
+	CHECK_INT_EQ(store_open(&st2, dbpath, &ro, err, sizeof(err)), -EPROTO);
+	CHECK(strstr(err, "newer") != NULL);
+	remove_dir();
+}
+
+static void
+t_not_feedd_db(void)
+{
+	fresh_path();
+	sqlite3 *db;
+	REQUIRE(sqlite3_open(dbpath, &db) == SQLITE_OK);
+	sqlite3_exec(db, "CREATE TABLE x(a)", NULL, NULL, NULL);
+	sqlite3_close(db);
+	char err[512] = "";
+	struct store *st = NULL;
+	CHECK_INT_EQ(store_open(&st, dbpath, NULL, err, sizeof(err)), -EPROTO);
+	CHECK(strstr(err, "not a feedd database") != NULL);
+	remove_dir();
+}
+
+/* A database written by the first schema version is upgraded in place,
+ * its data kept and the new column backfilled. */
+static void
+t_migration_from_v1(void)
+{
+	fresh_path();
+	sqlite3 *db;
+	REQUIRE(sqlite3_open(dbpath, &db) == SQLITE_OK);
+	CHECK_INT_EQ(sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(sqlite3_exec(db, store__migrations[0], NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(sqlite3_exec(db,
+		"INSERT INTO feeds(id, name, url, created) VALUES"
+		" (1, 'a', 'https://a/', 1), (2, 'b', 'https://b/', 1);"
+		"INSERT INTO articles(feed_id, key, link, canon_link, title, text,"
+		" hash, sort_time, first_seen, last_changed) VALUES"
+		" (1, 'k1', 'https://x/1', 'https://x/1', 'One', 'alpha', 'h', 5, 5, 5),"
+		" (2, 'k2', 'https://X/1#c', 'https://x/1', 'One', 'alpha', 'h', 6, 6, 6),"
+		" (2, 'k3', 'https://x/3', 'https://x/3', 'Three', 'gamma', 'h', 7, 7, 7);"
+		"INSERT INTO changes(article_id, feed_id, kind, at) VALUES (1, 1, 'new', 5);"
+		"PRAGMA user_version = 1;", NULL, NULL, NULL), 0);
+	sqlite3_close(db);
+
+	struct store *st = open_rw(NULL);
+	REQUIRE(st);
+	CHECK_INT_EQ(q_int(st, "PRAGMA user_version"), 2);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_v1"), 3);
+	CHECK_INT_EQ(q_int(st, "SELECT story_id FROM articles_v1 WHERE key = 'k2'"), 1);
+	CHECK_INT_EQ(q_int(st, "SELECT story_id FROM articles_v1 WHERE key = 'k3'"), 3);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM feeds_v1 WHERE active = 1"), 2);
+	CHECK_INT_EQ(q_int(st, "SELECT max(seq) FROM changes_v1"), 1);
+	/* FTS from v1 still in step after the upgrade. */
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'gamma'"), 1);
+	/* And the upgraded file takes new articles that join old stories. */
+	struct store_article a = { .guid = "n1", .link = "https://x/3?utm_medium=rss",
+		.title = "Three again", .text = "gamma" };
+	int64_t id = 0;
+	CHECK_INT_EQ(refresh(st, 1, &a, 1, NULL, &id, NULL), 0);
+	CHECK(id > 3);
+	CHECK_INT_EQ(q_int(st, "SELECT story_id FROM articles_v1 WHERE key = 'n1'"), 3);
+	CHECK_INT_EQ(q_int(st, "SELECT max(seq) FROM changes_v1"), 2);
+	finish(st);
+}
+
+/* The reader contract: the views' columns, in order (SCHEMA.md). */
+static void
+t_reader_views(void)
+{
+	static const struct {
+		const char *view, *cols;
+	} want[] = {
+		{ "articles_v1", "id,feed_id,feed,key,guid,link,canonical_link,title,"
+			"author,published,updated,summary,content,text,categories,"
+			"enclosures,content_hash,sort_time,first_seen,last_changed,"
+			"revision,story_id" },
+		{ "feeds_v1", "id,name,url,url_in_use,title,site_link,etag,"
+			"last_modified,last_attempt,last_success,next_due,failures,"
+			"last_error,last_status,gone,keep_days,keep_count,articles,"
+			"active" },
+		{ "changes_v1", "seq,article_id,feed_id,feed,kind,at" },
+	};
+	struct store *st = fresh();
+	REQUIRE(st);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char sql[128], got[1024] = "";
+		sqlite3_stmt *s = NULL;
+		snprintf(sql, sizeof(sql), "SELECT name FROM pragma_table_info('%s')",
+			want[i].view);
+		REQUIRE(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			if (got[0])
+				strcat(got, ",");
+			strcat(got, (const char *)sqlite3_column_text(s, 0));
+		}
+		sqlite3_finalize(s);
+		CHECK_STR_EQ(got, want[i].cols);
+	}
+
+	/* A read-only reader sees what the writer committed, through them. */
+	int64_t fid = feed(st, "lwn", 0, 0);
+	struct store_article a = { .guid = "g1", .link = "https://lwn.net/1",
+		.title = "Kernel", .author = "J", .published = "2023-11-14T00:00:00Z",
+		.summary = "<p>s</p>", .content = "<p>c</p>", .text = "c",
+		.categories_json = "[\"k\"]",
+		.enclosures_json = "[{\"url\":\"https://lwn.net/a.mp3\"}]" };
+	CHECK_INT_EQ(refresh(st, fid, &a, 1, NULL, NULL, NULL), 0);
+	struct store_opts ro = { .readonly = true };
+	struct store *rd = NULL;
+	char err[512];
+	REQUIRE(store_open(&rd, dbpath, &ro, err, sizeof(err)) == 0);
+	CHECK_STR_EQ(q_text(rd, "SELECT feed || '|' || title || '|' || categories"
+		" || '|' || enclosures || '|' || revision FROM articles_v1"),
+		"lwn|Kernel|[\"k\"]|[{\"url\":\"https://lwn.net/a.mp3\"}]|1");
+	CHECK_INT_EQ(q_int(rd, "SELECT articles FROM feeds_v1 WHERE name = 'lwn'"), 1);
+	CHECK_STR_EQ(q_text(rd, "SELECT kind FROM changes_v1"), "new");
+	CHECK_INT_EQ(q_int(rd, "SELECT sort_time FROM articles_v1"), 1699920000);
+	/* A read-only open cannot write. */
+	struct store_refresh *r = NULL;
+	CHECK_INT_EQ(store_refresh_begin(rd, fid, &r), -EROFS);
+	store_close(rd);
+	finish(st);
+}
+
+static void
+t_readonly_missing(void)
+{
+	struct store_opts ro = { .readonly = true };
+	struct store *st = NULL;
+	char err[512] = "";
+	CHECK_INT_EQ(store_open(&st, "/nonexistent/feedd/x.db", &ro, err,
+		sizeof(err)), -ENOENT);
+	CHECK(strstr(err, "/nonexistent/feedd/x.db") != NULL);
+}
+
+/* --- deduplication ------------------------------------------------------ */
+
+static void
+t_key_trimmed_id(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fid = feed(st, "f", 0, 0), id1 = 0, id2 = 0;
+	struct store_article a = { .guid = "  urn:x:1\n\t", .title = "T",
+		.link = "https://e/1" };
+	enum store_put_outcome oc;
+	CHECK_INT_EQ(refresh(st, fid, &a, 1, &oc, &id1, NULL), 0);
+	CHECK_INT_EQ(oc, STORE_PUT_NEW);
+	CHECK_STR_EQ(q_text(st, "SELECT key FROM articles_v1"), "urn:x:1");
+	CHECK_STR_EQ(q_text(st, "SELECT guid FROM articles_v1"), "urn:x:1");
+	a.guid = "urn:x:1";
+	CHECK_INT_EQ(refresh(st, fid, &a, 1, &oc, &id2, NULL), 0);
+	CHECK_INT_EQ(oc, STORE_PUT_UNCHANGED);
+	CHECK_INT_EQ(id1, id2);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 1);
+	finish(st);
+}
+
+/* One id repeated for different entries: told apart by link; the first
+ * keeps the plain id. */
+static void
+t_repeated_id_link(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fid = feed(st, "f", 0, 0), ids[3], ids2[3];
+	struct store_article a[3] = {
+		{ .guid = "same", .link = "https://e/1", .title = "One" },
+		{ .guid = "same", .link = "https://e/2", .title = "Two" },
+		{ .guid = "same", .link = "https://e/3", .title = "Three" },
+	};
+	enum store_put_outcome oc[3];
+	CHECK_INT_EQ(refresh(st, fid, a, 3, oc, ids, NULL), 0);
+	for (int i = 0; i < 3; i++)
+		CHECK_INT_EQ(oc[i], STORE_PUT_NEW);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 3);
+	CHECK_STR_EQ(q_text(st, "SELECT key FROM articles WHERE title = 'One'"), "same");
+	CHECK_STR_EQ(q_text(st, "SELECT key FROM articles WHERE title = 'Two'"),
+		"same https://e/2");
+	CHECK_INT_EQ(refresh(st, fid, a, 3, oc, ids2, NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT_EQ(oc[i], STORE_PUT_UNCHANGED);
+		CHECK_INT_EQ(ids[i], ids2[i]);
+	}
+	finish(st);
+}
+
+/* No id: the link; no link either: a hash of title, date and text. */
+static void
+t_fallback_keys(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fid = feed(st, "f", 0, 0), ids[3], ids2[3];
+	struct store_article a[3] = {
+		{ .link = " https://e/only-link ", .title = "L" },
+		{ .title = "No link", .published = "2024-01-01T00:00:00Z", .text = "body" },
+		{ .title = "No link", .published = "2024-01-02T00:00:00Z", .text = "body" },
+	};
+	enum store_put_outcome oc[3];
+	CHECK_INT_EQ(refresh(st, fid, a, 3, oc, ids, NULL), 0);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 3);
+	CHECK_STR_EQ(q_text(st, "SELECT key FROM articles WHERE title = 'L'"),
+		"https://e/only-link");
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles WHERE key LIKE 'hash:%'"), 2);
+	CHECK_INT_EQ(refresh(st, fid, a, 3, oc, ids2, NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT_EQ(oc[i], STORE_PUT_UNCHANGED);
+		CHECK_INT_EQ(ids[i], ids2[i]);
+	}
+	/* A different text makes a different hash key: a new article. */
+	a[1].text = "other body";
+	CHECK_INT_EQ(refresh(st, fid, a, 3, oc, ids2, NULL), 0);
+	CHECK_INT_EQ(oc[1], STORE_PUT_NEW);
+	/* The very same entry twice in one document is stored once. */
+	struct store_article d[2] = { a[0], a[0] };
+	CHECK_INT_EQ(refresh(st, fid, d, 2, oc, ids2, NULL), 0);
+	CHECK_INT_EQ(oc[1], STORE_PUT_UNCHANGED);
+	CHECK_INT_EQ(ids2[0], ids2[1]);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 4);
+	finish(st);
+}
+
+static void
+t_update_in_place(void)
+{
+	static const struct {
+		const char *what;
+		struct store_article a;
+	} edits[] = {
+		{ "title", { .guid = "g", .link = "https://e/1", .title = "T2", .content = "<p>c</p>", .text = "c", .enclosures_json = "[]" } },
+		{ "content", { .guid = "g", .link = "https://e/1", .title = "T2", .content = "<p>d</p>", .text = "c", .enclosures_json = "[]" } },
+		{ "text", { .guid = "g", .link = "https://e/1", .title = "T2", .content = "<p>d</p>", .text = "d", .enclosures_json = "[]" } },
+		{ "link", { .guid = "g", .link = "https://e/1b", .title = "T2", .content = "<p>d</p>", .text = "d", .enclosures_json = "[]" } },
+		{ "enclosures", { .guid = "g", .link = "https://e/1b", .title = "T2", .content = "<p>d</p>", .text = "d", .enclosures_json = "[{\"url\":\"https://e/x.mp3\"}]" } },
+	};
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fid = feed(st, "f", 0, 0), id0 = 0, id = 0;
+	struct store_article a = { .guid = "g", .link = "https://e/1", .title = "T1",
+		.content = "<p>c</p>", .text = "c", .enclosures_json = "[]" };
+	enum store_put_outcome oc;
+	CHECK_INT_EQ(refresh(st, fid, &a, 1, &oc, &id0, NULL), 0);
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		fake_now += 60;
+		CHECK_INT_EQ(refresh(st, fid, &edits[i].a, 1, &oc, &id, NULL), 0);
+		if (oc != STORE_PUT_UPDATED)
+			fprintf(stderr, "edit of %s not seen\n", edits[i].what);
+		CHECK_INT_EQ(oc, STORE_PUT_UPDATED);
+		CHECK_INT_EQ(id, id0);
+		CHECK_INT_EQ(q_int(st, "SELECT revision FROM articles_v1"), (int64_t)i + 2);
+		CHECK_INT_EQ(q_int(st, "SELECT last_changed FROM articles_v1"), fake_now);
+		CHECK_INT_EQ(q_int(st, "SELECT first_seen FROM articles_v1"), 1700000000);
+	}
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM changes_v1 WHERE kind = 'update'"), 5);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM changes_v1 WHERE kind = 'new'"), 1);
+	/* FTS follows the edit. */
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'T2'"), 1);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'T1'"), 0);
+	/* Fields outside the content hash (author, dates) make no write. */
+	struct store_article same = edits[4].a;
+	same.author = "someone";
+	same.updated = "2024-05-05T00:00:00Z";
+	int64_t w = store_write_count(st);
+	CHECK_INT_EQ(refresh(st, fid, &same, 1, &oc, &id, NULL), 0);
+	CHECK_INT_EQ(oc, STORE_PUT_UNCHANGED);
+	CHECK_INT_EQ(store_write_count(st) - w, 1); /* the feed row only */
+	finish(st);
+}
+
+/* Unchanged entries write nothing: no row, and without a poll record not
+ * even a commit another connection could notice. */
+static void
+t_unchanged_no_write(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fid = feed(st, "f", 0, 0);
+	struct store_article a[50];
+	char g[50][16];
+	for (int i = 0; i < 50; i++) {
+		snprintf(g[i], sizeof(g[i]), "id-%d", i);
+		a[i] = (struct store_article){ .guid = g[i], .title = g[i],
+			.link = "https://e/", .text = "x" };
+	}
+	CHECK_INT_EQ(refresh(st, fid, a, 50, NULL, NULL, NULL), 0);
+	struct store_opts ro = { .readonly = true };
+	struct store *rd = NULL;
+	char err[512];
+	REQUIRE(store_open(&rd, dbpath, &ro, err, sizeof(err)) == 0);
+	int64_t v0 = 0, v1 = 0;
+	CHECK_INT_EQ(store_data_version(rd, &v0), 0);
+	int64_t w = store_write_count(st);
+	struct store_refresh *r = NULL;
+	struct store_refresh_stats stats;
+	REQUIRE(store_refresh_begin(st, fid, &r) == 0);
+	for (int i = 0; i < 50; i++)
+		CHECK_INT_EQ(store_refresh_put(r, &a[i], NULL, NULL), 0);
+	CHECK_INT_EQ(store_refresh_commit(r, NULL, &stats), 0);
+	CHECK_INT_EQ(stats.unchanged, 50);
+	CHECK_INT_EQ(store_write_count(st), w);
+	CHECK_INT_EQ(store_data_version(rd, &v1), 0);
+	CHECK_INT_EQ(v0, v1);
+	/* With the poll record: exactly one row written. */
+	fake_now += 60;
+	CHECK_INT_EQ(refresh(st, fid, a, 50, NULL, NULL, &stats), 0);
+	CHECK_INT_EQ(store_write_count(st) - w, 1);
+	CHECK_INT_EQ(store_data_version(rd, &v1), 0);
+	CHECK(v0 != v1);
+	store_close(rd);
+	finish(st);
+}
+
+/* A feed rewrites every id (http -> https): same canonical link and title
+ * means the same article, no new rows and no "new" changes. */
+static void
+t_id_rewrite(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fid = feed(st, "f", 0, 0), ids[2], ids2[2];
+	struct store_article a[2] = {
+		{ .guid = "http://blog/1", .link = "http://blog/p/1", .title = "One",
+		  .published = "2024-01-01T00:00:00Z", .text = "a" },
+		{ .guid = "http://blog/2", .link = "http://blog/p/2", .title = "Two",
+		  .published = "2024-01-02T00:00:00Z", .text = "b" },
+	};
+	enum store_put_outcome oc[2];
+	CHECK_INT_EQ(refresh(st, fid, a, 2, oc, ids, NULL), 0);
+	int64_t seq = q_int(st, "SELECT max(seq) FROM changes_v1");
+	a[0].guid = "https://blog/1";
+	a[1].guid = "https://blog/2";
+	a[1].text = "b, edited"; /* a rewrite can come with an edit */
+	CHECK_INT_EQ(refresh(st, fid, a, 2, oc, ids2, NULL), 0);
+	CHECK_INT_EQ(oc[0], STORE_PUT_UNCHANGED);
+	CHECK_INT_EQ(oc[1], STORE_PUT_UPDATED);
+	CHECK_INT_EQ(ids[0], ids2[0]);
+	CHECK_INT_EQ(ids[1], ids2[1]);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 2);
+	CHECK_STR_EQ(q_text(st, "SELECT key FROM articles WHERE title = 'One'"),
+		"https://blog/1");
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM changes_v1 WHERE kind = 'new'"), 2);
+	CHECK_INT_EQ(q_int(st, "SELECT max(seq) FROM changes_v1") - seq, 1);
+	/* Next time the new ids match directly. */
+	CHECK_INT_EQ(refresh(st, fid, a, 2, oc, ids2, NULL), 0);
+	CHECK_INT_EQ(oc[0], STORE_PUT_UNCHANGED);
+	CHECK_INT_EQ(oc[1], STORE_PUT_UNCHANGED);
+	/* Same link and title but another published date: a new article (a
+	 * daily digest that always links to the same page). */
+	struct store_article d = { .guid = "https://blog/3", .link = "http://blog/p/1",
+		.title = "One", .published = "2024-02-01T00:00:00Z", .text = "a" };
+	CHECK_INT_EQ(refresh(st, fid, &d, 1, oc, ids2, NULL), 0);
+	CHECK_INT_EQ(oc[0], STORE_PUT_NEW);
+	finish(st);
+}
+
+static void
+t_canon_link(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "HTTPS://Example.COM:443/Path?utm_source=x&a=1&fbclid=2#frag",
+		  "https://example.com/Path?a=1" },
+		{ "http://example.com:80", "http://example.com/" },
+		{ "http://example.com:8080/x", "http://example.com:8080/x" },
+		{ "https://example.com:80/x", "https://example.com:80/x" },
+		{ "https://e.com/x?gclid=1&utm_medium=rss", "https://e.com/x" },
+		{ "https://e.com/x?a=1&&b=2", "https://e.com/x?a=1&b=2" },
+		{ "https://User@E.com/x", "https://User@e.com/x" },
+		{ "http://[::1]:80/a", "http://[::1]/a" },
+		{ "  https://e.com/a#  ", "https://e.com/a" },
+		{ "urn:uuid:1234#x", "urn:uuid:1234" },
+		{ "https://e.com?", "https://e.com/" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *c = NULL;
+		CHECK_INT_EQ(store__canon_link(cases[i].in, &c), 0);
+		CHECK_STR_EQ(c, cases[i].out);
+		free(c);
+	}
+	char *c = (char *)1;
+	CHECK_INT_EQ(store__canon_link("   ", &c), 0);
+	CHECK_NULL(c);
+}
+
+struct ids {
+	int64_t v[8];
+	int n;
+};
+
+static int
+collect(void *ud, const struct store_article_row *r)
+{
+	struct ids *g = ud;
+	if (g->n < 8)
+		g->v[g->n] = r->id;
+	g->n++;
+	return 0;
+}
+
+/* The same story in two feeds: stored once per feed, linked. */
+static void
+t_cross_feed_link(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fa = feed(st, "a", 0, 0), fb = feed(st, "b", 0, 0), ida, idb, idc;
+	struct store_article a = { .guid = "a1", .title = "Story",
+		.link = "https://News.example:443/s?id=7&utm_source=rss#top" };
+	struct store_article b = { .guid = "b1", .title = "Story (B)",
+		.link = "https://news.example/s?fbclid=xyz&id=7" };
+	struct store_article c = { .guid = "c1", .title = "Other",
+		.link = "https://news.example/s?id=8" };
+	CHECK_INT_EQ(refresh(st, fa, &a, 1, NULL, &ida, NULL), 0);
+	CHECK_INT_EQ(refresh(st, fb, &b, 1, NULL, &idb, NULL), 0);
+	CHECK_INT_EQ(refresh(st, fb, &c, 1, NULL, &idc, NULL), 0);
+	CHECK(ida != idb);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_v1"), 3);
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT story_id FROM articles_v1 WHERE id = %lld",
+		(long long)idb);
+	CHECK_INT_EQ(q_int(st, sql), ida);
+	snprintf(sql, sizeof(sql), "SELECT story_id FROM articles_v1 WHERE id = %lld",
+		(long long)idc);
+	CHECK_INT_EQ(q_int(st, sql), idc);
+	/* Unique stories through the read API: a and c, not b. */
+	struct ids got = { .n = 0 };
+	struct store_query q = { .unique = true, .oldest_first = true };
+	CHECK_INT_EQ(store_articles_query(st, &q, collect, &got), 0);
+	CHECK_INT_EQ(got.n, 2);
+	CHECK_INT_EQ(got.v[0], ida);
+	CHECK_INT_EQ(got.v[1], idc);
+	finish(st);
+}
+
+/* --- retention ---------------------------------------------------------- */
+
+static void
+t_retention_count(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fid = feed(st, "f", 0, 2);
+	struct store_article a[5];
+	char g[5][8], t[5][32];
+	for (int i = 0; i < 5; i++) {
+		snprintf(g[i], sizeof(g[i]), "g%d", i);
+		snprintf(t[i], sizeof(t[i]), "2024-01-0%dT00:00:00Z", i + 1);
+		a[i] = (struct store_article){ .guid = g[i], .title = g[i],
+			.published = t[i], .link = "https://e/x" };
+	}
+	struct store_refresh_stats s;
+	/* All three in the document: none purged despite keep_count 2. */
+	CHECK_INT_EQ(refresh(st, fid, a, 3, NULL, NULL, &s), 0);
+	CHECK_INT_EQ(s.purged, 0);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 3);
+	/* The document moves on: g3 and g4 only; g0..g2 may go but the two
+	 * newest stay: g4, g3 are present, so g0, g1, g2 go. */
+	CHECK_INT_EQ(refresh(st, fid, a + 3, 2, NULL, NULL, &s), 0);
+	CHECK_INT_EQ(s.purged, 3);
+	CHECK_STR_EQ(q_text(st, "SELECT group_concat(key) FROM (SELECT key FROM articles ORDER BY key)"),
+		"g3,g4");
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM changes_v1 WHERE kind = 'purge'"), 3);
+	/* A purged entry reappearing (the feed re-lists old items) never
+	 * comes back as new. */
+	enum store_put_outcome oc[5];
+	CHECK_INT_EQ(refresh(st, fid, a, 5, oc, NULL, &s), 0);
+	CHECK_INT_EQ(oc[0], STORE_PUT_SUPPRESSED);
+	CHECK_INT_EQ(oc[2], STORE_PUT_SUPPRESSED);
+	CHECK_INT_EQ(oc[3], STORE_PUT_UNCHANGED);
+	CHECK_INT_EQ(s.suppressed, 3);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 2);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM changes_v1 WHERE kind = 'new'"), 5);
+	/* Not even with a rewritten id. */
+	struct store_article r0 = a[0];
+	r0.guid = "g0-rewritten";
+	CHECK_INT_EQ(refresh(st, fid, &r0, 1, oc, NULL, &s), 0);
+	CHECK_INT_EQ(oc[0], STORE_PUT_SUPPRESSED);
+	finish(st);
+}
+
+static void
+t_retention_days(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fid = feed(st, "f", 2, 0);
+	/* now = 2023-11-14T22:13:20Z */
+	struct store_article a[3] = {
+		{ .guid = "old", .published = "2023-11-01T00:00:00Z", .title = "old" },
+		{ .guid = "older", .published = "2023-10-01T00:00:00Z", .title = "older" },
+		{ .guid = "fresh", .published = "2023-11-14T00:00:00Z", .title = "fresh" },
+	};
+	struct store_refresh_stats s;
+	CHECK_INT_EQ(refresh(st, fid, a, 3, NULL, NULL, &s), 0);
+	CHECK_INT_EQ(s.purged, 0); /* all present */
+	/* "older" left the document: purged; "old" is still listed: kept. */
+	CHECK_INT_EQ(refresh(st, fid, a, 1, NULL, NULL, &s), 0);
+	CHECK_INT_EQ(s.purged, 1);
+	CHECK_STR_EQ(q_text(st, "SELECT group_concat(key) FROM (SELECT key FROM articles ORDER BY key)"),
+		"fresh,old");
+	/* Three days later an empty document purges the rest. */
+	fake_now += 3 * 86400;
+	CHECK_INT_EQ(refresh(st, fid, NULL, 0, NULL, NULL, &s), 0);
+	CHECK_INT_EQ(s.purged, 2);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'fresh'"), 0);
+	finish(st);
+}
+
+/* --- change log, transactions, errors ---------------------------------- */
+
+struct seqs {
+	int64_t seq[16];
+	char kind[16][8];
+	bool has_article[16];
+	int n;
+};
+
+static int
+collect_change(void *ud, const struct store_change_row *c)
+{
+	struct seqs *s = ud;
+	if (s->n < 16) {
+		s->seq[s->n] = c->seq;
+		snprintf(s->kind[s->n], sizeof(s->kind[0]), "%s", c->kind);
+		s->has_article[s->n] = c->article != NULL;
+	}
+	s->n++;
+	return 0;
+}
+
+static void
+t_change_log(void)
+{
+	struct store_opts o = { .clock = clock_cb, .changelog_keep_s = 86400 };
+	fresh_path();
+	fake_now = 1700000000;
+	struct store *st = open_rw(&o);
+	REQUIRE(st);
+	int64_t fa = feed(st, "a", 0, 1), fb = feed(st, "b", 0, 0);
+	struct store_article x = { .guid = "x", .title = "X" };
+	struct store_article y = { .guid = "y", .title = "Y" };
+	CHECK_INT_EQ(refresh(st, fa, &x, 1, NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(refresh(st, fb, &x, 1, NULL, NULL, NULL), 0);
+	x.title = "X2";
+	CHECK_INT_EQ(refresh(st, fa, &x, 1, NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(refresh(st, fa, &y, 1, NULL, NULL, NULL), 0); /* purges x */
+	struct seqs s = { .n = 0 };
+	CHECK_INT_EQ(store_changes_after(st, 0, NULL, false, 0, collect_change, &s), 0);
+	REQUIRE(s.n == 5);
+	CHECK_STR_EQ(s.kind[0], "new");
+	CHECK_STR_EQ(s.kind[2], "update");
+	CHECK_STR_EQ(s.kind[3], "new");
+	CHECK_STR_EQ(s.kind[4], "purge");
+	CHECK(!s.has_article[4]);
+	CHECK(!s.has_article[0]); /* x of feed a is gone by now */
+	CHECK(s.has_article[1]);
+	for (int i = 1; i < 5; i++)
+		CHECK(s.seq[i] > s.seq[i - 1]);
+	/* Filters: one feed, new only, after a cursor. */
+	struct seqs f = { .n = 0 };
+	CHECK_INT_EQ(store_changes_after(st, 0, "a", true, 0, collect_change, &f), 0);
+	CHECK_INT_EQ(f.n, 2);
+	f.n = 0;
+	CHECK_INT_EQ(store_changes_after(st, s.seq[2], NULL, false, 0, collect_change, &f), 0);
+	CHECK_INT_EQ(f.n, 2);
+	int64_t last = 0;
+	CHECK_INT_EQ(store_last_seq(st, &last), 0);
+	CHECK_INT_EQ(last, s.seq[4]);
+	/* Two days on, the next change prunes rows older than a day, but the
+	 * sequence keeps growing. */
+	fake_now += 2 * 86400;
+	struct store_article z = { .guid = "z", .title = "Z" };
+	CHECK_INT_EQ(refresh(st, fb, &z, 1, NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM changes_v1"), 1);
+	CHECK(q_int(st, "SELECT seq FROM changes_v1") > last);
+	finish(st);
+}
+
+static void
+t_abort_invisible(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fid = feed(st, "f", 0, 0);
+	struct store_refresh *r = NULL;
+	struct store_article a = { .guid = "g", .title = "T" };
+	REQUIRE(store_refresh_begin(st, fid, &r) == 0);
+	struct store_refresh *r2 = NULL;
+	CHECK_INT_EQ(store_refresh_begin(st, fid, &r2), -EBUSY);
+	CHECK_INT_EQ(store_refresh_put(r, &a, NULL, NULL), 0);
+	store_refresh_abort(r);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 0);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM changes"), 0);
+	CHECK_INT_EQ(store_refresh_begin(st, 999, &r), -ENOENT);
+	finish(st);
+}
+
+/* A full disk fails that refresh clearly and loses nothing stored. */
+static void
+t_full_disk(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fid = feed(st, "f", 0, 0);
+	struct store_article a = { .guid = "kept", .title = "Kept", .text = "kept" };
+	CHECK_INT_EQ(refresh(st, fid, &a, 1, NULL, NULL, NULL), 0);
+	int64_t pages = q_int(st, "PRAGMA page_count");
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", (long long)pages + 2);
+	CHECK_INT_EQ(store__exec(st, sql), 0);
+	static char big[64 * 1024];
+	memset(big, 'x', sizeof(big) - 1);
+	struct store_article b[20];
+	char g[20][8];
+	for (int i = 0; i < 20; i++) {
+		snprintf(g[i], sizeof(g[i]), "b%d", i);
+		b[i] = (struct store_article){ .guid = g[i], .title = g[i], .content = big };
+	}
+	int rc = refresh(st, fid, b, 20, NULL, NULL, NULL);
+	CHECK_INT_EQ(rc, -ENOSPC);
+	CHECK(strstr(store_errmsg(st), "full") != NULL);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 1);
+	CHECK_STR_EQ(q_text(st, "PRAGMA integrity_check"), "ok");
+	/* Space again: the next refresh goes through. */
+	CHECK_INT_EQ(store__exec(st, "PRAGMA max_page_count = 1073741823"), 0);
+	CHECK_INT_EQ(refresh(st, fid, b, 20, NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 21);
+	finish(st);
+}
+
+/* A database that became read-only: a clear error, nothing lost. */
+static void
+t_read_only_db(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fid = feed(st, "f", 0, 0);
+	struct store_article a = { .guid = "kept", .title = "Kept" };
+	CHECK_INT_EQ(refresh(st, fid, &a, 1, NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(store__exec(st, "PRAGMA query_only = 1"), 0);
+	struct store_article b = { .guid = "new", .title = "New" };
+	CHECK_INT_EQ(refresh(st, fid, &b, 1, NULL, NULL, NULL), -EROFS);
+	CHECK(strstr(store_errmsg(st), "readonly") != NULL ||
+		strstr(store_errmsg(st), "read-only") != NULL);
+	struct store_feed_result res = { .attempt = 1, .ok = true };
+	CHECK_INT_EQ(store_feed_record(st, fid, &res), -EROFS);
+	CHECK_INT_EQ(store__exec(st, "PRAGMA query_only = 0"), 0);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 1);
+	CHECK_INT_EQ(refresh(st, fid, &b, 1, NULL, NULL, NULL), 0);
+	finish(st);
+}
+
+/* --- feeds -------------------------------------------------------------- */
+
+static int
+count_feeds(void *ud, const struct store_feed_state *f)
+{
+	int *n = ud;
+	if (strcmp(f->name, "a") == 0 && f->next_due != 4000)
+		return -100;
+	(*n)++;
+	return 0;
+}
+
+static void
+t_feed_state(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	struct store_feed_conf c = { "a", "https://a/feed", 7, 100 };
+	int64_t id = 0, id2 = 0;
+	CHECK_INT_EQ(store_feed_ensure(st, &c, &id), 0);
+	CHECK_INT_EQ(store_feed_ensure(st, &c, &id2), 0);
+	CHECK_INT_EQ(id, id2);
+	struct store_feed_result r = { .attempt = 1000, .ok = true,
+		.http_status = 200, .etag = "\"e1\"", .last_modified = "Mon",
+		.url_in_use = "https://a/moved", .title = "A", .site_link = "https://a/",
+		.body_hash = "bh", .next_due = 4000 };
+	CHECK_INT_EQ(store_feed_record(st, id, &r), 0);
+	struct store_feed_result fail = { .attempt = 2000, .ok = false,
+		.http_status = 503, .error = "HTTP 503", .next_due = 4000,
+		.failures = 1 };
+	CHECK_INT_EQ(store_feed_record(st, id, &fail), 0);
+	struct store_feed_state s;
+	REQUIRE(store_feed_get(st, "a", &s) == 0);
+	CHECK_STR_EQ(s.etag, "\"e1\"");
+	CHECK_STR_EQ(s.url_in_use, "https://a/moved");
+	CHECK_STR_EQ(s.title, "A");
+	CHECK_STR_EQ(s.last_error, "HTTP 503");
+	CHECK_INT_EQ(s.last_success, 1000);
+	CHECK_INT_EQ(s.last_attempt, 2000);
+	CHECK_INT_EQ(s.last_status, 503);
+	CHECK_INT_EQ(s.failures, 1);
+	CHECK_INT_EQ(s.keep_days, 7);
+	CHECK(s.active);
+	store_feed_state_cleanup(&s);
+	/* A new configured URL resets the URL in use and the validators. */
+	c.url = "https://a/new-feed";
+	CHECK_INT_EQ(store_feed_ensure(st, &c, &id2), 0);
+	REQUIRE(store_feed_get(st, "a", &s) == 0);
+	CHECK_NULL(s.etag);
+	CHECK_NULL(s.url_in_use);
+	CHECK_NULL(s.last_modified);
+	CHECK_STR_EQ(s.url, "https://a/new-feed");
+	CHECK_STR_EQ(s.title, "A");
+	store_feed_state_cleanup(&s);
+	CHECK_INT_EQ(store_feed_get(st, "zz", &s), -ENOENT);
+	/* Disable, list, enable again. */
+	struct store_feed_conf cb = { "b", "https://b/", 0, 0 };
+	CHECK_INT_EQ(store_feed_ensure(st, &cb, NULL), 0);
+	CHECK_INT_EQ(store_feed_disable(st, "b"), 0);
+	CHECK_INT_EQ(store_feed_disable(st, "nope"), -ENOENT);
+	CHECK_INT_EQ(q_int(st, "SELECT active FROM feeds_v1 WHERE name = 'b'"), 0);
+	int n = 0;
+	CHECK_INT_EQ(store_feeds_list(st, count_feeds, &n), 0);
+	CHECK_INT_EQ(n, 2);
+	CHECK_INT_EQ(store_feed_ensure(st, &cb, NULL), 0);
+	CHECK_INT_EQ(q_int(st, "SELECT active FROM feeds_v1 WHERE name = 'b'"), 1);
+	finish(st);
+}
+
+/* --- read API ----------------------------------------------------------- */
+
+struct titles {
+	char s[512];
+	int n;
+};
+
+static int
+collect_titles(void *ud, const struct store_article_row *a)
+{
+	struct titles *t = ud;
+	size_t l = strlen(t->s);
+	snprintf(t->s + l, sizeof(t->s) - l, "%s%s", l ? "," : "",
+		a->snippet ? a->snippet : a->title);
+	t->n++;
+	return 0;
+}
+
+static void
+t_read_api(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fa = feed(st, "a", 0, 0), fb = feed(st, "b", 0, 0), ids[3];
+	struct store_article a[3] = {
+		{ .guid = "1", .title = "Rust release", .published = "2023-11-10T00:00:00Z",
+		  .text = "The compiler got faster." },
+		{ .guid = "2", .title = "Kernel news", .published = "2023-11-12T00:00:00Z",
+		  .text = "A new scheduler for the kernel, and rust drivers." },
+		{ .guid = "3", .title = "Garden", .published = "2023-11-11T00:00:00Z",
+		  .text = "Tomatoes." },
+	};
+	CHECK_INT_EQ(refresh(st, fa, a, 2, NULL, ids, NULL), 0);
+	CHECK_INT_EQ(refresh(st, fb, a + 2, 1, NULL, ids + 2, NULL), 0);
+	struct titles t = { "", 0 };
+	CHECK_INT_EQ(store_articles_query(st, NULL, collect_titles, &t), 0);
+	CHECK_STR_EQ(t.s, "Kernel news,Garden,Rust release");
+	t = (struct titles){ "", 0 };
+	struct store_query q = { .feed = "a", .limit = 1 };
+	CHECK_INT_EQ(store_articles_query(st, &q, collect_titles, &t), 0);
+	CHECK_STR_EQ(t.s, "Kernel news");
+	t = (struct titles){ "", 0 };
+	q = (struct store_query){ .since = 1699660800 /* 11-11 */ };
+	CHECK_INT_EQ(store_articles_query(st, &q, collect_titles, &t), 0);
+	CHECK_STR_EQ(t.s, "Kernel news,Garden");
+	t = (struct titles){ "", 0 };
+	q = (struct store_query){ .after_id = ids[0], .oldest_first = true };
+	CHECK_INT_EQ(store_articles_query(st, &q, collect_titles, &t), 0);
+	CHECK_STR_EQ(t.s, "Garden,Kernel news");
+	q = (struct store_query){ .feed = "missing" };
+	CHECK_INT_EQ(store_articles_query(st, &q, collect_titles, &t), -ENOENT);
+	t = (struct titles){ "", 0 };
+	CHECK_INT_EQ(store_article_get(st, ids[2], collect_titles, &t), 0);
+	CHECK_STR_EQ(t.s, "Garden");
+	CHECK_INT_EQ(store_article_get(st, 12345, collect_titles, &t), -ENOENT);
+	/* Search: ranked (title hit first), with a marked snippet. */
+	t = (struct titles){ "", 0 };
+	CHECK_INT_EQ(store_search(st, "rust", 0, collect_titles, &t), 0);
+	CHECK_INT_EQ(t.n, 2);
+	CHECK(strncmp(t.s, "[Rust]", 6) == 0);
+	CHECK(strstr(t.s, "[rust] drivers") != NULL);
+	CHECK_INT_EQ(store_search(st, "\"unbalanced", 0, collect_titles, &t), -EINVAL);
+	CHECK(strstr(store_errmsg(st), "bad search query") != NULL);
+	finish(st);
+}
+
+static const struct check_case cases[] = {
+	{ "open_pragmas", t_open_pragmas },
+	{ "newer_schema_refused", t_newer_schema_refused },
+	{ "not_feedd_db", t_not_feedd_db },
+	{ "migration_from_v1", t_migration_from_v1 },
+	{ "reader_views", t_reader_views },
+	{ "readonly_missing", t_readonly_missing },
+	{ "key_trimmed_id", t_key_trimmed_id },
+	{ "repeated_id_link", t_repeated_id_link },
+	{ "fallback_keys", t_fallback_keys },
+	{ "update_in_place", t_update_in_place },
+	{ "unchanged_no_write", t_unchanged_no_write },
+	{ "id_rewrite", t_id_rewrite },
+	{ "canon_link", t_canon_link },
+	{ "cross_feed_link", t_cross_feed_link },
+	{ "retention_count", t_retention_count },
+	{ "retention_days", t_retention_days },
+	{ "change_log", t_change_log },
+	{ "abort_invisible", t_abort_invisible },
+	{ "full_disk", t_full_disk },
+	{ "read_only_db", t_read_only_db },
+	{ "feed_state", t_feed_state },
+	{ "read_api", t_read_api },
+	{ 0 },
+};
+
+int
+main(int argc, char **argv)
+{
+	return check_main(argc, argv, cases);
+}
