@@ -607,8 +607,13 @@ d_feed(struct pstate *ps, const struct directive *d, int argc, char **argv)
 		size_t ki;
 		char key[64];
 
-		if (!eq)
+		if (!eq) {
+			for (ki = 0; ki < NFEED_KEYS; ki++)
+				if (strcmp(argv[i], feed_keys[ki].name) == 0)
+					return perr(ps, "expected key=value, got '%s' (write %s=VALUE)",
+						argv[i], argv[i]);
 			return perr(ps, "expected key=value, got '%s'", argv[i]);
+		}
 		*eq = '\0';
 		for (ki = 0; ki < NFEED_KEYS; ki++) {
 			if (strcmp(argv[i], feed_keys[ki].name) == 0) {
@@ -649,12 +654,15 @@ read_file(const char *path, char **out, size_t *outlen)
 	size_t len = 0, cap = 0;
 	struct stat st;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO nobody writes to must not hang a reload;
+	 * reads block again, and such a FIFO reads as empty. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		rc = -errno;
 		goto out;
 	}
-	if (fstat(fd, &st) < 0) {
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 ||
+	    fstat(fd, &st) < 0) {
 		rc = -errno;
 		goto out;
 	}
@@ -888,21 +896,33 @@ run_directive(struct pstate *ps, int argc, char **argv)
 		const char *s = suggest(argv[0], directives, NDIRECTIVES,
 			sizeof(directives[0]));
 		ps->dir = argv[0];
+		for (size_t k = 0; k < NFEED_KEYS; k++)
+			if (strcmp(argv[0], feed_keys[k].name) == 0)
+				return perr(ps, "unknown directive ('%s' is a feed key: feed NAME URL %s=...)",
+					argv[0], argv[0]);
 		if (s)
 			return perr(ps, "unknown directive (did you mean '%s'?)", s);
 		return perr(ps, "unknown directive");
 	}
 	ps->dir = d->name;
-	if (nargs < d->min_args || (d->max_args >= 0 && nargs > d->max_args)) {
-		if (d->max_args < 0)
-			return perr(ps, "expects at least %d arguments, got %d",
-				d->min_args, nargs);
-		if (d->min_args == d->max_args)
-			return perr(ps, "expects %d argument%s, got %d", d->min_args,
-				d->min_args == 1 ? "" : "s", nargs);
-		return perr(ps, "expects %d to %d arguments, got %d", d->min_args,
-			d->max_args, nargs);
+	if (d->max_args >= 0 && nargs > d->max_args) {
+		/* Echo the words: most often an unquoted value with spaces. */
+		char words[256];
+		size_t n = 0;
+		words[0] = '\0';
+		for (int k = 1; k < argc && n < sizeof(words); k++) {
+			int w = snprintf(words + n, sizeof(words) - n, "%s'%s'",
+				k > 1 ? " " : "", argv[k]);
+			if (w > 0)
+				n += (size_t)w;
+		}
+		return perr(ps, "expects %d argument%s, got %d: %s (quote a value that has spaces)",
+			d->max_args, d->max_args == 1 ? "" : "s", nargs, words);
 	}
+	if (nargs < d->min_args)
+		return perr(ps, "expects %s%d argument%s, got %d",
+			d->max_args < 0 ? "at least " : "", d->min_args,
+			d->min_args == 1 ? "" : "s", nargs);
 	if (d->setting && ps->file) {
 		if (ps->seen[i].file)
 			return perr(ps, "already set at %s:%d", ps->seen[i].file,
@@ -981,6 +1001,11 @@ resolve_database(struct pstate *ps)
 	if (base && *base) {
 		/* systemd passes every StateDirectory=, colon-separated. */
 		blen = strcspn(base, ":");
+	} else if (strcmp(c->path, FEEDD_DEFAULT_CONFIG) == 0) {
+		/* The system config means the service's database, also for
+		 * feedctl run from a user's home directory. */
+		base = FEEDD_STATE_DIR;
+		blen = strlen(base);
 	} else {
 		if (!getcwd(cwd, sizeof(cwd))) {
 			/* directives[0] is `database`. */

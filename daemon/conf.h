@@ -14,6 +14,10 @@
 #include <stdint.h>
 
 #define FEEDD_DEFAULT_CONFIG "/etc/feedd/feedd.conf"
+/* The unit's StateDirectory=: where the default config's relative
+ * `database` lives when $STATE_DIRECTORY is not set (feedctl, a feedd
+ * started by hand). */
+#define FEEDD_STATE_DIR "/var/lib/feedd"
 
 struct conf_feed {
 	char *name;            /* owned; unique, [A-Za-z0-9._-]+ */
@@ -57,8 +61,9 @@ struct conf {
  * includes and a relative database path) into a fresh conf. On error returns
  * -EINVAL and writes "FILE:LINE: DIRECTIVE: what is wrong" into err; *out is
  * untouched. Returns -ENOMEM on allocation failure.
- * The database path resolves against $STATE_DIRECTORY when set, else against
- * the current directory.
+ * A relative database path resolves against $STATE_DIRECTORY when set
+ * (its first path), else against FEEDD_STATE_DIR when path is
+ * FEEDD_DEFAULT_CONFIG, else against the current directory.
  */
 int conf_parse(struct conf **out, const char *path, const char *buf, size_t len,
 	char *err, size_t errlen);

@@ -25,19 +25,18 @@ install(FILES ${PROJECT_SOURCE_DIR}/systemd/feedd.sysusers
 	DESTINATION ${FEEDD_SYSUSERSDIR} RENAME feedd.conf)
 
 # The example config becomes feedd.conf only where there is none yet; an
-# existing (edited) one is kept and the example put beside it. Both paths
-# honour DESTDIR at install time, hence install(CODE).
+# existing (edited) one is kept and the example put beside it. The check
+# runs at install time, so it sees DESTDIR; file(INSTALL) adds DESTDIR to
+# an absolute destination itself.
 set(FEEDD_CONFDIR ${CMAKE_INSTALL_FULL_SYSCONFDIR}/feedd)
 install(CODE "
-	set(dir \"\$ENV{DESTDIR}${FEEDD_CONFDIR}\")
-	file(MAKE_DIRECTORY \"\${dir}\")
-	if(EXISTS \"\${dir}/feedd.conf\")
-		message(STATUS \"Keeping existing: \${dir}/feedd.conf\")
+	if(EXISTS \"\$ENV{DESTDIR}${FEEDD_CONFDIR}/feedd.conf\")
+		message(STATUS \"Keeping existing: \$ENV{DESTDIR}${FEEDD_CONFDIR}/feedd.conf\")
 		file(INSTALL \"${PROJECT_SOURCE_DIR}/etc/feedd.conf\"
-			DESTINATION \"\${dir}\" RENAME feedd.conf.example)
+			DESTINATION \"${FEEDD_CONFDIR}\" RENAME feedd.conf.example)
 	else()
 		file(INSTALL \"${PROJECT_SOURCE_DIR}/etc/feedd.conf\"
-			DESTINATION \"\${dir}\")
+			DESTINATION \"${FEEDD_CONFDIR}\")
 	endif()
 ")
 

@@ -103,7 +103,8 @@ struct feed {
 struct run_stats {
 	unsigned polls, ok, not_modified, unchanged, failed;
 	unsigned inserted, updated;
-	uint64_t max_stall_ns;
+	uint64_t max_stall_ns;         /* wall clock */
+	uint64_t max_stall_cpu_ns;     /* the loop thread's own CPU time */
 };
 
 struct run {
@@ -119,6 +120,7 @@ struct run {
 
 	uv_signal_t sig_hup, sig_term, sig_int;
 	uv_timer_t watchdog, grace, cycle;
+	uv_timer_t finish;            /* closes everything, outside callbacks */
 	uv_prepare_t prepare;
 	unsigned open_handles;        /* run-level handles not yet closed */
 
@@ -129,8 +131,11 @@ struct run {
 	unsigned once_total, once_done, once_failed;
 
 	/* Loop stall measurement: time between two prepare callbacks minus
-	 * the time spent blocked in the poll (uv_metrics_idle_time). */
-	uint64_t last_prepare_ns, last_idle_ns;
+	 * the time spent blocked in the poll (uv_metrics_idle_time). That
+	 * wall-clock figure includes time the OS ran other processes, so the
+	 * loop thread's CPU time per iteration is kept too: a large wall
+	 * figure with a small CPU one is a busy machine, not our code. */
+	uint64_t last_prepare_ns, last_idle_ns, last_cpu_ns;
 	uint64_t cycle_max_stall_ns;
 
 	unsigned cycle_inserted, last_cycle_inserted;
@@ -228,6 +233,34 @@ feed_url(const struct feed *f)
 	if (f->url_in_use)
 		return f->url_in_use;
 	return f->cf ? f->cf->url : "(removed)";
+}
+
+/*
+ * url without its "user:password@" part, malloc'd (NULL on ENOMEM). The
+ * database is readable by other programs, so it gets this form; fetches
+ * use the configured URL. Credentials belong in username=/password=.
+ */
+static char *
+url_public(const char *url)
+{
+	const char *auth = strstr(url, "://"), *end, *at = NULL;
+	char *out;
+
+	if (!auth)
+		return strdup(url);
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	for (const char *p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (!at)
+		return strdup(url);
+	out = malloc(strlen(url) + 1);
+	if (!out)
+		return NULL;
+	memcpy(out, url, (size_t)(auth - url));
+	strcpy(out + (auth - url), at + 1);
+	return out;
 }
 
 /* Cache-Control max-age in seconds, -1 when absent. no-store/no-cache give
@@ -503,8 +536,15 @@ feed_load_state(struct feed *f, const struct store_feed_state *s)
 	free(f->body_hash);
 	f->body_hash = NULL;
 	/* A url_in_use equal to the configured URL is no redirect. */
-	if (s->url_in_use && f->cf && strcmp(s->url_in_use, f->cf->url) != 0)
-		rc |= remember(&f->url_in_use, s->url_in_use);
+	if (s->url_in_use && f->cf) {
+		char *pub = url_public(f->cf->url);
+
+		if (!pub)
+			rc = -ENOMEM;
+		else if (strcmp(s->url_in_use, pub) != 0)
+			rc |= remember(&f->url_in_use, s->url_in_use);
+		free(pub);
+	}
 	rc |= remember(&f->etag, s->etag);
 	rc |= remember(&f->last_modified, s->last_modified);
 	rc |= remember(&f->body_hash, s->body_hash);
@@ -708,7 +748,7 @@ feed_ensure(struct feed *f, bool prompt)
 	if (!j)
 		goto nomem;
 	j->ens_name = strdup(f->cf->name);
-	j->ens_url = strdup(f->cf->url);
+	j->ens_url = url_public(f->cf->url);
 	if (!j->ens_name || !j->ens_url)
 		goto nomem;
 	j->sconf = (struct store_feed_conf){
@@ -1130,11 +1170,10 @@ on_done(void *ud, const struct fetch_result *res)
 		if (f->pipe_err)
 			snprintf(cause, sizeof(cause), "parse: %s",
 				strerror(-f->pipe_err));
-		else if (res->rc == -EFBIG)
-			snprintf(cause, sizeof(cause), "fetch (%s): body over "
-				"max-size (%" PRId64 " bytes)",
-				res->stage ? res->stage : "body",
-				f->cf->max_size);
+		else if (res->rc == -EFBIG && (!res->stage ||
+			 strcmp(res->stage, "body") == 0))
+			snprintf(cause, sizeof(cause), "fetch (body): body over "
+				"max-size (%" PRId64 " bytes)", f->cf->max_size);
 		else
 			snprintf(cause, sizeof(cause), "fetch (%s): %s",
 				res->stage ? res->stage : "?",
@@ -1201,6 +1240,14 @@ feed_poll(struct feed *f)
 	f->fetching = true;
 	r->nfetching++;
 	r->stats.polls++;
+	if (log_level >= LOG_L_DEBUG) {
+		char ubuf[1024];
+
+		log_debug("fetch", "feed=%s start url=%s%s%s", f->name,
+			log_url(f->attempt_url, ubuf, sizeof(ubuf)),
+			f->etag ? " if-none-match" : "",
+			f->last_modified ? " if-modified-since" : "");
+	}
 	return;
 fail:
 	poll_cleanup(f);
@@ -1321,25 +1368,40 @@ run_status(struct run *r)
 		r->last_cycle_inserted : r->cycle_inserted);
 }
 
+static uint64_t
+thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void
 on_prepare(uv_prepare_t *h)
 {
 	struct run *r = h->data;
 	uint64_t now = uv_hrtime();
 	uint64_t idle = uv_metrics_idle_time(&r->loop);
+	uint64_t cpu = thread_cpu_ns();
 
 	if (r->last_prepare_ns) {
 		uint64_t span = now - r->last_prepare_ns;
 		uint64_t blocked = idle - r->last_idle_ns;
 		uint64_t busy = span > blocked ? span - blocked : 0;
+		uint64_t used = cpu - r->last_cpu_ns;
 
 		if (busy > r->cycle_max_stall_ns)
 			r->cycle_max_stall_ns = busy;
 		if (busy > r->stats.max_stall_ns)
 			r->stats.max_stall_ns = busy;
+		if (used > r->stats.max_stall_cpu_ns)
+			r->stats.max_stall_cpu_ns = used;
 	}
 	r->last_prepare_ns = now;
 	r->last_idle_ns = idle;
+	r->last_cpu_ns = cpu;
 }
 
 static void
@@ -1366,13 +1428,87 @@ on_watchdog(uv_timer_t *t)
 
 /* --- reload ------------------------------------------------------------- */
 
-static struct feed *
-feed_find(struct run *r, const char *name)
+/*
+ * Name lookups for a reload: sorted arrays and bsearch, so diffing two
+ * configs of n feeds costs O(n log n) on the loop rather than O(n^2)
+ * (conf_feed_find() is a linear scan). Each falls back to a linear scan
+ * when the index could not be allocated.
+ */
+static int
+cmp_conf_feed(const void *a, const void *b)
 {
+	const struct conf_feed *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+static int
+cmp_feed(const void *a, const void *b)
+{
+	const struct feed *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/* Sorted pointers to c's feeds; NULL on ENOMEM or when c has none. */
+static const struct conf_feed **
+conf_index(const struct conf *c)
+{
+	const struct conf_feed **idx;
+
+	if (c->nfeeds == 0)
+		return NULL;
+	idx = malloc(c->nfeeds * sizeof(*idx));
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < c->nfeeds; i++)
+		idx[i] = &c->feeds[i];
+	qsort(idx, c->nfeeds, sizeof(*idx), cmp_conf_feed);
+	return idx;
+}
+
+static const struct conf_feed *
+conf_index_find(const struct conf *c, const struct conf_feed **idx,
+	const char *name)
+{
+	struct conf_feed key = { .name = (char *)name };
+	const struct conf_feed *kp = &key, **hit;
+
+	if (!idx)
+		return conf_feed_find(c, name);
+	hit = bsearch(&kp, idx, c->nfeeds, sizeof(*idx), cmp_conf_feed);
+	return hit ? *hit : NULL;
+}
+
+/* Sorted pointers to the active feeds; *n is their count. */
+static struct feed **
+feed_index(struct run *r, size_t *n)
+{
+	struct feed **idx = malloc((r->nfeeds ? r->nfeeds : 1) * sizeof(*idx));
+
+	*n = 0;
+	if (!idx)
+		return NULL;
 	for (struct feed *f = r->feeds; f; f = f->next)
-		if (!f->removed && strcmp(f->name, name) == 0)
-			return f;
-	return NULL;
+		if (!f->removed && *n < r->nfeeds)
+			idx[(*n)++] = f;
+	qsort(idx, *n, sizeof(*idx), cmp_feed);
+	return idx;
+}
+
+static struct feed *
+feed_find(struct run *r, struct feed **idx, size_t n, const char *name)
+{
+	struct feed key = { .name = (char *)name }, *kp = &key, **hit;
+
+	if (!idx) {
+		for (struct feed *f = r->feeds; f; f = f->next)
+			if (!f->removed && strcmp(f->name, name) == 0)
+				return f;
+		return NULL;
+	}
+	hit = bsearch(&kp, idx, n, sizeof(*idx), cmp_feed);
+	return hit ? *hit : NULL;
 }
 
 static bool
@@ -1387,7 +1523,9 @@ static void
 run_reload(struct run *r)
 {
 	struct conf *nc = NULL;
-	struct feed *f, *next;
+	struct feed *f, *next, **fidx = NULL;
+	const struct conf_feed **cidx = NULL;
+	size_t nidx = 0;
 	unsigned added = 0, removed = 0, changed = 0;
 	char err[1024];
 	int rc;
@@ -1408,6 +1546,7 @@ run_reload(struct run *r)
 	    str_differs(nc->user_agent, r->conf->user_agent))
 		log_notice("conf", "max-connections, max-per-host and the "
 			"global user-agent take effect after a restart");
+	cidx = conf_index(nc);
 
 	for (f = r->feeds; f; f = next) {
 		const struct conf_feed *ncf;
@@ -1416,7 +1555,7 @@ run_reload(struct run *r)
 		next = f->next;
 		if (f->removed)
 			continue;
-		ncf = conf_feed_find(nc, f->name);
+		ncf = conf_index_find(nc, cidx, f->name);
 		if (!ncf || !ncf->enabled) {
 			log_notice("conf", "feed=%s %s; stopped polling (articles "
 				"stay)", f->name, ncf ? "disabled" : "removed");
@@ -1450,10 +1589,12 @@ run_reload(struct run *r)
 			changed++;
 		}
 	}
+	/* Feeds created below are not in the index; config names are unique. */
+	fidx = feed_index(r, &nidx);
 	for (size_t i = 0; i < nc->nfeeds; i++) {
 		const struct conf_feed *ncf = &nc->feeds[i];
 
-		if (!ncf->enabled || feed_find(r, ncf->name))
+		if (!ncf->enabled || feed_find(r, fidx, nidx, ncf->name))
 			continue;
 		f = feed_new(r, ncf);
 		if (!f) {
@@ -1468,6 +1609,8 @@ run_reload(struct run *r)
 	if (nc->interval_s != r->conf->interval_s)
 		uv_timer_start(&r->cycle, on_cycle, (uint64_t)nc->interval_s * 1000,
 			(uint64_t)nc->interval_s * 1000);
+	free(fidx);
+	free(cidx);
 	conf_free(r->conf);
 	r->conf = nc;
 	log_notice("conf", "reloaded %s: feeds=%u added=%u removed=%u changed=%u",
@@ -1538,6 +1681,7 @@ run_close_all(struct run *r)
 	run_close_handle(r, (uv_handle_t *)&r->watchdog);
 	run_close_handle(r, (uv_handle_t *)&r->grace);
 	run_close_handle(r, (uv_handle_t *)&r->cycle);
+	run_close_handle(r, (uv_handle_t *)&r->finish);
 	run_close_handle(r, (uv_handle_t *)&r->prepare);
 	fetch_destroy(r->fetch);
 	r->fetch = NULL;
@@ -1573,17 +1717,35 @@ run_stop(struct run *r, const char *why)
 	run_maybe_finish(r);
 }
 
+static bool
+run_can_close(const struct run *r)
+{
+	return r->stopping && !r->closing && r->nfetching == 0 &&
+		worker_idle(&r->worker);
+}
+
+static void
+on_finish(uv_timer_t *t)
+{
+	struct run *r = t->data;
+
+	if (run_can_close(r))
+		run_close_all(r);
+}
+
+/*
+ * Called after every transfer and store job. The closing itself happens
+ * on a fresh loop iteration: we may be inside fetch/'s done callback, and
+ * fetch_destroy() must not run there.
+ */
 static void
 run_maybe_finish(struct run *r)
 {
 	if (r->opts->once && !r->stopping && r->once_done >= r->once_total &&
 	    worker_idle(&r->worker))
 		run_stop(r, "done");
-	if (!r->stopping || r->closing)
-		return;
-	if (r->nfetching || !worker_idle(&r->worker))
-		return;
-	run_close_all(r);
+	if (run_can_close(r) && !uv_is_active((uv_handle_t *)&r->finish))
+		uv_timer_start(&r->finish, on_finish, 0, 0);
 }
 
 static void
@@ -1614,6 +1776,7 @@ walk_report(uv_handle_t *h, void *arg)
  * poll (removed, or enabled=no), collected by store_feeds_list(). */
 struct stale {
 	const struct conf *conf;
+	const struct conf_feed **idx;
 	char **names;
 	size_t n, cap;
 };
@@ -1622,7 +1785,7 @@ static int
 collect_stale(void *ud, const struct store_feed_state *s)
 {
 	struct stale *st = ud;
-	const struct conf_feed *cf = conf_feed_find(st->conf, s->name);
+	const struct conf_feed *cf = conf_index_find(st->conf, st->idx, s->name);
 
 	if (!s->active || (cf && cf->enabled))
 		return 0;
@@ -1647,7 +1810,7 @@ collect_stale(void *ud, const struct store_feed_state *s)
 static void
 startup_stale(struct run *r)
 {
-	struct stale s = { .conf = r->conf };
+	struct stale s = { .conf = r->conf, .idx = conf_index(r->conf) };
 	int rc = store_feeds_list(r->st, collect_stale, &s);
 
 	if (rc < 0)
@@ -1660,6 +1823,7 @@ startup_stale(struct run *r)
 		free(s.names[i]);
 	}
 	free(s.names);
+	free(s.idx);
 }
 
 /* Create the feed and its store row, synchronously: before READY=1 the
@@ -1671,9 +1835,10 @@ startup_feeds(struct run *r)
 
 	for (size_t i = 0; i < r->conf->nfeeds; i++) {
 		const struct conf_feed *cf = &r->conf->feeds[i];
+		char *pub = url_public(cf->url);
 		struct store_feed_conf sc = {
 			.name = cf->name,
-			.url = cf->url,
+			.url = pub,
 			.keep_days = cf->keep_days,
 			.keep_count = cf->keep_count,
 		};
@@ -1681,9 +1846,12 @@ startup_feeds(struct run *r)
 		struct feed *f;
 		int64_t id;
 
-		if (!cf->enabled)
+		if (!cf->enabled) {
+			free(pub);
 			continue;
-		rc = store_feed_ensure(r->st, &sc, &id);
+		}
+		rc = pub ? store_feed_ensure(r->st, &sc, &id) : -ENOMEM;
+		free(pub);
 		if (rc == 0)
 			rc = store_feed_get(r->st, cf->name, &s);
 		if (rc < 0) {
@@ -1713,10 +1881,12 @@ print_stats(struct run *r)
 
 	printf("feedd-stats feeds=%u polls=%u ok=%u not_modified=%u "
 		"unchanged=%u failed=%u inserted=%u updated=%u "
-		"max_loop_stall_ms=%.2f wall_s=%.2f\n", r->nfeeds ? r->nfeeds :
-		r->once_total, r->stats.polls, r->stats.ok, r->stats.not_modified,
-		r->stats.unchanged, r->stats.failed, r->stats.inserted,
-		r->stats.updated, (double)r->stats.max_stall_ns / 1e6, wall);
+		"max_loop_stall_ms=%.2f max_loop_cpu_ms=%.2f wall_s=%.2f\n",
+		r->nfeeds ? r->nfeeds : r->once_total, r->stats.polls,
+		r->stats.ok, r->stats.not_modified, r->stats.unchanged,
+		r->stats.failed, r->stats.inserted, r->stats.updated,
+		(double)r->stats.max_stall_ns / 1e6,
+		(double)r->stats.max_stall_cpu_ns / 1e6, wall);
 	fflush(stdout);
 }
 
@@ -1769,10 +1939,12 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	uv_timer_init(&r->loop, &r->watchdog);
 	uv_timer_init(&r->loop, &r->grace);
 	uv_timer_init(&r->loop, &r->cycle);
+	uv_timer_init(&r->loop, &r->finish);
 	uv_prepare_init(&r->loop, &r->prepare);
 	r->sig_hup.data = r->sig_term.data = r->sig_int.data = r;
 	r->watchdog.data = r->grace.data = r->cycle.data = r->prepare.data = r;
-	r->open_handles = 7;
+	r->finish.data = r;
+	r->open_handles = 8;
 
 	rc = startup_feeds(r);
 	if (rc < 0)
@@ -1810,15 +1982,17 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	exit_code = FEEDD_EXIT_OK;
 	if (o->once)
 		log_notice("sys", "once: feeds=%u ok=%u failed=%u new=%u updated=%u "
-			"max_loop_stall_ms=%.1f", r->once_total,
+			"max_loop_stall_ms=%.1f (cpu %.1f)", r->once_total,
 			r->once_total - r->once_failed, r->once_failed,
 			r->stats.inserted, r->stats.updated,
-			(double)r->stats.max_stall_ns / 1e6);
+			(double)r->stats.max_stall_ns / 1e6,
+			(double)r->stats.max_stall_cpu_ns / 1e6);
 	else
 		log_notice("sys", "stopped: polls=%u new=%u updated=%u failed=%u "
-			"max_loop_stall_ms=%.1f", r->stats.polls, r->stats.inserted,
-			r->stats.updated, r->stats.failed,
-			(double)r->stats.max_stall_ns / 1e6);
+			"max_loop_stall_ms=%.1f (cpu %.1f)", r->stats.polls,
+			r->stats.inserted, r->stats.updated, r->stats.failed,
+			(double)r->stats.max_stall_ns / 1e6,
+			(double)r->stats.max_stall_cpu_ns / 1e6);
 	if (o->once && r->once_failed)
 		exit_code = FEEDD_EXIT_SOME_FAILED;
 	if (o->stats)

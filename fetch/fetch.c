@@ -109,6 +109,8 @@ struct fetch {
 	struct list ready;        /* host.ready_link */
 	struct list cancelled;    /* fetch_req.link_q, awaiting on_done */
 	struct list socks;        /* sock.link */
+	CURL **pool;              /* owned: idle easy handles, reset */
+	unsigned npool;           /* in pool, at most max_total */
 	struct host **htab;       /* owned, hcap buckets */
 	size_t hcap, hcount;
 	unsigned depth;           /* > 0 while one of our uv callbacks runs */
@@ -283,11 +285,31 @@ host_update(struct fetch *f, struct host *h)
 
 /* ---- requests ---- */
 
+/* Easy handles are reused: curl_easy_reset() is much cheaper than a new
+ * handle (allocation of its state and buffers), which shows in the CPU time
+ * of a poll where everything answers 304. */
+static void
+easy_put(struct fetch *f, CURL *e)
+{
+	if (f->pool && f->npool < f->max_total && !f->destroying) {
+		curl_easy_reset(e);
+		f->pool[f->npool++] = e;
+	} else {
+		curl_easy_cleanup(e);
+	}
+}
+
+static CURL *
+easy_get(struct fetch *f)
+{
+	return f->npool ? f->pool[--f->npool] : curl_easy_init();
+}
+
 static void
 req_free(struct fetch_req *r)
 {
 	if (r->easy)
-		curl_easy_cleanup(r->easy);
+		easy_put(r->f, r->easy);
 	curl_slist_free_all(r->headers);
 	free(r->url);
 	free(r->etag);
@@ -715,6 +737,18 @@ classify(struct fetch_req *r, CURLcode code, struct fetch_result *res)
 		res->stage = stage_by_progress(r, res->http_status);
 		break;
 	case CURLE_OUT_OF_MEMORY:
+		/* libcurl 7.x also says "out of memory" (without an error
+		 * text) for one response header line over CURL_MAX_HTTP_HEADER:
+		 * once a status line arrived, that is by far the likelier. */
+		if (r->cur_status > 0 && !r->errbuf[0]) {
+			snprintf(msg, msgsz, "a response header line exceeds "
+				"libcurl's limit of %d bytes (or out of memory)",
+				CURL_MAX_HTTP_HEADER);
+			res->rc = -EFBIG;
+			res->stage = "headers";
+			res->error = msg;
+			break;
+		}
 		res->rc = -ENOMEM;
 		res->stage = "request";
 		break;
@@ -854,7 +888,7 @@ static int
 launch(struct fetch_req *r)
 {
 	struct fetch *f = r->f;
-	CURL *e = curl_easy_init();
+	CURL *e = easy_get(f);
 	CURLcode cc = CURLE_OK;
 	struct curl_slist *h = NULL, *t;
 	char *line = NULL;
@@ -1046,8 +1080,11 @@ poll_cb(uv_poll_t *h, int status, int events)
 	struct fetch *f = s->f;
 	int flags = 0, running;
 
+	/* On a poll error (a reset connection) let curl read as well: with
+	 * CURL_CSELECT_ERR alone it reports only "select/poll returned
+	 * error", while a read names the cause ("Connection reset by peer"). */
 	if (status < 0)
-		flags |= CURL_CSELECT_ERR;
+		flags |= CURL_CSELECT_ERR | CURL_CSELECT_IN;
 	if (events & UV_READABLE)
 		flags |= CURL_CSELECT_IN;
 	if (events & UV_WRITABLE)
@@ -1085,6 +1122,7 @@ timer_fn(CURLM *m, long timeout_ms, void *ud)
 static void
 free_fetch(struct fetch *f)
 {
+	free(f->pool);
 	free(f->htab);
 	free(f->user_agent);
 	free(f);
@@ -1179,6 +1217,8 @@ fetch_create(struct fetch **out, uv_loop_t *loop, const struct fetch_opts *o)
 	list_init(&f->ready);
 	list_init(&f->cancelled);
 	list_init(&f->socks);
+	/* Without a pool (no memory for it) handles are simply not reused. */
+	f->pool = calloc(f->max_total, sizeof(*f->pool));
 	if (!f->user_agent || host_grow(f) < 0) {
 		rc = -ENOMEM;
 		goto out;
@@ -1363,6 +1403,8 @@ do_destroy(struct fetch *f)
 		finish_simple(r, FETCH_CANCELLED, -ECANCELED, "cancel",
 			"cancelled");
 	}
+	while (f->npool)
+		curl_easy_cleanup(f->pool[--f->npool]);
 	/* Idle connections still have sockets; stop watching them before
 	 * curl closes them, and close our handles after. */
 	for (struct list *l = f->socks.next; l != &f->socks; l = l->next)

@@ -8,7 +8,9 @@
  * allowed). The body is handed over chunk by chunk as it arrives.
  *
  * fetch/ knows nothing about feeds, SQLite or XML. All functions must be
- * called on the loop's thread.
+ * called on the loop's thread. The process calls
+ * curl_global_init(CURL_GLOBAL_DEFAULT) once before fetch_create().
+ * fetch/README.md has the policy details, error codes and caps.
  */
 #ifndef FEEDD_FETCH_FETCH_H
 #define FEEDD_FETCH_FETCH_H
@@ -40,30 +42,41 @@ enum fetch_status {
 };
 
 /* Everything the completion callback gets. All pointers borrowed, valid
- * until the callback returns; NULL = absent. */
+ * until the callback returns; NULL = absent. rc is 0 exactly when status is
+ * FETCH_OK or FETCH_NOT_MODIFIED; FETCH_HTTP_ERROR has -EREMOTEIO,
+ * FETCH_CANCELLED -ECANCELED. Only FETCH_OK means the body is complete and
+ * may be stored. */
 struct fetch_result {
 	enum fetch_status status;
 	int rc;                   /* 0, or -ETIMEDOUT, -EFBIG, -ECONNREFUSED, -EPERM (policy), ... */
 	long http_status;         /* 0 when no response */
 	int curl_code;
 	const char *error;        /* specific text: libcurl's message or the policy */
-	const char *stage;        /* "resolve", "connect", "tls", "request", "body", "policy", ... */
+	const char *stage;        /* "resolve", "connect", "tls", "request", "body", "policy",
+	                           * "redirect", "headers", "response" (HTTP error), "proxy", "cancel" */
 	const char *url;          /* the requested URL */
 	const char *effective_url;
 	bool permanent_redirect;  /* every hop was 301 or 308 */
 	const char *redirect_url; /* where the permanent chain led, if any */
-	const char *etag, *last_modified; /* exactly as the server sent them */
+	const char *etag, *last_modified; /* exactly as the server sent them (a 304
+	                           * may omit them: keep the stored ones); a value with
+	                           * control characters is reported as absent */
 	const char *cache_control, *expires, *retry_after;
 	int64_t retry_after_s;    /* Retry-After in seconds from now, -1 when absent */
 	const char *content_type, *charset;
-	const char *body_hash;    /* hex digest of the decoded body */
+	const char *body_hash;    /* FETCH_OK only: 64-bit FNV-1a of the decoded
+	                           * body, 16 lower-case hex digits */
 	uint64_t body_bytes;      /* decoded */
-	uint64_t wire_bytes;      /* as downloaded */
+	uint64_t wire_bytes;      /* body as downloaded (before decoding; no headers) */
 	double t_connect, t_first_byte, t_total; /* seconds */
 };
 
-/* A chunk of the decoded body. Return 0 to go on; non-zero aborts the
- * transfer (status FETCH_FAILED, rc -ECANCELED). */
+/* A chunk of the decoded body of a 2xx response (error pages and redirect
+ * bodies are never passed on). Return 0 to go on; non-zero aborts the
+ * transfer (status FETCH_FAILED, rc -ECANCELED). Runs inside a libcurl
+ * callback: it may call fetch_req_cancel() on any request (this one too)
+ * and fetch_start(); both take effect on the next loop turn. If the
+ * transfer then fails, what was passed on must be discarded. */
 typedef int (*fetch_data_cb)(void *ud, const void *buf, size_t len);
 
 /* Fires exactly once per successfully started request. The request handle
@@ -73,18 +86,25 @@ typedef void (*fetch_done_cb)(void *ud, const struct fetch_result *r);
 
 struct fetch_req_opts {
 	const char *url;           /* borrowed (copied) */
-	const char *etag;          /* If-None-Match, echoed as stored */
-	const char *last_modified; /* If-Modified-Since, echoed as stored */
+	const char *etag;          /* If-None-Match, echoed as stored; not sent if
+	                            * empty or holding control characters */
+	const char *last_modified; /* If-Modified-Since, echoed as stored (same) */
 	const char *user_agent;    /* NULL = the fetch default */
-	const char *proxy;         /* NULL = environment */
+	const char *proxy;         /* NULL = environment (http_proxy, https_proxy,
+	                            * all_proxy, no_proxy); "" = never a proxy */
 	const char *username, *password; /* basic auth; never logged */
 	long connect_timeout_ms;   /* 0 = 15000 */
 	long timeout_ms;           /* 0 = 60000 */
 	long low_speed_bytes;      /* abort below this rate ... 0 = 16 */
 	long low_speed_s;          /* ... for this long; 0 = 30 */
 	size_t max_body;           /* 0 = FEEDD_MAX_BODY */
-	bool allow_private;        /* redirects may go to private addresses */
-	fetch_data_cb on_data;
+	bool allow_private;        /* redirects may go to private addresses. Without
+	                            * it, once a redirect has left the configured
+	                            * URL's host name, every connection must go to a
+	                            * public address (fetch/addr.h); the configured
+	                            * host itself is trusted. Through a proxy only
+	                            * the proxy can check. */
+	fetch_data_cb on_data;     /* may be NULL: the body is only hashed */
 	fetch_done_cb on_done;
 	void *ud;
 };
@@ -93,9 +113,11 @@ struct fetch_req_opts {
 int fetch_create(struct fetch **out, uv_loop_t *loop, const struct fetch_opts *o);
 
 /*
- * Queue a transfer; it starts when the caps allow. Returns 0 and the
- * request in *out (may be NULL), or -EINVAL (bad URL or scheme), -ENOMEM;
- * a failed start never calls on_done.
+ * Queue a transfer; it starts when the caps allow (queued transfers start
+ * round-robin across hosts). Returns 0 and the request in *out (may be
+ * NULL), or -EINVAL (no on_done, a URL that does not parse, a scheme other
+ * than http/https), -ENOMEM, -ECANCELED (after fetch_destroy()); a failed
+ * start never calls on_done and leaves *out untouched.
  */
 int fetch_start(struct fetch *f, const struct fetch_req_opts *o,
 	struct fetch_req **out);

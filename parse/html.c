@@ -81,14 +81,39 @@ buf_str(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
-/* Escape & < > and, when quote, ". */
+/*
+ * Characters XML and HTML forbid: C0 controls other than tab, LF and CR,
+ * and the noncharacters U+FFFE and U+FFFF. libxml2 drops them; so do we,
+ * everywhere, so output never depends on which path read the input.
+ * Returns the length of the forbidden sequence at s, or 0.
+ */
+static size_t
+forbidden(const char *s, size_t n)
+{
+	unsigned char c = (unsigned char)s[0];
+
+	if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+		return 1;
+	if (c == 0xEF && n >= 3 && (unsigned char)s[1] == 0xBF &&
+	    ((unsigned char)s[2] == 0xBE || (unsigned char)s[2] == 0xBF))
+		return 3;
+	return 0;
+}
+
+/* Escape & < > and, when quote, "; drop forbidden characters. */
 static void
 buf_escape(struct buf *b, const char *s, size_t n, bool quote)
 {
-	size_t start = 0;
+	size_t start = 0, k;
 
 	for (size_t i = 0; i < n; i++) {
 		const char *rep;
+		if ((k = forbidden(s + i, n - i)) > 0) {
+			buf_add(b, s + start, i - start);
+			i += k - 1;
+			start = i + 1;
+			continue;
+		}
 		switch (s[i]) {
 		case '&':
 			rep = "&amp;";
@@ -546,7 +571,9 @@ css_sanitize(struct buf *out, const char *style, bool svg)
 		if (i == n)
 			break;
 		size_t p0 = i;
-		while (i < n && (css_word((unsigned char)s[i]) || s[i] == '-'))
+		/* property names are ASCII */
+		while (i < n && (unsigned char)s[i] < 0x80 &&
+		       (css_word((unsigned char)s[i]) || s[i] == '-'))
 			i++;
 		size_t p1 = i;
 		if (p1 == p0)
@@ -567,6 +594,12 @@ css_sanitize(struct buf *out, const char *style, bool svg)
 		else if (i < n)
 			goto reject; /* a second ':' */
 		if (v1 == v0)
+			continue;
+		/* IE's expression() runs script; no declaration may mention it. */
+		bool expr = false;
+		for (size_t k = v0; k + 10 <= v1 && !expr; k++)
+			expr = ascii_ncasecmp(s + k, 10, "expression") == 0;
+		if (expr)
 			continue;
 		const char *prop = s + p0;
 		size_t plen = p1 - p0;
@@ -685,6 +718,78 @@ is_skip_element(const char *name)
 	return strcmp(name, "script") == 0 || strcmp(name, "style") == 0;
 }
 
+/* A copy of s[0..n) without forbidden characters; NULL on ENOMEM. */
+static char *
+strip_forbidden(const char *s, size_t n)
+{
+	char *out = malloc(n + 1);
+	size_t o = 0, k;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		if ((k = forbidden(s + i, n - i)) > 0) {
+			i += k;
+			continue;
+		}
+		out[o++] = s[i++];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static void
+emit_attr_value(struct buf *b, const char *name, const char *value)
+{
+	buf_add(b, " ", 1);
+	buf_str(b, name);
+	buf_add(b, "=\"", 2);
+	buf_escape(b, value, strlen(value), true);
+	buf_add(b, "\"", 1);
+}
+
+/* One attribute of an allowed element, filtered; an is the name libxml2
+ * read (lower case), out_name its allow-list entry or NULL. */
+static void
+emit_attr(struct walk *w, const char *an, const char *av, const char *out_name,
+	int ns, bool *xlink, bool *xlink_decl)
+{
+	struct buf *b = &w->out;
+	char *u;
+
+	if (strcmp(an, "style") == 0 && (ns == NS_SVG || ns == NS_NONE)) {
+		size_t mark = b->len;
+		buf_str(b, " style=\"");
+		if (css_sanitize(b, av, ns == NS_SVG))
+			buf_add(b, "\"", 1);
+		else if (!b->bad)
+			b->len = mark;
+		return;
+	}
+	if (!out_name)
+		return;
+	if (strcmp(out_name, "xmlns:xlink") == 0) {
+		if (!*xlink_decl)
+			buf_str(b, " xmlns:xlink=\"http://www.w3.org/1999/xlink\"");
+		*xlink_decl = true;
+		return;
+	}
+	if (!lookup_z(url_attributes, NELEM(url_attributes), out_name)) {
+		emit_attr_value(b, out_name, av);
+	} else {
+		u = parse__url_resolve(w->base, av);
+		if (!u) {
+			if (errno == ENOMEM)
+				oom(w);
+			return; /* unsafe scheme: drop the attribute */
+		}
+		emit_attr_value(b, out_name, u);
+		free(u);
+	}
+	if (strncmp(out_name, "xlink:", 6) == 0)
+		*xlink = true;
+}
+
 /* Emit one allowed start tag with its filtered attributes. */
 static void
 emit_start(struct walk *w, const char *name, const xmlChar **atts, int ns,
@@ -699,10 +804,11 @@ emit_start(struct walk *w, const char *name, const xmlChar **atts, int ns,
 		buf_str(b, " xmlns=\"http://www.w3.org/2000/svg\"");
 	else if (opens_ns && ns == NS_MATH)
 		buf_str(b, " xmlns=\"http://www.w3.org/1998/Math/MathML\"");
-	for (const xmlChar **a = atts; a && a[0]; a += 2) {
+	for (const xmlChar **a = atts; a && a[0] && !b->bad; a += 2) {
 		const char *an = (const char *)a[0];
 		const char *av = a[1] ? (const char *)a[1] : "";
 		const char *out_name;
+		char *clean = NULL;
 
 		if (ns == NS_SVG)
 			out_name = lookup_z(svg_attributes, NELEM(svg_attributes), an);
@@ -710,52 +816,72 @@ emit_start(struct walk *w, const char *name, const xmlChar **atts, int ns,
 			out_name = lookup_z(mathml_attributes, NELEM(mathml_attributes), an);
 		else
 			out_name = lookup_z(html_attributes, NELEM(html_attributes), an);
-		if (strcmp(an, "style") == 0 && (ns == NS_SVG || ns == NS_NONE)) {
-			size_t mark = b->len;
-			buf_str(b, " style=\"");
-			if (css_sanitize(b, av, ns == NS_SVG))
-				buf_add(b, "\"", 1);
-			else if (!b->bad)
-				b->len = mark;
-			continue;
-		}
-		if (!out_name)
-			continue;
-		if (strcmp(out_name, "xmlns:xlink") == 0) {
-			if (xlink_decl)
-				continue;
-			xlink_decl = true;
-			buf_str(b, " xmlns:xlink=\"http://www.w3.org/1999/xlink\"");
-			continue;
-		}
-		if (lookup_z(url_attributes, NELEM(url_attributes), out_name)) {
-			char *u = parse__url_resolve(w->base, av);
-			if (!u) {
-				if (errno == ENOMEM)
+		/* Forbidden characters go before the value is interpreted: the
+		 * output drops them anyway, and ".\x01" is no dot segment but
+		 * "." is. */
+		for (size_t k = 0, n = strlen(av); k < n; k++) {
+			if (forbidden(av + k, n - k)) {
+				clean = strip_forbidden(av, n);
+				if (!clean) {
 					oom(w);
-				continue; /* unsafe scheme: drop the attribute */
+					return;
+				}
+				av = clean;
+				break;
 			}
-			if (strncmp(out_name, "xlink:", 6) == 0)
-				xlink = true;
-			buf_add(b, " ", 1);
-			buf_str(b, out_name);
-			buf_add(b, "=\"", 2);
-			buf_escape(b, u, strlen(u), true);
-			buf_add(b, "\"", 1);
-			free(u);
-			continue;
 		}
-		if (strncmp(out_name, "xlink:", 6) == 0)
-			xlink = true;
-		buf_add(b, " ", 1);
-		buf_str(b, out_name);
-		buf_add(b, "=\"", 2);
-		buf_escape(b, av, strlen(av), true);
-		buf_add(b, "\"", 1);
+		emit_attr(w, an, av, out_name, ns, &xlink, &xlink_decl);
+		free(clean);
 	}
+	/* xlink:* attributes need their namespace declared */
 	if (xlink && !xlink_decl)
 		buf_str(b, " xmlns:xlink=\"http://www.w3.org/1999/xlink\"");
 	buf_str(b, is_void ? " />" : ">");
+}
+
+/* Elements a start tag of the same name closes (<p>a<p>b). */
+static const char *const self_closing[] = {
+	"a", "caption", "colgroup", "dd", "dt", "li", "p", "rp", "rt", "tbody",
+	"td", "tfoot", "th", "thead", "tr",
+};
+
+/*
+ * Between an open <p> and a <div> libxml2 may have seen an element we drop
+ * (<p><foo><div>): it then keeps the <div> inside the <p>, which a reader
+ * of our output would not (a <div> start closes an open <p>). Apply the
+ * same implied end tags to what we emit, so the output reads back as the
+ * tree we wrote.
+ */
+static void
+autoclose(struct walk *w, const char *name)
+{
+	xmlNode fake;
+
+	memset(&fake, 0, sizeof(fake));
+	fake.type = XML_ELEMENT_NODE;
+	fake.name = (const xmlChar *)name;
+	for (size_t i = w->depth - 1; i-- > 0;) {
+		struct frame *e = &w->st[i];
+		if (e->kind == FRAME_SKIP)
+			break;
+		if (e->kind != FRAME_KEEP)
+			continue;
+		/* htmlAutoCloseTag() answers "no" for the same name. libxml2
+		 * applies its HTML rules inside svg and math too. */
+		if (strcmp(e->out_name, name) == 0 ?
+			!name_is(name, self_closing, NELEM(self_closing)) :
+			!htmlAutoCloseTag(NULL, (const xmlChar *)e->out_name, &fake))
+			break;
+		buf_add(&w->out, "</", 2);
+		buf_str(&w->out, e->out_name);
+		buf_add(&w->out, ">", 1);
+		e->kind = FRAME_DROP;
+		if (e->ns == NS_SVG)
+			w->svg--;
+		else if (e->ns == NS_MATH)
+			w->math--;
+		e->ns = NS_NONE;
+	}
 }
 
 static void
@@ -791,6 +917,7 @@ sanitize_start(struct walk *w, struct frame *f, const char *name,
 	}
 	if (!out_name)
 		return;
+	autoclose(w, out_name);
 	emit_start(w, out_name, atts, ns, opens, is_void);
 	if (is_void)
 		return;
@@ -881,12 +1008,18 @@ text_chars(struct walk *w, const char *s, size_t n)
 			i += k;
 			continue;
 		}
+		size_t k = forbidden(s + i, n - i);
+		if (k > 0) {
+			i += k;
+			continue;
+		}
 		/* a run of visible bytes */
 		size_t j = i + 1;
 		while (j < n) {
 			unsigned char d = (unsigned char)s[j];
 			if (d == ' ' || d == '\t' || d == '\n' || d == '\r' || d == '\f' ||
-			    (d == 0xC2 && j + 1 < n && (unsigned char)s[j + 1] == 0xA0))
+			    (d == 0xC2 && j + 1 < n && (unsigned char)s[j + 1] == 0xA0) ||
+			    forbidden(s + j, n - j))
 				break;
 			j++;
 		}

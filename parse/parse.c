@@ -138,6 +138,8 @@ struct frame {
 	bool capture;         /* this element is the capture root */
 	bool tagged;          /* a start tag was serialized into the capture */
 	bool root;            /* the document element */
+	unsigned char ns;     /* enum ns of the element */
+	const char *prefix;   /* tagged: the prefix written, dict string */
 };
 
 struct encl {
@@ -204,8 +206,10 @@ struct parse {
 	xmlParserCtxtPtr ctxt;
 	xmlSAXHandler sax;
 	xmlEntity hent; /* the HTML entity answered last */
-	xmlChar hent_buf[8];
+	xmlChar hent_buf[72];
 	bool ext_subset, netscape;
+	char *root_uri;     /* an unknown namespace on the root element ... */
+	enum ns root_ns;    /* ... read as this one */
 
 	struct frame *stack;
 	int depth, wraps, overflow;
@@ -689,7 +693,8 @@ capture_finish(struct parse *p, const char *base)
 	case E_ID:
 	case E_GUID:
 		v = trim_dup(p, s, n);
-		if (v && *v && !has_scheme(v) && base) {
+		/* Relative Atom ids resolve like links; RSS guids are opaque. */
+		if (v && *v && p->cap_field != E_GUID && !has_scheme(v) && base) {
 			char *r = url_from(p, base, v, strlen(v));
 			if (r) {
 				free(v);
@@ -882,6 +887,7 @@ entry_start(struct parse *p)
 {
 	entry_clear(&p->e);
 	p->e.guid_permalink = true;
+	p->e.any = true;
 	p->in_entry = true;
 }
 
@@ -1050,6 +1056,10 @@ pop_frame(struct parse *p)
 	struct frame *f = &p->stack[p->depth - 1];
 	if (f->tagged) {
 		cap_add(p, "</", 2);
+		if (f->prefix) {
+			cap_add(p, f->prefix, strlen(f->prefix));
+			cap_add(p, ":", 1);
+		}
 		cap_add(p, (const char *)f->local, strlen((const char *)f->local));
 		cap_add(p, ">", 1);
 	}
@@ -1236,7 +1246,8 @@ classify(struct parse *p, const xmlChar *xlocal, enum ns ns,
 				begin_capture(p, idx, F_LANGUAGE, T_TEXT, 2);
 			else if (strcmp(l, "copyright") == 0)
 				begin_capture(p, idx, F_RIGHTS, T_GUESS, 2);
-			else if (strcmp(l, "managingEditor") == 0)
+			else if (strcmp(l, "managingEditor") == 0 ||
+				strcmp(l, "author") == 0)
 				begin_capture(p, idx, F_AUTHOR, T_TEXT, 2);
 			else if (strcmp(l, "pubDate") == 0)
 				begin_capture(p, idx, F_PUBLISHED, T_TEXT, 2);
@@ -1482,6 +1493,91 @@ P(void *ctx)
 	return c->_private;
 }
 
+#define SVG_NS "http://www.w3.org/2000/svg"
+#define MATHML_NS "http://www.w3.org/1998/Math/MathML"
+#define XLINK_NS "http://www.w3.org/1999/xlink"
+
+/*
+ * An element inside captured text becomes markup. XHTML elements lose
+ * their namespace; SVG and MathML become unprefixed with the namespace
+ * declared where the foreign subtree starts (as HTML5 embeds them); other
+ * namespaces keep their prefixes and declarations.
+ */
+static void
+serialize_start(struct parse *p, struct frame *f, const xmlChar *prefix,
+	const xmlChar *local, const xmlChar *uri, int nb_ns, const xmlChar **nss,
+	int nb_attrs, const xmlChar **attrs)
+{
+	const char *u = (const char *)uri;
+	bool foreign = u && (strcmp(u, SVG_NS) == 0 || strcmp(u, MATHML_NS) == 0);
+	bool xhtml = f->ns == NS_XHTML;
+	bool xlink_declared = false, xlink_used = false;
+
+	cap_add(p, "<", 1);
+	if (prefix && !xhtml && !foreign) {
+		f->prefix = (const char *)prefix;
+		cap_add(p, (const char *)prefix, strlen((const char *)prefix));
+		cap_add(p, ":", 1);
+	}
+	cap_add(p, (const char *)local, strlen((const char *)local));
+	if (foreign) {
+		const struct frame *parent = f - 1;
+		if (!parent->tagged || !parent->local || parent->ns != f->ns ||
+			(parent - p->stack) <= p->cap_depth) {
+			cap_add(p, " xmlns=\"", 8);
+			cap_add(p, u, strlen(u));
+			cap_add(p, "\"", 1);
+		}
+	}
+	if (!xhtml) {
+		for (int i = 0; i < nb_ns; i++) {
+			const char *pf = (const char *)nss[2 * i];
+			const char *nu = (const char *)nss[2 * i + 1];
+			if (!pf && foreign)
+				continue;
+			if (nu && strcmp(nu, SVG_NS) == 0 && pf)
+				continue;
+			if (pf && strcmp(pf, "xlink") == 0)
+				xlink_declared = true;
+			cap_add(p, " xmlns", 6);
+			if (pf) {
+				cap_add(p, ":", 1);
+				cap_add(p, pf, strlen(pf));
+			}
+			cap_add(p, "=\"", 2);
+			cap_add_escaped(p, nu ? nu : "", nu ? strlen(nu) : 0, true);
+			cap_add(p, "\"", 1);
+		}
+	}
+	for (int i = 0; i < nb_attrs; i++) {
+		const xmlChar **x = attrs + i * 5;
+		if (x[2] && strcmp((const char *)x[2], XLINK_NS) == 0)
+			xlink_used = true;
+	}
+	if (xlink_used && !xlink_declared)
+		cap_add(p, " xmlns:xlink=\"" XLINK_NS "\"", 14 + strlen(XLINK_NS) + 1);
+	for (int i = 0; i < nb_attrs; i++) {
+		const xmlChar **x = attrs + i * 5;
+		cap_add(p, " ", 1);
+		if (x[1]) {
+			const char *pf = (const char *)x[1];
+			if (x[2] && strcmp((const char *)x[2], XLINK_NS) == 0)
+				pf = "xlink";
+			cap_add(p, pf, strlen(pf));
+			cap_add(p, ":", 1);
+		}
+		cap_add(p, (const char *)x[0], strlen((const char *)x[0]));
+		cap_add(p, "=\"", 2);
+		struct attrs one = { x, 1 };
+		char *v = attr_get(p, &one, (const char *)x[0], (const char *)x[2]);
+		if (v)
+			cap_add_escaped(p, v, strlen(v), true);
+		free(v);
+		cap_add(p, "\"", 1);
+	}
+	cap_add(p, ">", 1);
+}
+
 static void
 sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	const xmlChar *uri, int nb_ns, const xmlChar **nss, int nb_attrs,
@@ -1508,6 +1604,8 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 		return;
 	}
 	ns = ns_of(uri);
+	if (ns == NS_OTHER && p->root_uri && strcmp((const char *)uri, p->root_uri) == 0)
+		ns = p->root_ns;
 
 	/* xml:base, resolved against the enclosing base. */
 	base = (char *)frame_base(p);
@@ -1534,6 +1632,20 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 		}
 		int idx = push_frame(p, local, CTX_FEED, base, own);
 		p->stack[idx].root = true;
+		/* A feed in a namespace of its own (a later or unofficial
+		 * version): its elements read as the format's own. */
+		if (ns == NS_OTHER) {
+			p->root_uri = strdup((const char *)uri);
+			if (!p->root_uri)
+				oom(p);
+			p->root_ns = p->feed.format == PARSE_FORMAT_ATOM03 ? NS_ATOM03
+				: p->feed.format == PARSE_FORMAT_ATOM10 ? NS_ATOM10
+				: NS_RSS;
+			if (strcmp((const char *)local, "RDF") == 0) {
+				free(p->root_uri);
+				p->root_uri = NULL;
+			}
+		}
 		char *lang = attr_get(p, &at, "lang", (const char *)XML_XML_NAMESPACE);
 		if (lang)
 			slot_set(&p->f_language, trim_dup(p, lang, strlen(lang)), 0, false);
@@ -1554,50 +1666,15 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 			int idx = push_frame(p, local, CTX_IGNORE, base, own);
 			struct frame *f = &p->stack[idx];
 			/* Atom 1.0 xhtml: the wrapper div is not content. */
-			if (p->cap_type == T_XHTML && idx == p->cap_depth + 1 &&
+			if ((p->cap_type == T_XHTML || p->cap_type == T_HTML) &&
+				idx == p->cap_depth + 1 &&
 				ns == NS_XHTML && strcmp((const char *)local, "div") == 0 &&
 				p->cap.len == 0)
 				return;
 			p->cap_children = true;
 			f->tagged = true;
-			cap_add(p, "<", 1);
-			if (prefix && ns != NS_XHTML) {
-				cap_add(p, (const char *)prefix, strlen((const char *)prefix));
-				cap_add(p, ":", 1);
-			}
-			cap_add(p, (const char *)local, strlen((const char *)local));
-			if (ns != NS_XHTML) {
-				for (int i = 0; i < nb_ns; i++) {
-					const char *pf = (const char *)nss[2 * i];
-					const char *u = (const char *)nss[2 * i + 1];
-					cap_add(p, " xmlns", 6);
-					if (pf) {
-						cap_add(p, ":", 1);
-						cap_add(p, pf, strlen(pf));
-					}
-					cap_add(p, "=\"", 2);
-					cap_add_escaped(p, u ? u : "", u ? strlen(u) : 0, true);
-					cap_add(p, "\"", 1);
-				}
-			}
-			for (int i = 0; i < nb_attrs; i++) {
-				const xmlChar **x = attrs + i * 5;
-				cap_add(p, " ", 1);
-				if (x[1]) {
-					cap_add(p, (const char *)x[1], strlen((const char *)x[1]));
-					cap_add(p, ":", 1);
-				}
-				cap_add(p, (const char *)x[0], strlen((const char *)x[0]));
-				cap_add(p, "=\"", 2);
-				struct attrs one = { x, 1 };
-				char *v = attr_get(p, &one, (const char *)x[0],
-					(const char *)x[2]);
-				if (v)
-					cap_add_escaped(p, v, strlen(v), true);
-				free(v);
-				cap_add(p, "\"", 1);
-			}
-			cap_add(p, ">", 1);
+			f->ns = (unsigned char)ns;
+			serialize_start(p, f, prefix, local, uri, nb_ns, nss, nb_attrs, attrs);
 			return;
 		}
 	}
@@ -1660,14 +1737,25 @@ sax_get_entity(void *ctx, const xmlChar *name)
 		if (e)
 			return e;
 	}
+	if (c->inSubset)
+		return NULL;
 	d = htmlEntityLookup(name);
-	if (!d)
-		return NULL;
-	if (!p->ext_subset)
-		mark_malformed(p, "an HTML entity in XML without a DTD");
-	int len = xmlCopyCharMultiByte(p->hent_buf, (int)d->value);
-	if (len <= 0)
-		return NULL;
+	int len;
+	if (d) {
+		if (!p->ext_subset)
+			mark_malformed(p, "an HTML entity in XML without a DTD");
+		len = xmlCopyCharMultiByte(p->hent_buf, (int)d->value);
+		if (len <= 0)
+			return NULL;
+	} else {
+		/* Unknown: the reference stays as text, as browsers show it. */
+		len = snprintf((char *)p->hent_buf, sizeof(p->hent_buf), "&%s;",
+			(const char *)name);
+		if (len <= 0 || (size_t)len >= sizeof(p->hent_buf))
+			return NULL;
+		if (!p->ext_subset)
+			mark_malformed(p, "an undefined entity");
+	}
 	p->hent_buf[len] = '\0';
 	memset(&p->hent, 0, sizeof(p->hent));
 	p->hent.type = XML_ENTITY_DECL;
@@ -1709,6 +1797,10 @@ sax_error(void *ud, xmlErrorPtr err)
 	char msg[200];
 
 	if (!p || !err || err->level == XML_ERR_WARNING)
+		return;
+	/* An entity that an unread external DTD may define: not an error
+	 * of the document (libxml2 reports it as a "warning" code). */
+	if (err->code == XML_WAR_UNDECLARED_ENTITY)
 		return;
 	if (err->code == XML_ERR_TAG_NAME_MISMATCH && err->str2) {
 		const char *n = (const char *)err->str2;
@@ -1773,6 +1865,39 @@ amp_step(const char *h, size_t n, unsigned char c)
 	if (c == ';')
 		return 1;
 	return name_char(c) ? 0 : -1;
+}
+
+/* A complete reference in lx_hold ("&...;"): emit it, repaired. */
+static int
+amp_done(struct parse *p)
+{
+	char *h = p->lx_hold;
+	size_t n = p->lx_nhold;
+
+	if (h[1] == '#' && h[2] == 'X') {
+		/* HTML allows &#X41;, XML only &#x41;. */
+		h[2] = 'x';
+		mark_malformed(p, "a character reference with an upper-case X");
+	} else if (h[1] != '#' && p->lx_ret == LX_TAG) {
+		/* In attribute values libxml2 copies only the first byte of
+		 * an entity we answer, so HTML entities become character
+		 * references here. */
+		char name[48];
+		memcpy(name, h + 1, n - 2);
+		name[n - 2] = '\0';
+		if (strcmp(name, "amp") && strcmp(name, "lt") && strcmp(name, "gt") &&
+			strcmp(name, "quot") && strcmp(name, "apos")) {
+			const htmlEntityDesc *d = htmlEntityLookup((const xmlChar *)name);
+			if (d) {
+				char ref[24];
+				int len = snprintf(ref, sizeof(ref), "&#%u;", d->value);
+				if (!p->ext_subset)
+					mark_malformed(p, "an HTML entity in XML without a DTD");
+				return lx_emit(p, ref, (size_t)len);
+			}
+		}
+	}
+	return lx_emit(p, h, n);
 }
 
 static int
@@ -1969,7 +2094,7 @@ lex(struct parse *p, const char *in, size_t n)
 				p->lx_hold[p->lx_nhold++] = (char)c;
 				run = ++i;
 				if (r == 1) {
-					rc = lx_emit(p, p->lx_hold, p->lx_nhold);
+					rc = amp_done(p);
 					if (rc < 0)
 						goto out;
 					p->lx = p->lx_ret;
@@ -2324,6 +2449,7 @@ parse_destroy(struct parse *p)
 			free(f->base);
 	}
 	free(p->stack);
+	free(p->root_uri);
 	entry_clear(&p->e);
 	struct slot *s[] = { &p->f_title, &p->f_link, &p->f_id, &p->f_subtitle,
 		&p->f_language, &p->f_updated, &p->f_published, &p->f_author,

@@ -35,12 +35,12 @@ struct entry {
 static void
 entry_cleanup(struct entry *e)
 {
-	free(e->guid);
-	free(e->link);
-	free(e->canon);
-	free(e->key);
-	free(e->alias[0]);
-	free(e->alias[1]);
+	store__free(e->guid);
+	store__free(e->link);
+	store__free(e->canon);
+	store__free(e->key);
+	store__free(e->alias[0]);
+	store__free(e->alias[1]);
 }
 
 static int
@@ -69,7 +69,7 @@ store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **ou
 			"a refresh is already open on this store");
 		return -EBUSY;
 	}
-	r = calloc(1, sizeof(*r));
+	r = store__calloc(1, sizeof(*r));
 	if (!r) {
 		snprintf(st->err, sizeof(st->err), "out of memory");
 		return -ENOMEM;
@@ -102,7 +102,7 @@ store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **ou
 out:
 	if (rc < 0) {
 		rollback(st);
-		free(r);
+		store__free(r);
 	} else {
 		*out = r;
 	}
@@ -117,7 +117,7 @@ store_refresh_abort(struct store_refresh *r)
 	rollback(r->st);
 	store__keyset_cleanup(&r->keys);
 	store__keyset_cleanup(&r->seen);
-	free(r);
+	store__free(r);
 }
 
 static int
@@ -142,7 +142,7 @@ static char *
 join(const char *a, const char *sep, const char *b)
 {
 	size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
-	char *s = malloc(la + ls + lb + 1);
+	char *s = store__malloc(la + ls + lb + 1);
 
 	if (s) {
 		memcpy(s, a, la);
@@ -177,11 +177,11 @@ make_key(struct store_refresh *r, const struct store_article *a,
 	store__hash_fields(tdt, 3, h);
 	snprintf(hk, sizeof(hk), "hash:%s", h);
 	if (e->guid)
-		cand[0] = strdup(e->guid);
+		cand[0] = store__strdup(e->guid);
 	else if (e->link)
-		cand[0] = strdup(e->link);
+		cand[0] = store__strdup(e->link);
 	else
-		cand[0] = strdup(hk);
+		cand[0] = store__strdup(hk);
 	if (!cand[0])
 		goto nomem;
 	if (e->guid && e->link) {
@@ -225,7 +225,7 @@ nomem:
 	rc = -ENOMEM;
 out:
 	for (int i = 0; i < 3; i++)
-		free(cand[i]);
+		store__free(cand[i]);
 	return rc;
 }
 
@@ -477,7 +477,7 @@ put(struct store_refresh *r, const struct store_article *a,
 			(const char *)sqlite3_column_text(s, 1));
 		old_canon = (char *)sqlite3_column_text(s, 2);
 		if (old_canon) {
-			old_canon = strdup(old_canon);
+			old_canon = store__strdup(old_canon);
 			if (!old_canon)
 				rc = -ENOMEM;
 		}
@@ -575,7 +575,7 @@ out:
 		snprintf(st->err, sizeof(st->err), "out of memory");
 	if (rc == 0 && article_id)
 		*article_id = id;
-	free(old_canon);
+	store__free(old_canon);
 	entry_cleanup(&e);
 	return rc;
 }
@@ -648,7 +648,7 @@ retention(struct store_refresh *r)
 			continue;
 		if (nv == cap) {
 			size_t nc = cap ? cap * 2 : 16;
-			struct victim *nvp = realloc(v, nc * sizeof(*v));
+			struct victim *nvp = store__realloc(v, nc * sizeof(*v));
 			if (!nvp) {
 				rc = -ENOMEM;
 				break;
@@ -657,11 +657,11 @@ retention(struct store_refresh *r)
 			cap = nc;
 		}
 		v[nv].id = id;
-		v[nv].key = strdup((const char *)sqlite3_column_text(s, 1));
+		v[nv].key = store__strdup((const char *)sqlite3_column_text(s, 1));
 		v[nv].canon = sqlite3_column_text(s, 2)
-			? strdup((const char *)sqlite3_column_text(s, 2)) : NULL;
+			? store__strdup((const char *)sqlite3_column_text(s, 2)) : NULL;
 		v[nv].title = sqlite3_column_text(s, 3)
-			? strdup((const char *)sqlite3_column_text(s, 3)) : NULL;
+			? store__strdup((const char *)sqlite3_column_text(s, 3)) : NULL;
 		nv++;
 		if (!v[nv - 1].key || (sqlite3_column_text(s, 2) && !v[nv - 1].canon) ||
 			(sqlite3_column_text(s, 3) && !v[nv - 1].title)) {
@@ -708,11 +708,11 @@ retention(struct store_refresh *r)
 	if (rc == -ENOMEM)
 		snprintf(st->err, sizeof(st->err), "out of memory");
 	for (size_t i = 0; i < nv; i++) {
-		free(v[i].key);
-		free(v[i].canon);
-		free(v[i].title);
+		store__free(v[i].key);
+		store__free(v[i].canon);
+		store__free(v[i].title);
 	}
-	free(v);
+	store__free(v);
 	return rc;
 }
 

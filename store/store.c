@@ -308,7 +308,7 @@ int
 store_open(struct store **out, const char *path, const struct store_opts *o,
 	char *errbuf, size_t errlen)
 {
-	struct store *st = calloc(1, sizeof(*st));
+	struct store *st = store__calloc(1, sizeof(*st));
 	int rc = 0, src, flags, one = 1;
 	char mode[16] = "";
 
@@ -325,7 +325,7 @@ store_open(struct store **out, const char *path, const struct store_opts *o,
 	if (st->o.changelog_keep_s <= 0)
 		st->o.changelog_keep_s = 30 * 86400;
 	st->readonly = st->o.readonly;
-	st->path = strdup(path ? path : "");
+	st->path = store__strdup(path ? path : "");
 	if (!st->path) {
 		rc = -ENOMEM;
 		snprintf(st->err, sizeof(st->err), "out of memory");
@@ -355,6 +355,19 @@ store_open(struct store **out, const char *path, const struct store_opts *o,
 	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
 	if (st->readonly) {
 		rc = check_reader_version(st);
+		if (rc == -EROFS || rc == -EACCES) {
+			/* SQLite needs -wal and -shm to read a WAL database and
+			 * cannot create them without write access to the
+			 * directory; say so instead of "readonly database". */
+			char shm[4200];
+			snprintf(shm, sizeof(shm), "%s-shm", path);
+			if (access(shm, F_OK) != 0)
+				snprintf(st->err, sizeof(st->err),
+					"%s: cannot read it without its -wal and -shm "
+					"files, which are missing, and the directory is "
+					"not writable for this user; start feedd once "
+					"(it keeps them)", path);
+		}
 		goto out;
 	}
 	if (sqlite3_db_readonly(st->db, "main") == 1) {
@@ -408,8 +421,8 @@ store_close(struct store *st)
 	for (int i = 0; i < STORE_STMT_COUNT_; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
-	free(st->path);
-	free(st);
+	store__free(st->path);
+	store__free(st);
 }
 
 const char *
@@ -436,7 +449,7 @@ col_dup(sqlite3_stmt *s, int i, int *err)
 
 	if (!t)
 		return NULL;
-	d = strdup((const char *)t);
+	d = store__strdup((const char *)t);
 	if (!d)
 		*err = -ENOMEM;
 	return d;
@@ -503,15 +516,15 @@ store_feed_state_cleanup(struct store_feed_state *f)
 {
 	if (!f)
 		return;
-	free(f->name);
-	free(f->url);
-	free(f->url_in_use);
-	free(f->title);
-	free(f->site_link);
-	free(f->etag);
-	free(f->last_modified);
-	free(f->body_hash);
-	free(f->last_error);
+	store__free(f->name);
+	store__free(f->url);
+	store__free(f->url_in_use);
+	store__free(f->title);
+	store__free(f->site_link);
+	store__free(f->etag);
+	store__free(f->last_modified);
+	store__free(f->body_hash);
+	store__free(f->last_error);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -635,7 +648,10 @@ store_feeds_list(struct store *st, store_feed_cb cb, void *ud)
 		rc = store__fail(st, src, "listing feeds");
 		goto out;
 	}
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+	for (;;) {
+		src = sqlite3_step(s);
+		if (src != SQLITE_ROW)
+			break;
 		feed_from_row(s, &f, false);
 		rc = cb(ud, &f);
 		if (rc)

@@ -67,6 +67,19 @@ int store__fail(struct store *st, int sqlrc, const char *what);
  * PRAGMA max_page_count, or a read-only file with PRAGMA query_only). */
 int store__exec(struct store *st, const char *sql);
 
+/*
+ * Memory: store/ allocates through SQLite's allocator (sqlite3_malloc64),
+ * so one fault-injection hook (SQLITE_CONFIG_MALLOC, tests/unit/
+ * test_store_oom.c) fails the store's allocations and SQLite's alike.
+ * Everything from these is released with store__free().
+ */
+void *store__malloc(size_t n);
+void *store__calloc(size_t n, size_t size);
+void *store__realloc(void *p, size_t n);
+char *store__strdup(const char *s);
+char *store__strndup(const char *s, size_t n);
+void store__free(void *p);
+
 /* Bind a string or NULL. */
 int store__bind_text(sqlite3_stmt *s, int i, const char *v);
 

@@ -11,6 +11,56 @@
 #include <string.h>
 #include <time.h>
 
+void *
+store__malloc(size_t n)
+{
+	return sqlite3_malloc64(n ? n : 1);
+}
+
+void *
+store__calloc(size_t n, size_t size)
+{
+	void *p;
+
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	p = store__malloc(n * size);
+	if (p)
+		memset(p, 0, n * size);
+	return p;
+}
+
+void *
+store__realloc(void *p, size_t n)
+{
+	return sqlite3_realloc64(p, n ? n : 1);
+}
+
+char *
+store__strndup(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *d = store__malloc(len + 1);
+
+	if (d) {
+		memcpy(d, s, len);
+		d[len] = '\0';
+	}
+	return d;
+}
+
+char *
+store__strdup(const char *s)
+{
+	return store__strndup(s, SIZE_MAX);
+}
+
+void
+store__free(void *p)
+{
+	sqlite3_free(p);
+}
+
 static bool
 is_space(char c)
 {
@@ -33,7 +83,7 @@ store__trim_dup(const char *s, int *err)
 		e--;
 	if (e == s)
 		return NULL;
-	out = strndup(s, (size_t)(e - s));
+	out = store__strndup(s, (size_t)(e - s));
 	if (!out)
 		*err = -ENOMEM;
 	return out;
@@ -96,7 +146,7 @@ store__canon_link(const char *link, char **out)
 	if (!t)
 		goto out;
 	n = strlen(t);
-	buf = malloc(n + 2);
+	buf = store__malloc(n + 2);
 	if (!buf) {
 		rc = -ENOMEM;
 		goto out;
@@ -187,8 +237,8 @@ done:
 	*out = buf;
 	buf = NULL;
 out:
-	free(buf);
-	free(t);
+	store__free(buf);
+	store__free(t);
 	return rc;
 }
 
@@ -275,11 +325,11 @@ store__keyset_put(struct store__keyset *ks, const char *key, int64_t val)
 	if ((ks->len + 1) * 2 > ks->cap) {
 		struct store__keyset nk = { 0 };
 		nk.cap = ks->cap ? ks->cap * 2 : 64;
-		nk.keys = calloc(nk.cap, sizeof(*nk.keys));
-		nk.vals = calloc(nk.cap, sizeof(*nk.vals));
+		nk.keys = store__calloc(nk.cap, sizeof(*nk.keys));
+		nk.vals = store__calloc(nk.cap, sizeof(*nk.vals));
 		if (!nk.keys || !nk.vals) {
-			free(nk.keys);
-			free(nk.vals);
+			store__free(nk.keys);
+			store__free(nk.vals);
 			return -ENOMEM;
 		}
 		for (size_t j = 0; j < ks->cap; j++) {
@@ -290,13 +340,13 @@ store__keyset_put(struct store__keyset *ks, const char *key, int64_t val)
 			nk.vals[s] = ks->vals[j];
 		}
 		nk.len = ks->len;
-		free(ks->keys);
-		free(ks->vals);
+		store__free(ks->keys);
+		store__free(ks->vals);
 		*ks = nk;
 	}
 	i = keyset_slot(ks, key);
 	if (!ks->keys[i]) {
-		ks->keys[i] = strdup(key);
+		ks->keys[i] = store__strdup(key);
 		if (!ks->keys[i])
 			return -ENOMEM;
 		ks->len++;
@@ -309,8 +359,8 @@ void
 store__keyset_cleanup(struct store__keyset *ks)
 {
 	for (size_t i = 0; i < ks->cap; i++)
-		free(ks->keys[i]);
-	free(ks->keys);
-	free(ks->vals);
+		store__free(ks->keys[i]);
+	store__free(ks->keys);
+	store__free(ks->vals);
 	memset(ks, 0, sizeof(*ks));
 }

@@ -8,6 +8,7 @@
 #ifndef FEEDD_TESTS_FUZZ_H
 #define FEEDD_TESTS_FUZZ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <libxml/parser.h>
+
 #include "fuzz.h"
 #include "norm.h"
 #include "parse.h"
@@ -115,7 +117,6 @@ check_feed(const struct parse_feed *f)
 	check_url("feed image", f->image);
 	check_str("feed generator", f->generator);
 	check_str("feed rights", f->rights);
-	FUZZ_CHECK(parse_errmsg != NULL, "no errmsg");
 }
 
 int
@@ -123,6 +124,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
+	xmlInitParser(); /* process-wide, as feedd's main does */
 	return 0;
 }
 

@@ -49,12 +49,14 @@ def wait_for(what, fn, timeout=15.0, step=0.1):
 
 
 def rss(items, title="Test feed"):
-    """An RSS 2.0 document; items are (guid, title, description) tuples."""
+    """An RSS 2.0 document; items are (id, title, description) tuples; the
+    guid is urn:test:<id>."""
     out = ['<?xml version="1.0" encoding="utf-8"?>',
            '<rss version="2.0"><channel><title>%s</title>' % title,
            '<link>http://example.com/</link><description>d</description>']
     for i, (guid, t, desc) in enumerate(items):
-        out.append("<item><guid isPermaLink=\"false\">%s</guid><title>%s</title>"
+        out.append("<item><guid isPermaLink=\"false\">urn:test:%s</guid>"
+                   "<title>%s</title>"
                    "<link>http://example.com/%s</link>"
                    "<pubDate>Mon, 0%d Jan 2024 10:00:00 GMT</pubDate>"
                    "<description>%s</description></item>"
@@ -155,6 +157,10 @@ class Notify:
         with self.lock:
             return msg in self.messages[start:]
 
+    def count(self, msg, start=0):
+        with self.lock:
+            return self.messages[start:].count(msg)
+
     def mark(self):
         with self.lock:
             return len(self.messages)
@@ -173,12 +179,16 @@ class Notify:
 class Daemon:
     """A running feedd with its stderr in a file."""
 
-    def __init__(self, workdir, config, notify=None, args=()):
+    def __init__(self, workdir, config, notify=None, args=(), env=None):
         self.log_path = os.path.join(workdir, "feedd-%d.log" % time.monotonic_ns())
         self.log_file = open(self.log_path, "w")
+        extra = env or {}
         env = dict(os.environ)
         env.pop("JOURNAL_STREAM", None)
         env.pop("NOTIFY_SOCKET", None)
+        env.pop("WATCHDOG_USEC", None)
+        env.pop("WATCHDOG_PID", None)
+        env.update(extra)
         if notify:
             env["NOTIFY_SOCKET"] = notify.path
         self.proc = subprocess.Popen([FEEDD, "--config", config] + list(args),

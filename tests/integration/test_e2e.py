@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -33,7 +34,7 @@ def articles(db, feed):
     """{guid: title} of a feed, and the raw row count (to spot duplicates)."""
     rows = db_rows(db, "SELECT guid, title FROM articles_v1 WHERE feed = ?",
                    (feed,))
-    return {g: t for g, t in rows}, len(rows)
+    return {g[len("urn:test:"):]: t for g, t in rows}, len(rows)
 
 
 def all_keys(db):
@@ -45,20 +46,21 @@ def feedctl_articles(db, feed):
     import json
     out = feedctl(db, "articles", "--feed", feed, "--format", "jsonl")
     rows = [json.loads(line) for line in out.splitlines() if line.strip()]
-    return {r.get("guid"): r.get("title") for r in rows}, len(rows)
+    return {r.get("guid", "")[len("urn:test:"):]: r.get("title")
+            for r in rows}, len(rows)
 
 
-def write_config(path, db, srv, extra_feeds="", broken=False):
+def write_config(path, db, srv, extra_feeds="", broken=False, beta=True):
     with open(path, "w") as f:
         f.write("# written by test_e2e.py\n"
                 "database %s\n"
                 "interval 2s\n"
                 "log-level info\n"
                 "feed alpha %s\n"
-                "feed beta %s\n"
+                "feed beta %s%s\n"
                 "feed broken %s\n"
                 % (db, srv.url("/alpha.xml"), srv.url("/beta.xml"),
-                   srv.url("/missing.xml")))
+                   "" if beta else " enabled=no", srv.url("/missing.xml")))
         f.write(extra_feeds)
         if broken:
             f.write("feed oops %s interval=fortnight\n" % srv.url("/x.xml"))
@@ -108,13 +110,29 @@ def daemon_lifecycle(tmp):
               "%d:\n%s" % (len(warn), log))
         check("HTTP 404" in warn[0] and "/missing.xml" in warn[0],
               "warning lacks cause or URL: %s" % warn[0])
+        # ... and its state is visible to the operator.
+        if feedctl_has("feeds"):
+            import json
+            st = {f["name"]: f for f in map(json.loads, feedctl(
+                db, "feeds", "--format", "jsonl").splitlines())}
+            check(st["broken"]["failures"] >= 2 and
+                  "404" in (st["broken"]["last_error"] or ""),
+                  "feedctl feeds does not show the failure: %r" % st["broken"])
+            check(st["alpha"]["failures"] == 0 and st["alpha"]["etag"],
+                  "alpha state: %r" % st["alpha"])
 
         # --- follow, then change alpha: one new, one updated entry --------
+        follow_out = []
         if feedctl_has("follow"):
-            follow = subprocess.Popen([FEEDCTL, "--db", db, "follow"],
-                                      stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, text=True)
-            time.sleep(0.5)
+            # Everything committed after the current change-log position.
+            seq = db_rows(db, "SELECT coalesce(max(seq), 0) FROM changes_v1")
+            follow = subprocess.Popen([FEEDCTL, "--db", db, "follow",
+                                       "--after", str(seq[0][0])],
+                                      stdout=subprocess.PIPE, text=True)
+            reader = threading.Thread(
+                target=lambda: follow_out.extend(iter(follow.stdout.readline,
+                                                      "")), daemon=True)
+            reader.start()
         changed = [("a1", "Alpha one", "first"),
                    ("a2", "Alpha two (revised)", "second, revised"),
                    ("a3", "Alpha three", "third"),
@@ -128,12 +146,12 @@ def daemon_lifecycle(tmp):
               "for %d guids" % (n, len(a)))
         if follow:
             # follow prints each new article as it is committed.
+            wait_for("feedctl follow to print the new article",
+                     lambda: any("urn:test:a4" in l for l in follow_out),
+                     timeout=10)
             follow.terminate()
-            out, err = follow.communicate(timeout=10)
+            follow.wait(timeout=10)
             follow = None
-            check("Alpha four" in out or "a4" in out,
-                  "feedctl follow did not show the new article:\n%s\n%s"
-                  % (out, err))
 
         # --- SIGHUP: a feed added, fetched promptly ------------------------
         write_config(conf, db, srv,
@@ -161,8 +179,23 @@ def daemon_lifecycle(tmp):
         check(d.alive(), "feedd died on a broken config")
         wait_for("alpha still polled", lambda: srv.count("/alpha.xml") > before,
                  timeout=10)
+        # --- SIGHUP disabling beta: no more polls, its articles stay --------
         write_config(conf, db, srv,
-                     "feed gamma %s interval=1h\n" % srv.url("/gamma.xml"))
+                     "feed gamma %s interval=1h\n" % srv.url("/gamma.xml"),
+                     beta=False)
+        d.signal(signal.SIGHUP)
+        wait_for("beta disabled", lambda: "feed=beta disabled" in d.log(),
+                 timeout=5)
+        time.sleep(0.5)  # a transfer in flight is cancelled, not stored
+        beta_requests = srv.count("/beta.xml")
+        before = srv.count("/alpha.xml")
+        wait_for("alpha polled twice more",
+                 lambda: srv.count("/alpha.xml") >= before + 2, timeout=10)
+        check(srv.count("/beta.xml") == beta_requests,
+              "a disabled feed is still polled")
+        check(articles(db, "beta")[1] == 2, "a disabled feed lost articles")
+        check(db_rows(db, "SELECT active FROM feeds_v1 WHERE name = 'beta'")
+              == [(0,)], "beta not marked inactive in feeds_v1")
 
         # --- kill -9 and restart ---------------------------------------------
         gamma_requests = srv.count("/gamma.xml")
@@ -170,7 +203,7 @@ def daemon_lifecycle(tmp):
         keys = all_keys(db)
         check(len(keys) == 3 + 1 + 2 + 4, "articles before kill: %r" % keys)
         n_alpha = srv.count("/alpha.xml")
-        d = Daemon(tmp, conf, notify)
+        d = Daemon(tmp, conf, notify, env={"WATCHDOG_USEC": "400000"})
         mark = notify.mark()
         wait_for("READY=1 after restart",
                  lambda: notify.seen("READY=1", mark) or not d.alive())
@@ -184,6 +217,11 @@ def daemon_lifecycle(tmp):
         check("if-none-match" in first["headers"],
               "validators lost across the restart: %r" % first["headers"])
         check(all_keys(db) == keys, "articles changed across kill -9/restart")
+        check(srv.count("/beta.xml") == beta_requests,
+              "the disabled feed was polled after the restart")
+        # WatchdogSec=0.4s: WATCHDOG=1 every 0.2s.
+        check(notify.count("WATCHDOG=1", mark) >= 5,
+              "WATCHDOG=1 sent %d times" % notify.count("WATCHDOG=1", mark))
 
         # --- SIGTERM: prompt, clean, STOPPING=1 --------------------------------
         mark = notify.mark()
@@ -206,5 +244,49 @@ def daemon_lifecycle(tmp):
         srv.stop()
 
 
+def stop_grace(tmp):
+    """SIGTERM with a transfer that will not finish: it is cancelled after
+    the grace period, and feedd still exits 0 with nothing half-stored."""
+    root = os.path.join(tmp, "www")
+    os.mkdir(root)
+    srv = Server(root)
+    notify = Notify(os.path.join(tmp, "notify.sock"))
+    db = os.path.join(tmp, "feeds.db")
+    conf = os.path.join(tmp, "feedd.conf")
+    d = None
+    try:
+        srv.write("a.xml", rss(ALPHA))
+        with open(conf, "w") as f:
+            f.write("database %s\ninterval 1s\n"
+                    "feed slow %s\n" % (db, srv.url("/a.xml?delay=30")))
+        d = Daemon(tmp, conf, notify, args=["--stop-grace", "1s"])
+        wait_for("READY=1", lambda: notify.seen("READY=1") or not d.alive())
+        wait_for("the slow request", lambda: srv.count("/a.xml") == 1)
+        t0 = time.monotonic()
+        d.signal(signal.SIGTERM)
+        rc = d.wait(timeout=10)
+        took = time.monotonic() - t0
+        check(rc == 0, "exit %d:\n%s" % (rc, d.log()))
+        check(0.9 < took < 4, "stop took %.1fs with a 1s grace" % took)
+        check(notify.seen("STOPPING=1"), "no STOPPING=1")
+        check("cancelling 1 transfer" in d.log(), "no cancel logged:\n"
+              + d.log())
+        check(db_rows(db, "SELECT count(*) FROM articles_v1") == [(0,)],
+              "a cancelled transfer stored articles")
+        d.check_sanitizers()
+        # --once interrupted: the unfinished feed counts as failed (exit 2).
+        d = Daemon(tmp, conf, notify, args=["--once", "--stop-grace", "1s"])
+        wait_for("the slow request", lambda: srv.count("/a.xml") == 2)
+        d.signal(signal.SIGINT)
+        rc = d.wait(timeout=10)
+        check(rc == 2, "interrupted --once: exit %d:\n%s" % (rc, d.log()))
+        d.check_sanitizers()
+    finally:
+        if d:
+            d.kill()
+        notify.close()
+        srv.stop()
+
+
 if __name__ == "__main__":
-    sys.exit(main([daemon_lifecycle]))
+    sys.exit(main([daemon_lifecycle, stop_grace]))

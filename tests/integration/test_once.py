@@ -79,19 +79,30 @@ def once_all_ok(tmp):
 def once_some_failed(tmp):
     srv = serve(tmp)
     try:
+        # Credentials in the URL reach the server but never the log or
+        # the database (other programs read it).
         conf = config(tmp, [("one", srv.url("/one.xml")),
-                            ("missing", srv.url("/missing.xml"))])
+                            ("missing", srv.url("/missing.xml").replace(
+                                "://", "://joe:s3cret@"))],
+                      extra="log-level debug\n")
         p = run(["--config", conf, "--once"])
         check(p.returncode == 2, "exit %d, want 2:\n%s" % (p.returncode,
                                                           p.stderr))
         check(count(tmp, "one") == 2, "the good feed was not stored")
-        bad = [l for l in p.stderr.splitlines() if "feed=missing" in l]
-        check(bad and "HTTP 404" in bad[0], "failing feed not named with its "
-              "cause:\n" + p.stderr)
+        bad = [l for l in p.stderr.splitlines()
+               if "feed=missing" in l and "warning" in l]
+        check(len(bad) == 1 and "HTTP 404" in bad[0], "failing feed not named "
+              "with its cause:\n" + p.stderr)
         state = db_rows(os.path.join(tmp, "f.db"), "SELECT failures, "
                         "last_error FROM feeds_v1 WHERE name = 'missing'")
         check(state and state[0][0] == 1 and state[0][1],
               "failure not recorded: %r" % state)
+        check("s3cret" not in p.stderr, "password logged:\n" + p.stderr)
+        urls = db_rows(os.path.join(tmp, "f.db"), "SELECT url FROM feeds_v1")
+        check(urls and not any("s3cret" in u for (u,) in urls),
+              "password stored in the database: %r" % urls)
+        auth = srv.requests("/missing.xml")[-1]["headers"].get("authorization")
+        check(auth, "credentials from the URL were not sent")
         # Not a feed at all: a parse failure, also exit 2.
         srv.write("page.html", "<html><body>hello</body></html>")
         conf = config(tmp, [("page", srv.url("/page.html"))])

@@ -28,7 +28,8 @@ static int
 writer(int refreshes)
 {
 	struct store *st = NULL;
-	struct store_opts o = { 0 };
+	/* NORMAL: this test is about concurrency, not fsync latency. */
+	struct store_opts o = { .sync_normal = true };
 	int64_t fid[NFEEDS];
 	char err[512];
 	int rc;

@@ -214,6 +214,18 @@ feedserver_stat(const struct feedserver *s, const char *name)
 	return strtol(buf, NULL, 10);
 }
 
+long
+feedserver_group_stat(const struct feedserver *s, const char *group,
+	const char *name)
+{
+	char path[512], buf[64];
+
+	snprintf(path, sizeof(path), "/_/stat?name=%s&group=%s", name, group);
+	if (feedserver_get(s, path, buf, sizeof(buf)) != 200)
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
 /* Percent-encode everything but unreserved characters. */
 static void
 urlenc(char *dst, size_t len, const char *src)

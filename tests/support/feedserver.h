@@ -59,6 +59,12 @@ long feedserver_stat(const struct feedserver *s, const char *name);
 int feedserver_header(const struct feedserver *s, const char *path_prefix,
 	const char *name, char *buf, size_t len);
 
+/* A counter of the requests that carried group=G in their query
+ * ("requests", "active_requests", "max_requests"); 0 for an unseen group,
+ * -1 on error. */
+long feedserver_group_stat(const struct feedserver *s, const char *group,
+	const char *name);
+
 /* Forget logged requests and counters. */
 void feedserver_reset(const struct feedserver *s);
 

@@ -20,7 +20,11 @@ How a request is answered, first match wins:
    GET  /_/stats      JSON {"requests", "connections", "active_connections",
                       "max_connections", "active_requests", "max_requests"}:
                       max_* are the highest concurrency seen
-   GET  /_/stat?name=N  one counter of /_/stats as plain text
+   GET  /_/stat?name=N[&group=G]  one counter of /_/stats as plain text;
+                      with group, the counters of the requests that carried
+                      group=G in their query ("requests", "active_requests",
+                      "max_requests"), so leftovers of other tests (a
+                      stalled response still sleeping) do not count
    GET  /_/header?path=P&name=H  plain text: header H (any case) of the
                       latest request whose path (with query) starts with P;
                       404 when there is none or it lacked H
@@ -55,7 +59,9 @@ repeat). Keys:
    delay=SEC       sleep before answering
    stall=SEC       after headers and the first write, sleep SEC
    reset=N         send N body bytes, then reset the connection (RST)
-   cl=N            announce Content-Length N whatever the body is (a lie)
+   cl=N            announce Content-Length N whatever the body is (a lie);
+                   cl=none: neither Content-Length nor chunked, the body
+                   ends when the server closes the connection
    bighdr=N        add about N bytes of X-Filler headers
    endless=1       a chunked body that never ends
    bomb=N          a gzip body that decodes to N zero bytes
@@ -84,6 +90,7 @@ STATE = {
     "requests": [],
     "stats": dict(requests=0, connections=0, active_connections=0,
                   max_connections=0, active_requests=0, max_requests=0),
+    "groups": {},
     "routes": {},
     "file_routes": {},
     "routes_mtime": None,
@@ -93,14 +100,21 @@ BOMBS = {}
 MAX_LOG = 20000
 
 
-def stat_add(name, delta):
+def stat_add(name, delta, group=None):
     with LOCK:
-        s = STATE["stats"]
-        s[name] += delta
-        if name.startswith("active_"):
-            peak = "max_" + name[len("active_"):]
-            if s[name] > s[peak]:
-                s[peak] = s[name]
+        tables = [STATE["stats"]]
+        if group is not None:
+            g = STATE["groups"].setdefault(
+                group, dict(requests=0, active_requests=0, max_requests=0))
+            if delta > 0:
+                g["requests"] += 1
+            tables.append(g)
+        for s in tables:
+            s[name] += delta
+            if name.startswith("active_"):
+                peak = "max_" + name[len("active_"):]
+                if s[name] > s[peak]:
+                    s[peak] = s[name]
 
 
 def load_file_routes():
@@ -231,7 +245,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         q = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
         if path == "/_/stat":
             with LOCK:
-                v = STATE["stats"].get(q.get("name", ""))
+                src = STATE["stats"]
+                if "group" in q:
+                    src = STATE["groups"].get(q["group"], {})
+                v = src.get(q.get("name", ""), 0 if "group" in q else None)
             if v is None:
                 self.send_text("no such counter\n", 404)
             else:
@@ -257,6 +274,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path == "/_/reset":
             with LOCK:
                 STATE["requests"].clear()
+                STATE["groups"].clear()
                 s = STATE["stats"]
                 for k in ("requests", "connections", "max_connections",
                           "max_requests"):
@@ -296,11 +314,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.control(u.path, u.query)
             return
         self.record()
-        stat_add("active_requests", 1)
+        group = urllib.parse.parse_qs(u.query).get("group", [None])[-1]
+        stat_add("active_requests", 1, group)
         try:
             self.answer(u, head)
         finally:
-            stat_add("active_requests", -1)
+            stat_add("active_requests", -1, group)
 
     def spec_for(self, u):
         load_file_routes()
@@ -415,7 +434,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_header("X-Filler-%d" % i, v)
                 left -= len(v) + 16
                 i += 1
-        if "cl" in spec:
+        if spec.get("cl") == "none":
+            chunked = False
+            self.close_connection = True
+            self.send_header("Connection", "close")
+        elif "cl" in spec:
             self.send_header("Content-Length", str(int(num("cl"))))
         elif chunked:
             self.send_header("Transfer-Encoding", "chunked")
@@ -462,12 +485,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reset_now()
         if chunked:
             self.wfile.write(b"0\r\n\r\n")
-        if "cl" in spec:
+        if "cl" in spec and spec["cl"] != "none":
             # A lying Content-Length: close so the client sees the end.
             self.close_connection = True
 
     def reset_now(self):
         self.wfile.flush()
+        # Let the client read what was sent: a reset throws away data the
+        # peer has not read yet, which would make the test a race.
+        time.sleep(0.3)
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                    struct.pack("ii", 1, 0))
         self.close_connection = True

@@ -32,10 +32,12 @@ static const struct {
 	{ "intreval 30m", "t.conf:1: intreval: unknown directive (did you mean 'interval'?)" },
 	{ "max-connection 4", "t.conf:1: max-connection: unknown directive (did you mean 'max-connections'?)" },
 	{ "frobnicate yes", "t.conf:1: frobnicate: unknown directive" },
+	{ "tags linux", "t.conf:1: tags: unknown directive ('tags' is a feed key: feed NAME URL tags=...)" },
 	{ "# comment\n\n  \ninterval 5x", "t.conf:4: interval: bad duration '5x' (use e.g. 90s, 30m, 2h, 1d, 1w)" },
 	{ "interval 0s", "t.conf:1: interval: duration '0s' out of range (1s to 3650d)" },
 	{ "interval", "t.conf:1: interval: expects 1 argument, got 0" },
-	{ "interval 1h 2h", "t.conf:1: interval: expects 1 argument, got 2" },
+	{ "interval 1h 2h", "t.conf:1: interval: expects 1 argument, got 2: '1h' '2h' (quote a value that has spaces)" },
+	{ "user-agent feedd (admin@example.org)", "t.conf:1: user-agent: expects 1 argument, got 2: 'feedd' '(admin@example.org)' (quote a value that has spaces)" },
 	{ "interval 1h\ninterval 2h", "t.conf:2: interval: already set at t.conf:1" },
 	{ "max-interval 30s", "t.conf:1: max-interval: duration '30s' out of range (1m to 3650d)" },
 	{ "max-connections abc", "t.conf:1: max-connections: bad number 'abc' (expected 1 to 1024)" },
@@ -63,7 +65,8 @@ static const struct {
 	{ "feed a \"http://x/a b\"", "t.conf:1: feed: invalid URL 'http://x/a b': contains a space or control character" },
 	{ "feed a http://x/ intervall=1h", "t.conf:1: feed: unknown key 'intervall' (did you mean 'interval'?)" },
 	{ "feed a http://x/ colour=red", "t.conf:1: feed: unknown key 'colour'" },
-	{ "feed a http://x/ tags", "t.conf:1: feed: expected key=value, got 'tags'" },
+	{ "feed a http://x/ tags linux", "t.conf:1: feed: expected key=value, got 'tags' (write tags=VALUE)" },
+	{ "feed a http://x/ 1h", "t.conf:1: feed: expected key=value, got '1h'" },
 	{ "feed a http://x/ interval=soon", "t.conf:1: feed: bad duration 'soon' for interval (use e.g. 90s, 30m, 2h, 1d, 1w)" },
 	{ "feed a http://x/ timeout=0", "t.conf:1: feed: duration '0' for timeout out of range (1s to 1d)" },
 	{ "feed a http://x/ max-size=lots", "t.conf:1: feed: bad size 'lots' for max-size (use e.g. 512K, 16M, 1G)" },
@@ -234,6 +237,20 @@ t_database_path(void)
 	CHECK_STR_EQ(c->database, "/data/x.db");
 	conf_free(c);
 	unsetenv("STATE_DIRECTORY");
+
+	/* Without systemd, the system config still means the service's
+	 * database (feedctl run from anywhere), any other the cwd's. */
+	static const char text[] = "database feeds.db\n";
+	REQUIRE(conf_parse(&c, FEEDD_DEFAULT_CONFIG, text, strlen(text), err,
+		sizeof(err)) == 0);
+	CHECK_STR_EQ(c->database, FEEDD_STATE_DIR "/feeds.db");
+	conf_free(c);
+	char cwd[PATH_MAX], want[PATH_MAX + 16];
+	REQUIRE(getcwd(cwd, sizeof(cwd)));
+	snprintf(want, sizeof(want), "%s/feeds.db", cwd);
+	REQUIRE(conf_parse(&c, "etc/feedd.conf", text, strlen(text), err, sizeof(err)) == 0);
+	CHECK_STR_EQ(c->database, want);
+	conf_free(c);
 }
 
 static void

@@ -562,7 +562,7 @@ t_canon_link(void)
 		char *c = NULL;
 		CHECK_INT_EQ(store__canon_link(cases[i].in, &c), 0);
 		CHECK_STR_EQ(c, cases[i].out);
-		free(c);
+		store__free(c);
 	}
 	char *c = (char *)1;
 	CHECK_INT_EQ(store__canon_link("   ", &c), 0);

@@ -1,0 +1,348 @@
+/*
+ * store/ under allocation failure: SQLite's allocator is replaced by one
+ * that fails the Nth allocation (store/ allocates through it too, see
+ * store_int.h), and one scenario (create + migrate, feeds, refreshes with
+ * every dedup path, retention, reads) is replayed for N = 1, 2, ... until
+ * it runs without hitting the failure. Each replay must fail cleanly
+ * (-ENOMEM or another negative errno, never a crash or a leak under
+ * ASan), and the file must afterwards pass integrity_check with every
+ * refresh applied whole or not at all.
+ */
+#include "store.h"
+#include "store_int.h"
+#include "check.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static sqlite3_mem_methods real;
+static long fail_at, count;
+static bool failed;
+
+static void *
+fm_malloc(int n)
+{
+	if (fail_at && ++count == fail_at) {
+		failed = true;
+		return NULL;
+	}
+	return real.xMalloc(n);
+}
+
+static void *
+fm_realloc(void *p, int n)
+{
+	if (fail_at && ++count == fail_at) {
+		failed = true;
+		return NULL;
+	}
+	return real.xRealloc(p, n);
+}
+
+static void
+fm_free(void *p)
+{
+	real.xFree(p);
+}
+
+static int
+fm_size(void *p)
+{
+	return real.xSize(p);
+}
+
+static int
+fm_roundup(int n)
+{
+	return real.xRoundup(n);
+}
+
+static int
+fm_init(void *ud)
+{
+	return real.xInit(ud);
+}
+
+static void
+fm_shutdown(void *ud)
+{
+	real.xShutdown(ud);
+}
+
+static char path[300];
+
+/* The scenario; returns the first error (or 0). */
+static int
+scenario(void)
+{
+	struct store_opts o = { .sync_normal = true };
+	struct store *st = NULL;
+	struct store_feed_conf fa = { "a", "https://a/", 0, 3 };
+	struct store_feed_conf fb = { "b", "https://b/", 0, 0 };
+	int64_t ida = 0, idb = 0;
+	char err[512];
+	int rc;
+
+	rc = store_open(&st, path, &o, err, sizeof(err));
+	if (rc < 0)
+		return rc;
+	rc = store_feed_ensure(st, &fa, &ida);
+	if (rc == 0)
+		rc = store_feed_ensure(st, &fb, &idb);
+	for (int round = 0; rc == 0 && round < 3; round++) {
+		struct store_article docs[2][5] = {
+			{
+				{ .guid = " g1 ", .link = "https://x.org/1?utm_source=a", .title = "One", .text = "alpha" },
+				{ .guid = "g1", .link = "https://x.org/2", .title = "Two", .text = "beta" },
+				{ .link = "https://x.org/3", .title = "Three", .text = "gamma" },
+				{ .title = "Four", .published = "2024-01-01T00:00:00Z", .text = "delta" },
+				{ .guid = round ? "https://g/5" : "http://g/5", .link = "https://x.org/5", .title = "Five", .text = round == 2 ? "edited" : "eps" },
+			},
+			{
+				{ .guid = "b1", .link = "HTTPS://X.org:443/1#frag", .title = "One (b)", .text = "alpha" },
+			},
+		};
+		struct store_refresh *r = NULL;
+		struct store_feed_result res = { .attempt = 1000 + round, .ok = true,
+			.http_status = 200, .etag = "\"e\"", .next_due = 5000 };
+		/* Round 1 drops entries 0..1 from a's document: retention
+		 * (keep 3) purges what is not listed. */
+		int from = round == 1 ? 2 : 0;
+
+		rc = store_refresh_begin(st, ida, &r);
+		for (int i = from; rc == 0 && i < 5; i++)
+			rc = store_refresh_put(r, &docs[0][i], NULL, NULL);
+		if (r)
+			rc = rc < 0 ? (store_refresh_abort(r), rc)
+				    : store_refresh_commit(r, &res, NULL);
+		if (rc < 0)
+			break;
+		r = NULL;
+		rc = store_refresh_begin(st, idb, &r);
+		if (rc == 0)
+			rc = store_refresh_put(r, &docs[1][0], NULL, NULL);
+		if (r)
+			rc = rc < 0 ? (store_refresh_abort(r), rc)
+				    : store_refresh_commit(r, &res, NULL);
+	}
+	if (rc == 0) {
+		struct store_feed_state s;
+		rc = store_feed_get(st, "a", &s);
+		if (rc == 0)
+			store_feed_state_cleanup(&s);
+	}
+	store_close(st);
+	return rc;
+}
+
+static int
+nop_article(void *ud, const struct store_article_row *a)
+{
+	(void)ud;
+	(void)a;
+	return 0;
+}
+
+static int
+nop_change(void *ud, const struct store_change_row *c)
+{
+	(void)ud;
+	(void)c;
+	return 0;
+}
+
+static int
+nop_feed(void *ud, const struct store_feed_state *f)
+{
+	(void)ud;
+	(void)f;
+	return 0;
+}
+
+/* The read API on a finished database, failing the Nth allocation. */
+static int
+read_scenario(void)
+{
+	struct store_opts o = { .readonly = true };
+	struct store *st = NULL;
+	struct store_query q = { .unique = true };
+	char err[512];
+	int rc = store_open(&st, path, &o, err, sizeof(err));
+
+	if (rc < 0)
+		return rc;
+	rc = store_articles_query(st, &q, nop_article, NULL);
+	if (rc == 0)
+		rc = store_search(st, "alpha", 0, nop_article, NULL);
+	if (rc == 0)
+		rc = store_changes_after(st, 0, NULL, false, 0, nop_change, NULL);
+	if (rc == 0)
+		rc = store_feeds_list(st, nop_feed, NULL);
+	if (rc == 0)
+		rc = store_article_get(st, 1, nop_article, NULL);
+	store_close(st);
+	return rc;
+}
+
+static int64_t
+q_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+		sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void
+remove_db(void)
+{
+	char p[320];
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
+/* After a failed replay: a sound file, and whole refreshes only. */
+static void
+check_consistent(long n)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return; /* failed before the file existed */
+	}
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL) == SQLITE_OK &&
+		sqlite3_step(s) == SQLITE_ROW) {
+		if (strcmp((const char *)sqlite3_column_text(s, 0), "ok") != 0) {
+			fprintf(stderr, "N=%ld: integrity_check: %s\n", n,
+				sqlite3_column_text(s, 0));
+			CHECK(0);
+		}
+	}
+	sqlite3_finalize(s);
+	if (q_int(db, "PRAGMA user_version") == store_schema_version()) {
+		/* Every article has its "new" row; every purge its article. */
+		int64_t arts = q_int(db, "SELECT count(*) FROM articles");
+		int64_t news = q_int(db, "SELECT count(*) FROM changes WHERE kind = 'new'");
+		int64_t purges = q_int(db, "SELECT count(*) FROM changes WHERE kind = 'purge'");
+		if (arts + purges != news)
+			fprintf(stderr, "N=%ld: %lld articles + %lld purges != %lld new\n",
+				n, (long long)arts, (long long)purges, (long long)news);
+		CHECK_INT_EQ(arts + purges, news);
+		CHECK_INT_EQ(q_int(db, "SELECT count(*) FROM purged"), purges);
+		CHECK_INT_EQ(q_int(db, "SELECT count(*) FROM articles_fts"), arts);
+	}
+	sqlite3_close(db);
+}
+
+static void
+t_oom_write(void)
+{
+	long n;
+	int rc;
+
+	for (n = 1; n < 50000; n++) {
+		remove_db();
+		count = 0;
+		failed = false;
+		fail_at = n;
+		rc = scenario();
+		fail_at = 0;
+		if (!failed) {
+			CHECK_INT_EQ(rc, 0);
+			break;
+		}
+		/* SQLite reports some failed allocations as I/O errors. */
+		if (rc == 0 || (rc != -ENOMEM && rc != -EIO)) {
+			/* A failure SQLite treats as benign may still succeed. */
+			if (rc != 0) {
+				fprintf(stderr, "N=%ld: unexpected %d\n", n, rc);
+				CHECK(0);
+			}
+		}
+		check_consistent(n);
+		if (check_failures)
+			break;
+	}
+	fprintf(stderr, "oom_write: replayed with allocation %ld failing, "
+		"for every N below it\n", n);
+	CHECK(n > 100);
+	check_consistent(0);
+	/* Complete run: the expected final state. */
+	sqlite3 *db = NULL;
+	REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK_INT_EQ(q_int(db, "SELECT count(*) FROM articles WHERE feed_id = 1"), 3);
+	CHECK_INT_EQ(q_int(db, "SELECT revision FROM articles WHERE title = 'Five'"), 2);
+	sqlite3_close(db);
+}
+
+static void
+t_oom_read(void)
+{
+	long n;
+	int rc;
+
+	remove_db();
+	REQUIRE(scenario() == 0);
+	for (n = 1; n < 50000; n++) {
+		count = 0;
+		failed = false;
+		fail_at = n;
+		rc = read_scenario();
+		fail_at = 0;
+		if (!failed) {
+			CHECK_INT_EQ(rc, 0);
+			break;
+		}
+		if (rc != 0 && rc != -ENOMEM && rc != -EIO) {
+			fprintf(stderr, "N=%ld: unexpected %d\n", n, rc);
+			CHECK(0);
+			break;
+		}
+	}
+	fprintf(stderr, "oom_read: %ld allocations\n", n);
+	CHECK(n > 10);
+	remove_db();
+}
+
+static const struct check_case cases[] = {
+	{ "oom_write", t_oom_write },
+	{ "oom_read", t_oom_read },
+	{ 0 },
+};
+
+int
+main(int argc, char **argv)
+{
+	static const sqlite3_mem_methods fm = { fm_malloc, fm_free, fm_realloc,
+		fm_size, fm_roundup, fm_init, fm_shutdown, NULL };
+	char dir[64];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/feedd-oom-XXXXXX",
+		access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof(path), "%s/oom.db", dir);
+	if (sqlite3_config(SQLITE_CONFIG_GETMALLOC, &real) != SQLITE_OK ||
+		sqlite3_config(SQLITE_CONFIG_MALLOC, &fm) != SQLITE_OK) {
+		fprintf(stderr, "cannot replace the SQLite allocator: skip\n");
+		return 77;
+	}
+	/* Lookaside would hide small allocations from the hook. */
+	sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 0, 0);
+	rc = check_main(argc, argv, cases);
+	remove_db();
+	rmdir(dir);
+	return rc;
+}
