@@ -28,7 +28,8 @@ struct conf_feed {
 	int64_t max_size;      /* resolved, bytes */
 	char *user_agent;      /* owned; resolved (NULL = fetch default) */
 	char *username, *password; /* owned; NULL = none. Never logged. */
-	char *proxy;           /* owned; NULL = environment / global */
+	char *proxy;           /* owned; resolved (NULL = the environment's,
+	                        * "" = no proxy at all) */
 	int keep_days;         /* 0 = forever */
 	int keep_count;        /* 0 = unlimited */
 	bool enabled;

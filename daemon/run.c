@@ -14,7 +14,7 @@
  * Ownership: struct run owns the conf, the store, the fetch object and the
  * feeds; a feed owns its timer (embedded, so the feed is freed only in the
  * timer's close callback, and only when no fetch or store job refers to
- * it), its parser and batch while a poll is running, and copies of its
+ * it), its body while a transfer is running, and copies of its
  * remembered validators. A job owns everything it carries to the worker.
  */
 #include "run.h"
@@ -82,11 +82,10 @@ struct feed {
 	/* The poll in progress. */
 	struct fetch_req *req;        /* borrowed handle, valid while fetching */
 	bool fetching;
-	struct parse *parser;         /* owned */
-	struct batch *batch;          /* owned */
+	char *body;                   /* owned; the body as it arrives */
+	size_t body_len, body_cap;
 	char *attempt_url;            /* owned; the base URL for the parser */
 	int64_t attempt;              /* Unix seconds the poll started */
-	int pipe_err;                 /* set when on_data aborted the transfer */
 	unsigned jobs;                /* store jobs in flight for this feed */
 
 	/* Remembered across polls (and restarts, through the store). */
@@ -126,6 +125,7 @@ struct run {
 
 	bool stopping, closing, cancelled_all;
 	unsigned nfetching;
+	unsigned nparsing;            /* parse jobs on the threadpool */
 	unsigned nfeeds;              /* active (not removed) */
 	unsigned nfailing;
 	unsigned once_total, once_done, once_failed;
@@ -167,6 +167,17 @@ struct job {
 	char *ens_name, *ens_url;
 	bool prompt;                  /* schedule soon after ensuring */
 	struct store_feed_state state;
+
+	/* JOB_POLL, parse stage (threadpool, before the store stage) */
+	uv_work_t parse_req;
+	char *body;                   /* owned until parsed */
+	size_t body_len;
+	char *base_url, *charset;     /* owned */
+	struct parse *parser;         /* owned; created on the pool thread */
+	int parse_rc;
+	char *r_etag, *r_last_modified, *r_redirect, *r_body_hash; /* owned */
+	int r_http_status;
+	int64_t r_retry_after_s, r_max_age_s, r_expires_at;
 
 	/* JOB_POLL */
 	enum outcome out;
@@ -396,10 +407,9 @@ feed_set_failing(struct feed *f, bool failing)
 static void
 poll_cleanup(struct feed *f)
 {
-	parse_destroy(f->parser);
-	f->parser = NULL;
-	batch_destroy(f->batch);
-	f->batch = NULL;
+	free(f->body);
+	f->body = NULL;
+	f->body_len = f->body_cap = 0;
 	free(f->attempt_url);
 	f->attempt_url = NULL;
 }
@@ -622,6 +632,14 @@ job_free(struct job *j)
 	if (!j)
 		return;
 	batch_destroy(j->batch);
+	free(j->body);
+	free(j->base_url);
+	free(j->charset);
+	parse_destroy(j->parser);
+	free(j->r_etag);
+	free(j->r_last_modified);
+	free(j->r_redirect);
+	free(j->r_body_hash);
 	free(j->ens_name);
 	free(j->ens_url);
 	store_feed_state_cleanup(&j->state);
@@ -834,19 +852,17 @@ next_due(const struct feed *f, const struct poll *p, bool ok, int failures)
 static void
 poll_done_local(struct feed *f, enum outcome out, const char *cause);
 
-/* Queue the store work for a finished poll. */
+/* Fill j (a new job, or the parse job) from p and queue its store work.
+ * Takes p->batch. */
 static void
-poll_submit(struct feed *f, struct poll *p)
+poll_fill_submit(struct feed *f, struct job *j, struct poll *p)
 {
-	struct job *j = job_new(f, JOB_POLL);
 	bool ok = p->out == OUT_OK || p->out == OUT_NOT_MODIFIED ||
 		p->out == OUT_UNCHANGED;
 	int rc = 0;
 
-	if (!j) {
-		poll_done_local(f, OUT_FAIL, "out of memory");
-		return;
-	}
+	j->generation = f->generation;
+	j->feed_id = f->id;
 	j->out = p->out;
 	j->fail_failures = f->failures + 1;
 	j->fail_next_due = next_due(f, p, false, j->fail_failures);
@@ -879,9 +895,14 @@ poll_submit(struct feed *f, struct poll *p)
 			j->malformed = p->pf->malformed;
 			j->nentries = p->pf->nentries;
 		}
+		/* Done with the parser (handed over from the pool thread). */
+		parse_destroy(j->parser);
+		j->parser = NULL;
 		j->batch = p->batch;
 		p->batch = NULL;
 	}
+	batch_destroy(p->batch); /* not OUT_OK: nothing to store */
+	p->batch = NULL;
 	if (rc < 0) {
 		job_free(j);
 		poll_done_local(f, OUT_FAIL, "out of memory");
@@ -895,6 +916,19 @@ poll_submit(struct feed *f, struct poll *p)
 	j->res.title = j->title;
 	j->res.site_link = j->site_link;
 	job_submit(j);
+}
+
+/* Queue the store work for a finished poll that needs no parsing. */
+static void
+poll_submit(struct feed *f, struct poll *p)
+{
+	struct job *j = job_new(f, JOB_POLL);
+
+	if (!j) {
+		poll_done_local(f, OUT_FAIL, "out of memory");
+		return;
+	}
+	poll_fill_submit(f, j, p);
 }
 
 static const char *
@@ -1050,49 +1084,171 @@ job_done(struct worker_job *wj)
 
 /* --- one poll ----------------------------------------------------------- */
 
-static int
-on_entry(void *ud, const struct parse_entry *e)
-{
-	struct feed *f = ud;
-
-	return batch_add(f->batch, e);
-}
-
 /*
- * The body goes into the parser as it arrives. The HTTP charset is not
- * known yet (fetch/ reports Content-Type only with the result), so the
- * parser gets no charset hint: XML carries its own encoding declaration and
- * BOM, which libxml2 honours, and JSON is UTF-8 by definition. Only a
- * non-UTF-8 XML document without a declaration, labelled solely by its HTTP
- * header, is decoded wrongly (and then reported as malformed).
+ * The body is collected as it arrives and parsed on the threadpool once the
+ * transfer is done, never on the loop: a 16 MiB document takes the parser
+ * hundreds of milliseconds, and curl hands over everything it can read in
+ * one loop iteration. Parsing after the transfer also means the HTTP
+ * Content-Type charset is known and goes to the parser as its hint, and
+ * that a body whose hash matches the last one is not parsed at all.
+ * Collecting costs memory up to max-size per transfer, about what the copied
+ * entries cost anyway.
  */
-static int
-parser_create(struct feed *f)
-{
-	struct parse_opts po = {
-		.base_url = f->attempt_url,
-		.on_entry = on_entry,
-		.ud = f,
-	};
-
-	return parse_create(&f->parser, &po);
-}
-
 static int
 on_data(void *ud, const void *buf, size_t len)
 {
 	struct feed *f = ud;
+
+	if (len > f->body_cap - f->body_len) {
+		size_t cap = f->body_cap ? f->body_cap : 64 * 1024;
+		char *nb;
+
+		while (cap - f->body_len < len)
+			cap *= 2;
+		nb = realloc(f->body, cap);
+		if (!nb)
+			return 1; /* FETCH_FAILED, -ECANCELED: see on_done() */
+		f->body = nb;
+		f->body_cap = cap;
+	}
+	memcpy(f->body + f->body_len, buf, len);
+	f->body_len += len;
+	return 0;
+}
+
+static int
+on_entry(void *ud, const struct parse_entry *e)
+{
+	struct job *j = ud;
+
+	return batch_add(j->batch, e);
+}
+
+/* Threadpool, concurrently with other parse jobs and the store worker: it
+ * touches only its own job. */
+static void
+parse_work(uv_work_t *req)
+{
+	struct job *j = container_of(req, struct job, parse_req);
+	struct parse_opts po = {
+		.base_url = j->base_url,
+		.charset = j->charset,
+		.on_entry = on_entry,
+		.ud = j,
+	};
+	int rc;
+
+	rc = batch_create(&j->batch);
+	if (rc == 0)
+		rc = parse_create(&j->parser, &po);
+	if (rc == 0)
+		rc = parse_push(j->parser, j->body ? j->body : "", j->body_len);
+	if (rc == 0)
+		rc = parse_finish(j->parser);
+	free(j->body);
+	j->body = NULL;
+	j->parse_rc = rc;
+}
+
+static void poll_fill_submit(struct feed *f, struct job *j, struct poll *p);
+
+static void
+parse_after(uv_work_t *req, int status)
+{
+	struct job *j = container_of(req, struct job, parse_req);
+	struct feed *f = j->feed;
+	struct run *r = j->run;
+	struct poll p = {
+		.http_status = j->r_http_status,
+		.retry_after_s = j->r_retry_after_s,
+		.max_age_s = j->r_max_age_s,
+		.expires_at = j->r_expires_at,
+		.etag = j->r_etag,
+		.last_modified = j->r_last_modified,
+		.redirect_url = j->r_redirect,
+		.body_hash = j->r_body_hash,
+	};
+	char cause[1024];
+	int rc = j->parse_rc;
+
+	(void)status; /* never cancelled */
+	r->nparsing--;
+	f->jobs--;
+	if (f->removed || j->generation != f->generation) {
+		job_free(j);
+		once_count(f, true);
+		feed_maybe_free(f);
+		goto out;
+	}
+	if (rc != 0) {
+		/* The parser says why ("not a feed: root element is <html>"),
+		 * or it ran out of memory. */
+		snprintf(cause, sizeof(cause), "parse: %s", rc == -EBADMSG &&
+			j->parser ? parse_errmsg(j->parser) :
+			strerror(rc < 0 ? -rc : ENOMEM));
+		p = (struct poll){ .out = OUT_FAIL, .cause = cause,
+			.http_status = j->r_http_status, .retry_after_s = -1,
+			.max_age_s = -1 };
+		batch_destroy(j->batch);
+		j->batch = NULL;
+	} else {
+		const struct parse_feed *pf = parse_feed_get(j->parser);
+
+		f->hints = (struct hints){
+			.ttl_minutes = pf->ttl_minutes,
+			.skip_hours = pf->skip_hours,
+			.skip_days = pf->skip_days,
+			.update_period_s = pf->update_period_s,
+		};
+		p.out = OUT_OK;
+		p.pf = pf;
+		p.batch = j->batch;
+		j->batch = NULL;
+	}
+	poll_fill_submit(f, j, &p);
+out:
+	run_maybe_finish(r);
+}
+
+/* Hand a fetched body to a parse job (which then becomes the store job). */
+static void
+parse_start(struct feed *f, const struct fetch_result *res)
+{
+	struct run *r = f->run;
+	struct job *j = job_new(f, JOB_POLL);
 	int rc = 0;
 
-	if (!f->parser)
-		rc = parser_create(f);
-	if (rc == 0)
-		rc = parse_push(f->parser, buf, len);
-	if (rc != 0) {
-		f->pipe_err = rc < 0 ? rc : -ENOMEM;
-		return 1;
-	}
-	return 0;
+	if (!j)
+		goto nomem;
+	j->body = f->body;
+	j->body_len = f->body_len;
+	f->body = NULL;
+	f->body_len = f->body_cap = 0;
+	j->base_url = strdup(f->attempt_url);
+	rc |= j->base_url ? 0 : -ENOMEM;
+	rc |= remember(&j->charset, res->charset);
+	rc |= remember(&j->r_etag, res->etag);
+	rc |= remember(&j->r_last_modified, res->last_modified);
+	rc |= remember(&j->r_body_hash, res->body_hash);
+	if (res->permanent_redirect)
+		rc |= remember(&j->r_redirect, res->redirect_url);
+	if (rc < 0)
+		goto nomem;
+	j->r_http_status = (int)res->http_status;
+	j->r_retry_after_s = res->retry_after_s;
+	j->r_max_age_s = cache_max_age(res->cache_control);
+	j->r_expires_at = http_date(res->expires);
+	f->jobs++;
+	r->nparsing++;
+	if (uv_queue_work(&r->loop, &j->parse_req, parse_work, parse_after) == 0)
+		return;
+	/* Only fails for a NULL callback; parse here rather than lose it. */
+	parse_work(&j->parse_req);
+	parse_after(&j->parse_req, 0);
+	return;
+nomem:
+	job_free(j);
+	poll_done_local(f, OUT_FAIL, "out of memory");
 }
 
 static void
@@ -1107,7 +1263,6 @@ on_done(void *ud, const struct fetch_result *res)
 		.expires_at = http_date(res->expires),
 	};
 	char cause[1024];
-	int rc;
 
 	f->req = NULL;
 	f->fetching = false;
@@ -1119,39 +1274,14 @@ on_done(void *ud, const struct fetch_result *res)
 		goto cancelled;
 	switch (res->status) {
 	case FETCH_OK:
-		/* An empty body never reached on_data(). */
-		rc = f->parser ? 0 : parser_create(f);
-		if (rc == 0)
-			rc = parse_finish(f->parser);
-		if (rc == -EBADMSG) {
-			snprintf(cause, sizeof(cause), "parse: %s",
-				parse_errmsg(f->parser));
-			p.out = OUT_FAIL;
-		} else if (rc != 0) {
-			snprintf(cause, sizeof(cause), "parse: %s",
-				strerror(rc < 0 ? -rc : ENOMEM));
-			p.out = OUT_FAIL;
-		} else {
-			const struct parse_feed *pf = parse_feed_get(f->parser);
-
-			f->hints = (struct hints){
-				.ttl_minutes = pf->ttl_minutes,
-				.skip_hours = pf->skip_hours,
-				.skip_days = pf->skip_days,
-				.update_period_s = pf->update_period_s,
-			};
-			p.pf = pf;
-			p.body_hash = res->body_hash;
-			if (res->body_hash && f->body_hash &&
-			    strcmp(res->body_hash, f->body_hash) == 0) {
-				p.out = OUT_UNCHANGED;
-			} else {
-				p.out = OUT_OK;
-				p.batch = f->batch; /* moved to the job */
-				f->batch = NULL;
-			}
+		if (res->body_hash && f->body_hash &&
+		    strcmp(res->body_hash, f->body_hash) == 0) {
+			/* Byte for byte what we stored last time. */
+			p.out = OUT_UNCHANGED;
+			break;
 		}
-		break;
+		parse_start(f, res);
+		goto out;
 	case FETCH_NOT_MODIFIED:
 		p.out = OUT_NOT_MODIFIED;
 		break;
@@ -1167,13 +1297,10 @@ on_done(void *ud, const struct fetch_result *res)
 	case FETCH_FAILED:
 	default:
 		p.out = OUT_FAIL;
-		if (f->pipe_err)
-			snprintf(cause, sizeof(cause), "parse: %s",
-				strerror(-f->pipe_err));
-		else if (res->rc == -EFBIG && (!res->stage ||
-			 strcmp(res->stage, "body") == 0))
-			snprintf(cause, sizeof(cause), "fetch (body): body over "
-				"max-size (%" PRId64 " bytes)", f->cf->max_size);
+		if (res->rc == -ECANCELED && res->stage &&
+		    strcmp(res->stage, "body") == 0)
+			/* on_data() could not grow the buffer. */
+			snprintf(cause, sizeof(cause), "fetch (body): out of memory");
 		else
 			snprintf(cause, sizeof(cause), "fetch (%s): %s",
 				res->stage ? res->stage : "?",
@@ -1182,17 +1309,14 @@ on_done(void *ud, const struct fetch_result *res)
 		break;
 	}
 	p.cause = cause;
-	if (p.out == OUT_OK || p.out == OUT_NOT_MODIFIED ||
-	    p.out == OUT_UNCHANGED) {
+	if (p.out == OUT_NOT_MODIFIED || p.out == OUT_UNCHANGED) {
 		p.etag = res->etag;
 		p.last_modified = res->last_modified;
 		if (res->permanent_redirect)
 			p.redirect_url = res->redirect_url;
 	}
-	/* poll_submit() copies what it keeps (parse_feed strings too) and
-	 * takes the batch; then the parser and the URL copy go. */
 	poll_submit(f, &p);
-	batch_destroy(p.batch); /* left only if poll_submit() failed */
+out:
 	poll_cleanup(f);
 	run_pump(r);
 	run_maybe_finish(r);
@@ -1215,9 +1339,8 @@ feed_poll(struct feed *f)
 	int rc;
 
 	f->attempt = time(NULL);
-	f->pipe_err = 0;
 	f->attempt_url = strdup(feed_url(f));
-	rc = f->attempt_url ? batch_create(&f->batch) : -ENOMEM;
+	rc = f->attempt_url ? 0 : -ENOMEM;
 	if (rc < 0)
 		goto fail;
 	o.url = f->attempt_url;
@@ -1721,7 +1844,7 @@ static bool
 run_can_close(const struct run *r)
 {
 	return r->stopping && !r->closing && r->nfetching == 0 &&
-		worker_idle(&r->worker);
+		r->nparsing == 0 && worker_idle(&r->worker);
 }
 
 static void

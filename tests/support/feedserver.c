@@ -44,10 +44,17 @@ script_path(char *buf, size_t len)
 int
 feedserver_start(struct feedserver *s, const char *root)
 {
+	return feedserver_start_args(s, root, NULL);
+}
+
+int
+feedserver_start_args(struct feedserver *s, const char *root,
+	const char *const *args)
+{
 	char script[4096], line[64];
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
 	posix_spawn_file_actions_t fa;
-	char *argv[8];
+	char *argv[24];
 	int argc = 0, rc = 0, n = 0;
 	bool fa_ok = false;
 	struct pollfd pfd;
@@ -76,6 +83,9 @@ feedserver_start(struct feedserver *s, const char *root)
 		argv[argc++] = "--root";
 		argv[argc++] = (char *)root;
 	}
+	for (; args && *args && argc < (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+		args++)
+		argv[argc++] = (char *)*args;
 	argv[argc] = NULL;
 	rc = posix_spawnp(&s->pid, "python3", &fa, NULL, argv, environ);
 	if (rc != 0) {

@@ -32,6 +32,12 @@ struct feedserver {
  */
 int feedserver_start(struct feedserver *s, const char *root);
 
+/* The same with more command-line arguments for feedserver.py (a NULL-
+ * terminated list, may be NULL), e.g. { "--tls", NULL } for HTTPS with a
+ * throw-away self-signed certificate. */
+int feedserver_start_args(struct feedserver *s, const char *root,
+	const char *const *args);
+
 /* Stop it and reap it. Safe on a server that failed to start. */
 void feedserver_stop(struct feedserver *s);
 

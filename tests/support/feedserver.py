@@ -7,6 +7,11 @@ until its stdin is closed (so it never outlives a crashed test).
 
     python3 feedserver.py [--root DIR] [--routes FILE.json] [--port N]
                           [--bind ADDR] [--exit-on-eof] [--verbose]
+                          [--tls | --tls-cert CERT --tls-key KEY]
+
+--tls serves HTTPS with a throw-away self-signed certificate for 127.0.0.1
+and localhost (made with the openssl command; a client that verifies
+certificates must refuse it); --tls-cert/--tls-key use the given ones.
 
 Used by tests/unit/test_fetch.c (through tests/support/feedserver.c) and meant
 for the daemon's end-to-end and hostile-input tests.
@@ -77,8 +82,12 @@ import gzip
 import http.server
 import json
 import os
+import shutil
 import socket
+import ssl
 import struct
+import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -541,9 +550,29 @@ def main():
     ap.add_argument("--bind", default="127.0.0.1")
     ap.add_argument("--exit-on-eof", action="store_true")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--tls", action="store_true")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     ARGS = ap.parse_args()
     load_file_routes()
     srv = Server((ARGS.bind, ARGS.port), Handler)
+    if ARGS.tls or ARGS.tls_cert:
+        cert, key = ARGS.tls_cert, ARGS.tls_key
+        tmp = None
+        if not cert:
+            tmp = tempfile.mkdtemp(prefix="feedserver-tls.")
+            cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                 "-keyout", key, "-out", cert, "-days", "2",
+                 "-subj", "/CN=localhost",
+                 "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        if tmp:
+            shutil.rmtree(tmp)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     sys.stdout.write("PORT %d\n" % srv.server_address[1])
     sys.stdout.flush()
     if ARGS.exit_on_eof:

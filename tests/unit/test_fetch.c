@@ -577,6 +577,20 @@ t_lying_length(void)
 	got_free(&g);
 }
 
+/* A body that claims gzip but is not: a malformed response, not a crash. */
+static void
+t_bad_encoding(void)
+{
+	struct got g = { 0 };
+
+	get("/badgz?body=this%20is%20not%20gzip&h=Content-Encoding:gzip", NULL, &g);
+	CHECK_INT_EQ(g.status, FETCH_FAILED);
+	CHECK_INT_EQ(g.rc, -EBADMSG);
+	CHECK_STR_EQ(g.stage, "body");
+	CHECK_INT_EQ(g.curl_code, CURLE_BAD_CONTENT_ENCODING);
+	got_free(&g);
+}
+
 static void
 t_header_cap(void)
 {
@@ -831,6 +845,71 @@ t_cancel(void)
 		got_free(&g[i]);
 }
 
+/* Callbacks that call back in: A's on_done starts B, B's on_done destroys
+ * the fetch object while C is still in flight. */
+struct chain {
+	struct fetch *f;
+	struct got a, b, c;
+	char url_b[256];
+	int start_b_rc;
+};
+
+static void
+chain_done_b(void *ud, const struct fetch_result *r)
+{
+	struct chain *ch = ud;
+	on_done(&ch->b, r);
+	fetch_destroy(ch->f);   /* inside a callback: deferred */
+	fetch_destroy(ch->f);   /* twice: harmless */
+}
+
+static void
+chain_done_a(void *ud, const struct fetch_result *r)
+{
+	struct chain *ch = ud;
+	struct fetch_req_opts o = { .url = ch->url_b, .on_done = chain_done_b,
+		.ud = ch };
+	on_done(&ch->a, r);
+	ch->start_b_rc = fetch_start(ch->f, &o, NULL);
+}
+
+static void
+t_reentrancy(void)
+{
+	struct chain ch;
+	uv_loop_t loop;
+	struct fetch_opts fo = { 0 };
+	char url_a[256], url_c[256];
+	double deadline = now_s() + 30;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.start_b_rc = 1;
+	REQUIRE(uv_loop_init(&loop) == 0);
+	REQUIRE(fetch_create(&ch.f, &loop, &fo) == 0);
+	feedserver_url(&srv, url_a, sizeof(url_a), "/chain-a?body=a");
+	feedserver_url(&srv, ch.url_b, sizeof(ch.url_b), "/chain-b?body=b");
+	feedserver_url(&srv, url_c, sizeof(url_c), "/chain-c?body=c&delay=3");
+	{
+		struct fetch_req_opts oa = { .url = url_a, .on_done = chain_done_a,
+			.ud = &ch };
+		struct fetch_req_opts oc = { .url = url_c, .on_done = on_done,
+			.ud = &ch.c };
+		REQUIRE(fetch_start(ch.f, &oc, NULL) == 0);
+		REQUIRE(fetch_start(ch.f, &oa, NULL) == 0);
+	}
+	/* The loop ends by itself once the fetch object has closed. */
+	while (uv_run(&loop, UV_RUN_ONCE) && now_s() < deadline)
+		;
+	CHECK_INT_EQ(ch.start_b_rc, 0);
+	CHECK_INT_EQ(ch.a.calls, 1);
+	CHECK_INT_EQ(ch.a.status, FETCH_OK);
+	CHECK_INT_EQ(ch.b.calls, 1);
+	CHECK_INT_EQ(ch.b.status, FETCH_OK);
+	CHECK_INT_EQ(ch.c.calls, 1);
+	CHECK_INT_EQ(ch.c.status, FETCH_CANCELLED);
+	CHECK_INT_EQ(uv_loop_close(&loop), 0);
+}
+
 /* ---- the address policy ---- */
 
 static void
@@ -1002,6 +1081,33 @@ t_redirect_private(void)
 	got_free(&g4);
 }
 
+/* TLS verification is on: a self-signed certificate is refused. */
+static void
+t_tls_verify(void)
+{
+	static const char *const args[] = { "--tls", NULL };
+	struct feedserver tls;
+	struct got g = { 0 };
+	char url[128];
+	int rc = feedserver_start_args(&tls, NULL, args);
+
+	if (rc < 0) {
+		/* Only when the openssl command is missing. */
+		fprintf(stderr, "  tls_verify: no TLS server (%s), not run\n",
+			strerror(-rc));
+		return;
+	}
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/tls?body=x", tls.port);
+	get(url, NULL, &g);
+	feedserver_stop(&tls);
+	CHECK_INT_EQ(g.status, FETCH_FAILED);
+	CHECK_INT_EQ(g.rc, -EPROTO);
+	CHECK_STR_EQ(g.stage, "tls");
+	CHECK(strstr(g.error, "certificate") != NULL);
+	CHECK_INT_EQ(g.data_calls, 0);
+	got_free(&g);
+}
+
 static const struct check_case cases[] = {
 	{ "addr_policy", t_addr_policy },
 	{ "ok_200", t_ok_200 },
@@ -1020,15 +1126,18 @@ static const struct check_case cases[] = {
 	{ "timeouts", t_timeouts },
 	{ "body_cap", t_body_cap },
 	{ "lying_length", t_lying_length },
+	{ "bad_encoding", t_bad_encoding },
 	{ "header_cap", t_header_cap },
 	{ "reset", t_reset },
 	{ "refused", t_refused },
+	{ "tls_verify", t_tls_verify },
 	{ "unresolvable", t_unresolvable },
 	{ "on_data_abort", t_on_data_abort },
 	{ "auth_and_agent", t_auth_and_agent },
 	{ "per_host_cap", t_per_host_cap },
 	{ "global_cap", t_global_cap },
 	{ "cancel", t_cancel },
+	{ "reentrancy", t_reentrancy },
 	{ 0 },
 };
 
