@@ -17,10 +17,10 @@
 #   --out FILE     where the table goes (default docs/benchmarks.md;
 #                  "-" = stdout only)
 #
-# Environment: NO_BUILD=1 (use BUILD_DIR as it is), BUILD_DIR (default build-bench, a RelWithDebInfo build made
-# here when missing), WORK_DIR (default a new directory under /tmp),
-# NGINX_WORKERS (default 1), CONNS (transfers in flight for every client,
-# default 64).
+# Environment: BUILD_DIR (default build-bench, a RelWithDebInfo build made
+# here when missing), NO_BUILD=1 (use BUILD_DIR as it is), WORK_DIR (default
+# a new directory under /tmp), NGINX_WORKERS (default 1), CONNS (transfers
+# in flight for every client, default 64).
 #
 # Needs root (or sudo) only to install the peers: sfeed, newsboat,
 # python3-feedparser and nginx from Debian. nginx runs as a private
@@ -30,7 +30,7 @@ set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-N=2000 RUNS=5 SLOW=3 SKIP= INSTALL=1 KEEP= OUT=docs/benchmarks.md
+N=2000 RUNS=5 SLOW=3 SKIP='' INSTALL=1 KEEP='' OUT=docs/benchmarks.md
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-n) N=$2; shift ;;
@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
 	--no-install) INSTALL= ;;
 	--keep) KEEP=1 ;;
 	--out) OUT=$2; shift ;;
-	-h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "peers.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -75,6 +75,7 @@ if [ -n "$missing" ] && [ -n "$INSTALL" ]; then
 		echo "peers.sh: installing:$avail" >&2
 		SUDO=
 		[ "$(id -u)" -ne 0 ] && SUDO=sudo
+		# shellcheck disable=SC2086
 		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $avail >&2
 	fi
 fi

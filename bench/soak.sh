@@ -21,13 +21,14 @@
 # Prints a time series summary and the verdicts (RSS flat after warm-up,
 # fd count constant, CPU per interval stable, longest loop stall), then the
 # start-up time to READY=1 and the RSS with K feeds configured.
-# Environment: NO_BUILD=1 (use BUILD_DIR as it is), BUILD_DIR (default build-bench, RelWithDebInfo, made here
-# when missing), WORK_DIR (default a new directory under /tmp).
+# Environment: BUILD_DIR (default build-bench, RelWithDebInfo, made here
+# when missing), NO_BUILD=1 (use BUILD_DIR as it is), WORK_DIR (default a
+# new directory under /tmp).
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-MIN=30 N=2000 IVL=60 CHG=30 FRAC=0.05 SAMPLE=5 STARTUP=100000 SKIP= KEEP=
+MIN=30 N=2000 IVL=60 CHG=30 FRAC=0.05 SAMPLE=5 STARTUP=100000 SKIP='' KEEP=''
 OUT=docs/benchmarks.md
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -41,7 +42,7 @@ while [ $# -gt 0 ]; do
 	--skip) SKIP=$2; shift ;;
 	--keep) KEEP=1 ;;
 	--out) OUT=$2; shift ;;
-	-h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "soak.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift

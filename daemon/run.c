@@ -1,21 +1,28 @@
 /*
  * run: the running daemon. See run.h for the scheduling rules.
  *
- * Threads: everything here runs on the loop thread except the work
- * functions of store jobs (job_work), which run on the libuv threadpool and
- * touch only the store and their own job. A poll goes
+ * Threads: everything here runs on the loop thread except parse_work()
+ * and job_work(), which run on the libuv threadpool and touch only their
+ * own job (and, for job_work, the store: one store job at a time, see
+ * worker.h). A poll goes
  *
- *   timer -> feed_poll() -> fetch_start()
- *         -> on_data(): parse_push() -> on_entry(): batch_add()
- *         -> on_done(): classify -> poll_submit(): one store job
- *         -> job_work() (threadpool): one transaction
+ *   timer -> feed_due(): host spacing -> ready queue -> feed_poll()
+ *         -> fetch_start() -> on_data(): collect the body
+ *         -> on_done(): classify; a new 2xx body -> parse_start()
+ *         -> parse_work() (threadpool): parse, entries -> batch_add()
+ *         -> parse_after() -> poll_fill_submit(): the store job
+ *         -> job_work() (threadpool, serialized): one transaction
  *         -> job_done() (loop): remember state, log, schedule the next poll
+ *
+ * 304, an unchanged body and failures skip the parse stage. The loop only
+ * copies bytes, classifies and schedules, so it never stalls on a big
+ * document or an fsync.
  *
  * Ownership: struct run owns the conf, the store, the fetch object and the
  * feeds; a feed owns its timer (embedded, so the feed is freed only in the
- * timer's close callback, and only when no fetch or store job refers to
- * it), its body while a transfer is running, and copies of its
- * remembered validators. A job owns everything it carries to the worker.
+ * timer's close callback, and only when no transfer or job refers to it),
+ * its body while a transfer is running, and copies of its remembered
+ * validators. A job owns everything it carries to the threadpool.
  */
 #include "run.h"
 

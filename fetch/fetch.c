@@ -91,6 +91,7 @@ struct sock {
 	uv_poll_t poll;           /* poll.data = this */
 	struct fetch *f;
 	curl_socket_t fd;
+	bool cached;              /* fetch.byfd[fd] == this */
 	struct list link;         /* in fetch.socks */
 };
 
@@ -108,7 +109,9 @@ struct fetch {
 	struct list all;          /* fetch_req.link_all */
 	struct list ready;        /* host.ready_link */
 	struct list cancelled;    /* fetch_req.link_q, awaiting on_done */
-	struct list socks;        /* sock.link */
+	struct list socks;        /* sock.link: every open uv_poll_t */
+	struct sock **byfd;       /* owned array: the poll handle of each fd */
+	size_t nbyfd;
 	CURL **pool;              /* owned: idle easy handles, reset */
 	unsigned npool;           /* in pool, at most max_total */
 	struct host **htab;       /* owned, hcap buckets */
@@ -1123,6 +1126,7 @@ static void
 free_fetch(struct fetch *f)
 {
 	free(f->pool);
+	free(f->byfd);
 	free(f->htab);
 	free(f->user_agent);
 	free(f);
@@ -1150,6 +1154,10 @@ sock_closed(uv_handle_t *h)
 static void
 sock_close(struct sock *s)
 {
+	struct fetch *f = s->f;
+
+	if (s->cached)
+		f->byfd[s->fd] = NULL;
 	uv_poll_stop(&s->poll);
 	list_del(&s->link);
 	uv_close((uv_handle_t *)&s->poll, sock_closed);
@@ -1162,14 +1170,27 @@ sock_cb(CURL *e, curl_socket_t fd, int what, void *ud, void *sockp)
 	struct sock *s = sockp;
 	int events = 0;
 
+	/*
+	 * curl says REMOVE at the end of every transfer, and a kept-alive
+	 * connection comes back with the next one. Creating a uv_poll_t costs
+	 * libuv four system calls (an epoll probe, FIONBIO) and closing it two,
+	 * so the handle of each fd number stays, stopped, for the next socket
+	 * with that number. A stopped uv_poll_t holds no kernel state, so the
+	 * number being closed and reused meanwhile does not matter.
+	 */
 	if (what == CURL_POLL_REMOVE) {
 		if (s) {
-			sock_close(s);
+			if (s->cached)
+				uv_poll_stop(&s->poll);
+			else
+				sock_close(s);
 			if (!f->destroying)
 				curl_multi_assign(f->multi, fd, NULL);
 		}
 		return 0;
 	}
+	if (!s && fd >= 0 && (size_t)fd < f->nbyfd)
+		s = f->byfd[fd];
 	if (!s) {
 		s = calloc(1, sizeof(*s));
 		if (!s)
@@ -1183,8 +1204,26 @@ sock_cb(CURL *e, curl_socket_t fd, int what, void *ud, void *sockp)
 		s->fd = fd;
 		f->handles++;
 		list_add_tail(&f->socks, &s->link);
-		curl_multi_assign(f->multi, fd, s);
+		if (fd >= 0 && (size_t)fd >= f->nbyfd) {
+			size_t n = f->nbyfd ? f->nbyfd : 64;
+			struct sock **nb;
+			while (n <= (size_t)fd)
+				n *= 2;
+			nb = realloc(f->byfd, n * sizeof(*nb));
+			if (nb) {
+				memset(nb + f->nbyfd, 0, (n - f->nbyfd) * sizeof(*nb));
+				f->byfd = nb;
+				f->nbyfd = n;
+			}
+		}
+		/* Without room in byfd, the handle is closed at REMOVE. */
+		if (fd >= 0 && (size_t)fd < f->nbyfd) {
+			f->byfd[fd] = s;
+			s->cached = true;
+		}
 	}
+	if (!sockp)
+		curl_multi_assign(f->multi, fd, s);
 	if (what & CURL_POLL_IN)
 		events |= UV_READABLE;
 	if (what & CURL_POLL_OUT)

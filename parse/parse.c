@@ -207,6 +207,10 @@ struct parse {
 	xmlSAXHandler sax;
 	xmlEntity hent; /* the HTML entity answered last */
 	xmlChar hent_buf[72];
+	xmlEntity ient; /* the internal entity answered last, inlined */
+	struct sbuf ient_buf; /* its replacement text */
+	size_t ient_used;     /* bytes of replacement text so far */
+	bool ient_over;       /* over the budget: no more expansions */
 	bool ext_subset, netscape;
 	char *root_uri;     /* an unknown namespace on the root element ... */
 	enum ns root_ns;    /* ... read as this one */
@@ -1724,6 +1728,127 @@ sax_text(void *ctx, const xmlChar *s, int n)
 		cap_add(p, (const char *)s, (size_t)n);
 }
 
+/*
+ * Internal entities are expanded here, not by libxml2. In pure SAX mode
+ * libxml2 2.9 re-parses an entity's replacement text in a fresh parser
+ * context for every reference after the first, recursively, with no
+ * amplification limit on that path: "billion laughs" (1 KB) then runs for
+ * hours, and even 100,000 references to a one-letter entity take seconds.
+ * Answering with the replacement text as a predefined-style entity makes
+ * libxml2 pass it straight to the characters callback; the budget below
+ * bounds all expansions of one document together.
+ */
+#define MAX_ENTITY_EXPANSION FEEDD_MAX_FIELD
+#define MAX_ENTITY_DEPTH 16
+
+/* Append the replacement text s to p->ient_buf, expanding character
+ * references, the predefined entities and internal entities (markup stays
+ * text). 0, -E2BIG (over the budget or nested too deep) or -ENOMEM. */
+static int
+entity_expand(struct parse *p, xmlParserCtxtPtr c, const char *s, int depth)
+{
+	int rc = 0;
+
+	if (depth > MAX_ENTITY_DEPTH)
+		return -E2BIG;
+	while (*s && rc == 0) {
+		const char *amp = strchr(s, '&'), *semi;
+		size_t n = amp ? (size_t)(amp - s) : strlen(s);
+		char name[72], ch[8];
+		xmlEntityPtr e;
+
+		if (p->ient_used + n > MAX_ENTITY_EXPANSION)
+			return -E2BIG;
+		p->ient_used += n;
+		rc = parse__sbuf_add(&p->ient_buf, s, n);
+		if (rc < 0 || !amp)
+			break;
+		s = amp + 1;
+		semi = strchr(s, ';');
+		if (!semi || semi == s || (size_t)(semi - s) >= sizeof(name)) {
+			/* A bare "&": text. */
+			p->ient_used++;
+			rc = parse__sbuf_addc(&p->ient_buf, '&');
+			continue;
+		}
+		memcpy(name, s, (size_t)(semi - s));
+		name[semi - s] = '\0';
+		s = semi + 1;
+		if (name[0] == '#') {
+			char *end;
+			unsigned long cp = name[1] == 'x' ?
+				strtoul(name + 2, &end, 16) : strtoul(name + 1, &end, 10);
+			int len = 0;
+
+			if (*end == '\0' && cp > 0 && cp <= 0x10FFFF &&
+			    (cp < 0xD800 || cp > 0xDFFF))
+				len = xmlCopyCharMultiByte((xmlChar *)ch, (int)cp);
+			if (len > 0) {
+				p->ient_used += (size_t)len;
+				rc = parse__sbuf_add(&p->ient_buf, ch, (size_t)len);
+			}
+			continue;
+		}
+		e = xmlGetPredefinedEntity((const xmlChar *)name);
+		if (e) {
+			p->ient_used++;
+			rc = parse__sbuf_add(&p->ient_buf, e->content,
+				(size_t)e->length);
+			continue;
+		}
+		e = c->myDoc ? xmlGetDocEntity(c->myDoc, (const xmlChar *)name) :
+			NULL;
+		if (e && e->etype == XML_INTERNAL_GENERAL_ENTITY && e->content) {
+			rc = entity_expand(p, c, (const char *)e->content,
+				depth + 1);
+		} else {
+			/* Unknown or external: the reference stays as text. */
+			p->ient_used += strlen(name) + 2;
+			rc = parse__sbuf_addc(&p->ient_buf, '&');
+			if (rc == 0)
+				rc = parse__sbuf_add(&p->ient_buf, name,
+					strlen(name));
+			if (rc == 0)
+				rc = parse__sbuf_addc(&p->ient_buf, ';');
+		}
+	}
+	return rc;
+}
+
+static xmlEntityPtr
+entity_inline(struct parse *p, xmlParserCtxtPtr c, xmlEntityPtr e)
+{
+	int rc;
+
+	if (p->ient_over)
+		return NULL;
+	parse__sbuf_reset(&p->ient_buf);
+	rc = parse__sbuf_add(&p->ient_buf, "", 0);
+	if (rc == 0)
+		rc = entity_expand(p, c, e->content ?
+			(const char *)e->content : "", 0);
+	if (rc == -ENOMEM) {
+		oom(p);
+		return NULL;
+	}
+	if (rc < 0) {
+		p->ient_over = true;
+		p->feed.truncated = true;
+		mark_malformed(p, "entity expansion over its budget "
+			"(an entity bomb?)");
+		stop(p);
+		return NULL;
+	}
+	memset(&p->ient, 0, sizeof(p->ient));
+	p->ient.type = XML_ENTITY_DECL;
+	p->ient.name = e->name;
+	p->ient.etype = XML_INTERNAL_PREDEFINED_ENTITY;
+	p->ient.content = (xmlChar *)p->ient_buf.s;
+	p->ient.orig = p->ient.content;
+	p->ient.length = (int)p->ient_buf.len;
+	return &p->ient;
+}
+
 static xmlEntityPtr
 sax_get_entity(void *ctx, const xmlChar *name)
 {
@@ -1734,6 +1859,8 @@ sax_get_entity(void *ctx, const xmlChar *name)
 
 	if (c->myDoc) {
 		e = xmlGetDocEntity(c->myDoc, name);
+		if (e && !c->inSubset && e->etype == XML_INTERNAL_GENERAL_ENTITY)
+			return entity_inline(p, c, e);
 		if (e)
 			return e;
 	}
@@ -1800,7 +1927,8 @@ sax_error(void *ud, xmlErrorPtr err)
 		return;
 	/* An entity that an unread external DTD may define: not an error
 	 * of the document (libxml2 reports it as a "warning" code). */
-	if (err->code == XML_WAR_UNDECLARED_ENTITY)
+	if (err->code == XML_WAR_UNDECLARED_ENTITY ||
+		(err->code == XML_ERR_UNDECLARED_ENTITY && c->inSubset))
 		return;
 	if (err->code == XML_ERR_TAG_NAME_MISMATCH && err->str2) {
 		const char *n = (const char *)err->str2;
@@ -2340,7 +2468,9 @@ open_charset(struct parse *p)
 			p->binary = true;
 	}
 	p->mode = M_START;
-	return decode_and_route(p, p->head.s + skip, p->head.len - skip, false);
+	/* An empty body leaves head.s NULL; NULL + 0 is undefined in C. */
+	return decode_and_route(p, p->head.s ? p->head.s + skip : "",
+		p->head.len - skip, false);
 }
 
 static int
@@ -2464,6 +2594,7 @@ parse_destroy(struct parse *p)
 	}
 	parse__charset_close(p->cs);
 	parse__sbuf_free(&p->head);
+	parse__sbuf_free(&p->ient_buf);
 	parse__sbuf_free(&p->dec);
 	parse__sbuf_free(&p->lexout);
 	parse__sbuf_free(&p->json);

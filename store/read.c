@@ -210,22 +210,33 @@ int
 store_changes_after(struct store *st, int64_t after, const char *feed,
 	bool new_only, int64_t limit, store_change_cb cb, void *ud)
 {
-	char sql[1024];
-	sqlite3_stmt *s = NULL;
+	char sql[512];
+	sqlite3_stmt *s = NULL, *as = NULL;
 	struct store_article_row a;
 	struct store_change_row c;
+	bool txn = false;
 	int rc, src;
 
+	/*
+	 * Two statements in one read transaction (one snapshot) rather than
+	 * a LEFT JOIN: SQLite cannot flatten a view that is itself a join
+	 * into the right side of a LEFT JOIN, and would scan every article.
+	 */
 	snprintf(sql, sizeof(sql),
-		"SELECT c.seq, c.article_id, c.feed_id, c.feed, c.kind, c.at,"
-		" a.id IS NOT NULL, " ART_COLS("a.")
-		" FROM changes_v1 c LEFT JOIN articles_v1 a ON a.id = c.article_id"
-		" WHERE c.seq > ?1%s%s ORDER BY c.seq LIMIT ?3",
-		feed ? " AND c.feed = ?2" : "",
-		new_only ? " AND c.kind = 'new'" : "");
+		"SELECT seq, article_id, feed_id, feed, kind, at FROM changes_v1"
+		" WHERE seq > ?1%s%s ORDER BY seq LIMIT ?3",
+		feed ? " AND feed = ?2" : "",
+		new_only ? " AND kind = 'new'" : "");
 	rc = prepare(st, sql, &s);
+	if (rc == 0)
+		rc = prepare(st, "SELECT " ART_COLS("") " FROM articles_v1"
+			" WHERE id = ?1", &as);
+	if (rc == 0 && sqlite3_get_autocommit(st->db)) {
+		rc = store__exec(st, "BEGIN");
+		txn = rc == 0;
+	}
 	if (rc < 0)
-		return rc;
+		goto out;
 	sqlite3_bind_int64(s, 1, after);
 	store__bind_text(s, 2, feed);
 	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
@@ -240,10 +251,17 @@ store_changes_after(struct store *st, int64_t after, const char *feed,
 		c.feed = text_at(s, 3);
 		c.kind = text_at(s, 4);
 		c.at = sqlite3_column_int64(s, 5);
-		/* A purge row shows no article even if the id came back. */
-		if (sqlite3_column_int(s, 6) && strcmp(c.kind, "purge") != 0) {
-			article_from_row(s, 7, &a);
-			c.article = &a;
+		/* A purge row shows no article. */
+		if (c.kind && strcmp(c.kind, "purge") != 0) {
+			sqlite3_reset(as);
+			sqlite3_bind_int64(as, 1, c.article_id);
+			src = sqlite3_step(as);
+			if (src == SQLITE_ROW) {
+				article_from_row(as, 0, &a);
+				c.article = &a;
+			} else if (src != SQLITE_DONE) {
+				break;
+			}
 		}
 		rc = cb(ud, &c);
 		if (rc)
@@ -252,7 +270,10 @@ store_changes_after(struct store *st, int64_t after, const char *feed,
 	if (src != SQLITE_DONE)
 		rc = store__fail(st, src, "reading the change log");
 out:
+	sqlite3_finalize(as);
 	sqlite3_finalize(s);
+	if (txn)
+		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 	return rc;
 }
 

@@ -305,7 +305,20 @@ insert_article(struct store_refresh *r, const struct store_article *a,
 	int64_t story;
 	int rc, src;
 
+	int64_t next = 0;
+
 	rc = find_story(st, e->canon, -1, &story);
+	if (rc < 0)
+		return rc;
+	s = store__stmt(st, STORE_STMT_NEXT_ID);
+	if (!s)
+		return -EIO;
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		next = sqlite3_column_int64(s, 0);
+	else
+		rc = store__fail(st, src, "choosing an article id");
+	sqlite3_reset(s);
 	if (rc < 0)
 		return rc;
 	s = store__stmt(st, STORE_STMT_ART_INSERT);
@@ -316,6 +329,7 @@ insert_article(struct store_refresh *r, const struct store_article *a,
 	sqlite3_bind_int64(s, 17, r->now);
 	if (story)
 		sqlite3_bind_int64(s, 18, story);
+	sqlite3_bind_int64(s, 19, next);
 	src = sqlite3_step(s);
 	if (src != SQLITE_DONE)
 		rc = store__fail(st, src, "storing an article");
@@ -758,8 +772,7 @@ store_refresh_commit(struct store_refresh *r,
 			*stats = r->stats;
 	}
 out:
-	if (rc < 0 && rc != r->error && r->error == 0)
-		r->error = rc;
+	/* After COMMIT this only frees; after a failure it rolls back. */
 	store_refresh_abort(r);
 	return rc;
 }

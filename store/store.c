@@ -60,13 +60,22 @@ static const char *const sql[STORE_STMT_COUNT_] = {
 		" FROM articles"
 		" WHERE canon_link = ?2 AND feed_id = ?1 AND title = ?3"
 		" ORDER BY id DESC",
+	/* ?19 is the new id (STORE_STMT_NEXT_ID), so a new story's
+	 * story_id is written with the row rather than by a second update
+	 * that would rewrite the whole record. */
 	[STORE_STMT_ART_INSERT] =
-		"INSERT INTO articles(feed_id, key, guid, link, canon_link, title,"
-		" author, published, updated, summary, content, text,"
+		"INSERT INTO articles(id, feed_id, key, guid, link, canon_link,"
+		" title, author, published, updated, summary, content, text,"
 		" categories, enclosures, hash, sort_time, first_seen,"
 		" last_changed, revision, story_id)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-		" ?14, ?15, ?16, ?17, ?17, 1, ?18)",
+		" VALUES (?19, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+		" ?13, ?14, ?15, ?16, ?17, ?17, 1, coalesce(?18, ?19))",
+	/* What AUTOINCREMENT would pick: above every id ever used. Exact
+	 * because the one writer holds the write lock (BEGIN IMMEDIATE). */
+	[STORE_STMT_NEXT_ID] =
+		"SELECT max(coalesce((SELECT seq FROM sqlite_sequence"
+		" WHERE name = 'articles'), 0),"
+		" coalesce((SELECT max(id) FROM articles), 0)) + 1",
 	[STORE_STMT_ART_UPDATE] =
 		"UPDATE articles SET key = ?2, guid = ?3, link = ?4,"
 		" canon_link = ?5, title = ?6, author = ?7, published = ?8,"

@@ -3,15 +3,23 @@
 
     test_e2e.py [TEST ...]      run all tests or the named ones
 
-daemon_lifecycle: READY=1 on a notify socket; articles stored after the
-first cycle; validators sent back (304); a changed feed (one new, one
-updated entry) picked up without duplicates; `feedctl follow` sees the new
-article as it is committed; a failing feed logged once at warning; SIGHUP
-adding a feed (fetched promptly) and with a broken config (rejected with
-file:line, still running); kill -9 and restart (no lost or duplicated
-articles, the schedule resumed, validators kept); SIGTERM exits 0 promptly
-with STOPPING=1.
+daemon_lifecycle: READY=1 and STATUS= on a notify socket; articles stored
+after the first cycle (checked in SQLite and through `feedctl articles`);
+validators sent back (304); a failing feed logged once at warning with its
+URL and cause, its state shown by `feedctl feeds`; a changed feed (one new,
+one updated entry) picked up without duplicates; `feedctl follow` prints the
+new article as it is committed; SIGHUP adding a feed (fetched within
+seconds, RELOADING=1/READY=1), with a broken config (rejected with
+file:line, still polling), and disabling a feed (no more requests, articles
+stay, feeds_v1.active = 0); kill -9 and restart (no lost or duplicated
+articles, the hourly feed not refetched, validators kept, WATCHDOG=1 when
+WATCHDOG_USEC is set); SIGTERM exits 0 promptly with STOPPING=1 and a
+clean sanitizer log.
+
+stop_grace: SIGTERM with a transfer that never finishes: cancelled after
+--stop-grace, exit 0, nothing stored; an interrupted --once exits 2.
 """
+
 import os
 import signal
 import subprocess

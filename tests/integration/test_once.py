@@ -4,6 +4,7 @@
 once_all_ok:      every feed fine -> exit 0, articles stored, summary line.
 once_some_failed: one feed 404   -> exit 2, the others stored, the failing
                   feed named with its cause.
+once_charset:     the Content-Type charset reaches the parser.
 once_gone_and_redirect: 410 Gone disables a feed (no request next time, still
                   counted as failed); a 301 is remembered (next run asks the
                   new URL directly).
@@ -145,6 +146,31 @@ def once_gone_and_redirect(tmp):
         srv.stop()
 
 
+def once_charset(tmp):
+    """The HTTP charset reaches the parser: a KOI8-R document with no
+    encoding declaration, labelled only by its Content-Type (without the
+    hint it would decode as Latin-1 mojibake)."""
+    srv = serve(tmp)
+    try:
+        title = "\u041f\u0440\u0438\u0432\u0435\u0442 \u043c\u0438\u0440"
+        doc = rss([("l1", title, "d")])
+        doc = doc.replace('<?xml version="1.0" encoding="utf-8"?>', "")
+        with open(os.path.join(srv.root, "latin.xml"), "wb") as f:
+            f.write(doc.encode("koi8-r"))
+        srv.routes({"/latin.xml": {
+            "file": "latin.xml",
+            "type": "application/rss+xml; charset=KOI8-R"}})
+        conf = config(tmp, [("latin", srv.url("/latin.xml"))])
+        p = run(["--config", conf, "--once"])
+        check(p.returncode == 0, "exit %d:\n%s" % (p.returncode, p.stderr))
+        rows = db_rows(os.path.join(tmp, "f.db"),
+                       "SELECT title FROM articles_v1 WHERE feed = 'latin'")
+        check(rows == [(title,)],
+              "charset from Content-Type not applied: %r" % rows)
+    finally:
+        srv.stop()
+
+
 def check_config(tmp):
     conf = config(tmp, [("one", "http://127.0.0.1:9/one.xml")])
     p = run(["--check-config", "--config", conf])
@@ -169,4 +195,4 @@ def check_config(tmp):
 
 if __name__ == "__main__":
     sys.exit(main([once_all_ok, once_some_failed, once_gone_and_redirect,
-                   check_config]))
+                   once_charset, check_config]))

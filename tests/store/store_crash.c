@@ -2,7 +2,7 @@
  * The kill -9 loop: a writer process stores refreshes as fast as it can and
  * reports every key the moment store_refresh_commit() returns 0 (through a
  * pipe, which outlives the process). The parent kills it with SIGKILL at a
- * random moment, then checks the database: PRAGMA integrity_check is "ok",
+ * random moment 0..300 ms after it opened the database, then checks it: PRAGMA integrity_check is "ok",
  * the FTS index agrees with the table, every acknowledged article is there
  * exactly once, and every article has its "new" change-log row.
  *
@@ -40,6 +40,10 @@ writer(int out, int iter, unsigned seed)
 		fprintf(stderr, "writer: %s\n", st ? store_errmsg(st) : err);
 		_exit(1);
 	}
+	/* Ready: the parent times its kill from here, so kills land among
+	 * the writes rather than in process start-up. */
+	if (write(out, "R\n", 2) != 2)
+		_exit(1);
 	for (;;) {
 		struct store_refresh *r = NULL;
 		static char acks[64 * 1024];
@@ -196,8 +200,15 @@ main(int argc, char **argv)
 			writer(pfd[1], k, seed + (unsigned)k);
 		}
 		close(pfd[1]);
-		/* Let it run 20..300 ms (start-up included), then kill. */
-		struct timespec ts = { 0, (20 + rand() % 280) * 1000000L };
+		/* Wait for "ready" (or EOF: it died, reported below). */
+		for (;;) {
+			char c;
+			n = read(pfd[0], &c, 1);
+			if (n <= 0 || c == '\n')
+				break;
+		}
+		/* Let it write for 0..300 ms, then kill. */
+		struct timespec ts = { 0, (rand() % 300) * 1000000L };
 		nanosleep(&ts, NULL);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);

@@ -26,6 +26,8 @@ How a request is answered, first match wins:
                       "max_connections", "active_requests", "max_requests"}:
                       max_* are the highest concurrency seen
    GET  /_/stat?name=N[&group=G]  one counter of /_/stats as plain text;
+                      a request is active from its arrival until its
+                      answer starts (delay=SEC widens that window);
                       with group, the counters of the requests that carried
                       group=G in their query ("requests", "active_requests",
                       "max_requests"), so leftovers of other tests (a
@@ -323,12 +325,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.control(u.path, u.query)
             return
         self.record()
-        group = urllib.parse.parse_qs(u.query).get("group", [None])[-1]
-        stat_add("active_requests", 1, group)
+        self.group = urllib.parse.parse_qs(u.query).get("group", [None])[-1]
+        self.active = True
+        stat_add("active_requests", 1, self.group)
         try:
             self.answer(u, head)
         finally:
-            stat_add("active_requests", -1, group)
+            self.leave()
+
+    def leave(self):
+        # A request stops counting as active when its answer starts: the
+        # client cannot have finished it before, so the count never runs
+        # ahead of the client's own idea of what is in flight.
+        if getattr(self, "active", False):
+            self.active = False
+            stat_add("active_requests", -1, self.group)
+
+    def send_response(self, code, message=None):
+        self.leave()
+        super().send_response(code, message)
 
     def spec_for(self, u):
         load_file_routes()
