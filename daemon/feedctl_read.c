@@ -826,7 +826,7 @@ feedctl_search(const struct feedctl_global *g, int argc, char **argv)
 
 	optind = 1;
 	for (;;) {
-		opt = getopt_long(argc, argv, "+n:xF:h", opts, NULL);
+		opt = getopt_long(argc, argv, "n:xF:h", opts, NULL);
 		if (opt == -1)
 			break;
 		switch (opt) {

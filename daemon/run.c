@@ -205,6 +205,7 @@ struct job {
 
 static void feed_due(struct feed *f);
 static void run_pump(struct run *r);
+static void once_count(struct feed *f, bool failed);
 static void run_maybe_finish(struct run *r);
 static void run_status(struct run *r);
 
@@ -617,6 +618,10 @@ feed_schedule_initial(struct feed *f, bool prompt)
 		log_notice("sched", "feed=%s url=%s is gone (HTTP 410); not polling "
 			"until its URL changes in the config", f->name,
 			log_url(feed_url(f), ubuf, sizeof(ubuf)));
+		if (r->opts->once) {
+			r->stats.failed++;
+			once_count(f, true);
+		}
 		return;
 	}
 	if (r->opts->once) {
@@ -1902,105 +1907,158 @@ walk_report(uv_handle_t *h, void *arg)
 		uv_is_closing(h) ? " (closing)" : "");
 }
 
-/* The names of feeds the store has as active but the config does not
- * poll (removed, or enabled=no), collected by store_feeds_list(). */
-struct stale {
-	const struct conf *conf;
-	const struct conf_feed **idx;
-	char **names;
+/* Copies of every stored feed's state, from store_feeds_list(). The
+ * strings are our malloc'd copies: freed by state_copy_free(), never by
+ * store_feed_state_cleanup() (the store allocates its own differently). */
+struct stored {
+	struct store_feed_state *v;   /* owned; strings owned */
 	size_t n, cap;
 };
 
-static int
-collect_stale(void *ud, const struct store_feed_state *s)
+static void
+state_copy_free(struct store_feed_state *c)
 {
-	struct stale *st = ud;
-	const struct conf_feed *cf = conf_index_find(st->conf, st->idx, s->name);
+	free(c->name);
+	free(c->url);
+	free(c->url_in_use);
+	free(c->etag);
+	free(c->last_modified);
+	free(c->body_hash);
+}
 
-	if (!s->active || (cf && cf->enabled))
-		return 0;
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 8;
-		char **names = realloc(st->names, cap * sizeof(*names));
+static int
+collect_state(void *ud, const struct store_feed_state *s)
+{
+	struct stored *sd = ud;
+	struct store_feed_state *c;
 
-		if (!names)
+	if (sd->n == sd->cap) {
+		size_t cap = sd->cap ? sd->cap * 2 : 64;
+		struct store_feed_state *v = realloc(sd->v, cap * sizeof(*v));
+
+		if (!v)
 			return -ENOMEM;
-		st->names = names;
-		st->cap = cap;
+		sd->v = v;
+		sd->cap = cap;
 	}
-	st->names[st->n] = strdup(s->name);
-	if (!st->names[st->n])
+	c = &sd->v[sd->n];
+	*c = (struct store_feed_state){
+		.id = s->id,
+		.next_due = s->next_due,
+		.failures = s->failures,
+		.last_status = s->last_status,
+		.gone = s->gone,
+		.active = s->active,
+		.keep_days = s->keep_days,
+		.keep_count = s->keep_count,
+	};
+	/* Only what the daemon uses; the rest stays NULL. */
+	if (remember(&c->name, s->name) < 0 || remember(&c->url, s->url) < 0 ||
+	    remember(&c->url_in_use, s->url_in_use) < 0 ||
+	    remember(&c->etag, s->etag) < 0 ||
+	    remember(&c->last_modified, s->last_modified) < 0 ||
+	    remember(&c->body_hash, s->body_hash) < 0 || !c->name) {
+		state_copy_free(c);
 		return -ENOMEM;
-	st->n++;
+	}
+	sd->n++;
 	return 0;
 }
 
-/* Mark feeds that are no longer polled inactive (feeds_v1.active = 0);
- * their articles stay. Not fatal: only what readers see of the feed. */
-static void
-startup_stale(struct run *r)
+static int
+cmp_state(const void *a, const void *b)
 {
-	struct stale s = { .conf = r->conf, .idx = conf_index(r->conf) };
-	int rc = store_feeds_list(r->st, collect_stale, &s);
+	const struct store_feed_state *x = a, *y = b;
 
-	if (rc < 0)
-		log_warn("store", "cannot list feeds: %s (%s)", strerror(-rc),
-			store_errmsg(r->st));
-	for (size_t i = 0; i < s.n; i++) {
-		if (rc == 0 && store_feed_disable(r->st, s.names[i]) == 0)
-			log_notice("store", "feed=%s is no longer polled; marked "
-				"inactive (articles stay)", s.names[i]);
-		free(s.names[i]);
-	}
-	free(s.names);
-	free(s.idx);
+	return strcmp(x->name, y->name);
 }
 
-/* Create the feed and its store row, synchronously: before READY=1 the
- * loop is not running yet, and a store error is fatal. */
+static void
+stored_cleanup(struct stored *sd)
+{
+	for (size_t i = 0; i < sd->n; i++)
+		state_copy_free(&sd->v[i]);
+	free(sd->v);
+}
+
+/* Whether the stored row already matches cf (no store_feed_ensure needed). */
+static bool
+stored_matches(const struct store_feed_state *s, const struct conf_feed *cf)
+{
+	char *pub;
+	bool same;
+
+	if (!s->active || !s->url || s->keep_days != cf->keep_days ||
+	    s->keep_count != cf->keep_count)
+		return false;
+	pub = url_public(cf->url);
+	same = pub && strcmp(pub, s->url) == 0;
+	free(pub);
+	return same;
+}
+
+/*
+ * Start-up: one read of every stored feed, before READY=1 (an unreadable
+ * database is fatal). A feed whose row matches the config resumes from it
+ * at once. A new or changed feed is left unensured: its store_feed_ensure()
+ * runs as a store job once the loop runs, so a first start with thousands
+ * of feeds (one durable write each) does not hold back READY=1; its first
+ * poll is spread over its interval anyway. Feeds the store has as active
+ * but the config no longer polls are marked inactive (articles stay).
+ */
 static int
 startup_feeds(struct run *r)
 {
-	int rc = 0;
+	struct stored sd = { 0 };
+	const struct conf_feed **cidx = NULL;
+	int rc;
 
+	rc = store_feeds_list(r->st, collect_state, &sd);
+	if (rc < 0) {
+		log_err("store", "cannot read the feeds in %s: %s (%s)",
+			r->conf->database, strerror(-rc), store_errmsg(r->st));
+		goto out;
+	}
+	if (sd.n)
+		qsort(sd.v, sd.n, sizeof(*sd.v), cmp_state);
 	for (size_t i = 0; i < r->conf->nfeeds; i++) {
 		const struct conf_feed *cf = &r->conf->feeds[i];
-		char *pub = url_public(cf->url);
-		struct store_feed_conf sc = {
-			.name = cf->name,
-			.url = pub,
-			.keep_days = cf->keep_days,
-			.keep_count = cf->keep_count,
-		};
-		struct store_feed_state s = { 0 };
+		struct store_feed_state key = { .name = cf->name }, *s;
 		struct feed *f;
-		int64_t id;
 
-		if (!cf->enabled) {
-			free(pub);
+		if (!cf->enabled)
 			continue;
-		}
-		rc = pub ? store_feed_ensure(r->st, &sc, &id) : -ENOMEM;
-		free(pub);
-		if (rc == 0)
-			rc = store_feed_get(r->st, cf->name, &s);
-		if (rc < 0) {
-			log_err("store", "feed=%s: cannot record the feed in %s: "
-				"%s (%s)", cf->name, r->conf->database,
-				strerror(-rc), store_errmsg(r->st));
-			goto out;
-		}
 		f = feed_new(r, cf);
-		rc = f ? feed_load_state(f, &s) : -ENOMEM;
-		store_feed_state_cleanup(&s);
-		if (rc < 0) {
-			log_err("sys", "out of memory");
-			goto out;
+		if (!f) {
+			rc = -ENOMEM;
+			goto nomem;
 		}
 		r->once_total++;
+		s = sd.n ? bsearch(&key, sd.v, sd.n, sizeof(*sd.v), cmp_state) :
+			NULL;
+		if (s && stored_matches(s, cf)) {
+			rc = feed_load_state(f, s);
+			if (rc < 0)
+				goto nomem;
+		}
 	}
-	startup_stale(r);
+	cidx = conf_index(r->conf);
+	for (size_t i = 0; i < sd.n; i++) {
+		const struct conf_feed *cf = conf_index_find(r->conf, cidx,
+			sd.v[i].name);
+
+		if (!sd.v[i].active || (cf && cf->enabled))
+			continue;
+		if (store_feed_disable(r->st, sd.v[i].name) == 0)
+			log_notice("store", "feed=%s is no longer polled; marked "
+				"inactive (articles stay)", sd.v[i].name);
+	}
+	goto out;
+nomem:
+	log_err("sys", "out of memory");
 out:
+	free(cidx);
+	stored_cleanup(&sd);
 	return rc;
 }
 
@@ -2026,6 +2084,7 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	struct run *r = calloc(1, sizeof(*r));
 	struct fetch_opts fo;
 	uint64_t wd;
+	unsigned nensure = 0;
 	int rc = 0, exit_code = FEEDD_EXIT_FATAL;
 	bool loop_ok = false;
 
@@ -2095,12 +2154,16 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 			(uint64_t)conf->interval_s * 1000);
 
 	for (struct feed *f = r->feeds; f; f = f->next) {
-		feed_schedule_initial(f, false);
-		if (o->once && f->gone) {
-			r->stats.failed++;
-			once_count(f, true);
+		if (f->ensured) {
+			feed_schedule_initial(f, false);
+		} else {
+			feed_ensure(f, false);
+			nensure++;
 		}
 	}
+	if (nensure)
+		log_info("store", "%u new or changed feed%s: recording them in "
+			"the background", nensure, nensure == 1 ? "" : "s");
 	log_notice("sys", "feedd %s ready: %u feeds%s, database %s%s",
 		FEEDD_VERSION, r->nfeeds, r->nfailing ? " (some failing)" : "",
 		conf->database, o->once ? ", polling each once" : "");

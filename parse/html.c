@@ -30,6 +30,7 @@
  * images and script/style bodies give no text; the result is trimmed.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -677,6 +678,8 @@ struct walk {
 	int nlists;
 	int item;      /* the pending item's number, or -1 */
 	bool cell;     /* a table cell was written on this row */
+	struct walk *next; /* another rendering fed by the same parse */
+	char *result;  /* owned: the finished rendering */
 };
 
 static void
@@ -1116,9 +1119,8 @@ text_end(struct walk *w, struct frame *f, const char *name)
 /* ---- SAX callbacks ------------------------------------------------------ */
 
 static void
-on_start(void *ud, const xmlChar *xname, const xmlChar **atts)
+start_one(struct walk *w, const xmlChar *xname, const xmlChar **atts)
 {
-	struct walk *w = ud;
 	const char *name = (const char *)xname;
 	struct frame *f;
 
@@ -1164,21 +1166,26 @@ pop_one(struct walk *w)
 }
 
 static void
-on_end(void *ud, const xmlChar *name)
+on_start(void *ud, const xmlChar *name, const xmlChar **atts)
 {
-	struct walk *w = ud;
-
-	(void)name;
-	/* libxml2's HTML parser reports every start with a matching end. */
-	if (w->depth > 0)
-		pop_one(w);
+	for (struct walk *w = ud; w; w = w->next)
+		start_one(w, name, atts);
 }
 
 static void
-on_chars(void *ud, const xmlChar *s, int len)
+on_end(void *ud, const xmlChar *name)
 {
-	struct walk *w = ud;
+	(void)name;
+	/* libxml2's HTML parser reports every start with a matching end. */
+	for (struct walk *w = ud; w; w = w->next) {
+		if (w->depth > 0)
+			pop_one(w);
+	}
+}
 
+static void
+chars_one(struct walk *w, const xmlChar *s, int len)
+{
 	if (w->skip || len <= 0 || w->out.bad)
 		return;
 	if (w->mode == MODE_SANITIZE)
@@ -1189,15 +1196,39 @@ on_chars(void *ud, const xmlChar *s, int len)
 		oom(w);
 }
 
-/* Returns the rendering, or NULL on ENOMEM. */
-static char *
+static void
+on_chars(void *ud, const xmlChar *s, int len)
+{
+	for (struct walk *w = ud; w; w = w->next)
+		chars_one(w, s, len);
+}
+
+/* Free everything a walk holds but its result. */
+static void
+walk_cleanup(struct walk *w)
+{
+	free(w->out.p);
+	w->out.p = NULL;
+	free(w->st);
+	w->st = NULL;
+}
+
+/*
+ * Parse once, render into every walk of the chain w. Returns 0 with each
+ * w->result set, or -ENOMEM (no result set).
+ */
+static int
 walk_run(struct walk *w, const char *html, size_t len)
 {
 	static const char prefix[] = "<body>";
 	htmlSAXHandler sax;
-	char *in = NULL, *fixed = NULL, *out = NULL;
+	htmlParserCtxtPtr ctxt = NULL;
+	char *in = NULL, *fixed = NULL;
 	const char *src = html;
+	int rc = -ENOMEM;
 
+	if (len > INT_MAX / 2) /* libxml2 takes an int; callers cap fields far lower */
+		goto out;
 	if (!parse__utf8_valid(html, len)) {
 		fixed = parse__utf8_fix(html, len);
 		if (!fixed)
@@ -1206,13 +1237,35 @@ walk_run(struct walk *w, const char *html, size_t len)
 		len = strlen(fixed);
 	}
 	/* An open <body> first, so text at the start is not wrapped in an
-	 * implied <p> and a stray <head> or <title> stays in the body. */
-	in = malloc(sizeof(prefix) - 1 + len + 1);
+	 * implied <p> and a stray <head> or <title> stays in the body.
+	 * "<!" with no ">" after it (other than an unclosed comment) is text,
+	 * as in a browser; libxml2 would drop it as a broken declaration.
+	 * Each such '<' becomes "&lt;" (3 bytes more). */
+	size_t last_gt = len, extra = 0;
+	while (last_gt > 0 && src[last_gt - 1] != '>')
+		last_gt--;
+	for (size_t k = last_gt; k + 1 < len; k++) {
+		if (src[k] == '<' && src[k + 1] == '!' &&
+		    !(k + 3 < len && src[k + 2] == '-' && src[k + 3] == '-'))
+			extra += 3;
+	}
+	in = malloc(sizeof(prefix) - 1 + len + extra + 1);
 	if (!in)
 		goto out;
-	memcpy(in, prefix, sizeof(prefix) - 1);
-	memcpy(in + sizeof(prefix) - 1, src, len);
-	in[sizeof(prefix) - 1 + len] = '\0';
+	size_t o = sizeof(prefix) - 1;
+	memcpy(in, prefix, o);
+	memcpy(in + o, src, last_gt);
+	o += last_gt;
+	for (size_t k = last_gt; k < len; k++) {
+		if (extra && src[k] == '<' && k + 1 < len && src[k + 1] == '!' &&
+		    !(k + 3 < len && src[k + 2] == '-' && src[k + 3] == '-')) {
+			memcpy(in + o, "&lt;", 4);
+			o += 4;
+		} else {
+			in[o++] = src[k];
+		}
+	}
+	in[o] = '\0';
 
 	memset(&sax, 0, sizeof(sax));
 	sax.startElement = on_start;
@@ -1220,33 +1273,47 @@ walk_run(struct walk *w, const char *html, size_t len)
 	sax.characters = on_chars;
 	sax.ignorableWhitespace = on_chars;
 	sax.cdataBlock = on_chars;
-	w->ctxt = htmlCreateMemoryParserCtxt(in, (int)(sizeof(prefix) - 1 + len));
-	if (!w->ctxt)
+	ctxt = htmlCreateMemoryParserCtxt(in, (int)o);
+	if (!ctxt)
 		goto out;
-	memcpy(w->ctxt->sax, &sax, sizeof(sax));
-	w->ctxt->userData = w;
-	htmlCtxtUseOptions(w->ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+	memcpy(ctxt->sax, &sax, sizeof(sax));
+	ctxt->userData = w;
+	for (struct walk *x = w; x; x = x->next)
+		x->ctxt = ctxt;
+	htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
 		HTML_PARSE_NOWARNING | HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC |
 		HTML_PARSE_NODEFDTD);
 	/* The input is UTF-8 (repaired above): never guess another encoding,
 	 * and ignore <meta charset> (HTML_PARSE_IGNORE_ENC). */
-	xmlSwitchEncoding(w->ctxt, XML_CHAR_ENCODING_UTF8);
-	htmlParseDocument(w->ctxt);
-	while (w->depth > 0 && !w->out.bad)
-		pop_one(w);
-	out = buf_take_trimmed(&w->out);
-out:
-	if (w->ctxt) {
-		if (w->ctxt->myDoc)
-			xmlFreeDoc(w->ctxt->myDoc);
-		htmlFreeParserCtxt(w->ctxt);
-		w->ctxt = NULL;
+	xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8);
+	htmlParseDocument(ctxt);
+	rc = 0;
+	for (struct walk *x = w; x; x = x->next) {
+		while (x->depth > 0 && !x->out.bad)
+			pop_one(x);
+		x->result = buf_take_trimmed(&x->out);
+		if (!x->result)
+			rc = -ENOMEM;
 	}
-	free(w->out.p);
-	free(w->st);
+	if (rc) {
+		for (struct walk *x = w; x; x = x->next) {
+			free(x->result);
+			x->result = NULL;
+		}
+	}
+out:
+	for (struct walk *x = w; x; x = x->next) {
+		x->ctxt = NULL;
+		walk_cleanup(x);
+	}
+	if (ctxt) {
+		if (ctxt->myDoc)
+			xmlFreeDoc(ctxt->myDoc);
+		htmlFreeParserCtxt(ctxt);
+	}
 	free(in);
 	free(fixed);
-	return out;
+	return rc;
 }
 
 /* No markup and no entity: nothing for a parser to do. */
@@ -1256,44 +1323,79 @@ plain(const char *s, size_t len)
 	return !memchr(s, '<', len) && !memchr(s, '&', len);
 }
 
+/* The rendering of w without a parser, for input plain() accepts. */
+static char *
+render_plain(struct walk *w, const char *html, size_t len)
+{
+	if (w->mode == MODE_SANITIZE)
+		buf_escape(&w->out, html, len, false);
+	else
+		text_chars(w, html, len);
+	return buf_take_trimmed(&w->out);
+}
+
+static char *
+render(struct walk *w, const char *html, size_t len)
+{
+	if (!html)
+		len = 0, html = "";
+	if (plain(html, len) && parse__utf8_valid(html, len))
+		return render_plain(w, html, len);
+	if (walk_run(w, html, len) != 0)
+		return NULL;
+	return w->result;
+}
+
 char *
 parse__html_sanitize(const char *html, size_t len, const char *base)
 {
 	struct walk w = { .mode = MODE_SANITIZE, .base = base };
 
-	if (!html)
-		len = 0, html = "";
-	if (plain(html, len) && parse__utf8_valid(html, len)) {
-		buf_escape(&w.out, html, len, false);
-		return buf_take_trimmed(&w.out);
-	}
-	return walk_run(&w, html, len);
-}
-
-static char *
-render_text(const char *html, size_t len, enum mode mode)
-{
-	struct walk w = { .mode = mode, .item = -1 };
-
-	if (!html)
-		len = 0, html = "";
-	if (plain(html, len) && parse__utf8_valid(html, len)) {
-		text_chars(&w, html, len);
-		return buf_take_trimmed(&w.out);
-	}
-	return walk_run(&w, html, len);
+	return render(&w, html, len);
 }
 
 char *
 parse__html_to_text(const char *html, size_t len)
 {
-	return render_text(html, len, MODE_TEXT);
+	struct walk w = { .mode = MODE_TEXT, .item = -1 };
+
+	return render(&w, html, len);
 }
 
 char *
 parse__html_strip(const char *html, size_t len)
 {
-	return render_text(html, len, MODE_STRIP);
+	struct walk w = { .mode = MODE_STRIP, .item = -1 };
+
+	return render(&w, html, len);
+}
+
+int
+parse__html_render(const char *html, size_t len, const char *base,
+	char **sanitized, char **text)
+{
+	struct walk t = { .mode = MODE_TEXT, .item = -1 };
+	struct walk s = { .mode = MODE_SANITIZE, .base = base, .next = &t };
+	int rc = 0;
+
+	if (!html)
+		len = 0, html = "";
+	if (plain(html, len) && parse__utf8_valid(html, len)) {
+		s.result = render_plain(&s, html, len);
+		t.result = render_plain(&t, html, len);
+		if (!s.result || !t.result)
+			rc = -ENOMEM;
+	} else {
+		rc = walk_run(&s, html, len);
+	}
+	if (rc) {
+		free(s.result);
+		free(t.result);
+		return rc;
+	}
+	*sanitized = s.result;
+	*text = t.result;
+	return 0;
 }
 
 char *

@@ -24,6 +24,15 @@ int parse__date(const char *s, char out[21]);
  */
 char *parse__html_sanitize(const char *html, size_t len, const char *base);
 
+/*
+ * Both of the above from one parse of the fragment (the HTML parse is the
+ * expensive part): *sanitized as parse__html_sanitize(), *text as
+ * parse__html_to_text(), both owned by the caller. Returns 0, or -ENOMEM
+ * with neither set.
+ */
+int parse__html_render(const char *html, size_t len, const char *base,
+	char **sanitized, char **text);
+
 /* Plain-text rendering of an HTML fragment: blocks separated by blank lines,
  * list items on their own lines, entities decoded, whitespace collapsed. */
 char *parse__html_to_text(const char *html, size_t len);

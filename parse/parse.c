@@ -47,8 +47,7 @@
 #define SNIFF_BYTES 1024           /* bytes read before choosing a charset */
 #define MAX_JUNK (64 * 1024)       /* junk skipped before the first tag */
 #define MAX_JSON (32 * 1024 * 1024) /* a JSON Feed is parsed whole */
-#define NWRAP 8                    /* wrapper elements around the root */
-#define WRAP_NAME "_feedd.w"
+#define LX_NAME 64                 /* tag-name bytes the repair pass compares */
 
 enum ns {
 	NS_NONE,
@@ -73,7 +72,6 @@ enum ctx {
 	CTX_AUTHOR_E, /* atom author of an entry */
 	CTX_IMAGE,    /* RSS channel image */
 	CTX_IGNORE,   /* an element we do not map, and all inside it */
-	CTX_WRAP,     /* the wrappers around the root */
 };
 
 /* Where a captured text goes. */
@@ -168,6 +166,7 @@ enum lx {
 	LX_PI,
 	LX_DECL,
 	LX_TAG,
+	LX_ETAG,
 	LX_AMP,
 };
 
@@ -201,7 +200,15 @@ struct parse {
 	size_t lx_nhold;
 	char lx_quote;
 	int lx_count, lx_depth;
-	bool lx_root_seen;
+	bool lx_in_name, lx_name_done;
+	char lx_last;       /* last non-space char in a start tag */
+	char lx_name[LX_NAME + 1];
+	size_t lx_namelen;
+	/* The repair pass's own stack of open tag names (QNames as written),
+	 * so that libxml2 only ever sees balanced tags. */
+	struct sbuf lx_names;
+	size_t lx_off[FEEDD_MAX_DEPTH + 1];
+	int lx_depth_open, lx_over;
 
 	xmlParserCtxtPtr ctxt;
 	xmlSAXHandler sax;
@@ -216,7 +223,7 @@ struct parse {
 	enum ns root_ns;    /* ... read as this one */
 
 	struct frame *stack;
-	int depth, wraps, overflow;
+	int depth, overflow;
 	bool root_seen, root_closed;
 	char mismatch[128]; /* the real name of the end tag libxml2 misread */
 	bool have_mismatch;
@@ -1199,7 +1206,7 @@ classify(struct parse *p, const xmlChar *xlocal, enum ns ns,
 	/* Entries start at any level, except inside an entry's text. */
 	if ((is_rssish(ns) && strcmp(l, "item") == 0) ||
 		(is_atom(ns) && strcmp(l, "entry") == 0)) {
-		if (pc == CTX_FEED || pc == CTX_ENTRY || pc == CTX_WRAP) {
+		if (pc == CTX_FEED || pc == CTX_ENTRY) {
 			/* An entry left open (by broken markup) ends here. */
 			for (int i = p->depth - 1; i >= 0; i--) {
 				if (p->stack[i].entry) {
@@ -1229,8 +1236,6 @@ classify(struct parse *p, const xmlChar *xlocal, enum ns ns,
 			begin_capture(p, idx, F_IMAGE, T_TEXT, 2);
 		return;
 	}
-	if (pc == CTX_WRAP)
-		return; /* after the root closed: not part of the feed */
 	bool E = pc == CTX_ENTRY;
 
 	switch (ns) {
@@ -1596,13 +1601,7 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	(void)nb_def;
 	if (p->cb_rc || p->oom || p->notfeed)
 		return;
-	if (p->wraps < NWRAP && p->depth == p->wraps &&
-		strcmp((const char *)local, WRAP_NAME) == 0) {
-		push_frame(p, local, CTX_WRAP, (char *)p->o.base_url, false);
-		p->wraps++;
-		return;
-	}
-	if (p->overflow || p->depth >= FEEDD_MAX_DEPTH + NWRAP) {
+	if (p->overflow || p->depth >= FEEDD_MAX_DEPTH) {
 		p->overflow++;
 		p->feed.truncated = true;
 		return;
@@ -1703,7 +1702,7 @@ sax_end(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *u
 		p->overflow--;
 		return;
 	}
-	for (int i = p->depth - 1; i >= p->wraps; i--) {
+	for (int i = p->depth - 1; i >= 0; i--) {
 		if (strcmp((const char *)p->stack[i].local, name) != 0)
 			continue;
 		/* Inside a capture, only close elements of the capture or the
@@ -1939,9 +1938,6 @@ sax_error(void *ud, xmlErrorPtr err)
 	/* After the real root closed, only our wrappers remain unclosed. */
 	if (p->root_closed || p->notfeed)
 		return;
-	if (err->code == XML_ERR_TAG_NOT_FINISHED && err->str1 &&
-		strcmp((const char *)err->str1, WRAP_NAME) == 0)
-		return;
 	if (!p->feed.malformed) {
 		size_t n;
 		snprintf(msg, sizeof(msg), "line %d: %s", err->line,
@@ -1993,6 +1989,69 @@ amp_step(const char *h, size_t n, unsigned char c)
 	if (c == ';')
 		return 1;
 	return name_char(c) ? 0 : -1;
+}
+
+static void
+lx_push(struct parse *p)
+{
+	if (p->lx_depth_open >= FEEDD_MAX_DEPTH) {
+		/* libxml2 stops at this depth anyway. */
+		p->lx_over++;
+		return;
+	}
+	p->lx_off[p->lx_depth_open++] = p->lx_names.len;
+	if (parse__sbuf_add(&p->lx_names, p->lx_name, p->lx_namelen) < 0 ||
+		parse__sbuf_addc(&p->lx_names, '\0') < 0)
+		oom(p);
+}
+
+static const char *
+lx_name_at(struct parse *p, int i)
+{
+	return p->lx_names.s + p->lx_off[i];
+}
+
+/*
+ * An end tag ("</" lx_name ">") is complete. Close the elements left open
+ * inside the one it names, then it; an end tag that names no open element
+ * is dropped. libxml2 then sees balanced tags only.
+ */
+static int
+lx_end_tag(struct parse *p)
+{
+	int rc = 0, k;
+
+	p->lx_name[p->lx_namelen] = '\0';
+	if (p->lx_over > 0) {
+		p->lx_over--;
+		rc = lx_emit(p, "</", 2);
+		if (rc == 0)
+			rc = lx_emit(p, p->lx_name, p->lx_namelen);
+		if (rc == 0)
+			rc = lx_emit(p, ">", 1);
+		return rc;
+	}
+	for (k = p->lx_depth_open - 1; k >= 0; k--)
+		if (strcmp(lx_name_at(p, k), p->lx_name) == 0)
+			break;
+	if (k < 0 || p->lx_namelen == 0) {
+		mark_malformed(p, "an end tag without a start tag");
+		return 0;
+	}
+	if (k < p->lx_depth_open - 1)
+		mark_malformed(p, "an element is not closed");
+	while (p->lx_depth_open > k) {
+		const char *nm = lx_name_at(p, --p->lx_depth_open);
+		rc = lx_emit(p, "</", 2);
+		if (rc == 0)
+			rc = lx_emit(p, nm, strlen(nm));
+		if (rc == 0)
+			rc = lx_emit(p, ">", 1);
+		if (rc < 0)
+			break;
+		p->lx_names.len = p->lx_off[p->lx_depth_open];
+	}
+	return rc;
 }
 
 /* A complete reference in lx_hold ("&...;"): emit it, repaired. */
@@ -2074,22 +2133,18 @@ lex(struct parse *p, const char *in, size_t n)
 				p->lx_count = 0;
 				run = i++;
 			} else if (c == '/') {
+				p->lx = LX_ETAG;
+				p->lx_namelen = 0;
+				p->lx_name_done = false;
+				run = ++i;
+			} else if (name_start(c)) {
 				rc = lx_emit(p, "<", 1);
 				p->lx = LX_TAG;
 				p->lx_quote = 0;
-				run = i++;
-			} else if (name_start(c)) {
-				if (!p->lx_root_seen) {
-					p->lx_root_seen = true;
-					for (int w = 0; w < NWRAP && rc == 0; w++)
-						rc = lx_emit(p, "<" WRAP_NAME ">",
-							sizeof(WRAP_NAME) + 1);
-				}
-				if (rc == 0)
-					rc = lx_emit(p, "<", 1);
-				p->lx = LX_TAG;
-				p->lx_quote = 0;
-				run = i++;
+				p->lx_last = 0;
+				p->lx_in_name = true;
+				p->lx_namelen = 0;
+				run = i;
 			} else {
 				/* A bare '<' in text. */
 				rc = lx_emit(p, "&lt;", 4);
@@ -2183,18 +2238,27 @@ lex(struct parse *p, const char *in, size_t n)
 			while (i < n) {
 				unsigned char d = s[i];
 				if (p->lx_quote) {
-					if (d == (unsigned char)p->lx_quote) {
+					if (d == (unsigned char)p->lx_quote)
 						p->lx_quote = 0;
-					} else if (d == '&' || d == '<') {
+					else if (d == '&' || d == '<')
 						break;
-					}
 				} else if (d == '"' || d == '\'') {
 					p->lx_quote = (char)d;
 				} else if (d == '>') {
 					i++;
 					p->lx = LX_TEXT;
+					if (p->lx_last != '/')
+						lx_push(p);
 					break;
 				}
+				if (p->lx_in_name) {
+					if (name_char(d) && p->lx_namelen < LX_NAME)
+						p->lx_name[p->lx_namelen++] = (char)d;
+					else if (!name_char(d))
+						p->lx_in_name = false;
+				}
+				if (!isspace(d))
+					p->lx_last = (char)d;
 				i++;
 			}
 			if (p->lx == LX_TAG && i < n) {
@@ -2212,6 +2276,26 @@ lex(struct parse *p, const char *in, size_t n)
 					p->lx_ret = LX_TAG;
 					run = ++i;
 				}
+			}
+			break;
+		case LX_ETAG:
+			while (i < n) {
+				unsigned char d = s[i++];
+				if (d == '>') {
+					p->lx = LX_TEXT;
+					break;
+				}
+				if (!p->lx_name_done && p->lx_namelen < LX_NAME &&
+					(p->lx_namelen ? name_char(d) : name_start(d)))
+					p->lx_name[p->lx_namelen++] = (char)d;
+				else if (p->lx_namelen > 0 || !isspace(d))
+					p->lx_name_done = true;
+			}
+			run = i;
+			if (p->lx == LX_TEXT) {
+				rc = lx_end_tag(p);
+				if (rc < 0)
+					goto out;
 			}
 			break;
 		case LX_AMP: {
@@ -2260,8 +2344,24 @@ lex_flush(struct parse *p)
 		rc = lx_emit(p, "&lt;", 4);
 	} else if (p->lx == LX_BANG) {
 		rc = lx_emit(p, p->lx_hold, p->lx_nhold);
+	} else if (p->lx == LX_TAG) {
+		/* Cut off inside a start tag: libxml2 drops it. */
+		p->lx_over = 0;
 	}
 	p->lx = LX_TEXT;
+	/* A truncated document: close what is open so that libxml2 reports
+	 * every element (libxml2 itself reports nothing at a premature end). */
+	if (rc == 0 && p->lx_depth_open > 0) {
+		mark_malformed(p, "the document ends before its root element closes");
+		while (rc == 0 && p->lx_depth_open > 0) {
+			const char *nm = lx_name_at(p, --p->lx_depth_open);
+			rc = lx_emit(p, "</", 2);
+			if (rc == 0)
+				rc = lx_emit(p, nm, strlen(nm));
+			if (rc == 0)
+				rc = lx_emit(p, ">", 1);
+		}
+	}
 	return rc;
 }
 
@@ -2305,7 +2405,7 @@ parse_create(struct parse **out, const struct parse_opts *o)
 	struct parse *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->stack = calloc(FEEDD_MAX_DEPTH + NWRAP + 1, sizeof(*p->stack));
+	p->stack = calloc(FEEDD_MAX_DEPTH + 1, sizeof(*p->stack));
 	if (!p->stack) {
 		free(p);
 		return -ENOMEM;
@@ -2411,6 +2511,7 @@ route(struct parse *p, const char *s, size_t n, bool last)
 				(int)p->lexout.len, last);
 		if (p->lexout.cap > 1024 * 1024) {
 			parse__sbuf_free(&p->lexout);
+	parse__sbuf_free(&p->lx_names);
 		}
 	}
 out:
@@ -2527,7 +2628,7 @@ parse_finish(struct parse *p)
 	if (p->ctxt) {
 		/* A truncated document: close what is still open. */
 		if (!p->notfeed && !p->cb_rc && !p->oom) {
-			if (p->depth > p->wraps && !p->root_closed)
+			if (p->depth > 0 && !p->root_closed)
 				mark_malformed(p, "the document ends before its root element closes");
 			pop_to(p, 0);
 		}
@@ -2597,6 +2698,7 @@ parse_destroy(struct parse *p)
 	parse__sbuf_free(&p->ient_buf);
 	parse__sbuf_free(&p->dec);
 	parse__sbuf_free(&p->lexout);
+	parse__sbuf_free(&p->lx_names);
 	parse__sbuf_free(&p->json);
 	parse__sbuf_free(&p->cap);
 	free(p);

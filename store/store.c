@@ -406,6 +406,11 @@ store_open(struct store **out, const char *path, const struct store_opts *o,
 			goto out;
 		}
 	}
+	/* The WAL file is kept (PERSIST_WAL); after a checkpoint, cut it
+	 * back to 16 MiB so one big refresh does not pin its size forever. */
+	rc = store__exec(st, "PRAGMA journal_size_limit = 16777216");
+	if (rc < 0)
+		goto out;
 	rc = store__exec(st, st->o.sync_normal ? "PRAGMA synchronous = NORMAL"
 					       : "PRAGMA synchronous = FULL");
 	if (rc < 0)

@@ -10,6 +10,8 @@
  * that unchanged; a difference means the first pass let something
  * through that a reader would parse differently).
  *
+ * parse__html_render() gives what the separate calls give.
+ *
  * Text: valid UTF-8, trimmed, no run of more than one blank line. Strip:
  * valid UTF-8, one line, trimmed, no double spaces.
  */
@@ -204,6 +206,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	text = parse__html_to_text(s, size);
 	FUZZ_CHECK(text, "to_text returned NULL");
+	{
+		/* one parse for both gives the same as the two calls */
+		char *rs = NULL, *rt = NULL;
+		FUZZ_CHECK(parse__html_render(s, size, BASE, &rs, &rt) == 0, "render failed");
+		san = parse__html_sanitize(s, size, BASE);
+		FUZZ_CHECK(san && strcmp(rs, san) == 0, "render: sanitized differs");
+		FUZZ_CHECK(strcmp(rt, text) == 0, "render: text differs");
+		free(san);
+		free(rs);
+		free(rt);
+	}
 	n = strlen(text);
 	FUZZ_CHECK(parse__utf8_valid(text, n), "to_text: invalid UTF-8");
 	FUZZ_CHECK(n == 0 || (!is_ws(text[0]) && !is_ws(text[n - 1])), "to_text: not trimmed");

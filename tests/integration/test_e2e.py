@@ -168,9 +168,11 @@ def daemon_lifecycle(tmp):
         t0 = time.monotonic()
         d.signal(signal.SIGHUP)
         wait_for("gamma stored after SIGHUP",
-                 lambda: articles(db, "gamma")[1] == 4, timeout=10)
+                 lambda: articles(db, "gamma")[1] == 4, timeout=15)
         took = time.monotonic() - t0
-        check(took < 8, "added feed took %.1fs to be fetched" % took)
+        # Added feeds are spread over at most 5s (gamma: 3.0s), then one
+        # transfer and one transaction; the rest is slack for slow CI.
+        check(took < 10, "added feed took %.1fs to be fetched" % took)
         check(notify.seen("RELOADING=1", mark) and notify.seen("READY=1", mark),
               "RELOADING=1/READY=1 not sent around the reload")
 
@@ -275,7 +277,7 @@ def stop_grace(tmp):
         rc = d.wait(timeout=10)
         took = time.monotonic() - t0
         check(rc == 0, "exit %d:\n%s" % (rc, d.log()))
-        check(0.9 < took < 4, "stop took %.1fs with a 1s grace" % took)
+        check(0.9 < took < 6, "stop took %.1fs with a 1s grace" % took)
         check(notify.seen("STOPPING=1"), "no STOPPING=1")
         check("cancelling 1 transfer" in d.log(), "no cancel logged:\n"
               + d.log())

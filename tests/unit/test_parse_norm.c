@@ -215,6 +215,8 @@ static const struct html_case sanitize_cases[] = {
 	{ "<html><head><title>T</title></head><body onload=\"x()\">B</body></html>", "TB" },
 	{ "a<!-- comment <script> -->b", "ab" },
 	{ "safe<!--", "safe" },
+	{ " <!DOCTYPE ", "&lt;!DOCTYPE" },
+	{ "a<!DOCTYPE html>b", "ab" },
 	/* attributes */
 	{ "<a href=\"http://x/\" onclick=\"evil()\" onmouseover=\"e\">x</a>", "<a href=\"http://x/\">x</a>" },
 	{ "<img src=\"http://x/i\" onerror=\"e()\" notrealattribute=\"v\">", "<img src=\"http://x/i\" />" },
@@ -299,6 +301,26 @@ t_sanitize_deep(void)
 	CHECK(strchr(got, 'x') != NULL);
 	free(got);
 	free(in);
+}
+
+/* One parse for both renderings gives what the two calls give. */
+static void
+t_render(void)
+{
+	static const char *const in[] = { "plain", "<p>a <b>b</b></p><ul><li>x</ul>",
+		"safe<script>x</script> <a href=\"/r\" onclick=\"e\">l</a>", "", "a &amp; b" };
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		char *s = NULL, *t = NULL;
+		REQUIRE(parse__html_render(in[i], strlen(in[i]), BASE, &s, &t) == 0);
+		char *s1 = parse__html_sanitize(in[i], strlen(in[i]), BASE);
+		char *t1 = parse__html_to_text(in[i], strlen(in[i]));
+		CHECK_STR_EQ(s, s1);
+		CHECK_STR_EQ(t, t1);
+		free(s);
+		free(t);
+		free(s1);
+		free(t1);
+	}
 }
 
 /* ---- text ------------------------------------------------------------- */
@@ -564,6 +586,7 @@ static const struct check_case cases[] = {
 	{ "sanitize", t_sanitize },
 	{ "sanitize_nobase", t_sanitize_nobase },
 	{ "sanitize_deep", t_sanitize_deep },
+	{ "render", t_render },
 	{ "text", t_text },
 	{ "strip", t_strip },
 	{ "escape", t_escape },

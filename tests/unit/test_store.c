@@ -367,6 +367,18 @@ t_repeated_id_link(void)
 		CHECK_INT_EQ(oc[i], STORE_PUT_UNCHANGED);
 		CHECK_INT_EQ(ids[i], ids2[i]);
 	}
+	/* An exact copy of the second entry later in the document is that
+	 * same article; the same id and link with another text is not. */
+	struct store_article b[4] = { a[0], a[1], a[1], a[1] };
+	b[3].text = "different";
+	enum store_put_outcome ob[4];
+	int64_t idb[4];
+	CHECK_INT_EQ(refresh(st, fid, b, 4, ob, idb, NULL), 0);
+	CHECK_INT_EQ(ob[2], STORE_PUT_UNCHANGED);
+	CHECK_INT_EQ(idb[2], ids[1]);
+	CHECK_INT_EQ(ob[3], STORE_PUT_NEW);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 4);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles WHERE key LIKE 'same hash:%'"), 1);
 	finish(st);
 }
 
@@ -662,6 +674,21 @@ t_retention_count(void)
 	r0.guid = "g0-rewritten";
 	CHECK_INT_EQ(refresh(st, fid, &r0, 1, oc, NULL, &s), 0);
 	CHECK_INT_EQ(oc[0], STORE_PUT_SUPPRESSED);
+	/* Ids only grow, also past purged ones: purge the newest article,
+	 * then store a new one. */
+	int64_t top = q_int(st, "SELECT max(id) FROM articles");
+	CHECK_INT_EQ(store__exec(st, "UPDATE feeds SET keep_count = 1"), 0);
+	struct store_article n1 = { .guid = "n1", .title = "n1",
+		.published = "2024-01-09T00:00:00Z" };
+	int64_t nid = 0;
+	CHECK_INT_EQ(refresh(st, fid, &n1, 1, oc, &nid, &s), 0);
+	CHECK_INT_EQ(s.purged, 2);
+	CHECK(nid > top);
+	CHECK_INT_EQ(store__exec(st, "UPDATE feeds SET keep_count = 0"), 0);
+	struct store_article n2 = { .guid = "n2", .title = "n2" };
+	CHECK_INT_EQ(store__exec(st, "DELETE FROM articles WHERE key = 'n1'"), 0);
+	CHECK_INT_EQ(refresh(st, fid, &n2, 1, oc, &top, &s), 0);
+	CHECK(top > nid);
 	finish(st);
 }
 
