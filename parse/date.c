@@ -28,7 +28,6 @@
  */
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "norm.h"
@@ -78,6 +77,16 @@ days_in_month(int y, int m)
 	return m == 2 && is_leap(y) ? 29 : dim[m - 1];
 }
 
+/* v (0 <= v < 10^n) as exactly n decimal digits */
+static void
+put_digits(char *p, int v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 /* Validate, convert to UTC and format. */
 static int
 dt_emit(struct dt *t, char out[21])
@@ -109,8 +118,19 @@ dt_emit(struct dt *t, char out[21])
 	civil_from_days(days, &y, &m, &d);
 	if (y < 1 || y > 9999)
 		return -EINVAL;
-	snprintf(out, 21, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, m, d,
-		(int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+	put_digits(out, (int)y, 4);
+	out[4] = '-';
+	put_digits(out + 5, m, 2);
+	out[7] = '-';
+	put_digits(out + 8, d, 2);
+	out[10] = 'T';
+	put_digits(out + 11, (int)(secs / 3600), 2);
+	out[13] = ':';
+	put_digits(out + 14, (int)(secs / 60 % 60), 2);
+	out[16] = ':';
+	put_digits(out + 17, (int)(secs % 60), 2);
+	out[19] = 'Z';
+	out[20] = '\0';
 	return 0;
 }
 

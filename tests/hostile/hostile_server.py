@@ -16,6 +16,7 @@ paths for poking at by hand:
 import email.utils
 import json
 import os
+import select
 import socket
 import socketserver
 import struct
@@ -64,6 +65,23 @@ class Conn:
     def sleep(self, s):
         """Sleep, but return False at once when the server stops."""
         return not self.server.stopping.wait(s)
+
+    def wait_closed(self, limit):
+        """Wait until the client closes (or resets) the connection, at most
+        limit seconds; returns whether it did."""
+        t_end = time.monotonic() + limit
+        while not self.server.stopping.is_set():
+            left = t_end - time.monotonic()
+            if left <= 0:
+                return False
+            r, _, _ = select.select([self.sock], [], [], min(left, 0.1))
+            if r:
+                try:
+                    if not self.sock.recv(65536):
+                        return True
+                except OSError:
+                    return True
+        return False
 
     def reset(self):
         """Close with RST instead of FIN (SO_LINGER 0)."""
@@ -503,12 +521,17 @@ def h_trickle(srv, req, conn):
     conn.send(head_bytes(200, [("Content-Type", "application/rss+xml"),
                                ("Content-Length", str(len(body)))]))
     t_end = time.monotonic() + LONG_LIMIT_S
-    for b in body:
-        if time.monotonic() > t_end:
-            return False
-        conn.send(bytes([b]))
-        if not conn.sleep(1.0):
-            return False
+    try:
+        for b in body:
+            if time.monotonic() > t_end:
+                return False
+            conn.send(bytes([b]))
+            if conn.wait_closed(1.0):
+                req.extra["client_gone"] = time.monotonic()
+                return False
+    except OSError:
+        req.extra["client_gone"] = time.monotonic()
+        return False
     return True
 
 
@@ -521,11 +544,14 @@ def h_endless(srv, req, conn):
     conn.send(b"%x\r\n" % len(FEED_PREFIX) + FEED_PREFIX + b"\r\n")
     t_end = time.monotonic() + LONG_LIMIT_S
     sent = 0
-    while sent < (1 << 30) and time.monotonic() < t_end:
-        if srv.stopping.is_set():
-            return False
-        conn.send(frame)
-        sent += len(chunk)
+    try:
+        while sent < (1 << 30) and time.monotonic() < t_end:
+            if srv.stopping.is_set():
+                return False
+            conn.send(frame)
+            sent += len(chunk)
+    except OSError:
+        req.extra["client_gone"] = time.monotonic()
     req.extra["sent"] = sent
     return False
 
@@ -598,7 +624,8 @@ def h_cl_long_hang(srv, req, conn):
     body = lie_body()
     conn.send(head_bytes(200, [("Content-Type", "application/rss+xml"),
                                ("Content-Length", str(1 << 20))]) + body)
-    conn.sleep(LONG_LIMIT_S)
+    if conn.wait_closed(LONG_LIMIT_S):
+        req.extra["client_gone"] = time.monotonic()
     return False
 
 
