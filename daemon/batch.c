@@ -119,24 +119,41 @@ enclosures_json(const struct parse_entry *e, char **out)
 	}
 	for (size_t i = 0; i < e->nenclosures; i++) {
 		const struct parse_enclosure *en = &e->enclosures[i];
-		json_t *o;
+		json_t *o, *url, *type;
 
 		if (!present(en->url))
 			continue;
+		/* parse/ promises UTF-8; json_string() rechecks and returns
+		 * NULL otherwise (or out of memory, which we cannot tell
+		 * apart): such an enclosure is dropped, such a type left
+		 * out, as for categories. The _new() calls take the value's
+		 * reference even when they fail. */
+		url = json_string(en->url);
+		if (!url)
+			continue;
 		o = json_object();
 		if (!o) {
+			json_decref(url);
 			rc = -ENOMEM;
 			goto out;
 		}
-		if (json_object_set_new(o, "url", json_string(en->url)) < 0 ||
-		    (present(en->type) &&
-		     json_object_set_new(o, "type", json_string(en->type)) < 0) ||
-		    (en->length >= 0 &&
-		     json_object_set_new(o, "length", json_integer(en->length)) < 0) ||
-		    json_array_append_new(arr, o) < 0) {
+		if (json_object_set_new(o, "url", url) < 0)
+			goto nomem_o;
+		type = present(en->type) ? json_string(en->type) : NULL;
+		if (type && json_object_set_new(o, "type", type) < 0)
+			goto nomem_o;
+		if (en->length >= 0 &&
+		    json_object_set_new(o, "length", json_integer(en->length)) < 0)
+			goto nomem_o;
+		if (json_array_append_new(arr, o) < 0) {
 			rc = -ENOMEM;
 			goto out;
 		}
+		continue;
+nomem_o:
+		json_decref(o);
+		rc = -ENOMEM;
+		goto out;
 	}
 	if (json_array_size(arr) == 0)
 		goto out;

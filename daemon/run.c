@@ -80,6 +80,7 @@ struct feed {
 	bool timer_closing, timer_closed;
 	bool removed;                 /* no longer configured (or shutting down) */
 	bool ensured;
+	bool ensure_failing;          /* the last store_feed_ensure failed */
 	bool slot_reserved;           /* the armed timer is a host slot */
 	bool once_counted;
 	bool queued;                  /* on run->ready, waiting for a slot */
@@ -191,6 +192,7 @@ struct job {
 	struct batch *batch;          /* owned; OUT_OK only */
 	struct store_feed_result res; /* strings point to the owned copies */
 	char *cause, *etag, *last_modified, *url_in_use, *body_hash;
+	char *url_in_use_pub;         /* url_in_use without user:password@ */
 	char *title, *site_link;
 	int fail_failures;            /* failures if the store step fails */
 	int64_t fail_next_due;
@@ -344,6 +346,57 @@ url_host(const char *url)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
 	return out;
+}
+
+/*
+ * *dst = a copy of url (a stored url_in_use, which never holds
+ * credentials) with the user:password@ of conf_url put back when both
+ * name the same host, as libcurl itself keeps them on a same-host
+ * redirect. 0 or -ENOMEM (*dst kept).
+ */
+static int
+url_add_userinfo(char **dst, const char *url, const char *conf_url)
+{
+	const char *auth = strstr(conf_url, "://"), *at = NULL, *end, *sep;
+	char *h1 = NULL, *h2 = NULL, *out = NULL;
+	int rc = 0;
+
+	if (auth) {
+		auth += 3;
+		end = auth + strcspn(auth, "/?#");
+		for (const char *p = auth; p < end; p++)
+			if (*p == '@')
+				at = p;
+	}
+	sep = strstr(url, "://");
+	if (!at || !sep || memchr(sep + 3, '@', strcspn(sep + 3, "/?#")))
+		return remember(dst, url);
+	h1 = url_host(conf_url);
+	h2 = url_host(url);
+	if (!h1 || !h2) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (strcmp(h1, h2) != 0) {
+		rc = remember(dst, url);
+		goto out;
+	}
+	sep += 3;
+	/* scheme://  userinfo@  rest */
+	out = malloc(strlen(url) + (size_t)(at + 1 - auth) + 1);
+	if (!out) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(out, url, (size_t)(sep - url));
+	memcpy(out + (sep - url), auth, (size_t)(at + 1 - auth));
+	strcpy(out + (sep - url) + (at + 1 - auth), sep);
+	free(*dst);
+	*dst = out;
+out:
+	free(h1);
+	free(h2);
+	return rc;
 }
 
 /* --- hosts -------------------------------------------------------------- */
@@ -517,7 +570,9 @@ feed_remove(struct feed *f)
 
 	if (f->removed)
 		return;
-	j = f->ensured ? job_new(f, JOB_DISABLE) : NULL;
+	/* Also while an ensure is still queued (f->jobs): it will mark the
+	 * row active, and this job, queued after it, must undo that. */
+	j = f->ensured || f->jobs ? job_new(f, JOB_DISABLE) : NULL;
 	if (j) {
 		j->ens_name = strdup(f->name);
 		if (j->ens_name)
@@ -560,7 +615,8 @@ feed_load_state(struct feed *f, const struct store_feed_state *s)
 		if (!pub)
 			rc = -ENOMEM;
 		else if (strcmp(s->url_in_use, pub) != 0)
-			rc |= remember(&f->url_in_use, s->url_in_use);
+			rc |= url_add_userinfo(&f->url_in_use, s->url_in_use,
+				f->cf->url);
 		free(pub);
 	}
 	rc |= remember(&f->etag, s->etag);
@@ -659,6 +715,7 @@ job_free(struct job *j)
 	free(j->etag);
 	free(j->last_modified);
 	free(j->url_in_use);
+	free(j->url_in_use_pub);
 	free(j->body_hash);
 	free(j->title);
 	free(j->site_link);
@@ -768,6 +825,35 @@ job_submit(struct job *j)
 	worker_submit(&j->run->worker, &j->wj);
 }
 
+/*
+ * f's row could not be created or updated. The daemon retries later (the
+ * first failure at err, repeats at info); --once counts the feed as
+ * failed instead, or it would retry forever and never exit.
+ */
+static void
+ensure_failed(struct feed *f, const char *cause)
+{
+	struct run *r = f->run;
+	char ubuf[1024];
+
+	f->ensured = false;
+	if (r->opts->once) {
+		log_err("store", "feed=%s url=%s: cannot record the feed: %s",
+			f->name, log_url(f->cf->url, ubuf, sizeof(ubuf)), cause);
+		r->stats.failed++;
+		once_count(f, true);
+		return;
+	}
+	if (!f->ensure_failing)
+		log_err("store", "feed=%s: cannot record the feed: %s; retrying "
+			"every %ds", f->name, cause, ENSURE_RETRY_MS / 1000);
+	else
+		log_info("store", "feed=%s: still cannot record the feed: %s",
+			f->name, cause);
+	f->ensure_failing = true;
+	feed_arm_ms(f, ENSURE_RETRY_MS);
+}
+
 /* Create or update f's row (reload: added, or URL/retention changed). */
 static void
 feed_ensure(struct feed *f, bool prompt)
@@ -792,9 +878,7 @@ feed_ensure(struct feed *f, bool prompt)
 	return;
 nomem:
 	job_free(j);
-	log_err("store", "feed=%s: out of memory; retrying in %ds", f->name,
-		ENSURE_RETRY_MS / 1000);
-	feed_arm_ms(f, ENSURE_RETRY_MS);
+	ensure_failed(f, "out of memory");
 }
 
 static void
@@ -805,18 +889,16 @@ ensure_done(struct job *j)
 	if (f->removed || j->run->stopping)
 		return;
 	if (j->rc < 0) {
-		log_err("store", "feed=%s: %s; retrying in %ds", f->name,
-			j->errmsg, ENSURE_RETRY_MS / 1000);
-		feed_arm_ms(f, ENSURE_RETRY_MS);
+		ensure_failed(f, j->errmsg);
 		return;
 	}
 	if (feed_load_state(f, &j->state) < 0) {
-		log_err("store", "feed=%s: out of memory; retrying in %ds",
-			f->name, ENSURE_RETRY_MS / 1000);
-		f->ensured = false;
-		feed_arm_ms(f, ENSURE_RETRY_MS);
+		ensure_failed(f, "out of memory");
 		return;
 	}
+	if (f->ensure_failing)
+		log_notice("store", "feed=%s recorded; polling resumes", f->name);
+	f->ensure_failing = false;
 	if (!j->prompt && uv_is_active((uv_handle_t *)&f->timer))
 		return;
 	if (f->fetching)
@@ -842,7 +924,10 @@ next_due(const struct feed *f, const struct poll *p, bool ok, int failures)
 {
 	const struct run *r = f->run;
 	struct sched_input in = {
-		.now = time(NULL),
+		/* Rounded up: due times are whole seconds, and rounding now
+		 * down polls up to a second before the interval or a
+		 * Retry-After has passed. */
+		.now = (wall_ms() + 999) / 1000,
 		.interval_s = f->cf->interval_s,
 		.ceiling_s = r->conf->max_interval_s,
 		.ok = ok,
@@ -891,6 +976,10 @@ poll_fill_submit(struct feed *f, struct job *j, struct poll *p)
 		rc |= remember(&j->last_modified, p->last_modified);
 		if (p->redirect_url && strcmp(p->redirect_url, feed_url(f)) != 0) {
 			rc |= remember(&j->url_in_use, p->redirect_url);
+			/* libcurl keeps user:password@ in a redirect on the
+			 * same host; the database is for other programs. */
+			j->url_in_use_pub = url_public(p->redirect_url);
+			rc |= j->url_in_use_pub ? 0 : -ENOMEM;
 			j->redirected = true;
 		}
 	} else {
@@ -923,7 +1012,7 @@ poll_fill_submit(struct feed *f, struct job *j, struct poll *p)
 	j->res.error = j->cause;
 	j->res.etag = j->etag;
 	j->res.last_modified = j->last_modified;
-	j->res.url_in_use = j->url_in_use;
+	j->res.url_in_use = j->url_in_use_pub;
 	j->res.body_hash = j->body_hash;
 	j->res.title = j->title;
 	j->res.site_link = j->site_link;
@@ -1065,6 +1154,25 @@ poll_done_local(struct feed *f, enum outcome out, const char *cause)
 	poll_apply(f, NULL, out, cause);
 }
 
+/*
+ * A poll or job of f just ended without scheduling the next poll: a stale
+ * result (the URL changed meanwhile) or a cancelled transfer. If f is idle
+ * and has no timer, its timer fired while it was busy (feed_due() ignores
+ * a busy feed) and the poll it asked for must not be lost: it is due now.
+ */
+static void
+feed_resume_if_idle(struct feed *f)
+{
+	struct run *r = f->run;
+
+	if (f->removed || r->stopping || r->opts->once || f->gone ||
+	    f->fetching || f->jobs || f->queued ||
+	    uv_is_active((uv_handle_t *)&f->timer))
+		return;
+	f->slot_reserved = false;
+	feed_arm_ms(f, 0);
+}
+
 static void
 job_done(struct worker_job *wj)
 {
@@ -1076,14 +1184,19 @@ job_done(struct worker_job *wj)
 	if (j->kind == JOB_ENSURE) {
 		ensure_done(j);
 	} else if (j->kind == JOB_DISABLE) {
-		if (j->rc < 0)
+		/* -ENOENT: the feed never reached the store. */
+		if (j->rc < 0 && j->rc != -ENOENT)
 			log_err("store", "feed=%s: %s", f->name, j->errmsg);
 	} else if (f->removed || j->generation != f->generation) {
 		/* Removed, or the URL changed while this poll was in
 		 * flight: its result is stored, but the feed's state now
 		 * comes from the config (and the new ensure). */
+		feed_resume_if_idle(f);
 	} else if (j->rc < 0) {
-		log_err("store", "feed=%s: %s", f->name, j->errmsg);
+		/* At err once per distinct cause; poll_apply() logs the
+		 * repeats at info. */
+		if (!f->last_cause || strcmp(f->last_cause, j->errmsg) != 0)
+			log_err("store", "feed=%s: %s", f->name, j->errmsg);
 		poll_apply(f, j, OUT_FAIL, j->errmsg);
 	} else {
 		poll_apply(f, j, j->out, j->cause);
@@ -1189,6 +1302,7 @@ parse_after(uv_work_t *req, int status)
 	if (f->removed || j->generation != f->generation) {
 		job_free(j);
 		once_count(f, true);
+		feed_resume_if_idle(f);
 		feed_maybe_free(f);
 		goto out;
 	}
@@ -1336,6 +1450,7 @@ out:
 cancelled:
 	poll_cleanup(f);
 	once_count(f, true);
+	feed_resume_if_idle(f);
 	feed_maybe_free(f);
 	run_pump(r);
 	run_maybe_finish(r);

@@ -129,5 +129,11 @@ sched_first_due(int64_t now, int64_t interval_s, const char *name)
 		h *= 0x100000001b3ull;
 	}
 	h ^= h >> 33; /* FNV's low bits are weak for short names */
-	return now + (int64_t)(h % (uint64_t)interval_s);
+	/* The hash picks a phase on the wall clock, not an offset from now:
+	 * until the first poll is stored, a restart must not move the due
+	 * time again (a daemon restarted more often than the offset would
+	 * otherwise never poll the feed). */
+	return now + (int64_t)(((h % (uint64_t)interval_s) +
+		(uint64_t)interval_s - (uint64_t)now % (uint64_t)interval_s) %
+		(uint64_t)interval_s);
 }

@@ -253,6 +253,11 @@ set_err(struct parse *p, const char *msg)
 	if (p->err_set)
 		return;
 	snprintf(p->err, sizeof(p->err), "%s", msg);
+	/* Messages quote the document and may have been cut mid-character:
+	 * drop an incomplete or invalid tail so the text stays UTF-8. */
+	size_t n = strlen(p->err);
+	while (n > 0 && !parse__utf8_valid(p->err, n))
+		p->err[--n] = '\0';
 	p->err_set = true;
 }
 
@@ -999,6 +1004,16 @@ attr_get(struct parse *p, const struct attrs *at, const char *local,
 			}
 		}
 		r[j] = '\0';
+		/* libxml2 copies only the first byte of an entity we answer
+		 * inside an attribute value; the repair pass rewrites HTML
+		 * entities there, but broken quoting can hide one from it. */
+		if (!parse__utf8_valid(r, j)) {
+			char *fixed = parse__utf8_fix(r, j);
+			free(r);
+			r = fixed;
+			if (!r)
+				oom(p);
+		}
 		return r;
 	}
 	return NULL;
@@ -1214,6 +1229,9 @@ classify(struct parse *p, const xmlChar *xlocal, enum ns ns,
 					break;
 				}
 			}
+			/* A borrowed base may have belonged to a closed frame. */
+			if (!own_base)
+				base = (char *)frame_base(p);
 			idx = push_frame(p, xlocal, CTX_ENTRY, base, own_base);
 			p->stack[idx].entry = true;
 			entry_start(p);
@@ -1665,6 +1683,8 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 				      (is_atom(ns) && strcmp((const char *)local, "entry") == 0))) {
 			mark_malformed(p, "an entry starts inside a text element");
 			pop_to(p, p->cap_depth);
+			if (!own)
+				base = (char *)frame_base(p);
 		} else {
 			int idx = push_frame(p, local, CTX_IGNORE, base, own);
 			struct frame *f = &p->stack[idx];
@@ -1991,9 +2011,18 @@ amp_step(const char *h, size_t n, unsigned char c)
 	return name_char(c) ? 0 : -1;
 }
 
+/* A tag name cut at LX_NAME bytes must not end inside a character. */
+static void
+lx_name_fix(struct parse *p)
+{
+	while (p->lx_namelen > 0 && !parse__utf8_valid(p->lx_name, p->lx_namelen))
+		p->lx_namelen--;
+}
+
 static void
 lx_push(struct parse *p)
 {
+	lx_name_fix(p);
 	if (p->lx_depth_open >= FEEDD_MAX_DEPTH) {
 		/* libxml2 stops at this depth anyway. */
 		p->lx_over++;
@@ -2021,6 +2050,7 @@ lx_end_tag(struct parse *p)
 {
 	int rc = 0, k;
 
+	lx_name_fix(p);
 	p->lx_name[p->lx_namelen] = '\0';
 	if (p->lx_over > 0) {
 		p->lx_over--;

@@ -178,7 +178,8 @@ remove_dots(struct sbuf *out, const char *in, size_t n)
 				if (k > start)
 					k--;
 				out->len = k;
-				out->p[k] = '\0';
+				if (out->p) /* nothing written yet: a relative base */
+					out->p[k] = '\0';
 			}
 			if (rest == 3) {
 				sb_add(out, "/", 1);

@@ -275,15 +275,31 @@ def startup(a):
 			if s:
 				r["rss_mib_5s"] = s[0] / 1024
 				r["cpu_5s"] = s[4]
-		r["stop_s"], r["exit"] = stop(p, 120)
+		r["stop_s"], r["exit"] = stop(p, a.stop_timeout)
+		r["stop_timeout_s"] = a.stop_timeout
 		nt.close()
-		log("startup (%s): READY=1 after %s s, RSS %s MiB, stop %s s" % (
+		r["feeds_in_db"] = count_feeds(db)
+		log("startup (%s): READY=1 after %s s, RSS %s MiB, stop %s s, feeds in db %s" % (
 			label, "%.2f" % r["ready_s"] if r.get("ready_s") is not None else "-",
 			"%.1f" % r["rss_mib"] if "rss_mib" in r else "-",
-			"%.2f" % r["stop_s"] if r["stop_s"] is not None else "-"))
+			"%.2f" % r["stop_s"] if r["stop_s"] is not None else "-",
+			r["feeds_in_db"]))
 		res["runs"].append(r)
-	res["db_mb"] = os.path.getsize(db) / 1e6 if os.path.exists(db) else None
+	res["db_mb"] = sum(os.path.getsize(db + x) for x in ("", "-wal")
+		if os.path.exists(db + x)) / 1e6
 	return res
+
+
+def count_feeds(db):
+	"""Feeds recorded in the database (None if it cannot be read)."""
+	import sqlite3
+	try:
+		con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+		n = con.execute("SELECT count(*) FROM feeds_v1").fetchone()[0]
+		con.close()
+		return n
+	except sqlite3.Error:
+		return None
 
 
 def fmt(x, f="%.1f"):
@@ -384,24 +400,20 @@ def markdown_startup(a, U, mach):
 		w("")
 		w("Config of %.1f MB (`interval 1d`: new feeds are spread over the first "
 			"day), READY=1 timed on a NOTIFY_SOCKET the script listens on; "
-			"database afterwards %s MB." % (U["config_mb"], fmt(U["db_mb"])))
+			"database and WAL afterwards %s MB." % (U["config_mb"], fmt(U["db_mb"])))
 		w("")
-		w("| start | exec to READY=1 | RSS at READY | RSS 5 s later | fds | SIGTERM to exit |")
-		w("|---|---:|---:|---:|---:|---:|")
+		w("| start | exec to READY=1 | RSS at READY | RSS 5 s later | fds | SIGTERM to exit | feeds in the database after |")
+		w("|---|---:|---:|---:|---:|---:|---:|")
 		for r in U["runs"]:
-			w("| %s | %s s | %s MiB | %s MiB | %s | %s s |" % (r["label"],
+			if r.get("stop_s") is None:
+				stop_txt = "not within %d s (killed)" % r.get("stop_timeout_s", 120)
+			else:
+				stop_txt = "%.2f s" % r["stop_s"]
+			w("| %s | %s s | %s MiB | %s MiB | %s | %s | %s |" % (r["label"],
 				fmt(r.get("ready_s"), "%.2f"), fmt(r.get("rss_mib")),
-				fmt(r.get("rss_mib_5s")), r.get("fds", "–"),
-				fmt(r.get("stop_s"), "%.2f")))
+				fmt(r.get("rss_mib_5s")), r.get("fds", "–"), stop_txt,
+				r.get("feeds_in_db", "–")))
 	return "\n".join(L)
-
-
-def rejudge(S):
-	"""Recompute the CPU verdict of an older soak.json."""
-	c = S.get("cpu_per_interval_s") if S else None
-	if c and "first_third_median" not in c:
-		S["cpu_stable"] = None
-	return S
 
 
 def main():
@@ -439,6 +451,8 @@ def main():
 	p.add_argument("--sample", type=float, default=5)
 	p.add_argument("--startup-feeds", type=int, default=100000)
 	p.add_argument("--startup-timeout", type=int, default=1800)
+	p.add_argument("--stop-timeout", type=int, default=120,
+		help="seconds to wait after SIGTERM before SIGKILL (start-up runs)")
 	p.add_argument("--skip", default="")
 	p.add_argument("--out", default="")
 	p.add_argument("--load-start", default="")

@@ -42,13 +42,14 @@ def need_binaries():
     return None
 
 
-def sanitizer_env():
+def sanitizer_env(asan_first=""):
     """ASan/UBSan options for the daemon: reports go to stderr, where the
-    tests look for them; UBSan stops at the first report."""
+    tests look for them; UBSan stops at the first report. asan_first comes
+    before the caller's ASAN_OPTIONS, which can override it."""
     env = dict(os.environ)
-    asan = env.get("ASAN_OPTIONS", "")
-    extra = "detect_leaks=1:abort_on_error=0"
-    env["ASAN_OPTIONS"] = (asan + ":" + extra) if asan else extra
+    asan = ":".join(x for x in (asan_first, env.get("ASAN_OPTIONS", ""),
+                                "detect_leaks=1:abort_on_error=0") if x)
+    env["ASAN_OPTIONS"] = asan
     ubsan = env.get("UBSAN_OPTIONS", "")
     extra = "print_stacktrace=1:halt_on_error=1"
     env["UBSAN_OPTIONS"] = (ubsan + ":" + extra) if ubsan else extra
@@ -108,8 +109,8 @@ class Daemon:
     """A running feedd. Its stderr is read by a thread, each line stamped
     with time.monotonic() on arrival, and copied to log_path."""
 
-    def __init__(self, config, log_path, notify=None, args=()):
-        env = sanitizer_env()
+    def __init__(self, config, log_path, notify=None, args=(), asan=""):
+        env = sanitizer_env(asan)
         if notify:
             env["NOTIFY_SOCKET"] = notify.path
         self.log_path = log_path

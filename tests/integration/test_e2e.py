@@ -298,5 +298,54 @@ def stop_grace(tmp):
         srv.stop()
 
 
+def fnv1a(s):
+    h = 2166136261
+    for c in s.encode():
+        h = ((h ^ c) * 16777619) & 0xffffffff
+    return h
+
+
+def reload_url_change_while_parsing(tmp):
+    """SIGHUP changing a feed's URL while its last document is still being
+    parsed: the feed polls its new URL promptly (the poll due meanwhile is
+    not lost when the stale parse ends)."""
+    root = os.path.join(tmp, "www")
+    os.mkdir(root)
+    srv = Server(root)
+    db = os.path.join(tmp, "feeds.db")
+    conf = os.path.join(tmp, "feedd.conf")
+    # A name whose prompt delay after a reload (run.c feed_arm_prompt:
+    # fnv1a(name) % 2000 ms here) is tiny, so that timer fires while the
+    # big document is still on the parser.
+    name = next("racy%d" % i for i in range(100000)
+                if fnv1a("racy%d" % i) % 2000 < 5)
+    d = None
+    try:
+        srv.write("big.xml", rss([("n%d" % i, "Title %d" % i, "text " * 40)
+                                  for i in range(20000)]))
+        srv.write("small.xml", rss(ALPHA))
+        with open(conf, "w") as f:
+            f.write("database %s\ninterval 2s\nfeed %s %s\n"
+                    % (db, name, srv.url("/big.xml")))
+        d = Daemon(tmp, conf)
+        wait_for("the big request", lambda: srv.count("/big.xml") >= 1
+                 or not d.alive())
+        time.sleep(0.3)  # transferred; the parser has a second's work left
+        with open(conf, "w") as f:
+            f.write("database %s\ninterval 2s\nfeed %s %s\n"
+                    % (db, name, srv.url("/small.xml")))
+        d.signal(signal.SIGHUP)
+        wait_for("a poll of the new URL", lambda: srv.count("/small.xml") >= 1,
+                 timeout=20)
+        d.signal(signal.SIGTERM)
+        check(d.wait(timeout=20) == 0, "exit status:\n" + d.log())
+        d.check_sanitizers()
+    finally:
+        if d:
+            d.kill()
+        srv.stop()
+
+
 if __name__ == "__main__":
-    sys.exit(main([daemon_lifecycle, stop_grace]))
+    sys.exit(main([daemon_lifecycle, stop_grace,
+                   reload_url_change_while_parsing]))

@@ -193,6 +193,66 @@ def check_config(tmp):
     check(p.returncode == 1 and "--bogus" in p.stderr, "bad option accepted")
 
 
+def once_store_fails(tmp):
+    """A feed the store cannot record fails the run; --once still exits."""
+    srv = serve(tmp)
+    try:
+        conf = config(tmp, [("one", srv.url("/one.xml"))])
+        p = run(["--config", conf, "--once"])
+        check(p.returncode == 0, "first run exit %d:\n%s" % (p.returncode,
+                                                             p.stderr))
+        # Every new feed row is refused from now on (as a full disk would).
+        import sqlite3
+        db = sqlite3.connect(os.path.join(tmp, "f.db"))
+        db.execute("CREATE TRIGGER no_new_feeds BEFORE INSERT ON feeds "
+                   "BEGIN SELECT RAISE(FAIL, 'refused by the test'); END")
+        db.commit()
+        db.close()
+        conf = config(tmp, [("one", srv.url("/one.xml")),
+                            ("two", srv.url("/two.xml"))])
+        p = run(["--config", conf, "--once"], timeout=30)
+        check(p.returncode == 2, "exit %d (want 2):\n%s" % (p.returncode,
+                                                            p.stderr))
+        check("feed=two" in p.stderr and "refused by the test" in p.stderr,
+              "the store failure is not named:\n" + p.stderr)
+        check("once: feeds=2 ok=1 failed=1" in p.stderr,
+              "no summary line:\n" + p.stderr)
+    finally:
+        srv.stop()
+
+
+def once_redirect_credentials(tmp):
+    """A permanent redirect of a URL with user:password@ (relative, so
+    libcurl keeps the credentials in the new URL) never puts the password
+    into the database other programs read."""
+    srv = serve(tmp)
+    try:
+        srv.routes({"/old.xml": {"status": 301, "location": "/two.xml"}})
+        url = srv.url("/old.xml").replace("://", "://reader:s3cret@")
+        conf = config(tmp, [("moved", url)])
+        p = run(["--config", conf, "--once"])
+        check(p.returncode == 0, "exit %d:\n%s" % (p.returncode, p.stderr))
+        check(count(tmp, "moved") == 1, "redirected feed not stored")
+        rows = db_rows(os.path.join(tmp, "f.db"),
+                       "SELECT url, url_in_use FROM feeds_v1")
+        check(rows == [(srv.url("/old.xml"), srv.url("/two.xml"))],
+              "feeds_v1 holds %r" % rows)
+        check("s3cret" not in p.stderr, "password logged:\n" + p.stderr)
+        # The redirect is still remembered (next run asks the new URL).
+        old = srv.count("/old.xml")
+        p = run(["--config", conf, "--once"])
+        check(p.returncode == 0, "second run exit %d:\n%s"
+              % (p.returncode, p.stderr))
+        check(srv.count("/old.xml") == old,
+              "the permanent redirect was not remembered")
+        last = srv.requests("/two.xml")[-1]
+        check("authorization" in last["headers"],
+              "credentials not sent to the remembered URL: %r" % last)
+    finally:
+        srv.stop()
+
+
 if __name__ == "__main__":
     sys.exit(main([once_all_ok, once_some_failed, once_gone_and_redirect,
-                   once_charset, check_config]))
+                   once_charset, check_config, once_store_fails,
+                   once_redirect_credentials]))

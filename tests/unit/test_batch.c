@@ -143,11 +143,34 @@ t_many_in_order(void)
 	batch_destroy(NULL);
 }
 
+static void
+t_enclosure_not_utf8(void)
+{
+	/* Like categories: an enclosure whose URL is not UTF-8 is dropped and
+	 * a type that is not UTF-8 is left out, rather than failing the whole
+	 * entry (and with it the whole document) as "out of memory". */
+	const struct parse_enclosure encl[] = {
+		{ .url = "http://example.com/\xff.mp3", .type = "audio/mpeg", .length = 1 },
+		{ .url = "http://example.com/b.mp3", .type = "audio/\xfe", .length = 2 },
+	};
+	struct parse_entry e = { .id = "1", .enclosures = encl, .nenclosures = 2 };
+	struct batch *b = NULL;
+
+	REQUIRE(batch_create(&b) == 0);
+	CHECK_INT_EQ(batch_add(b, &e), 0);
+	CHECK_INT_EQ(batch_count(b), 1);
+	if (batch_count(b) == 1)
+		CHECK_STR_EQ(batch_article(b, 0)->enclosures_json,
+			"[{\"url\":\"http://example.com/b.mp3\",\"length\":2}]");
+	batch_destroy(b);
+}
+
 static const struct check_case cases[] = {
 	{ "all_fields", t_all_fields },
 	{ "fallbacks", t_fallbacks },
 	{ "lists", t_lists },
 	{ "many_in_order", t_many_in_order },
+	{ "enclosure_not_utf8", t_enclosure_not_utf8 },
 	{ 0 },
 };
 

@@ -609,6 +609,29 @@ t_malformed_misc(void)
 	CHECK_STR_EQ(r.e[0].title, "x");
 	CHECK_STR_EQ(r.e[1].title, "y");
 	result_free(&r);
+
+	/* ... and the new entry resolves against the enclosing base, not the
+	 * closed entry's (found by fuzzing: a use after free). */
+	parse_str(&r, "<rss xml:base=\"http://a.example/\"><channel>"
+		      "<item xml:base=\"b/\"><description>open "
+		      "<item><link>x</link></item></channel></rss>");
+	CHECK_INT_EQ(r.n, 2);
+	CHECK_STR_EQ(r.e[1].link, "http://a.example/x");
+	result_free(&r);
+
+	/* Tag names longer than the repair pass compares, cut inside a
+	 * multi-byte character: output stays UTF-8 (found by fuzzing). */
+	struct buf b = { 0 };
+	buf_add(&b, "<rss><channel><item><id>i", 25);
+	for (int i = 0; i < 40; i++)
+		buf_add(&b, "<\xc3\xa9\xc3\xa9\xc3\xa9>", 8);
+	buf_add(&b, "x</id></item></channel></rss>", 29);
+	parse_chunks(&r, b.s, b.len, 0, NULL, NULL);
+	CHECK_INT_EQ(r.rc, 0);
+	CHECK(utf8_ok(r.e[0].id));
+	CHECK(utf8_ok(r.err));
+	result_free(&r);
+	free(b.s);
 }
 
 static void

@@ -197,6 +197,11 @@ static const struct html_case sanitize_cases[] = {
 	{ "&bogus; &amp;", "&amp;bogus; &amp;" },
 	{ "<p>unclosed <b>bold", "<p>unclosed <b>bold</b></p>" },
 	{ "<b><i>mis</b>nested</i>", "<b><i>mis</i></b>nested" },
+	/* implied end tags across a dropped element, as a reader would imply */
+	{ "<p>para<foo><div>block</div></foo>after</p>", "<p>para</p><div>block</div>after" },
+	{ "<a href=\"http://x/\">one<foo><a href=\"http://y/\">two</a></foo></a>",
+		"<a href=\"http://x/\">one</a><a href=\"http://y/\">two</a>" },
+	{ "<ul><li>a<foo><li>b</foo></ul>", "<ul><li>a</li><li>b</li></ul>" },
 	/* dropped with content */
 	{ "safe<script>alert(1)</script> description", "safe description" },
 	{ "safe<script type=\"text/javascript\">if (a<b) x()</script> description", "safe description" },
@@ -260,6 +265,13 @@ t_sanitize(void)
 		if (strcmp(got, c->want) != 0)
 			CHECK_FAIL_("sanitize \"%s\":\n  got  \"%s\"\n  want \"%s\"", c->in, got, c->want);
 		CHECK(parse__utf8_valid(got, strlen(got)));
+		/* Sanitized output passes through unchanged. */
+		char *again = parse__html_sanitize(got, strlen(got), BASE);
+		REQUIRE(again);
+		if (strcmp(got, again) != 0)
+			CHECK_FAIL_("sanitize twice \"%s\":\n  once  \"%s\"\n  twice \"%s\"",
+				c->in, got, again);
+		free(again);
 		free(got);
 	}
 }
