@@ -9,7 +9,10 @@
 #   -n FEEDS       feeds in the corpus (default 2000: ~58 MB, ~43,000 entries)
 #   --runs N       runs of the fast measurements (default 5); medians reported
 #   --slow-runs N  runs of newsboat and feedparser (default 3)
-#   --quick        -n 200 --runs 3 --slow-runs 1, report to stdout only
+#   --cycle-runs N runs of each feedd fetch-and-store cycle (default 3)
+#   --normal-runs N  runs of the feedd cycles with `sync normal` (default 1)
+#   --quick        -n 200 --runs 3 --slow-runs 1 --cycle-runs 1, report to
+#                  stdout only
 #   --skip LIST    comma list of parts to leave out: parse, fetch, sfeed,
 #                  xmllint, feedparser, newsboat, 10x
 #   --no-install   do not apt-get install missing peers
@@ -30,18 +33,21 @@ set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-N=2000 RUNS=5 SLOW=3 SKIP='' INSTALL=1 KEEP='' OUT=docs/benchmarks.md
+N=2000 RUNS=5 SLOW=3 CYCLES=3 NORMAL=1 SKIP='' INSTALL=1 KEEP=''
+OUT=docs/benchmarks.md
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-n) N=$2; shift ;;
 	--runs) RUNS=$2; shift ;;
 	--slow-runs) SLOW=$2; shift ;;
-	--quick) N=200 RUNS=3 SLOW=1 OUT=- ;;
+	--cycle-runs) CYCLES=$2; shift ;;
+	--normal-runs) NORMAL=$2; shift ;;
+	--quick) N=200 RUNS=3 SLOW=1 CYCLES=1 OUT=- ;;
 	--skip) SKIP=$2; shift ;;
 	--no-install) INSTALL= ;;
 	--keep) KEEP=1 ;;
 	--out) OUT=$2; shift ;;
-	-h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "peers.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -135,5 +141,6 @@ $PYTHON bench/peers/peers.py --work "$WORK" --corpus "$WORK/corpus" \
 	--feedd "$ROOT/$BUILD_DIR/daemon/feedd" \
 	--feedctl "$ROOT/$BUILD_DIR/daemon/feedctl" \
 	--bench-parse "$BP" --feedparser-python "$FP" --sax-pass "$WORK/sax_pass" \
-	--runs "$RUNS" --slow-runs "$SLOW" --conns "$CONNS" \
+	--runs "$RUNS" --slow-runs "$SLOW" --cycle-runs "$CYCLES" \
+	--normal-runs "$NORMAL" --conns "$CONNS" \
 	--skip "$SKIP" --load-start "$LOAD_START" $outarg

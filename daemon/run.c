@@ -81,6 +81,8 @@ struct feed {
 	bool removed;                 /* no longer configured (or shutting down) */
 	bool ensured;
 	bool ensure_failing;          /* the last store_feed_ensure failed */
+	bool url_changed;             /* at start-up: not the stored URL */
+	bool capped;                  /* the last document hit a parse cap */
 	bool slot_reserved;           /* the armed timer is a host slot */
 	bool once_counted;
 	bool queued;                  /* on run->ready, waiting for a slot */
@@ -1097,9 +1099,14 @@ poll_apply(struct feed *f, struct job *j, enum outcome out, const char *cause)
 			r->stats.inserted += j->stats.inserted;
 			r->stats.updated += j->stats.updated;
 			r->cycle_inserted += j->stats.inserted;
+			/* At warning when it starts, not on every refresh. */
 			if (j->truncated)
 				log_warn("parse", "feed=%s hit a cap (entries, depth "
 					"or field size); stored what fit", f->name);
+			else if (!j->truncated && f->capped)
+				log_notice("parse", "feed=%s fits the caps again",
+					f->name);
+			f->capped = j->truncated;
 			log_info("store", "feed=%s entries=%zu new=%u updated=%u "
 				"unchanged=%u purged=%u%s next_in=%" PRId64 "s",
 				f->name, j->nentries, j->stats.inserted,
@@ -2155,6 +2162,13 @@ startup_feeds(struct run *r)
 			rc = feed_load_state(f, s);
 			if (rc < 0)
 				goto nomem;
+		} else if (s && s->url) {
+			/* Its stored next-due time (perhaps a long backoff)
+			 * was for the old URL: poll the new one soon. */
+			char *pub = url_public(cf->url);
+
+			f->url_changed = !pub || strcmp(pub, s->url) != 0;
+			free(pub);
 		}
 	}
 	cidx = conf_index(r->conf);
@@ -2272,7 +2286,7 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 		if (f->ensured) {
 			feed_schedule_initial(f, false);
 		} else {
-			feed_ensure(f, false);
+			feed_ensure(f, f->url_changed);
 			nensure++;
 		}
 	}

@@ -191,6 +191,8 @@ class Bench:
 			R["sfeed_loop"] = summary(self.series(a.runs, lambda i: timed(
 				["sh", "-c", loop], cwd=c)))
 			R["sfeed_loop"]["cmd"] = "sh -c '%s'" % loop
+		elif "sfeed" in self.skip:
+			self.note("sfeed skipped (--skip)")
 		else:
 			self.note("sfeed not installed: its rows are missing")
 
@@ -210,6 +212,8 @@ class Bench:
 			R["feedparser"] = summary([r] + self.series(runs - 1, lambda i:
 				timed(fp, cwd=c, errlog=self.errlog)))
 			R["feedparser"]["cmd"] = "python3 bench/peers/fp_parse.py f0000.xml ... (one process)"
+		elif "feedparser" in self.skip:
+			self.note("feedparser skipped (--skip)")
 		else:
 			self.note("python3-feedparser not available: its row is missing")
 
@@ -268,7 +272,7 @@ class Bench:
 		db = os.path.join(self.work, "feedd.db")
 		self.feedd_conf(conf, db)
 		fresh, same = [], []
-		for i in range(a.runs):
+		for i in range(a.cycle_runs):
 			self.rmdb(db)
 			fresh.append(self.feedd_run(conf, "fresh"))
 			same.append(self.feedd_run(conf, "unchanged"))
@@ -293,7 +297,7 @@ class Bench:
 		db_n = os.path.join(self.work, "feedd-normal.db")
 		self.feedd_conf(conf_n, db_n, "sync normal\n")
 		fn, sn = [], []
-		for i in range(a.runs):
+		for i in range(a.normal_runs):
 			self.rmdb(db_n)
 			fn.append(self.feedd_run(conf_n, "fresh, sync normal"))
 			sn.append(self.feedd_run(conf_n, "unchanged, sync normal"))
@@ -363,7 +367,8 @@ class Bench:
 	def fetch_newsboat(self):
 		a, F = self.a, self.res["fetch"]
 		if "newsboat" in self.skip or not shutil.which("newsboat"):
-			self.note("newsboat not run: its rows are missing")
+			self.note("newsboat %s: its rows are missing" % ("skipped (--skip)"
+				if "newsboat" in self.skip else "not installed"))
 			return
 		d = os.path.join(self.work, "newsboat")
 		os.makedirs(os.path.join(d, "home"), exist_ok=True)
@@ -408,11 +413,15 @@ class Bench:
 		vroot = os.path.join(self.work, "variants")
 		os.makedirs(vroot, exist_ok=True)
 		self.rmdb(db)
+		# The fill cycles are not measured: they run with "sync normal"
+		# (same database file, same rows; only the fsyncs differ).
+		fill = os.path.join(self.work, "feedd-fill.conf")
+		self.feedd_conf(fill, db, "sync normal\n")
 		base1 = []
 		# 1x: one fresh cycle, then the unchanged cycles.
-		self.feedd_run(conf, "fill 1x")
+		self.feedd_run(fill, "fill 1x")
 		n1 = self.count_articles(db)
-		for i in range(a.runs):
+		for i in range(a.cycle_runs):
 			base1.append(self.feedd_run(conf, "unchanged 1x"))
 		# Fill with 9 more corpora whose entries are all new (windows
 		# at offsets 10000*k), served in turn under the same URLs, then
@@ -423,17 +432,17 @@ class Bench:
 				"--seed", str(self.man["seed"]), "--offset", str(10000 * k)],
 				check=True, stdout=subprocess.DEVNULL)
 			self.serve(vd)
-			self.feedd_run(conf, "fill %d" % k)
+			self.feedd_run(fill, "fill %d" % k)
 			shutil.rmtree(vd)
 		self.serve(self.corpus)
 		# The measured corpus again: its files did not change, but
 		# the validators stored are the last variant's, so one 200
 		# cycle (same entries as stored first: all unchanged) comes
 		# before the 304 cycles.
-		self.feedd_run(conf, "back to corpus")
+		self.feedd_run(fill, "back to corpus")
 		n10 = self.count_articles(db)
 		base10 = []
-		for i in range(a.runs):
+		for i in range(a.cycle_runs):
 			base10.append(self.feedd_run(conf, "unchanged 10x"))
 		S["articles_1x"] = n1
 		S["articles_10x"] = n10
@@ -599,8 +608,10 @@ class Bench:
 			w(bp.strip())
 			w("```")
 		w("")
-		w("### Fetch-and-store cycle, %d feeds (median of %d runs; newsboat %d)" % (
-			self.res["corpus"]["feeds"], self.res["runs"], self.res["slow_runs"]))
+		w("### Fetch-and-store cycle, %d feeds (medians: curl %d runs, feedd %d, "
+			"feedd with `sync normal` %d, newsboat %d)" % (
+			self.res["corpus"]["feeds"], self.res["runs"], self.res["cycle_runs"],
+			self.res["normal_runs"], self.res["slow_runs"]))
 		w("")
 		w("| client | cycle | wall s | user s | sys s | CPU s | peak RSS MiB | wall vs curl | wall vs feedd |")
 		w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -635,7 +646,7 @@ class Bench:
 					"feedd_fresh_stats", {}).items())))
 		if S:
 			w("")
-			w("### Unchanged cycle against a 10x database (median of %d runs)" % self.res["runs"])
+			w("### Unchanged cycle against a 10x database (median of %d runs)" % self.res["cycle_runs"])
 			w("")
 			w("| articles stored | DB | wall s | CPU s | ms CPU per feed | ms wall per feed | peak RSS MiB |")
 			w("|---:|---|---:|---:|---:|---:|---:|")
@@ -645,10 +656,12 @@ class Bench:
 					S["articles_" + x], x, v["wall"], v["cpu"], v["cpu_ms_per_feed"],
 					v["wall_ms_per_feed"], v["rss_mb"]))
 			w("")
-			w("The 10x database (%.0f MB) was filled by `feedd --once` over nine more "
+			w("The 10x database (%.0f MB) was filled by `feedd --once` (with `sync "
+				"normal`, to save time; the rows are the same) over nine more "
 				"corpora with the same feeds and disjoint entries "
 				"(`gen_feeds.py generate --offset 10000*k`), served in turn under "
-				"the same URLs." % S["db_mb_10x"])
+				"the same URLs, then the measured corpus again; the unchanged "
+				"cycles use the default `sync full`." % S["db_mb_10x"])
 		w("")
 		w("### Targets (issue 6)")
 		w("")
@@ -732,6 +745,10 @@ def main():
 	p.add_argument("--feedparser-python", default="")
 	p.add_argument("--runs", type=int, default=5)
 	p.add_argument("--slow-runs", type=int, default=3)
+	p.add_argument("--cycle-runs", type=int, default=3,
+		help="runs of each feedd fetch-and-store cycle")
+	p.add_argument("--normal-runs", type=int, default=1,
+		help="runs of the feedd cycles with sync normal")
 	p.add_argument("--conns", type=int, default=64)
 	p.add_argument("--skip", default="", help="comma list: sfeed,xmllint,feedparser,newsboat,10x,parse,fetch")
 	p.add_argument("--out", default="")
@@ -775,6 +792,7 @@ def main():
 	b.res["corpus"] = {k: v for k, v in b.man.items() if k != "files"}
 	b.res["corpus"]["wire_bytes"] = b.wire_bytes()
 	b.res["runs"], b.res["slow_runs"] = a.runs, a.slow_runs
+	b.res["cycle_runs"], b.res["normal_runs"] = a.cycle_runs, a.normal_runs
 	with open(os.path.join(a.work, "peers.json"), "w") as f:
 		json.dump(b.res, f, indent=1, default=str)
 	md = b.markdown()

@@ -214,29 +214,53 @@ def soak(a):
 
 
 class Notify:
+	"""A NOTIFY_SOCKET listener that keeps reading in a thread (a datagram
+	socket nobody reads fills up after a few messages, and then the
+	sender blocks), remembering when each line first arrived."""
+
 	def __init__(self, path):
+		import threading
 		if os.path.exists(path):
 			os.unlink(path)
 		self.path = path
 		self.s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 		self.s.bind(path)
+		self.s.settimeout(0.2)
+		self.seen = {}
+		self.cv = threading.Condition()
+		self.done = False
+		self.t = threading.Thread(target=self.run, daemon=True)
+		self.t.start()
 
-	def wait_for(self, word, timeout):
-		"""Seconds until a datagram containing the line `word` arrives."""
-		t0 = time.monotonic()
-		while True:
-			left = timeout - (time.monotonic() - t0)
-			if left <= 0:
-				return None
-			self.s.settimeout(left)
+	def run(self):
+		while not self.done:
 			try:
 				msg = self.s.recv(65536).decode(errors="replace")
 			except socket.timeout:
-				return None
-			if word in msg.split("\n"):
-				return time.monotonic()
+				continue
+			except OSError:
+				break
+			now = time.monotonic()
+			with self.cv:
+				for line in msg.split("\n"):
+					key = line.split("=", 1)[0] if line.startswith("STATUS=") else line
+					self.seen.setdefault(key, now)
+				self.cv.notify_all()
+
+	def wait_for(self, word, timeout):
+		"""The monotonic time the line `word` arrived, or None."""
+		end = time.monotonic() + timeout
+		with self.cv:
+			while word not in self.seen:
+				left = end - time.monotonic()
+				if left <= 0:
+					return None
+				self.cv.wait(left)
+			return self.seen[word]
 
 	def close(self):
+		self.done = True
+		self.t.join()
 		self.s.close()
 		os.unlink(self.path)
 

@@ -92,6 +92,11 @@ def daemon_lifecycle(tmp):
         d = Daemon(tmp, conf, notify)
         wait_for("READY=1", lambda: notify.seen("READY=1") or not d.alive())
         check(d.alive(), "feedd exited at start-up:\n" + d.log())
+        # STATUS= is its own datagram, sent just after READY=1.
+        try:
+            wait_for("STATUS=", lambda: notify.last_status(), timeout=5)
+        except Failure:
+            pass
         check(notify.last_status() and "feeds" in notify.last_status(),
               "no STATUS= line with counts: %r" % notify.last_status())
         wait_for("alpha and beta stored",
@@ -346,6 +351,80 @@ def reload_url_change_while_parsing(tmp):
         srv.stop()
 
 
+def restart_with_changed_url(tmp):
+    """A feed whose URL was fixed in the config while feedd was stopped is
+    polled promptly at start-up, not at the far-off time its backoff at
+    the old URL had scheduled."""
+    root = os.path.join(tmp, "www")
+    os.mkdir(root)
+    srv = Server(root)
+    db = os.path.join(tmp, "feeds.db")
+    conf = os.path.join(tmp, "feedd.conf")
+    d = None
+    try:
+        srv.write("alpha.xml", rss(ALPHA))
+        with open(conf, "w") as f:
+            f.write("database %s\ninterval 1h\nfeed fixed %s\n"
+                    % (db, srv.url("/missing.xml")))
+        d = Daemon(tmp, conf, args=["--once"])
+        check(d.wait(timeout=30) == 2, "a 404 --once: " + d.log())
+        d.kill()
+        # As after a long backoff: next poll a day away.
+        import sqlite3
+        c = sqlite3.connect(db)
+        c.execute("UPDATE feeds SET next_due = strftime('%s','now') + 86400,"
+                  " failures = 8")
+        c.commit()
+        c.close()
+        with open(conf, "w") as f:
+            f.write("database %s\ninterval 1h\nfeed fixed %s\n"
+                    % (db, srv.url("/alpha.xml")))
+        d = Daemon(tmp, conf)
+        wait_for("a poll of the fixed URL", lambda: srv.count("/alpha.xml") >= 1
+                 or not d.alive(), timeout=20)
+        d.signal(signal.SIGTERM)
+        check(d.wait(timeout=20) == 0, "exit status:\n" + d.log())
+        d.check_sanitizers()
+    finally:
+        if d:
+            d.kill()
+        srv.stop()
+
+
+def cap_logged_once(tmp):
+    """A feed that keeps hitting a parse cap is logged at warning when it
+    starts, not on every refresh."""
+    root = os.path.join(tmp, "www")
+    os.mkdir(root)
+    srv = Server(root)
+    db = os.path.join(tmp, "feeds.db")
+    conf = os.path.join(tmp, "feedd.conf")
+    d = None
+    big = "x" * (1024 * 1024 + 10)   # over FEEDD_MAX_FIELD
+    try:
+        srv.write("cap.xml", rss([("c1", "Capped", big)]))
+        with open(conf, "w") as f:
+            f.write("database %s\ninterval 1s\nlog-level info\n"
+                    "feed capped %s\n" % (db, srv.url("/cap.xml")))
+        d = Daemon(tmp, conf)
+        wait_for("the first refresh", lambda: "feed=capped entries=" in d.log()
+                 or not d.alive())
+        srv.write("cap.xml", rss([("c1", "Capped", big), ("c2", "Two", big)]))
+        wait_for("the second refresh",
+                 lambda: d.log().count("feed=capped entries=") >= 2
+                 or not d.alive())
+        d.signal(signal.SIGTERM)
+        check(d.wait(timeout=20) == 0, "exit status:\n" + d.log())
+        d.check_sanitizers()
+        n = d.log().count("hit a cap")
+        check(n == 1, "cap logged %d times:\n%s" % (n, d.log()))
+    finally:
+        if d:
+            d.kill()
+        srv.stop()
+
+
 if __name__ == "__main__":
     sys.exit(main([daemon_lifecycle, stop_grace,
-                   reload_url_change_while_parsing]))
+                   reload_url_change_while_parsing, restart_with_changed_url,
+                   cap_logged_once]))
