@@ -767,6 +767,16 @@ job_work(struct worker_job *wj, struct store *st)
 		errmsg_set(j, "begin", rc, st);
 		goto failed;
 	}
+	/* The whole document first, so a repost listed before its original
+	 * is not taken for it (store_refresh_expect()). */
+	for (size_t i = 0; i < batch_count(j->batch); i++) {
+		rc = store_refresh_expect(rf, batch_article(j->batch, i));
+		if (rc < 0) {
+			errmsg_set(j, "put", rc, st);
+			store_refresh_abort(rf);
+			goto failed;
+		}
+	}
 	for (size_t i = 0; i < batch_count(j->batch); i++) {
 		rc = store_refresh_put(rf, batch_article(j->batch, i), NULL, NULL);
 		if (rc < 0) {
@@ -1100,7 +1110,7 @@ poll_apply(struct feed *f, struct job *j, enum outcome out, const char *cause)
 			r->stats.updated += j->stats.updated;
 			r->cycle_inserted += j->stats.inserted;
 			/* At warning when it starts, not on every refresh. */
-			if (j->truncated)
+			if (j->truncated && !f->capped)
 				log_warn("parse", "feed=%s hit a cap (entries, depth "
 					"or field size); stored what fit", f->name);
 			else if (!j->truncated && f->capped)

@@ -1322,6 +1322,8 @@ classify(struct parse *p, const xmlChar *xlocal, enum ns ns,
 				free(len);
 			} else if (strcmp(l, "body") == 0 || strcmp(l, "fullitem") == 0)
 				begin_capture(p, idx, E_CONTENT, T_HTML, 1);
+			else if (strcmp(l, "summary") == 0)
+				begin_capture(p, idx, E_SUMMARY, T_GUESS, 1);
 		}
 		break;
 	case NS_ATOM03:
@@ -1426,6 +1428,8 @@ classify(struct parse *p, const xmlChar *xlocal, enum ns ns,
 			begin_capture(p, idx, E ? E_AUTHOR : F_AUTHOR, T_TEXT, 0);
 		} else if (!E && strcmp(l, "subtitle") == 0) {
 			begin_capture(p, idx, F_SUBTITLE, T_GUESS, 0);
+		} else if (!E && strcmp(l, "summary") == 0) {
+			begin_capture(p, idx, F_SUBTITLE, T_GUESS, -1);
 		} else if (E && strcmp(l, "summary") == 0) {
 			begin_capture(p, idx, E_SUMMARY, T_GUESS, 0);
 		} else if (!E && strcmp(l, "image") == 0) {

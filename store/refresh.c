@@ -19,6 +19,7 @@ struct store_refresh {
 	int64_t now;
 	struct store__keyset keys;   /* keys of this document -> article id */
 	struct store__keyset seen;   /* article ids (decimal) of this document */
+	struct store__keyset expected; /* plain keys from store_refresh_expect() */
 	struct store_refresh_stats stats;
 	int error;                   /* first failure; spoils the refresh */
 };
@@ -117,6 +118,7 @@ store_refresh_abort(struct store_refresh *r)
 	rollback(r->st);
 	store__keyset_cleanup(&r->keys);
 	store__keyset_cleanup(&r->seen);
+	store__keyset_cleanup(&r->expected);
 	store__free(r);
 }
 
@@ -546,6 +548,10 @@ put(struct store_refresh *r, const struct store_article *a,
 			if (was_seen(r, id) ||
 				(pub && a->published && strcmp(pub, a->published) != 0))
 				continue;
+			/* Its own id is still to come in this document. */
+			if (sqlite3_column_text(s, 6) && store__keyset_get(&r->expected,
+				(const char *)sqlite3_column_text(s, 6), NULL))
+				continue;
 			found = true;
 			snprintf(old_hash, sizeof(old_hash), "%s",
 				(const char *)sqlite3_column_text(s, 1));
@@ -591,6 +597,31 @@ out:
 		*article_id = id;
 	store__free(old_canon);
 	entry_cleanup(&e);
+	return rc;
+}
+
+int
+store_refresh_expect(struct store_refresh *r, const struct store_article *a)
+{
+	struct entry e = { 0 };
+	bool dup;
+	int rc = 0;
+
+	if (r->error)
+		return r->error;
+	e.guid = store__trim_dup(a->guid, &rc);
+	e.link = store__trim_dup(a->link, &rc);
+	if (rc == 0)
+		rc = make_key(r, a, &e, &dup);
+	/* make_key() consulted r->keys, which is empty before the first
+	 * put: e.key is the plain key (id, else link, else hash). */
+	if (rc == 0)
+		rc = store__keyset_put(&r->expected, e.key, 0);
+	entry_cleanup(&e);
+	if (rc < 0) {
+		snprintf(r->st->err, sizeof(r->st->err), "out of memory");
+		r->error = rc;
+	}
 	return rc;
 }
 

@@ -56,8 +56,8 @@ static const char *const sql[STORE_STMT_COUNT_] = {
 		"SELECT id, hash, canon_link, first_seen, story_id FROM articles"
 		" WHERE feed_id = ?1 AND key = ?2",
 	[STORE_STMT_ART_BY_LINK_TITLE] =
-		"SELECT id, hash, canon_link, first_seen, story_id, published"
-		" FROM articles"
+		"SELECT id, hash, canon_link, first_seen, story_id, published,"
+		" key FROM articles"
 		" WHERE canon_link = ?2 AND feed_id = ?1 AND title = ?3"
 		" ORDER BY id DESC",
 	/* ?19 is the new id (STORE_STMT_NEXT_ID), so a new story's

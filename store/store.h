@@ -171,6 +171,16 @@ struct store_refresh_stats {
 int store_refresh_begin(struct store *st, int64_t feed_id,
 	struct store_refresh **out);
 
+/*
+ * Optional, before the first store_refresh_put(): declare an entry of the
+ * document (call it for every entry, in any order). The rewritten-id rule
+ * (store/SCHEMA.md, rule 5) then never gives a stored article to another
+ * entry while the document still has that article's own id: a repost
+ * listed before its original stays a new article and the original stays
+ * itself. Returns 0 or -ENOMEM (which spoils the refresh, as put does).
+ */
+int store_refresh_expect(struct store_refresh *r, const struct store_article *a);
+
 /* Add one entry of the current document, in document order. On success
  * *outcome (may be NULL) says what happened and *article_id (may be NULL)
  * holds the article's id (0 for STORE_PUT_SUPPRESSED). The rules are in

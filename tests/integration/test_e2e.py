@@ -18,6 +18,12 @@ clean sanitizer log.
 
 stop_grace: SIGTERM with a transfer that never finishes: cancelled after
 --stop-grace, exit 0, nothing stored; an interrupted --once exits 2.
+
+reload_url_change_while_parsing: a SIGHUP changing a feed's URL while its
+last document is on the parser; the new URL is still polled promptly.
+restart_with_changed_url: a URL fixed while feedd was stopped is polled at
+start-up, not after the backoff stored for the old URL.
+cap_logged_once: a feed that keeps hitting a parse cap warns once.
 """
 
 import os

@@ -10,6 +10,10 @@ once_gone_and_redirect: 410 Gone disables a feed (no request next time, still
                   new URL directly).
 check_config:     a valid config prints resolved and exits 0; a broken one
                   exits 1 naming file:line; a missing one exits 1.
+once_store_fails: a feed the store refuses fails the run (exit 2, named,
+                  with the cause) instead of being retried forever.
+once_redirect_credentials: a same-host 301 of a user:password@ URL keeps the
+                  password out of feeds_v1 but still sends it next time.
 """
 import os
 import subprocess

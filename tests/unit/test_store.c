@@ -551,6 +551,44 @@ t_id_rewrite(void)
 	finish(st);
 }
 
+/* A repost (new id, same link and title) listed before the original, whose
+ * id the same document still has: the original keeps its article, the
+ * repost is new. Without the document's keys declared up front, rule 5
+ * would take the original for the repost and the original would come
+ * back as new. */
+static void
+t_id_rewrite_no_steal(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fid = feed(st, "f", 0, 0), ids[2] = { 0 }, first = 0;
+	struct store_article orig = { .guid = "g1", .link = "http://x/p",
+		.title = "T", .text = "one" };
+	struct store_article doc[2] = {
+		{ .guid = "g2", .link = "http://x/p", .title = "T", .text = "repost" },
+		orig,
+	};
+	enum store_put_outcome oc[2] = { 0 };
+	struct store_refresh *r = NULL;
+
+	CHECK_INT_EQ(refresh(st, fid, &orig, 1, oc, &first, NULL), 0);
+	int64_t seq = q_int(st, "SELECT max(seq) FROM changes_v1");
+	REQUIRE(store_refresh_begin(st, fid, &r) == 0);
+	for (size_t i = 0; i < 2; i++)
+		CHECK_INT_EQ(store_refresh_expect(r, &doc[i]), 0);
+	for (size_t i = 0; i < 2; i++)
+		CHECK_INT_EQ(store_refresh_put(r, &doc[i], &oc[i], &ids[i]), 0);
+	CHECK_INT_EQ(store_refresh_commit(r, NULL, NULL), 0);
+	CHECK_INT_EQ(oc[0], STORE_PUT_NEW);
+	CHECK_INT_EQ(oc[1], STORE_PUT_UNCHANGED);
+	CHECK_INT_EQ(ids[1], first);
+	CHECK(ids[0] != first);
+	CHECK_STR_EQ(q_text(st, "SELECT text FROM articles WHERE key = 'g1'"), "one");
+	/* One "new" row (the repost), no "update". */
+	CHECK_INT_EQ(q_int(st, "SELECT max(seq) FROM changes_v1") - seq, 1);
+	finish(st);
+}
+
 static void
 t_canon_link(void)
 {
@@ -1012,6 +1050,7 @@ static const struct check_case cases[] = {
 	{ "update_in_place", t_update_in_place },
 	{ "unchanged_no_write", t_unchanged_no_write },
 	{ "id_rewrite", t_id_rewrite },
+	{ "id_rewrite_no_steal", t_id_rewrite_no_steal },
 	{ "canon_link", t_canon_link },
 	{ "cross_feed_link", t_cross_feed_link },
 	{ "retention_count", t_retention_count },
