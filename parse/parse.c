@@ -200,6 +200,8 @@ struct parse {
 	size_t lx_nhold;
 	char lx_quote;
 	int lx_count, lx_depth;
+	uint32_t lx_tail;   /* LX_DECL: the last four bytes */
+	bool lx_dcomment;   /* LX_DECL: inside a comment */
 	bool lx_in_name, lx_name_done;
 	char lx_last;       /* last non-space char in a start tag */
 	char lx_name[LX_NAME + 1];
@@ -1235,6 +1237,12 @@ classify(struct parse *p, const xmlChar *xlocal, enum ns ns,
 			idx = push_frame(p, xlocal, CTX_ENTRY, base, own_base);
 			p->stack[idx].entry = true;
 			entry_start(p);
+			/* RSS 1.0: the item's rdf:about is its id (a guid wins). */
+			char *about = attr_get(p, at, "about",
+				"http://www.w3.org/1999/02/22-rdf-syntax-ns#");
+			if (about)
+				slot_set(&p->e.id, trim_dup(p, about, strlen(about)), 1, false);
+			free(about);
 			return;
 		}
 	}
@@ -2253,6 +2261,18 @@ lex(struct parse *p, const char *in, size_t n)
 		case LX_DECL:
 			while (i < n) {
 				unsigned char d = s[i++];
+				/* Comments inside the internal subset may hold
+				 * quotes and brackets that mean nothing. */
+				p->lx_tail = (p->lx_tail << 8) | d;
+				if (p->lx_dcomment) {
+					if ((p->lx_tail & 0xFFFFFF) == 0x2D2D3E) /* --> */
+						p->lx_dcomment = false;
+					continue;
+				}
+				if (!p->lx_quote && p->lx_tail == 0x3C212D2D) { /* <!-- */
+					p->lx_dcomment = true;
+					continue;
+				}
 				if (p->lx_quote) {
 					if (d == (unsigned char)p->lx_quote)
 						p->lx_quote = 0;

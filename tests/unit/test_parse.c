@@ -391,6 +391,8 @@ t_rss10(void)
 	CHECK_STR_EQ(r.flanguage, "de");
 	CHECK_STR_EQ(r.fimage, "http://example.org/img.png");
 	CHECK_INT_EQ(r.n, 1);
+	/* rdf:about is the id. */
+	CHECK_STR_EQ(r.e[0].id, "http://example.org/a");
 	CHECK_STR_EQ(r.e[0].title, "Item A");
 	CHECK_STR_EQ(r.e[0].updated, "2004-05-06T07:08:09Z");
 	CHECK_STR_EQ(r.e[0].cats[0], "Science");
@@ -591,6 +593,15 @@ t_malformed_misc(void)
 	CHECK(!r.feed.malformed);
 	CHECK_STR_EQ(r.ftitle, "Example site news");
 	CHECK_STR_EQ(r.e[0].id, "Example site-1");
+	result_free(&r);
+
+	/* A comment with quotes and brackets inside the internal subset is
+	 * no reason to repair anything. */
+	parse_str(&r, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n<!-- don't [x] -->\n"
+		      "<!ENTITY x \"ok\">\n]>\n<rss><channel><title>&x; &amp; fine</title>"
+		      "</channel></rss>");
+	CHECK(!r.feed.malformed);
+	CHECK_STR_EQ(r.ftitle, "ok & fine");
 	result_free(&r);
 
 	/* Mis-nested inline markup in a title. */
