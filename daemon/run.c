@@ -49,6 +49,11 @@
 #define HOST_SPACING_MS 1000      /* at most this between starts on a host */
 #define ADDED_SPREAD_MS 5000      /* feeds added on SIGHUP: due within this */
 #define ENSURE_RETRY_MS 60000     /* a failed store_feed_ensure on reload */
+/* Entries stored from one document. parse/ allows more (feedctl parse), but
+ * the daemon stores one refresh as one store job, and a 100,000-entry
+ * document would hold every other feed's refresh back for seconds. A real
+ * feed this long is pathological; the feed is flagged as capped. */
+#define FEEDD_DAEMON_MAX_ENTRIES 10000
 
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
@@ -1277,6 +1282,7 @@ parse_work(uv_work_t *req)
 		.charset = j->charset,
 		.on_entry = on_entry,
 		.ud = j,
+		.max_entries = FEEDD_DAEMON_MAX_ENTRIES,
 	};
 	int rc;
 

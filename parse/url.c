@@ -297,7 +297,9 @@ resolve(const char *base, const char *ref)
 				sb_add(&out, b.auth, b.auth_len);
 			}
 			if (r.path_len == 0) {
-				sb_add(&out, b.path, b.path_len);
+				/* RFC 3986 takes the base path as is; normalizing
+				 * it too makes every result canonical. */
+				remove_dots(&out, b.path, b.path_len);
 				q = r.has_query ? &r : &b;
 			} else {
 				if (r.path[0] == '/')
