@@ -1686,6 +1686,14 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 		feed_sync(p);
 		return;
 	}
+	if (p->depth == 0) {
+		/* An element after the root element closed: not part of the
+		 * feed. Its end tag matches no frame and is ignored too. */
+		p->feed.malformed = true;
+		if (own)
+			free(base);
+		return;
+	}
 
 	if (p->cap_depth >= 0) {
 		bool xhtml = p->cap_type == T_XHTML || p->cap_type == T_XHTML_KEEP;
