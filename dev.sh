@@ -43,7 +43,7 @@ run)
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build -j "$jobs"
 	shift
-	exec build/feedd --config etc/feedd.conf "$@" ;;
+	exec build/daemon/feedd --config etc/feedd.conf "$@" ;;
 test)
 	deps
 	cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DFEEDD_SANITIZE=ON \
