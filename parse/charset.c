@@ -180,7 +180,8 @@ utf8_pass(const unsigned char *s, size_t n, bool last, struct sbuf *out,
 		*repaired = true;
 		run = ++i;
 	}
-	rc = parse__sbuf_add(out, s + run, i - run);
+	if (i > run) /* s may be NULL when n is 0 */
+		rc = parse__sbuf_add(out, s + run, i - run);
 	*used = i;
 out:
 	return rc;

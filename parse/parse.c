@@ -1213,7 +1213,7 @@ classify(struct parse *p, const xmlChar *xlocal, enum ns ns,
 	const struct attrs *at, char *base, bool own_base)
 {
 	const char *l = (const char *)xlocal;
-	enum ctx pc = p->stack[p->depth - 1].ctx;
+	enum ctx pc = p->depth ? p->stack[p->depth - 1].ctx : CTX_IGNORE; /* after the root */
 	int idx;
 
 	if (pc == CTX_IGNORE) {

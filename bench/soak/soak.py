@@ -181,9 +181,15 @@ def soak(a):
 	res["rss_flat"] = growth <= max(0.05 * rss_q1, 1.0)
 	fq = statistics.median(s[4] for s in first_q)
 	fl = statistics.median(s[4] for s in post[-q:])
+	fq_max = max(s[4] for s in first_q)
+	fl_min = min(s[4] for s in post[-q:])
 	res["fds"] = {"first_quarter_median": fq, "last_quarter_median": fl,
+		"first_quarter_max": fq_max, "last_quarter_min": fl_min,
 		"min": min(s[4] for s in post), "max": max(s[4] for s in post)}
-	res["fds_constant"] = fl - fq <= 2
+	# In-flight transfers and kept-alive connections move the count up
+	# and down; a leak raises its floor: the lowest count of the last
+	# quarter must not exceed the highest of the first.
+	res["fds_constant"] = fl_min <= fq_max
 	res["threads_max"] = max(s[3] for s in samples)
 	# CPU per interval window.
 	wins = []
@@ -365,9 +371,10 @@ def markdown_soak(a, S, mach):
 			w("| Peak RSS (VmHWM) | %.1f MiB | |" % r["hwm"])
 		fd = S.get("fds")
 		if fd:
-			w("| Open fds: median first / last quarter; min–max | %g / %g; %d–%d | **%s** |" % (
-				fd["first_quarter_median"], fd["last_quarter_median"], fd["min"],
-				fd["max"], "constant" if S["fds_constant"] else "growing"))
+			w("| Open fds: median first / last quarter; highest in the first / lowest in the last quarter; min–max | %g / %g; %s / %s; %d–%d | **%s** |" % (
+				fd["first_quarter_median"], fd["last_quarter_median"],
+				fd.get("first_quarter_max", "–"), fd.get("last_quarter_min", "–"),
+				fd["min"], fd["max"], "constant" if S["fds_constant"] else "growing"))
 		c = S.get("cpu_per_interval_s")
 		if c:
 			w("| CPU s per %d s interval: median; min–max (%d intervals); "
