@@ -541,8 +541,10 @@ class Bench:
 			w1 = S["unchanged_1x"]["wall_ms_per_feed"]
 			w10 = S["unchanged_10x"]["wall_ms_per_feed"]
 			r = c10 / c1
+			# The target is that the cost does not grow with the database;
+			# a cheaper 10x figure is noise, not a miss.
 			add("unchanged cycle's per-feed cost flat (within 20%) at 10x the articles",
-				abs(r - 1) <= 0.2,
+				r <= 1.2,
 				"CPU %.3f -> %.3f ms/feed (%+.0f%%), wall %.3f -> %.3f ms/feed (%+.0f%%), "
 				"%s -> %s articles" % (c1, c10, (r - 1) * 100, w1, w10,
 				(w10 / w1 - 1) * 100, S["articles_1x"], S["articles_10x"]))
