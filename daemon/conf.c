@@ -133,6 +133,8 @@ struct pstate {
 	char *stack[CONF_MAX_DEPTH + 2]; /* owned: real paths being read */
 	unsigned *fset;           /* owned: FSET_* per feed, parallel to feeds */
 	size_t feeds_cap;
+	size_t *names;            /* owned: open-addressing set of feed index + 1 */
+	size_t names_cap;         /* a power of two, or 0 */
 	struct {
 		char *file;       /* owned */
 		int line;
@@ -558,6 +560,58 @@ feed_name_ok(const char *s)
 	return s[0] != '-';
 }
 
+/* Feed names are checked for duplicates through a hash set, so a config
+ * with 100,000 feeds parses in linear time. */
+static size_t
+name_hash(const char *s)
+{
+	size_t h = 1469598103934665603u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+static const struct conf_feed *
+names_find(const struct pstate *ps, const char *name)
+{
+	if (!ps->names_cap)
+		return NULL;
+	for (size_t i = name_hash(name) & (ps->names_cap - 1);;
+		i = (i + 1) & (ps->names_cap - 1)) {
+		size_t v = ps->names[i];
+		if (!v)
+			return NULL;
+		if (strcmp(ps->c->feeds[v - 1].name, name) == 0)
+			return &ps->c->feeds[v - 1];
+	}
+}
+
+static int
+names_add(struct pstate *ps, size_t idx)
+{
+	if ((idx + 1) * 2 >= ps->names_cap) {
+		size_t cap = ps->names_cap ? ps->names_cap * 2 : 64;
+		size_t *n = calloc(cap, sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		free(ps->names);
+		ps->names = n;
+		ps->names_cap = cap;
+		/* Re-insert every named feed before this one. */
+		for (size_t j = 0; j < idx; j++) {
+			size_t i = name_hash(ps->c->feeds[j].name) & (cap - 1);
+			while (n[i])
+				i = (i + 1) & (cap - 1);
+			n[i] = j + 1;
+		}
+	}
+	size_t i = name_hash(ps->c->feeds[idx].name) & (ps->names_cap - 1);
+	while (ps->names[i])
+		i = (i + 1) & (ps->names_cap - 1);
+	ps->names[i] = idx + 1;
+	return 0;
+}
+
 static int
 d_feed(struct pstate *ps, const struct directive *d, int argc, char **argv)
 {
@@ -571,7 +625,7 @@ d_feed(struct pstate *ps, const struct directive *d, int argc, char **argv)
 	if (!feed_name_ok(argv[1]))
 		return perr(ps, "invalid feed name '%s' (use up to %d letters, digits, '.', '_' and '-', not starting with '-')",
 			argv[1], CONF_MAX_NAME);
-	dup = conf_feed_find(c, argv[1]);
+	dup = names_find(ps, argv[1]);
 	if (dup)
 		return perr(ps, "duplicate feed name '%s' (first defined at %s:%d)",
 			argv[1], dup->file, dup->line);
@@ -600,6 +654,9 @@ d_feed(struct pstate *ps, const struct directive *d, int argc, char **argv)
 	if (!(f->name = strdup(argv[1])) || !(f->url = strdup(argv[2])) ||
 	    !(f->file = strdup(ps->file)))
 		return -ENOMEM;
+	rc = names_add(ps, c->nfeeds - 1);
+	if (rc < 0)
+		return rc;
 
 	for (int i = 3; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
@@ -1114,6 +1171,7 @@ out:
 		snprintf(err, errlen, "%s: out of memory", path);
 	conf_free(ps.c);
 	free(ps.fset);
+	free(ps.names);
 	for (size_t i = 0; i < NDIRECTIVES; i++)
 		free(ps.seen[i].file);
 	free(real);

@@ -51,8 +51,11 @@ notify_send(const char *msg)
 		rc = -errno;
 		goto out;
 	}
+	/* Never block the loop on a notify reader that stopped draining
+	 * (systemd always drains; a test or a wrapper may not): a full
+	 * socket buffer loses this one message with -EAGAIN instead. */
 	do
-		n = sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
+		n = sendto(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT,
 			(const struct sockaddr *)&sa, salen);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
