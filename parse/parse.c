@@ -124,6 +124,7 @@ enum ttype {
 
 struct slot {
 	char *v;
+	char *text; /* summary/content: the plain-text rendering of v */
 	int prio;
 };
 
@@ -286,22 +287,28 @@ stop(struct parse *p)
 		xmlStopParser(p->ctxt);
 }
 
+/* Set v (and its text rendering, may be NULL) when prio wins; takes
+ * ownership of both. */
 static void
-slot_set(struct slot *s, char *v, int prio, bool replace_tie)
+slot_set2(struct slot *s, char *v, char *text, int prio, bool replace_tie)
 {
-	if (!v)
-		return;
-	if (!*v) {
+	if (!v || !*v ||
+	    (s->v && (prio < s->prio || (prio == s->prio && !replace_tie)))) {
 		free(v);
-		return;
-	}
-	if (s->v && (prio < s->prio || (prio == s->prio && !replace_tie))) {
-		free(v);
+		free(text);
 		return;
 	}
 	free(s->v);
+	free(s->text);
 	s->v = v;
+	s->text = text;
 	s->prio = prio;
+}
+
+static void
+slot_set(struct slot *s, char *v, int prio, bool replace_tie)
+{
+	slot_set2(s, v, NULL, prio, replace_tie);
 }
 
 static void
@@ -330,8 +337,10 @@ entry_clear(struct entry_tmp *e)
 	struct slot *s[] = { &e->id, &e->link, &e->title, &e->author,
 		&e->author_email, &e->published, &e->updated, &e->summary,
 		&e->content, &e->comments };
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
 		free(s[i]->v);
+		free(s[i]->text);
+	}
 	for (size_t i = 0; i < e->ncats; i++)
 		free(e->cats[i]);
 	free(e->cats);
@@ -474,27 +483,41 @@ plain_text(struct parse *p, const char *s, size_t n, enum ttype t)
 	return demoronize(p, r);
 }
 
+/*
+ * Sanitized HTML from a captured buffer, by type, and (when text is not
+ * NULL) its plain-text rendering, both from one HTML parse. Returns NULL
+ * (and no text) for whitespace-only HTML or on ENOMEM.
+ */
 static char *
-html_text(struct parse *p, const char *s, size_t n, enum ttype t,
-	const char *base)
+html_text2(struct parse *p, const char *s, size_t n, enum ttype t,
+	const char *base, char **text)
 {
-	char *r = NULL;
+	char *r = NULL, *tx = NULL, *esc = NULL;
+	int rc;
+
+	if (text)
+		*text = NULL;
 	if (t == T_TEXT) {
 		char *t2 = trim_dup(p, s, n);
 		if (!t2)
 			return NULL;
-		char *esc = parse__html_escape(t2, strlen(t2));
+		esc = parse__html_escape(t2, strlen(t2));
 		free(t2);
 		if (!esc) {
 			oom(p);
 			return NULL;
 		}
-		r = parse__html_sanitize(esc, strlen(esc), base);
-		free(esc);
+		s = esc;
+		n = strlen(esc);
+	}
+	if (text) {
+		rc = parse__html_render(s, n, base, &r, &tx);
 	} else {
 		r = parse__html_sanitize(s, n, base);
+		rc = r ? 0 : -ENOMEM;
 	}
-	if (!r) {
+	free(esc);
+	if (rc) {
 		oom(p);
 		return NULL;
 	}
@@ -504,9 +527,26 @@ html_text(struct parse *p, const char *s, size_t n, enum ttype t,
 		c++;
 	if (!*c) {
 		free(r);
+		free(tx);
 		return NULL;
 	}
+	if (text)
+		*text = demoronize(p, tx);
 	return demoronize(p, r);
+}
+
+/* Set a summary or content slot from a captured buffer, with its text. */
+static void
+body_set(struct parse *p, struct slot *sl, const char *s, size_t n,
+	enum ttype t, const char *base, int prio, bool replace_tie)
+{
+	char *tx = NULL;
+
+	/* A value that cannot win is not worth an HTML parse. */
+	if (sl->v && (prio < sl->prio || (prio == sl->prio && !replace_tie)))
+		return;
+	char *v = html_text2(p, s, n, t, base, &tx);
+	slot_set2(sl, v, tx, prio, replace_tie);
 }
 
 static char *
@@ -818,11 +858,11 @@ capture_finish(struct parse *p, const char *base)
 		slot_set(&p->e.updated, date_text(p, s, n), prio, true);
 		break;
 	case E_SUMMARY:
-		slot_set(&p->e.summary, html_text(p, s, n, t, base), prio, false);
+		body_set(p, &p->e.summary, s, n, t, base, prio, false);
 		p->e.any = true;
 		break;
 	case E_CONTENT:
-		slot_set(&p->e.content, html_text(p, s, n, t, base), prio, false);
+		body_set(p, &p->e.content, s, n, t, base, prio, false);
 		p->e.any = true;
 		break;
 	case E_CATEGORY:
@@ -858,14 +898,10 @@ entry_finish(struct parse *p)
 		e->link.v = e->guid;
 		e->guid = NULL;
 	}
-	const char *body = e->content.v ? e->content.v : e->summary.v;
-	if (body) {
-		text = parse__html_to_text(body, strlen(body));
-		if (!text) {
-			oom(p);
-			goto out;
-		}
-	}
+	/* The text of the content, or of the summary when there is none. */
+	struct slot *body = e->content.v ? &e->content : &e->summary;
+	text = body->text;
+	body->text = NULL;
 	memset(&pe, 0, sizeof(pe));
 	pe.id = e->id.v;
 	pe.link = e->link.v;
@@ -2849,11 +2885,11 @@ parse__json_entry_field(struct parse *p, const char *name, const char *v)
 	else if (strcmp(name, "title") == 0)
 		slot_set(&e->title, plain_text(p, v, n, T_TEXT), 2, false);
 	else if (strcmp(name, "content_html") == 0)
-		slot_set(&e->content, html_text(p, v, n, T_HTML, base), 2, false);
+		body_set(p, &e->content, v, n, T_HTML, base, 2, false);
 	else if (strcmp(name, "content_text") == 0)
-		slot_set(&e->content, html_text(p, v, n, T_TEXT, base), 1, false);
+		body_set(p, &e->content, v, n, T_TEXT, base, 1, false);
 	else if (strcmp(name, "summary") == 0)
-		slot_set(&e->summary, html_text(p, v, n, T_TEXT, base), 2, false);
+		body_set(p, &e->summary, v, n, T_TEXT, base, 2, false);
 	else if (strcmp(name, "date_published") == 0)
 		slot_set(&e->published, date_text(p, v, n), 2, false);
 	else if (strcmp(name, "date_modified") == 0)
