@@ -532,14 +532,20 @@ parse__text_demoronize(const char *s, size_t len, int *err)
 	char *r = NULL;
 
 	*err = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (u[i] == 0xC2 && i + 1 < len && u[i + 1] >= 0x80 && u[i + 1] <= 0x9F)
+	/* Most text has no C1 control: find the first one with memchr. */
+	for (const unsigned char *q = u, *end = u + len;
+	     (q = memchr(q, 0xC2, (size_t)(end - q))) != NULL; q++) {
+		if (q + 1 < end && q[1] >= 0x80 && q[1] <= 0x9F) {
 			c1 = true;
-		if (u[i] >= 0xC4 && u[i] < 0xF8)
-			latin_only = false; /* a code point above U+00FF */
+			break;
+		}
 	}
 	if (!c1)
 		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (u[i] >= 0xC4 && u[i] < 0xF8)
+			latin_only = false; /* a code point above U+00FF */
+	}
 	r = malloc(len * 3 + 1);
 	if (!r) {
 		*err = -ENOMEM;

@@ -54,28 +54,36 @@ struct buf {
 	bool bad;
 };
 
-static void
+/* Grow b so n more bytes and a NUL fit; false (b->bad set) when not. */
+static bool
+buf_grow(struct buf *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 256;
+
+	while (cap < b->len + n + 1) {
+		if (cap > ((size_t)-1) / 2) {
+			b->bad = true;
+			return false;
+		}
+		cap *= 2;
+	}
+	char *np = realloc(b->p, cap);
+	if (!np) {
+		b->bad = true;
+		return false;
+	}
+	b->p = np;
+	b->cap = cap;
+	return true;
+}
+
+static inline void
 buf_add(struct buf *b, const char *s, size_t n)
 {
 	if (b->bad)
 		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1) {
-			if (cap > ((size_t)-1) / 2) {
-				b->bad = true;
-				return;
-			}
-			cap *= 2;
-		}
-		char *np = realloc(b->p, cap);
-		if (!np) {
-			b->bad = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
+	if (b->len + n + 1 > b->cap && !buf_grow(b, n))
+		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
@@ -88,17 +96,41 @@ buf_str(struct buf *b, const char *s)
 }
 
 /*
+ * Byte classes for the hot loops. C_BAD: may start a character XML and
+ * HTML forbid (C0 controls other than tab, LF and CR; 0xEF may start the
+ * noncharacters U+FFFE and U+FFFF); C_ESC: escaped in text (& < >);
+ * C_QUOT: escaped in attribute values; C_WS: HTML whitespace; C_C2: may
+ * start U+00A0 NO-BREAK SPACE.
+ */
+enum { C_BAD = 1, C_ESC = 2, C_QUOT = 4, C_WS = 8, C_C2 = 16 };
+
+static const unsigned char cls[256] = {
+	[0x00] = C_BAD, [0x01] = C_BAD, [0x02] = C_BAD, [0x03] = C_BAD,
+	[0x04] = C_BAD, [0x05] = C_BAD, [0x06] = C_BAD, [0x07] = C_BAD,
+	[0x08] = C_BAD, ['\t'] = C_WS, ['\n'] = C_WS, [0x0B] = C_BAD,
+	['\f'] = C_BAD | C_WS, ['\r'] = C_WS, [0x0E] = C_BAD, [0x0F] = C_BAD,
+	[0x10] = C_BAD, [0x11] = C_BAD, [0x12] = C_BAD, [0x13] = C_BAD,
+	[0x14] = C_BAD, [0x15] = C_BAD, [0x16] = C_BAD, [0x17] = C_BAD,
+	[0x18] = C_BAD, [0x19] = C_BAD, [0x1A] = C_BAD, [0x1B] = C_BAD,
+	[0x1C] = C_BAD, [0x1D] = C_BAD, [0x1E] = C_BAD, [0x1F] = C_BAD,
+	[' '] = C_WS, ['&'] = C_ESC, ['<'] = C_ESC, ['>'] = C_ESC,
+	['"'] = C_QUOT, [0xC2] = C_C2, [0xEF] = C_BAD,
+};
+
+/*
  * Characters XML and HTML forbid: C0 controls other than tab, LF and CR,
  * and the noncharacters U+FFFE and U+FFFF. libxml2 drops them; so do we,
  * everywhere, so output never depends on which path read the input.
  * Returns the length of the forbidden sequence at s, or 0.
  */
-static size_t
+static inline size_t
 forbidden(const char *s, size_t n)
 {
 	unsigned char c = (unsigned char)s[0];
 
-	if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+	if (!(cls[c] & C_BAD))
+		return 0;
+	if (c < 0x20)
 		return 1;
 	if (c == 0xEF && n >= 3 && (unsigned char)s[1] == 0xBF &&
 	    ((unsigned char)s[2] == 0xBE || (unsigned char)s[2] == 0xBF))
@@ -110,10 +142,19 @@ forbidden(const char *s, size_t n)
 static void
 buf_escape(struct buf *b, const char *s, size_t n, bool quote)
 {
+	const unsigned char *u = (const unsigned char *)s;
+	const unsigned mask = C_BAD | C_ESC | (quote ? C_QUOT : 0);
 	size_t start = 0, k;
 
+	if (b->bad)
+		return;
+	/* Room for the common case (nothing to escape) up front. */
+	if (b->len + n + 1 > b->cap && !buf_grow(b, n))
+		return;
 	for (size_t i = 0; i < n; i++) {
 		const char *rep;
+		if (!(cls[u[i]] & mask))
+			continue;
 		if ((k = forbidden(s + i, n - i)) > 0) {
 			buf_add(b, s + start, i - start);
 			i += k - 1;
@@ -131,15 +172,13 @@ buf_escape(struct buf *b, const char *s, size_t n, bool quote)
 			rep = "&gt;";
 			break;
 		case '"':
-			if (!quote)
-				continue;
 			rep = "&quot;";
 			break;
 		default:
-			continue;
+			continue; /* 0xEF starting an allowed character */
 		}
 		buf_add(b, s + start, i - start);
-		buf_str(b, rep);
+		buf_add(b, rep, strlen(rep));
 		start = i + 1;
 	}
 	buf_add(b, s + start, n - start);
@@ -997,13 +1036,13 @@ text_flush(struct walk *w)
 static void
 text_chars(struct walk *w, const char *s, size_t n)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;
 
 	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
-		bool nbsp = c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0;
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-		    nbsp) {
+		unsigned char c = u[i];
+		bool nbsp = c == 0xC2 && i + 1 < n && u[i + 1] == 0xA0;
+		if ((cls[c] & C_WS) || nbsp) {
 			size_t k = nbsp ? 2 : 1;
 			if (w->pre && w->mode == MODE_TEXT) {
 				if (c == '\n') {
@@ -1027,14 +1066,17 @@ text_chars(struct walk *w, const char *s, size_t n)
 		/* a run of visible bytes */
 		size_t j = i + 1;
 		while (j < n) {
-			unsigned char d = (unsigned char)s[j];
-			if (d == ' ' || d == '\t' || d == '\n' || d == '\r' || d == '\f' ||
-			    (d == 0xC2 && j + 1 < n && (unsigned char)s[j + 1] == 0xA0) ||
-			    forbidden(s + j, n - j))
-				break;
+			unsigned char d = u[j];
+			if (cls[d] & (C_WS | C_BAD | C_C2)) {
+				if ((cls[d] & C_WS) ||
+				    (d == 0xC2 && j + 1 < n && u[j + 1] == 0xA0) ||
+				    forbidden(s + j, n - j))
+					break;
+			}
 			j++;
 		}
-		text_flush(w);
+		if (w->nl || w->sp || w->prefix)
+			text_flush(w);
 		buf_add(&w->out, s + i, j - i);
 		i = j;
 	}

@@ -2,6 +2,7 @@
  * UTF-8 validation and repair (RFC 3629): no overlong forms, no UTF-16
  * surrogates (U+D800..U+DFFF), nothing above U+10FFFF.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,9 +55,16 @@ parse__utf8_valid(const char *s, size_t len)
 	size_t i = 0;
 
 	while (i < len) {
-		/* Fast path over ASCII. */
+		/* Fast path over ASCII, eight bytes at a time. */
 		if (p[i] < 0x80) {
+			uint64_t w;
 			i++;
+			while (i + 8 <= len) {
+				memcpy(&w, p + i, 8);
+				if (w & 0x8080808080808080ull)
+					break;
+				i += 8;
+			}
 			continue;
 		}
 		size_t n = parse__utf8_seqlen(p + i, len - i);
