@@ -11,8 +11,10 @@
  *         -> on_done(): classify; a new 2xx body -> parse_start()
  *         -> parse_work() (threadpool): parse, entries -> batch_add()
  *         -> parse_after() -> poll_fill_submit(): the store job
- *         -> job_work() (threadpool, serialized): one transaction
- *         -> job_done() (loop): remember state, log, schedule the next poll
+ *         -> job_work() (threadpool, serialized): one savepoint in the
+ *            worker's group transaction (worker.h: group commit)
+ *         -> job_done() (loop, after the group's durable commit):
+ *            remember state, log, schedule the next poll
  *
  * 304, an unchanged body and failures skip the parse stage. The loop only
  * copies bytes, classifies and schedules, so it never stalls on a big
@@ -744,6 +746,12 @@ job_work(struct worker_job *wj, struct store *st)
 	struct store_refresh *rf = NULL;
 	int rc = 0;
 
+	/* The worker runs a job again, alone, when the group it ran in
+	 * could not be committed: start from clean results. */
+	j->rc = 0;
+	j->errmsg[0] = '\0';
+	j->stats = (struct store_refresh_stats){ 0 };
+	store_feed_state_cleanup(&j->state);
 	if (j->kind == JOB_ENSURE) {
 		rc = store_feed_ensure(st, &j->sconf, &j->state.id);
 		if (rc < 0) {
@@ -839,6 +847,8 @@ static void
 job_submit(struct job *j)
 {
 	j->feed->jobs++;
+	/* A refresh weighs more in a store group than one row's write. */
+	j->wj.light = j->kind != JOB_POLL || j->out != OUT_OK;
 	worker_submit(&j->run->worker, &j->wj);
 }
 
@@ -2149,6 +2159,12 @@ startup_feeds(struct run *r)
 {
 	struct stored sd = { 0 };
 	const struct conf_feed **cidx = NULL;
+	struct gone {
+		size_t i;             /* in sd.v */
+		bool ok;
+	} *gone = NULL;
+	size_t ngone = 0;
+	bool grouped;
 	int rc;
 
 	rc = store_feeds_list(r->st, collect_state, &sd);
@@ -2188,20 +2204,37 @@ startup_feeds(struct run *r)
 		}
 	}
 	cidx = conf_index(r->conf);
+	gone = calloc(sd.n ? sd.n : 1, sizeof(*gone));
+	if (!gone) {
+		rc = -ENOMEM;
+		goto nomem;
+	}
 	for (size_t i = 0; i < sd.n; i++) {
 		const struct conf_feed *cf = conf_index_find(r->conf, cidx,
 			sd.v[i].name);
 
 		if (!sd.v[i].active || (cf && cf->enabled))
 			continue;
-		if (store_feed_disable(r->st, sd.v[i].name) == 0)
-			log_notice("store", "feed=%s is no longer polled; marked "
-				"inactive (articles stay)", sd.v[i].name);
+		gone[ngone++] = (struct gone){ .i = i };
 	}
+	/* One transaction for all of them; each on its own if that fails. */
+	grouped = ngone > 1 && store_group_begin(r->st) == 0;
+	for (int pass = grouped ? 0 : 1; pass < 2; pass++) {
+		for (size_t k = 0; k < ngone; k++)
+			gone[k].ok = store_feed_disable(r->st,
+				sd.v[gone[k].i].name) == 0;
+		if (pass == 0 && store_group_commit(r->st) == 0)
+			break;
+	}
+	for (size_t k = 0; k < ngone; k++)
+		if (gone[k].ok)
+			log_notice("store", "feed=%s is no longer polled; marked "
+				"inactive (articles stay)", sd.v[gone[k].i].name);
 	goto out;
 nomem:
 	log_err("sys", "out of memory");
 out:
+	free(gone);
 	free(cidx);
 	stored_cleanup(&sd);
 	return rc;
@@ -2255,6 +2288,8 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 		log_warn("sys", "loop stall measurement unavailable: %s",
 			uv_strerror(rc));
 	worker_init(&r->worker, &r->loop, st);
+	r->worker.group_begin = store_group_begin;
+	r->worker.group_commit = store_group_commit;
 
 	fo = (struct fetch_opts){
 		.max_total = conf->max_connections,

@@ -1,46 +1,75 @@
 /*
- * worker: runs store/ work off the loop thread, one job at a time.
+ * worker: runs store/ work off the loop thread, one group of jobs at a time.
  *
- * struct store is single-threaded, and a refresh transaction with
- * synchronous=FULL can take tens of milliseconds (fsync), which would stall
- * the loop. So every store call the running daemon makes is a job: its
- * work function runs on the libuv threadpool (uv_queue_work) with the store,
- * and its done function runs afterwards on the loop thread. Jobs run in
+ * struct store is single-threaded, and a transaction with synchronous=FULL
+ * can take tens of milliseconds (fsync), which would stall the loop. So
+ * every store call the running daemon makes is a job: its work function
+ * runs on the libuv threadpool (uv_queue_work) with the store, and its
+ * done function runs afterwards on the loop thread. Jobs run in
  * submission order and never overlap, so the store is only ever used by
  * one thread at a time, and the loop thread must not touch it while
  * worker_idle() is false.
+ *
+ * Group commit: the jobs waiting when the worker becomes free are taken
+ * together (at most WORKER_GROUP_MAX_WEIGHT, a refresh weighing
+ * WORKER_HEAVY and a light job 1) and run inside one store group
+ * (store_group_begin/store_group_commit: one durable transaction, each
+ * job in its own savepoint). A group also ends after WORKER_GROUP_MAX_MS
+ * of work; the jobs it did not reach go back to the front of the queue.
+ * The done functions of a group run only after its commit, so nothing a
+ * job reports is acknowledged before it is durable. If the group cannot
+ * be committed (or not begun), every job of it is run again on its own,
+ * each in its own transaction, so one job's failure never costs the
+ * others their work: a work function must therefore be safe to run again
+ * after a group that did not commit (reset its results on entry). A lone
+ * job runs without a group. Grouping is on once the owner sets
+ * group_begin and group_commit (the daemon: store_group_begin and
+ * store_group_commit); without them, jobs are taken one at a time.
  */
 #ifndef FEEDD_DAEMON_WORKER_H
 #define FEEDD_DAEMON_WORKER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "store.h"
 
+#define WORKER_GROUP_MAX_WEIGHT 1024
+#define WORKER_HEAVY 16              /* a refresh: 64 per group */
+#define WORKER_GROUP_MAX_MS 200
+
 struct worker_job;
 
-/* Runs on a threadpool thread; may use st freely and nothing of the loop. */
+/* Runs on a threadpool thread; may use st freely and nothing of the loop.
+ * May run twice (see above). */
 typedef void (*worker_work_cb)(struct worker_job *j, struct store *st);
 /* Runs on the loop thread after work_cb; may submit further jobs and free j. */
 typedef void (*worker_done_cb)(struct worker_job *j);
 
 /* Embed in the caller's job struct; the caller owns it until done_cb. */
 struct worker_job {
-	uv_work_t req;             /* private */
 	struct worker_job *next;   /* private */
 	struct worker *w;          /* private */
 	worker_work_cb work;
 	worker_done_cb done;
+	bool light;                /* one small write (a poll record, a feed row) */
 };
 
 struct worker {
 	uv_loop_t *loop;           /* borrowed */
 	struct store *st;          /* borrowed */
+	uv_work_t req;             /* private: the running group */
 	struct worker_job *head, *tail; /* queued, not yet started */
-	struct worker_job *running;
-	unsigned queued;           /* waiting, not counting the running one */
+	struct worker_job *group;  /* running (submission order), NULL = idle */
+	struct worker_job *rest;   /* taken but not reached (time limit) */
+	unsigned queued;           /* waiting, not counting the running ones */
 	unsigned done;             /* jobs completed so far */
+	unsigned groups;           /* store groups committed so far */
+	/* Group commit: store_group_begin and store_group_commit. NULL
+	 * (worker_init()'s default): one job at a time, each alone. */
+	int (*group_begin)(struct store *st);
+	int (*group_commit)(struct store *st);
 };
 
 void worker_init(struct worker *w, uv_loop_t *loop, struct store *st);

@@ -38,6 +38,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
@@ -1063,11 +1064,17 @@ text_chars(struct walk *w, const char *s, size_t n)
 			i += k;
 			continue;
 		}
-		/* a run of visible bytes */
+		/* A run of visible bytes; a single space between two of them
+		 * comes out as itself in every mode, so it stays in the run. */
 		size_t j = i + 1;
 		while (j < n) {
 			unsigned char d = u[j];
 			if (cls[d] & (C_WS | C_BAD | C_C2)) {
+				if (d == ' ' && j + 1 < n &&
+				    !(cls[u[j + 1]] & (C_WS | C_BAD | C_C2))) {
+					j += 2;
+					continue;
+				}
 				if ((cls[d] & C_WS) ||
 				    (d == 0xC2 && j + 1 < n && u[j + 1] == 0xA0) ||
 				    forbidden(s + j, n - j))
@@ -1668,7 +1675,11 @@ xml_input(const char *src, size_t len, size_t *outlen, bool *oom)
 		}
 		if (k == len || src[k] != '>')
 			goto decline;
-		if (d && d->empty && src[k - 1] != '/') {
+		/* <img ...></img> is well-formed as it is. */
+		bool closed = k + 3 + nl < len && src[k + 1] == '<' && src[k + 2] == '/' &&
+			strncasecmp(src + k + 3, src + i + 1, nl) == 0 &&
+			src[k + 3 + nl] == '>';
+		if (d && d->empty && src[k - 1] != '/' && !closed) {
 			buf_add(&b, src + i, k - i);
 			buf_add(&b, "/>", 2);
 		} else {

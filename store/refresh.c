@@ -22,6 +22,7 @@ struct store_refresh {
 	struct store__keyset expected; /* plain keys from store_refresh_expect() */
 	struct store_refresh_stats stats;
 	int error;                   /* first failure; spoils the refresh */
+	bool any_purged;             /* the feed has purged keys (rule 4) */
 };
 
 /* An entry prepared for storing: trimmed, hashed, keyed. */
@@ -44,13 +45,34 @@ entry_cleanup(struct entry *e)
 	store__free(e->alias[1]);
 }
 
-static int
-rollback(struct store *st)
+/*
+ * Undo the open refresh after a failure (rc): its own transaction, or
+ * inside a group (store_group_begin) its savepoint only, so the group's
+ * other work stays. When SQLite already rolled the group's whole
+ * transaction back (full disk, I/O error, out of memory), the group is
+ * broken: store_group_commit() will report it.
+ */
+static void
+rollback(struct store *st, int rc)
 {
-	if (!sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (!st->in_refresh)
+		return;
 	st->in_refresh = false;
-	return 0;
+	if (!st->in_group) {
+		if (!sqlite3_get_autocommit(st->db))
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return;
+	}
+	if (rc >= 0)
+		rc = -EIO;
+	if (sqlite3_get_autocommit(st->db) ||
+	    sqlite3_exec(st->db, "ROLLBACK TO refresh; RELEASE refresh", NULL,
+		    NULL, NULL) != SQLITE_OK) {
+		if (!st->group_err)
+			st->group_err = rc;
+		if (!sqlite3_get_autocommit(st->db))
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	}
 }
 
 int
@@ -70,6 +92,9 @@ store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **ou
 			"a refresh is already open on this store");
 		return -EBUSY;
 	}
+	rc = store__write_ok(st);
+	if (rc < 0)
+		return rc;
 	r = store__calloc(1, sizeof(*r));
 	if (!r) {
 		snprintf(st->err, sizeof(st->err), "out of memory");
@@ -78,9 +103,14 @@ store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **ou
 	r->st = st;
 	r->feed_id = feed_id;
 	r->now = store__now(st);
-	rc = store__exec(st, "BEGIN IMMEDIATE");
-	if (rc < 0)
+	/* In a group, one savepoint per refresh: a failure undoes this
+	 * feed's work only. */
+	rc = store__exec(st, st->in_group ? "SAVEPOINT refresh"
+					  : "BEGIN IMMEDIATE");
+	if (rc < 0) {
+		store__write_failed(st, rc);
 		goto out;
+	}
 	st->in_refresh = true;
 	s = store__stmt(st, STORE_STMT_FEED_BY_ID);
 	if (!s) {
@@ -100,9 +130,25 @@ store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **ou
 		rc = store__fail(st, src, "reading a feed");
 	}
 	sqlite3_reset(s);
+	/* Most feeds never had an article purged: then no entry needs the
+	 * two purged-key lookups. (Retention purges only at commit.) */
+	if (rc == 0) {
+		s = store__stmt(st, STORE_STMT_PURGED_ANY);
+		if (!s) {
+			rc = -EIO;
+			goto out;
+		}
+		sqlite3_bind_int64(s, 1, feed_id);
+		src = sqlite3_step(s);
+		if (src == SQLITE_ROW)
+			r->any_purged = sqlite3_column_int(s, 0) != 0;
+		else
+			rc = store__fail(st, src, "reading purged keys");
+		sqlite3_reset(s);
+	}
 out:
 	if (rc < 0) {
-		rollback(st);
+		rollback(st, rc);
 		store__free(r);
 	} else {
 		*out = r;
@@ -115,7 +161,7 @@ store_refresh_abort(struct store_refresh *r)
 {
 	if (!r)
 		return;
-	rollback(r->st);
+	rollback(r->st, r->error);
 	store__keyset_cleanup(&r->keys);
 	store__keyset_cleanup(&r->seen);
 	store__keyset_cleanup(&r->expected);
@@ -251,6 +297,71 @@ log_change(struct store_refresh *r, int64_t article_id, const char *kind)
 	return rc;
 }
 
+/* Add (del: remove) an article's title and text to (from) the full-text
+ * index, when the store keeps it in step itself (fts_manual). Removing
+ * needs the values the index has, i.e. the stored ones. */
+static int
+fts_write(struct store *st, bool del, int64_t id, const char *title,
+	const char *text)
+{
+	sqlite3_stmt *s;
+	int rc = 0, src;
+
+	if (!st->fts_manual)
+		return 0;
+	s = store__stmt(st, del ? STORE_STMT_FTS_DELETE : STORE_STMT_FTS_INSERT);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	store__bind_static(s, 2, title);
+	store__bind_static(s, 3, text);
+	src = sqlite3_step(s);
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "updating the full-text index");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+static bool
+same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Take article id's title and text out of the full-text index, unless
+ * same is not NULL and they equal title and text (then *same is set and
+ * nothing changes). */
+static int
+fts_remove_old(struct store *st, int64_t id, const char *title,
+	const char *text, bool *same)
+{
+	sqlite3_stmt *s = store__stmt(st, STORE_STMT_ART_FTS_COLS);
+	bool eq = false;
+	int rc = 0, src;
+
+	if (same)
+		*same = false;
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		const char *ot = (const char *)sqlite3_column_text(s, 0);
+		const char *ox = (const char *)sqlite3_column_text(s, 1);
+
+		eq = same && same_str(ot, title) && same_str(ox, text);
+		if (same)
+			*same = eq;
+		if (!eq)
+			rc = fts_write(st, true, id, ot, ox);
+	} else if (src != SQLITE_DONE) {
+		rc = store__fail(st, src, "looking up an article");
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
 /* The story an article with this canonical link joins: the story of the
  * first other stored article with the same link, or 0 for a new story. */
 static int
@@ -276,25 +387,27 @@ find_story(struct store *st, const char *canon, int64_t self, int64_t *story)
 	return rc;
 }
 
-/* Bind the article columns shared by INSERT and UPDATE (2..16). */
+/* Bind the article columns shared by INSERT and UPDATE (2..16). Not
+ * copied (the bodies are most of an article's bytes): the caller resets
+ * the statement and clears its bindings before a or e go away. */
 static void
 bind_article(sqlite3_stmt *s, const struct store_article *a,
 	const struct entry *e)
 {
-	store__bind_text(s, 2, e->key);
-	store__bind_text(s, 3, e->guid);
-	store__bind_text(s, 4, e->link);
-	store__bind_text(s, 5, e->canon);
-	store__bind_text(s, 6, a->title);
-	store__bind_text(s, 7, a->author);
-	store__bind_text(s, 8, a->published);
-	store__bind_text(s, 9, a->updated);
-	store__bind_text(s, 10, a->summary);
-	store__bind_text(s, 11, a->content);
-	store__bind_text(s, 12, a->text);
-	store__bind_text(s, 13, a->categories_json);
-	store__bind_text(s, 14, a->enclosures_json);
-	store__bind_text(s, 15, e->hash);
+	store__bind_static(s, 2, e->key);
+	store__bind_static(s, 3, e->guid);
+	store__bind_static(s, 4, e->link);
+	store__bind_static(s, 5, e->canon);
+	store__bind_static(s, 6, a->title);
+	store__bind_static(s, 7, a->author);
+	store__bind_static(s, 8, a->published);
+	store__bind_static(s, 9, a->updated);
+	store__bind_static(s, 10, a->summary);
+	store__bind_static(s, 11, a->content);
+	store__bind_static(s, 12, a->text);
+	store__bind_static(s, 13, a->categories_json);
+	store__bind_static(s, 14, a->enclosures_json);
+	store__bind_static(s, 15, e->hash);
 	sqlite3_bind_int64(s, 16, e->sort_time);
 }
 
@@ -338,6 +451,9 @@ insert_article(struct store_refresh *r, const struct store_article *a,
 	else
 		*id = sqlite3_last_insert_rowid(st->db);
 	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == 0)
+		rc = fts_write(st, false, *id, a->title, a->text);
 	if (rc == 0)
 		rc = log_change(r, *id, "new");
 	return rc;
@@ -352,6 +468,7 @@ update_article(struct store_refresh *r, const struct store_article *a,
 	struct store *st = r->st;
 	sqlite3_stmt *s;
 	int64_t sort_time = e->sort_time < first_seen ? e->sort_time : first_seen;
+	bool same_text = false;
 	int rc = 0, src;
 
 	/* A new canonical link may join another story. */
@@ -362,7 +479,13 @@ update_article(struct store_refresh *r, const struct store_article *a,
 		if (!story)
 			story = id;
 	}
-	s = store__stmt(st, STORE_STMT_ART_UPDATE);
+	/* Title and text as stored? Then the full-text index stays (and
+	 * the UPDATE without them does not fire the schema's trigger). */
+	rc = fts_remove_old(st, id, a->title, a->text, &same_text);
+	if (rc < 0)
+		return rc;
+	s = store__stmt(st, same_text ? STORE_STMT_ART_UPDATE_META
+				      : STORE_STMT_ART_UPDATE);
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, id);
@@ -374,6 +497,9 @@ update_article(struct store_refresh *r, const struct store_article *a,
 	if (src != SQLITE_DONE)
 		rc = store__fail(st, src, "updating an article");
 	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == 0 && !same_text)
+		rc = fts_write(st, false, id, a->title, a->text);
 	if (rc == 0)
 		rc = log_change(r, id, "update");
 	return rc;
@@ -404,10 +530,13 @@ was_purged(struct store_refresh *r, const struct entry *e, const char *title,
 	bool *purged)
 {
 	struct store *st = r->st;
-	sqlite3_stmt *s = store__stmt(st, STORE_STMT_PURGED_BY_KEY);
+	sqlite3_stmt *s;
 	int rc = 0, src;
 
 	*purged = false;
+	if (!r->any_purged)
+		return 0;
+	s = store__stmt(st, STORE_STMT_PURGED_BY_KEY);
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, r->feed_id);
@@ -734,6 +863,11 @@ retention(struct store_refresh *r)
 			rc = store__fail(st, src, "recording a purged key");
 			break;
 		}
+		if (st->fts_manual) {
+			rc = fts_remove_old(st, v[i].id, NULL, NULL, NULL);
+			if (rc < 0)
+				break;
+		}
 		s = store__stmt(st, STORE_STMT_ART_DELETE);
 		if (!s) {
 			rc = -EIO;
@@ -780,30 +914,25 @@ store_refresh_commit(struct store_refresh *r,
 			goto out;
 	}
 	changed = r->stats.inserted || r->stats.updated || r->stats.purged;
-	if (changed) {
-		sqlite3_stmt *s = store__stmt(st, STORE_STMT_CHANGE_PRUNE);
-		int src;
-
-		if (!s) {
-			rc = -EIO;
+	/* In a group the change log is pruned once, at the group's commit. */
+	if (changed && !st->in_group) {
+		rc = store__prune_changes(st, r->now);
+		if (rc < 0)
 			goto out;
-		}
-		sqlite3_bind_int64(s, 1, r->now - st->o.changelog_keep_s);
-		src = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (src != SQLITE_DONE) {
-			rc = store__fail(st, src, "pruning the change log");
-			goto out;
-		}
 	}
-	rc = store__exec(st, "COMMIT");
+	rc = store__exec(st, st->in_group ? "RELEASE refresh" : "COMMIT");
 	if (rc == 0) {
 		st->in_refresh = false;
+		if (changed && st->in_group)
+			st->group_prune = true;
 		if (stats)
 			*stats = r->stats;
 	}
 out:
-	/* After COMMIT this only frees; after a failure it rolls back. */
+	/* After COMMIT (RELEASE) this only frees; after a failure it rolls
+	 * back. */
+	if (rc < 0 && !r->error)
+		r->error = rc;
 	store_refresh_abort(r);
 	return rc;
 }

@@ -84,6 +84,25 @@ static const char *const sql[STORE_STMT_COUNT_] = {
 		" sort_time = ?16, last_changed = ?17, revision = revision + 1,"
 		" story_id = ?18"
 		" WHERE id = ?1",
+	/* The update when title and text stay: the full-text trigger
+	 * (AFTER UPDATE OF title, text) does not fire, so FTS5 does not
+	 * re-tokenize the old and the new text for nothing. */
+	[STORE_STMT_ART_UPDATE_META] =
+		"UPDATE articles SET key = ?2, guid = ?3, link = ?4,"
+		" canon_link = ?5, author = ?7, published = ?8,"
+		" updated = ?9, summary = ?10, content = ?11,"
+		" categories = ?13, enclosures = ?14, hash = ?15,"
+		" sort_time = ?16, last_changed = ?17, revision = revision + 1,"
+		" story_id = ?18"
+		" WHERE id = ?1",
+	[STORE_STMT_ART_FTS_COLS] =
+		"SELECT title, text FROM articles WHERE id = ?1",
+	/* What the schema's articles_fts_* triggers do, for fts_manual. */
+	[STORE_STMT_FTS_INSERT] =
+		"INSERT INTO articles_fts(rowid, title, text) VALUES (?1, ?2, ?3)",
+	[STORE_STMT_FTS_DELETE] =
+		"INSERT INTO articles_fts(articles_fts, rowid, title, text)"
+		" VALUES ('delete', ?1, ?2, ?3)",
 	[STORE_STMT_ART_REKEY] =
 		"UPDATE articles SET key = ?2, guid = ?3 WHERE id = ?1",
 	[STORE_STMT_ART_SET_STORY] =
@@ -91,6 +110,8 @@ static const char *const sql[STORE_STMT_COUNT_] = {
 	[STORE_STMT_STORY_BY_LINK] =
 		"SELECT story_id FROM articles WHERE canon_link = ?1 AND id <> ?2"
 		" ORDER BY id LIMIT 1",
+	[STORE_STMT_PURGED_ANY] =
+		"SELECT EXISTS (SELECT 1 FROM purged WHERE feed_id = ?1)",
 	[STORE_STMT_PURGED_BY_KEY] =
 		"SELECT 1 FROM purged WHERE feed_id = ?1 AND key = ?2",
 	[STORE_STMT_PURGED_BY_LINK_TITLE] =
@@ -187,6 +208,14 @@ store__bind_text(sqlite3_stmt *s, int i, const char *v)
 	if (!v)
 		return sqlite3_bind_null(s, i);
 	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+int
+store__bind_static(sqlite3_stmt *s, int i, const char *v)
+{
+	if (!v)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
 }
 
 int
@@ -416,6 +445,15 @@ store_open(struct store **out, const char *path, const struct store_opts *o,
 	if (rc < 0)
 		goto out;
 	rc = migrate(st);
+	if (rc == 0) {
+		/* After the migrations, which may rely on the triggers: see
+		 * fts_manual in store_int.h. */
+		int on = 1;
+
+		if (sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0,
+			&on) == SQLITE_OK && on == 0)
+			st->fts_manual = true;
+	}
 out:
 	if (rc < 0) {
 		if (errbuf && errlen)
@@ -451,6 +489,113 @@ int64_t
 store_write_count(const struct store *st)
 {
 	return (int64_t)sqlite3_total_changes64(st->db);
+}
+
+/* --- groups ------------------------------------------------------------- */
+
+int
+store__write_ok(struct store *st)
+{
+	if (!st->in_group)
+		return 0;
+	/* However it happened, a write now would run outside the group. */
+	if (!st->group_err && sqlite3_get_autocommit(st->db)) {
+		snprintf(st->err, sizeof(st->err), "%s: the group's transaction "
+			"was rolled back", st->path);
+		st->group_err = -EIO;
+	}
+	return st->group_err;
+}
+
+int
+store__write_failed(struct store *st, int rc)
+{
+	if (rc < 0 && st->in_group && !st->group_err &&
+	    sqlite3_get_autocommit(st->db))
+		st->group_err = rc;
+	return rc;
+}
+
+int
+store__prune_changes(struct store *st, int64_t now)
+{
+	sqlite3_stmt *s = store__stmt(st, STORE_STMT_CHANGE_PRUNE);
+	int src;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, now - st->o.changelog_keep_s);
+	src = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (src != SQLITE_DONE)
+		return store__fail(st, src, "pruning the change log");
+	return 0;
+}
+
+static void
+group_end(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_group = false;
+	st->in_refresh = false;
+	st->group_err = 0;
+	st->group_prune = false;
+}
+
+int
+store_group_begin(struct store *st)
+{
+	int rc;
+
+	if (st->readonly) {
+		snprintf(st->err, sizeof(st->err),
+			"%s: opened read-only, cannot store", st->path);
+		return -EROFS;
+	}
+	if (st->in_group || st->in_refresh) {
+		snprintf(st->err, sizeof(st->err), "a %s is already open on "
+			"this store", st->in_group ? "group" : "refresh");
+		return -EBUSY;
+	}
+	rc = store__exec(st, "BEGIN IMMEDIATE");
+	if (rc < 0)
+		return rc;
+	st->in_group = true;
+	st->group_err = 0;
+	st->group_prune = false;
+	return 0;
+}
+
+int
+store_group_commit(struct store *st)
+{
+	int rc;
+
+	if (!st->in_group) {
+		snprintf(st->err, sizeof(st->err), "no group is open");
+		return -EINVAL;
+	}
+	rc = store__write_ok(st);
+	if (rc == 0 && st->in_refresh) {
+		snprintf(st->err, sizeof(st->err),
+			"a refresh is still open in the group");
+		rc = -EBUSY;
+	}
+	if (rc == 0 && st->group_prune)
+		rc = store__prune_changes(st, store__now(st));
+	if (rc == 0)
+		rc = store__exec(st, "COMMIT");
+	/* After COMMIT this only resets; after a failure it rolls back. */
+	group_end(st);
+	return rc;
+}
+
+void
+store_group_abort(struct store *st)
+{
+	if (st && st->in_group)
+		group_end(st);
 }
 
 /* --- feeds ------------------------------------------------------------ */
@@ -554,6 +699,9 @@ store_feed_ensure(struct store *st, const struct store_feed_conf *c,
 		snprintf(st->err, sizeof(st->err), "a feed needs a name and a URL");
 		return -EINVAL;
 	}
+	rc = store__write_ok(st);
+	if (rc < 0)
+		return rc;
 	s = store__stmt(st, STORE_STMT_FEED_BY_NAME);
 	if (!s)
 		return -EIO;
@@ -563,7 +711,8 @@ store_feed_ensure(struct store *st, const struct store_feed_conf *c,
 		fid = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	if (src != SQLITE_ROW && src != SQLITE_DONE)
-		return store__fail(st, src, "reading a feed");
+		return store__write_failed(st,
+			store__fail(st, src, "reading a feed"));
 	if (fid) {
 		s = store__stmt(st, STORE_STMT_FEED_UPDATE_CONF);
 		if (!s)
@@ -590,15 +739,18 @@ store_feed_ensure(struct store *st, const struct store_feed_conf *c,
 	sqlite3_reset(s);
 	if (rc == 0 && id)
 		*id = fid;
-	return rc;
+	return store__write_failed(st, rc);
 }
 
 int
 store_feed_disable(struct store *st, const char *name)
 {
-	sqlite3_stmt *s = store__stmt(st, STORE_STMT_FEED_DISABLE);
-	int rc = 0, src;
+	sqlite3_stmt *s;
+	int rc = store__write_ok(st), src;
 
+	if (rc < 0)
+		return rc;
+	s = store__stmt(st, STORE_STMT_FEED_DISABLE);
 	if (!s)
 		return -EIO;
 	store__bind_text(s, 1, name);
@@ -610,16 +762,19 @@ store_feed_disable(struct store *st, const char *name)
 		rc = -ENOENT;
 	}
 	sqlite3_reset(s);
-	return rc;
+	return store__write_failed(st, rc);
 }
 
 int
 store_feed_record(struct store *st, int64_t feed_id,
 	const struct store_feed_result *r)
 {
-	sqlite3_stmt *s = store__stmt(st, STORE_STMT_FEED_RECORD);
-	int rc = 0, src;
+	sqlite3_stmt *s;
+	int rc = store__write_ok(st), src;
 
+	if (rc < 0)
+		return rc;
+	s = store__stmt(st, STORE_STMT_FEED_RECORD);
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, feed_id);
@@ -646,7 +801,7 @@ store_feed_record(struct store *st, int64_t feed_id,
 		rc = -ENOENT;
 	}
 	sqlite3_reset(s);
-	return rc;
+	return store__write_failed(st, rc);
 }
 
 int

@@ -163,10 +163,11 @@ struct store_refresh_stats {
 };
 
 /*
- * Start a refresh of feed_id (BEGIN IMMEDIATE). Nothing is visible to
- * readers until store_refresh_commit(). Returns 0, -EBUSY (locked by
+ * Start a refresh of feed_id (BEGIN IMMEDIATE; inside a group, a
+ * savepoint). Nothing is visible to readers until store_refresh_commit()
+ * (in a group: store_group_commit()). Returns 0, -EBUSY (locked by
  * another writer, or a refresh already open on st), -ENOENT (no such
- * feed), -EROFS, -EIO, -ENOMEM.
+ * feed), -EROFS, -EIO, -ENOMEM, or a broken group's error.
  */
 int store_refresh_begin(struct store *st, int64_t feed_id,
 	struct store_refresh **out);
@@ -190,15 +191,61 @@ int store_refresh_expect(struct store_refresh *r, const struct store_article *a)
 int store_refresh_put(struct store_refresh *r, const struct store_article *a,
 	enum store_put_outcome *outcome, int64_t *article_id);
 
-/* Apply retention, record the poll (res may be NULL), commit durably. The
- * refresh object is freed whatever the result; on failure everything is
- * rolled back and nothing stored before is lost. Returns 0, -ENOSPC,
- * -EROFS, -EBUSY, -EIO, -ENOMEM; store_errmsg() has the detail. */
+/* Apply retention, record the poll (res may be NULL), commit durably (in
+ * a group: release the refresh's savepoint; durable with the group, see
+ * store_group_begin()). The refresh object is freed whatever the result;
+ * on failure the refresh is rolled back and nothing stored before is lost.
+ * Returns 0, -ENOSPC, -EROFS, -EBUSY, -EIO, -ENOMEM; store_errmsg() has
+ * the detail. */
 int store_refresh_commit(struct store_refresh *r,
 	const struct store_feed_result *res, struct store_refresh_stats *stats);
 
 /* Roll back and free. store_refresh_abort(NULL) is a no-op. */
 void store_refresh_abort(struct store_refresh *r);
+
+/* --- groups: several feeds' writes in one durable transaction ------- */
+
+/*
+ * Group commit. One durable commit per feed costs an fsync and rewrites
+ * shared pages (the feeds table, the change log, the full-text index) once
+ * per feed; a group pays that once for all of its feeds.
+ *
+ * store_group_begin() opens a group (BEGIN IMMEDIATE: it holds the write
+ * lock until the group ends). Until store_group_commit() or
+ * store_group_abort(), every write on st joins the group's transaction,
+ * each call or refresh as its own unit: store_feed_ensure(),
+ * store_feed_record() and store_feed_disable() change one row each, and a
+ * refresh (store_refresh_begin() .. commit/abort) is a savepoint. A unit
+ * that fails is undone alone and reports its error as usual; the group's
+ * other units stay. store_refresh_commit() inside a group returns 0 once
+ * the refresh is part of the group: it is neither durable nor visible to
+ * readers until store_group_commit() returns 0, and must not be reported
+ * stored before that.
+ *
+ * Some failures take the whole transaction down (a full disk, an I/O
+ * error, out of memory inside SQLite). Then the group is broken: the unit
+ * that hit it fails with that error, every later write in the group
+ * returns the same error without touching the database, and
+ * store_group_commit() returns it. A group whose commit fails stored
+ * nothing: the caller may do each unit again outside a group (each then
+ * in its own durable transaction), so one unit's failure never costs the
+ * others their work.
+ *
+ * Reads (store_feed_get() and the read API) work inside a group and see
+ * its uncommitted writes. Groups do not nest, and a refresh must not be
+ * open when a group begins or commits. Returns of store_group_begin():
+ * 0, -EBUSY (a group or refresh already open; the write lock is held by
+ * another writer past the busy timeout), -EROFS, -EIO. store_group_commit()
+ * ends the group whatever the result and returns 0 (everything durable,
+ * under synchronous=FULL), the broken group's error, -EBUSY (a refresh
+ * still open: everything rolled back), -ENOSPC, -EIO, -ENOMEM, or -EINVAL
+ * (no group open).
+ */
+int store_group_begin(struct store *st);
+int store_group_commit(struct store *st);
+
+/* Roll back everything of the open group and end it; a no-op without one. */
+void store_group_abort(struct store *st);
 
 /* Rows inserted, updated or deleted through st since it was opened
  * (sqlite3_total_changes64): a refresh of an unchanged feed adds exactly

@@ -26,9 +26,14 @@ enum store__stmt {
 	STORE_STMT_ART_INSERT,
 	STORE_STMT_NEXT_ID,
 	STORE_STMT_ART_UPDATE,
+	STORE_STMT_ART_UPDATE_META,
+	STORE_STMT_ART_FTS_COLS,
+	STORE_STMT_FTS_INSERT,
+	STORE_STMT_FTS_DELETE,
 	STORE_STMT_ART_REKEY,
 	STORE_STMT_ART_SET_STORY,
 	STORE_STMT_STORY_BY_LINK,
+	STORE_STMT_PURGED_ANY,
 	STORE_STMT_PURGED_BY_KEY,
 	STORE_STMT_PURGED_BY_LINK_TITLE,
 	STORE_STMT_RETENTION_SCAN,
@@ -45,6 +50,18 @@ struct store {
 	struct store_opts o;
 	bool readonly;
 	bool in_refresh;            /* one refresh at a time */
+	/* Triggers are off on this (writable) connection after the
+	 * migrations, and refresh.c keeps articles_fts in step itself: a
+	 * statement that fires a trigger needs a statement journal, and FTS5
+	 * flushes its pending terms to a new segment at every statement
+	 * savepoint, i.e. once per stored article. Without the triggers one
+	 * refresh's (one group's) terms go out in one flush at commit. False:
+	 * the schema's triggers do it (the connection refused to turn them
+	 * off). */
+	bool fts_manual;
+	bool in_group;              /* between store_group_begin and its end */
+	int group_err;              /* < 0: the group's transaction is gone */
+	bool group_prune;           /* the group logged a change: prune at commit */
 	sqlite3_stmt *stmt[STORE_STMT_COUNT_];
 	char err[512];
 };
@@ -63,6 +80,20 @@ sqlite3_stmt *store__stmt(struct store *st, enum store__stmt n);
 /* Map a SQLite result code to a negative errno and record the message
  * "what: sqlite detail" as the store's last error. */
 int store__fail(struct store *st, int sqlrc, const char *what);
+
+/*
+ * Groups (store_group_begin): before a write, store__write_ok() returns
+ * the error of a broken group (or -EROFS for a read-only open), else 0.
+ * After a write failed with rc, store__write_failed() notices when SQLite
+ * took the group's whole transaction down with it (a full disk, I/O
+ * error, out of memory, lock trouble) and marks the group broken; it
+ * returns rc.
+ */
+int store__write_ok(struct store *st);
+int store__write_failed(struct store *st, int rc);
+
+/* Prune the change log (rows older than changelog_keep_s); 0 or < 0. */
+int store__prune_changes(struct store *st, int64_t now);
 
 /* Run SQL with no result rows (tests use it to simulate a full disk with
  * PRAGMA max_page_count, or a read-only file with PRAGMA query_only). */
@@ -83,6 +114,9 @@ void store__free(void *p);
 
 /* Bind a string or NULL. */
 int store__bind_text(sqlite3_stmt *s, int i, const char *v);
+/* The same without a copy: v must stay valid until the statement is
+ * reset and its bindings cleared (sqlite3_clear_bindings). */
+int store__bind_static(sqlite3_stmt *s, int i, const char *v);
 
 /* The canonical form of a link (see SCHEMA.md): lower-case scheme and host,
  * no fragment, no utm_* / fbclid / gclid parameters, no default port.

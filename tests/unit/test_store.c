@@ -880,6 +880,188 @@ t_full_disk(void)
 	finish(st);
 }
 
+/* --- groups: several feeds in one transaction ------------------------- */
+
+static int64_t
+reader_count(const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+		sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+		sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Units succeed or fail alone; nothing is visible before the commit. */
+static void
+t_group_commit(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fa = 0, fb = 0, fc = 0;
+	struct store_feed_conf ca = { "a", "https://a/", 0, 0 },
+		cb = { "b", "https://b/", 0, 0 }, cc = { "c", "https://c/", 0, 0 };
+	struct store_article a[2] = {
+		{ .guid = "a1", .title = "A one", .text = "alpha" },
+		{ .guid = "a2", .title = "A two", .text = "beta" },
+	};
+	struct store_article b = { .guid = "b1", .title = "B one" };
+	struct store_refresh *r = NULL;
+	struct store_refresh_stats stats;
+	struct store_feed_result r304 = { .attempt = fake_now, .ok = true,
+		.not_modified = true, .http_status = 304, .next_due = fake_now + 60 };
+	enum store_put_outcome oc[2];
+
+	CHECK_INT_EQ(store_group_commit(st), -EINVAL);
+	REQUIRE(store_group_begin(st) == 0);
+	CHECK_INT_EQ(store_group_begin(st), -EBUSY);
+	CHECK_INT_EQ(store_feed_ensure(st, &ca, &fa), 0);
+	CHECK_INT_EQ(store_feed_ensure(st, &cb, &fb), 0);
+	CHECK_INT_EQ(store_feed_ensure(st, &cc, &fc), 0);
+	CHECK_INT_EQ(refresh(st, fa, a, 2, NULL, NULL, &stats), 0);
+	CHECK_INT_EQ(stats.inserted, 2);
+	/* b fails half-way: its savepoint goes, a's work stays. */
+	REQUIRE(store_refresh_begin(st, fb, &r) == 0);
+	CHECK_INT_EQ(store_refresh_put(r, &b, NULL, NULL), 0);
+	store_refresh_abort(r);
+	CHECK_INT_EQ(refresh(st, 999, a, 1, NULL, NULL, NULL), -ENOENT);
+	CHECK_INT_EQ(store_feed_record(st, 999, &r304), -ENOENT);
+	CHECK_INT_EQ(store_feed_record(st, fc, &r304), 0);
+	/* The group's own writes are seen inside it. */
+	CHECK_INT_EQ(refresh(st, fa, a, 2, oc, NULL, NULL), 0);
+	CHECK_INT_EQ(oc[0], STORE_PUT_UNCHANGED);
+	CHECK_INT_EQ(oc[1], STORE_PUT_UNCHANGED);
+	/* Readers see nothing yet. */
+	CHECK_INT_EQ(reader_count("SELECT count(*) FROM feeds_v1"), 0);
+	CHECK_INT_EQ(reader_count("SELECT count(*) FROM articles_v1"), 0);
+	CHECK_INT_EQ(store_group_commit(st), 0);
+	CHECK_INT_EQ(reader_count("SELECT count(*) FROM feeds_v1"), 3);
+	CHECK_INT_EQ(reader_count("SELECT count(*) FROM articles_v1"), 2);
+	CHECK_INT_EQ(reader_count("SELECT count(*) FROM articles_v1 WHERE feed = 'b'"), 0);
+	CHECK_INT_EQ(reader_count("SELECT count(*) FROM changes_v1 WHERE kind = 'new'"), 2);
+	CHECK_INT_EQ(reader_count("SELECT count(*) FROM articles_fts"), 2);
+	CHECK_INT_EQ(reader_count("SELECT last_status FROM feeds_v1 WHERE name = 'c'"), 304);
+	CHECK_STR_EQ(q_text(st, "PRAGMA integrity_check"), "ok");
+	/* Outside a group, everything is its own transaction again. */
+	CHECK_INT_EQ(refresh(st, fb, &b, 1, NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(reader_count("SELECT count(*) FROM articles_v1 WHERE feed = 'b'"), 1);
+	/* A refresh left open spoils the commit: everything rolled back. */
+	REQUIRE(store_group_begin(st) == 0);
+	struct store_article a3 = { .guid = "a3", .title = "A three" };
+	CHECK_INT_EQ(refresh(st, fa, &a3, 1, NULL, NULL, NULL), 0);
+	REQUIRE(store_refresh_begin(st, fb, &r) == 0);
+	CHECK_INT_EQ(store_group_begin(st), -EBUSY);
+	CHECK_INT_EQ(store_group_commit(st), -EBUSY);
+	store_refresh_abort(r);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 3);
+	/* Abort: nothing of the group stays. */
+	REQUIRE(store_group_begin(st) == 0);
+	CHECK_INT_EQ(refresh(st, fa, &a3, 1, NULL, NULL, NULL), 0);
+	store_group_abort(st);
+	store_group_abort(st);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 3);
+	CHECK_INT_EQ(refresh(st, fa, &a3, 1, NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 4);
+	finish(st);
+}
+
+/* When the transaction itself is lost, the group says so for every later
+ * unit and at commit, and nothing of it is stored. */
+static void
+t_group_broken(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fa = feed(st, "a", 0, 0), fb = feed(st, "b", 0, 0);
+	struct store_article a = { .guid = "a1", .title = "A" };
+	struct store_article b = { .guid = "b1", .title = "B" };
+	struct store_feed_result res = { .attempt = fake_now, .ok = true,
+		.http_status = 304 };
+	struct store_feed_conf cc = { "c", "https://c/", 0, 0 };
+
+	REQUIRE(store_group_begin(st) == 0);
+	CHECK_INT_EQ(refresh(st, fa, &a, 1, NULL, NULL, NULL), 0);
+	/* What SQLite does on some I/O errors, behind the store's back. */
+	CHECK_INT_EQ(store__exec(st, "ROLLBACK"), 0);
+	CHECK_INT_EQ(refresh(st, fb, &b, 1, NULL, NULL, NULL), -EIO);
+	CHECK_INT_EQ(store_feed_record(st, fa, &res), -EIO);
+	CHECK_INT_EQ(store_feed_ensure(st, &cc, NULL), -EIO);
+	CHECK_INT_EQ(store_feed_disable(st, "a"), -EIO);
+	CHECK_INT_EQ(store_group_commit(st), -EIO);
+	CHECK(strstr(store_errmsg(st), "rolled back") != NULL);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 0);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM feeds"), 2);
+	/* Each unit again on its own. */
+	CHECK_INT_EQ(refresh(st, fa, &a, 1, NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(refresh(st, fb, &b, 1, NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 2);
+
+	/* A full disk in a group: either the failing refresh alone is undone
+	 * or the whole group is, never anything in between. */
+	int64_t pages = q_int(st, "PRAGMA page_count");
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", (long long)pages + 4);
+	CHECK_INT_EQ(store__exec(st, sql), 0);
+	static char big[64 * 1024];
+	memset(big, 'x', sizeof(big) - 1);
+	struct store_article small = { .guid = "a2", .title = "small" };
+	struct store_article huge[20];
+	char g[20][8];
+	for (int i = 0; i < 20; i++) {
+		snprintf(g[i], sizeof(g[i]), "h%d", i);
+		huge[i] = (struct store_article){ .guid = g[i], .title = g[i],
+			.content = big };
+	}
+	REQUIRE(store_group_begin(st) == 0);
+	CHECK_INT_EQ(refresh(st, fa, &small, 1, NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(refresh(st, fb, huge, 20, NULL, NULL, NULL), -ENOSPC);
+	int rc = store_group_commit(st);
+	CHECK(rc == 0 || rc == -ENOSPC);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles WHERE feed_id = 2"), 1);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles WHERE feed_id = 1"),
+		rc == 0 ? 2 : 1);
+	CHECK_STR_EQ(q_text(st, "PRAGMA integrity_check"), "ok");
+	CHECK_INT_EQ(store__exec(st, "PRAGMA max_page_count = 1073741823"), 0);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts"),
+		q_int(st, "SELECT count(*) FROM articles"));
+	finish(st);
+}
+
+/* An edit that leaves title and text alone keeps the full-text index
+ * as it is; one that changes the text re-indexes it. */
+static void
+t_update_fts(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fid = feed(st, "f", 0, 0);
+	struct store_article a = { .guid = "g", .title = "Kernel", .text = "rust drivers",
+		.summary = "<p>one</p>" };
+	enum store_put_outcome oc;
+	CHECK_INT_EQ(refresh(st, fid, &a, 1, NULL, NULL, NULL), 0);
+	a.summary = "<p>two</p>";
+	CHECK_INT_EQ(refresh(st, fid, &a, 1, &oc, NULL, NULL), 0);
+	CHECK_INT_EQ(oc, STORE_PUT_UPDATED);
+	CHECK_INT_EQ(q_int(st, "SELECT revision FROM articles"), 2);
+	CHECK_STR_EQ(q_text(st, "SELECT summary FROM articles"), "<p>two</p>");
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'drivers'"), 1);
+	a.text = "go tooling";
+	CHECK_INT_EQ(refresh(st, fid, &a, 1, &oc, NULL, NULL), 0);
+	CHECK_INT_EQ(oc, STORE_PUT_UPDATED);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'drivers'"), 0);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'tooling'"), 1);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM changes WHERE kind = 'update'"), 2);
+	CHECK_INT_EQ(store__exec(st, "INSERT INTO articles_fts(articles_fts, rank)"
+		" VALUES ('integrity-check', 1)"), 0);
+	finish(st);
+}
+
 /* A database that became read-only: a clear error, nothing lost. */
 static void
 t_read_only_db(void)
@@ -1059,6 +1241,9 @@ static const struct check_case cases[] = {
 	{ "abort_invisible", t_abort_invisible },
 	{ "full_disk", t_full_disk },
 	{ "read_only_db", t_read_only_db },
+	{ "group_commit", t_group_commit },
+	{ "group_broken", t_group_broken },
+	{ "update_fts", t_update_fts },
 	{ "feed_state", t_feed_state },
 	{ "read_api", t_read_api },
 	{ 0 },
