@@ -43,6 +43,10 @@ sb_add(struct sbuf *b, const char *s, size_t n)
 {
 	if (b->bad)
 		return;
+	if (n > ((size_t)-1) / 2 - b->len) {
+		b->bad = true;
+		return;
+	}
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 64;
 		while (cap < b->len + n + 1)
