@@ -38,7 +38,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
@@ -1260,25 +1259,6 @@ on_chars(void *ud, const xmlChar *s, int len)
 		chars_one(w, s, len);
 }
 
-/* Back to the state before any event, keeping the output buffer. */
-static void
-walk_reset(struct walk *w)
-{
-	w->out.len = 0;
-	if (w->out.p)
-		w->out.p[0] = '\0';
-	w->depth = 0;
-	w->skip = w->svg = w->math = 0;
-	w->nl = 0;
-	w->sp = false;
-	w->pre = 0;
-	w->prefix = false;
-	w->nlists = 0;
-	w->item = -1;
-	w->cell = false;
-	w->result = NULL;
-}
-
 /* Free everything a walk holds but its result. */
 static void
 walk_cleanup(struct walk *w)
@@ -1289,525 +1269,29 @@ walk_cleanup(struct walk *w)
 	w->st = NULL;
 }
 
-/* ---- the strict XML fast path ------------------------------------------ */
-
 /*
- * libxml2's HTML parser reads characters one at a time and costs about
- * four times its XML parser on the same bytes. Most feed bodies are
- * XHTML-clean HTML, so walk_run() first reads the fragment with the XML
- * parser (SAX1, no DTD, no network, entities answered from libxml2's HTML
- * entity table) and replays what the HTML parser would have reported for
- * the same markup: the same lower-case names, the same implied end tags
- * on start tags (htmlAutoCloseTag()) and end tags (HTMLparser.c's end
- * priorities), void elements closed at once. Anything the two readings
- * could disagree on declines the fast path before output is kept: a
- * well-formedness error, CR characters, tab or LF inside an attribute value, CDATA or a DOCTYPE, html/head/body
- * tags, markup inside script or style, names the HTML parser would read
- * differently. Void elements written HTML-style (<br>, <img ...>) get
- * their '/' added first. tests/fuzz/fuzz_html checks that both readings
- * give the same output wherever the fast one is taken.
- */
-int parse__html_fast = 1;
-
-struct xrun {
-	struct walk *w;          /* the chain to render */
-	const xmlChar **names;   /* the HTML parser's open elements */
-	size_t nnames, cap;
-	xmlParserCtxtPtr ctxt;
-	bool fail;               /* declined: the HTML parser decides */
-	bool void_open;          /* a void element's XML end is due */
-	bool started;            /* the wrapper <body> was read */
-	size_t xdepth;           /* XML elements open inside the wrapper */
-	xmlEntity ent;           /* the answer of the last getEntity */
-	xmlChar ent_buf[8];
-	char lname[128];         /* a name, lower-cased */
-};
-
-static void
-x_fail(struct xrun *x)
-{
-	if (!x->fail) {
-		x->fail = true;
-		xmlStopParser(x->ctxt);
-	}
-}
-
-static int
-end_priority(const xmlChar *name)
-{
-	static const struct { const char *n; int p; } t[] = {
-		{ "div", 150 }, { "td", 160 }, { "th", 160 }, { "tr", 170 },
-		{ "thead", 180 }, { "tbody", 180 }, { "tfoot", 180 },
-		{ "table", 190 }, { "head", 200 }, { "body", 200 }, { "html", 220 },
-	};
-	for (size_t i = 0; i < NELEM(t); i++) {
-		if (strcmp((const char *)name, t[i].n) == 0)
-			return t[i].p;
-	}
-	return 100;
-}
-
-/* Whether a start tag of name closes the open element old (htmlAutoClose). */
-static bool
-start_closes(const xmlChar *name, const xmlChar *old)
-{
-	xmlNode fake;
-
-	if (strcmp((const char *)name, (const char *)old) == 0)
-		return name_is((const char *)name, self_closing, NELEM(self_closing));
-	memset(&fake, 0, sizeof(fake));
-	fake.type = XML_ELEMENT_NODE;
-	fake.name = name;
-	return htmlAutoCloseTag(NULL, old, &fake) != 0;
-}
-
-/* The name as the HTML parser reads it (lower case, interned), or NULL to
- * decline: characters it would not take into a name, or too long. */
-static const xmlChar *
-x_name(struct xrun *x, const xmlChar *name)
-{
-	size_t n = 0;
-
-	for (; name[n]; n++) {
-		unsigned char c = name[n];
-		if (n + 1 >= sizeof(x->lname) / 2)
-			return NULL;
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c + 32);
-		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			     c == ':' || c == '-' || c == '_' || c == '.'))
-			return NULL;
-		x->lname[n] = (char)c;
-	}
-	if (n == 0 || (x->lname[0] >= '0' && x->lname[0] <= '9') ||
-	    x->lname[0] == '-')
-		return NULL;
-	return xmlDictLookup(x->ctxt->dict, (const xmlChar *)x->lname, (int)n);
-}
-
-static void
-x_pop(struct xrun *x)
-{
-	x->nnames--;
-	on_end(x->w, x->names[x->nnames]);
-}
-
-static void
-x_start(void *ud, const xmlChar *xname, const xmlChar **atts)
-{
-	struct xrun *x = ud;
-	const xmlChar *name, *latts[64];
-	char abuf[1024];
-	size_t na = 0, ab = 0;
-
-	if (x->fail)
-		return;
-	if (!x->started) {
-		x->started = true; /* xml_input()'s wrapper */
-		return;
-	}
-	x->xdepth++;
-	name = x_name(x, xname);
-	if (!name || x->void_open || x->w->skip ||
-	    strcmp((const char *)name, "html") == 0 ||
-	    strcmp((const char *)name, "head") == 0 ||
-	    strcmp((const char *)name, "body") == 0) {
-		x_fail(x);
-		return;
-	}
-	/* Attribute names as the HTML parser gives them: lower case. */
-	for (const xmlChar **a = atts; a && a[0]; a += 2) {
-		const xmlChar *an = a[0];
-		size_t n = strlen((const char *)an);
-		bool lower = true;
-		if (na + 3 > NELEM(latts)) {
-			x_fail(x);
-			return;
-		}
-		for (size_t i = 0; i < n; i++) {
-			unsigned char c = an[i];
-			if (c >= 'A' && c <= 'Z')
-				lower = false;
-			else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-				     c == ':' || c == '-' || c == '_' || c == '.')) {
-				x_fail(x);
-				return;
-			}
-		}
-		if (!lower) {
-			if (ab + n + 1 > sizeof(abuf)) {
-				x_fail(x);
-				return;
-			}
-			for (size_t i = 0; i < n; i++)
-				abuf[ab + i] = (char)((an[i] >= 'A' && an[i] <= 'Z') ?
-					an[i] + 32 : an[i]);
-			abuf[ab + n] = '\0';
-			an = (const xmlChar *)abuf + ab;
-			ab += n + 1;
-		}
-		latts[na++] = an;
-		latts[na++] = a[1];
-	}
-	latts[na] = NULL;
-	/* The end tags libxml2 implies before this start tag. */
-	while (x->nnames > 0 && start_closes(name, x->names[x->nnames - 1])) {
-		if (x->nnames <= 2) { /* it would close the body */
-			x_fail(x);
-			return;
-		}
-		x_pop(x);
-	}
-	if (x->nnames == x->cap) {
-		size_t cap = x->cap * 2;
-		const xmlChar **np = realloc(x->names, cap * sizeof(*np));
-		if (!np) {
-			x_fail(x);
-			return;
-		}
-		x->names = np;
-		x->cap = cap;
-	}
-	x->names[x->nnames++] = name;
-	on_start(x->w, name, na ? latts : NULL);
-	const htmlElemDesc *d = htmlTagLookup(name);
-	if (d && d->empty) {
-		x_pop(x);
-		x->void_open = true;
-	}
-}
-
-static void
-x_end(void *ud, const xmlChar *xname)
-{
-	struct xrun *x = ud;
-	const xmlChar *name;
-	size_t i;
-
-	if (x->fail || x->xdepth == 0) /* the wrapper's end */
-		return;
-	x->xdepth--;
-	if (x->void_open) {
-		x->void_open = false;
-		return;
-	}
-	name = x_name(x, xname);
-	if (!name || strcmp((const char *)name, "html") == 0 ||
-	    strcmp((const char *)name, "head") == 0 ||
-	    strcmp((const char *)name, "body") == 0) {
-		x_fail(x);
-		return;
-	}
-	/* htmlParseEndTag: an end tag for no open element is ignored; one
-	 * below an element of higher end priority closes nothing. */
-	int prio = end_priority(name);
-	for (i = x->nnames; i-- > 0;) {
-		if (x->names[i] == name)
-			break;
-		if (end_priority(x->names[i]) > prio)
-			return;
-	}
-	if (i == (size_t)-1 || i < 2)
-		return;
-	while (x->nnames > i + 1)
-		x_pop(x);
-	x_pop(x);
-}
-
-static void
-x_chars(void *ud, const xmlChar *s, int len)
-{
-	struct xrun *x = ud;
-
-	if (x->fail)
-		return;
-	if (x->void_open) {
-		x_fail(x);
-		return;
-	}
-	on_chars(x->w, s, len);
-}
-
-static void
-x_cdata(void *ud, const xmlChar *s, int len)
-{
-	(void)s;
-	(void)len;
-	x_fail(ud);
-}
-
-static void
-x_comment(void *ud, const xmlChar *s)
-{
-	struct xrun *x = ud;
-
-	(void)s;
-	if (x->void_open)
-		x_fail(x);
-}
-
-static void
-x_pi(void *ud, const xmlChar *target, const xmlChar *data)
-{
-	(void)target;
-	(void)data;
-	x_fail(ud);
-}
-
-static void
-x_error(void *ud, const char *msg, ...)
-{
-	(void)msg;
-	x_fail(ud);
-}
-
-static xmlEntityPtr
-x_entity(void *ud, const xmlChar *name)
-{
-	struct xrun *x = ud;
-	const htmlEntityDesc *d = htmlEntityLookup(name);
-	int len;
-
-	if (!d || (len = xmlCopyCharMultiByte(x->ent_buf, (int)d->value)) <= 0) {
-		x_fail(x);
-		return NULL;
-	}
-	x->ent_buf[len] = '\0';
-	memset(&x->ent, 0, sizeof(x->ent));
-	x->ent.type = XML_ENTITY_DECL;
-	x->ent.name = name;
-	x->ent.etype = XML_INTERNAL_PREDEFINED_ENTITY;
-	x->ent.content = x->ent_buf;
-	x->ent.orig = x->ent_buf;
-	x->ent.length = len;
-	return &x->ent;
-}
-
-/* Length of a tag name at s (what the HTML parser would read). */
-static size_t
-tag_name_len(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-			 (s[i] >= '0' && s[i] <= '9') || s[i] == ':' || s[i] == '-' ||
-			 s[i] == '_' || s[i] == '.'))
-		i++;
-	return i;
-}
-
-/*
- * "<body>" + src + "</body>" with a '/' added to void start tags written
- * HTML-style; NULL when src has something the fast path declines (or on
- * ENOMEM, with *oom set).
- */
-static char *
-xml_input(const char *src, size_t len, size_t *outlen, bool *oom)
-{
-	static const char pre[] = "<body>", post[] = "</body>";
-	struct buf b = { 0 };
-	size_t i = 0;
-
-	*oom = false;
-	if (memchr(src, '\r', len))
-		return NULL;
-	buf_add(&b, pre, sizeof(pre) - 1);
-	while (i < len) {
-		const char *lt = memchr(src + i, '<', len - i);
-		size_t j = lt ? (size_t)(lt - src) : len;
-		buf_add(&b, src + i, j - i);
-		if (!lt)
-			break;
-		i = j;
-		if (i + 1 >= len)
-			goto decline;
-		char c = src[i + 1];
-		if (c == '/' ) {
-			buf_add(&b, "</", 2);
-			i += 2;
-			continue;
-		}
-		if (c == '!') {
-			if (i + 3 < len && src[i + 2] == '-' && src[i + 3] == '-') {
-				const char *e = NULL;
-				for (size_t k = i + 4; k + 2 < len + 0 && !e; k++) {
-					if (src[k] == '-' && src[k + 1] == '-' && src[k + 2] == '>')
-						e = src + k + 3;
-				}
-				if (!e)
-					goto decline;
-				buf_add(&b, src + i, (size_t)(e - (src + i)));
-				i = (size_t)(e - src);
-				continue;
-			}
-			goto decline;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
-			goto decline;
-		size_t nl = tag_name_len(src + i + 1, len - i - 1);
-		char name[16];
-		const htmlElemDesc *d = NULL;
-		if (nl < sizeof(name)) {
-			for (size_t k = 0; k < nl; k++) {
-				char ch = src[i + 1 + k];
-				name[k] = (char)((ch >= 'A' && ch <= 'Z') ? ch + 32 : ch);
-			}
-			name[nl] = '\0';
-			d = htmlTagLookup((const xmlChar *)name);
-		}
-		/* The end of the tag, quotes respected. An XML reader turns tab
-		 * and LF inside a quoted value into spaces, the HTML parser keeps
-		 * them (and "java\nscript:" is javascript: to a browser): such a
-		 * value declines. */
-		size_t k = i + 1 + nl;
-		char q = 0;
-		for (; k < len; k++) {
-			if (q) {
-				if (src[k] == q)
-					q = 0;
-				else if (src[k] == '\t' || src[k] == '\n')
-					goto decline; /* XML would make it a space */
-			} else if (src[k] == '"' || src[k] == '\'') {
-				q = src[k];
-			} else if (src[k] == '>' || src[k] == '<') {
-				break;
-			}
-		}
-		if (k == len || src[k] != '>')
-			goto decline;
-		/* <img ...></img> is well-formed as it is. */
-		bool closed = k + 3 + nl < len && src[k + 1] == '<' && src[k + 2] == '/' &&
-			strncasecmp(src + k + 3, src + i + 1, nl) == 0 &&
-			src[k + 3 + nl] == '>';
-		if (d && d->empty && src[k - 1] != '/' && !closed) {
-			buf_add(&b, src + i, k - i);
-			buf_add(&b, "/>", 2);
-		} else {
-			buf_add(&b, src + i, k + 1 - i);
-		}
-		i = k + 1;
-	}
-	buf_add(&b, post, sizeof(post) - 1);
-	if (b.bad) {
-		*oom = true;
-		free(b.p);
-		return NULL;
-	}
-	*outlen = b.len;
-	return b.p;
-decline:
-	*oom = b.bad;
-	free(b.p);
-	return NULL;
-}
-
-/*
- * walk_run() through the XML parser. Returns 0 (each w->result set),
- * -ENOMEM, or 1 when declined (the walks then hold partial output: the
- * caller resets them).
+ * Parse once, render into every walk of the chain w. Returns 0 with each
+ * w->result set, or -ENOMEM (no result set).
  */
 static int
-xml_run(struct walk *w, const char *src, size_t len)
-{
-	xmlSAXHandler sax;
-	struct xrun x = { .w = w };
-	char *in;
-	size_t n = 0;
-	bool oom;
-	int rc = 1;
-
-	in = xml_input(src, len, &n, &oom);
-	if (!in)
-		return oom ? -ENOMEM : 1;
-	if (n > INT_MAX)
-		goto out;
-	x.cap = 32;
-	x.names = malloc(x.cap * sizeof(*x.names));
-	if (!x.names) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	memset(&sax, 0, sizeof(sax));
-	sax.startElement = x_start;
-	sax.endElement = x_end;
-	sax.characters = x_chars;
-	sax.ignorableWhitespace = x_chars;
-	sax.cdataBlock = x_cdata;
-	sax.comment = x_comment;
-	sax.processingInstruction = x_pi;
-	sax.getEntity = x_entity;
-	sax.warning = x_error;
-	sax.error = x_error;
-	sax.fatalError = x_error;
-	sax.initialized = 1; /* SAX1: raw names, attributes as written */
-	x.ctxt = xmlCreateMemoryParserCtxt(in, (int)n);
-	if (!x.ctxt) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	xmlCtxtUseOptions(x.ctxt, XML_PARSE_NONET | XML_PARSE_NOENT |
-		XML_PARSE_SAX1 | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (x.ctxt->sax != (xmlSAXHandlerPtr)&xmlDefaultSAXHandler)
-		xmlFree(x.ctxt->sax);
-	x.ctxt->sax = &sax;
-	x.ctxt->userData = &x;
-	x.ctxt->sax2 = 0;
-	xmlSwitchEncoding(x.ctxt, XML_CHAR_ENCODING_UTF8);
-	for (struct walk *y = w; y; y = y->next)
-		y->ctxt = x.ctxt;
-	/* The html and body elements, as html_run()'s parser reports them. */
-	x.names[x.nnames++] = (const xmlChar *)"html";
-	on_start(w, (const xmlChar *)"html", NULL);
-	x.names[x.nnames++] = (const xmlChar *)"body";
-	on_start(w, (const xmlChar *)"body", NULL);
-	xmlParseDocument(x.ctxt);
-	x.ctxt->sax = NULL;
-	for (struct walk *y = w; y; y = y->next)
-		y->ctxt = NULL;
-	if (x.fail || !x.ctxt->wellFormed) {
-		bool bad = false;
-		for (struct walk *y = w; y; y = y->next)
-			bad |= y->out.bad;
-		rc = bad ? -ENOMEM : 1;
-		goto out;
-	}
-	rc = 0;
-	for (struct walk *y = w; y; y = y->next) {
-		while (y->depth > 0 && !y->out.bad)
-			pop_one(y);
-		y->result = buf_take_trimmed(&y->out);
-		if (!y->result)
-			rc = -ENOMEM;
-	}
-	if (rc) {
-		for (struct walk *y = w; y; y = y->next) {
-			free(y->result);
-			y->result = NULL;
-		}
-	}
-	for (struct walk *y = w; y; y = y->next)
-		walk_cleanup(y);
-out:
-	if (x.ctxt) {
-		if (x.ctxt->myDoc)
-			xmlFreeDoc(x.ctxt->myDoc);
-		xmlFreeParserCtxt(x.ctxt);
-	}
-	free(x.names);
-	free(in);
-	return rc;
-}
-
-/* walk_run() through libxml2's HTML parser; src is valid UTF-8. */
-static int
-html_run(struct walk *w, const char *src, size_t len)
+walk_run(struct walk *w, const char *html, size_t len)
 {
 	static const char prefix[] = "<body>";
 	htmlSAXHandler sax;
 	htmlParserCtxtPtr ctxt = NULL;
-	char *in = NULL;
+	char *in = NULL, *fixed = NULL;
+	const char *src = html;
 	int rc = -ENOMEM;
 
+	if (len > INT_MAX / 2) /* libxml2 takes an int; callers cap fields far lower */
+		goto out;
+	if (!parse__utf8_valid(html, len)) {
+		fixed = parse__utf8_fix(html, len);
+		if (!fixed)
+			goto out;
+		src = fixed;
+		len = strlen(fixed);
+	}
 	/* An open <body> first, so text at the start is not wrapped in an
 	 * implied <p> and a stray <head> or <title> stays in the body.
 	 * "<!" with no ">" after it (other than an unclosed comment) is text,
@@ -1824,6 +1308,11 @@ html_run(struct walk *w, const char *src, size_t len)
 	in = malloc(sizeof(prefix) - 1 + len + extra + 1);
 	if (!in)
 		goto out;
+	/* The output is about as long as the input: size it once. */
+	for (struct walk *x = w; x; x = x->next) {
+		if (!x->out.p && !buf_grow(&x->out, len + len / 8 + 64))
+			goto out;
+	}
 	size_t o = sizeof(prefix) - 1;
 	memcpy(in, prefix, o);
 	memcpy(in + o, src, last_gt);
@@ -1884,35 +1373,6 @@ out:
 		htmlFreeParserCtxt(ctxt);
 	}
 	free(in);
-	return rc;
-}
-
-/*
- * Parse once, render into every walk of the chain w. Returns 0 with each
- * w->result set, or -ENOMEM (no result set). The strict XML reading is
- * tried first; whatever it declines goes to libxml2's HTML parser.
- */
-static int
-walk_run(struct walk *w, const char *html, size_t len)
-{
-	char *fixed = NULL;
-	int rc;
-
-	if (len > INT_MAX / 2) /* libxml2 takes an int; callers cap fields far lower */
-		return -ENOMEM;
-	if (!parse__utf8_valid(html, len)) {
-		fixed = parse__utf8_fix(html, len);
-		if (!fixed)
-			return -ENOMEM;
-		html = fixed;
-		len = strlen(fixed);
-	}
-	rc = parse__html_fast ? xml_run(w, html, len) : 1;
-	if (rc > 0) {
-		for (struct walk *x = w; x; x = x->next)
-			walk_reset(x);
-		rc = html_run(w, html, len);
-	}
 	free(fixed);
 	return rc;
 }

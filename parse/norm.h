@@ -33,14 +33,6 @@ char *parse__html_sanitize(const char *html, size_t len, const char *base);
 int parse__html_render(const char *html, size_t len, const char *base,
 	char **sanitized, char **text);
 
-/*
- * 1 (the default): read fragments that are well-formed XML with libxml2's
- * XML parser, replaying the HTML parser's rules; 0: always the HTML
- * parser. The output is the same either way (the fuzz target checks);
- * tests and the fuzz target set it, nothing else writes it.
- */
-extern int parse__html_fast;
-
 /* Plain-text rendering of an HTML fragment: blocks separated by blank lines,
  * list items on their own lines, entities decoded, whitespace collapsed. */
 char *parse__html_to_text(const char *html, size_t len);

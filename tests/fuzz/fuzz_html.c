@@ -10,8 +10,7 @@
  * that unchanged; a difference means the first pass let something
  * through that a reader would parse differently).
  *
- * parse__html_render() gives what the separate calls give, and the XML
- * fast path gives what libxml2's HTML parser gives (parse__html_fast).
+ * parse__html_render() gives what the separate calls give.
  *
  * Text: valid UTF-8, trimmed, no run of more than one blank line. Strip:
  * valid UTF-8, one line, trimmed, no double spaces.
@@ -223,27 +222,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(n == 0 || (!is_ws(text[0]) && !is_ws(text[n - 1])), "to_text: not trimmed");
 	FUZZ_CHECK(!strstr(text, "\n\n\n"), "to_text: more than one blank line");
 	free(text);
-
-	{
-		/* The XML fast path and the HTML parser give the same output. */
-		char *rs = NULL, *rt = NULL, *hs = NULL, *ht = NULL, *a, *b;
-		parse__html_fast = 1;
-		FUZZ_CHECK(parse__html_render(s, size, BASE, &rs, &rt) == 0, "render failed");
-		a = parse__html_strip(s, size);
-		parse__html_fast = 0;
-		FUZZ_CHECK(parse__html_render(s, size, BASE, &hs, &ht) == 0, "render failed");
-		b = parse__html_strip(s, size);
-		parse__html_fast = 1;
-		FUZZ_CHECK(strcmp(rs, hs) == 0, "fast path: sanitized differs:\n xml:  %s\n html: %s", rs, hs);
-		FUZZ_CHECK(strcmp(rt, ht) == 0, "fast path: text differs:\n xml:  %s\n html: %s", rt, ht);
-		FUZZ_CHECK(a && b && strcmp(a, b) == 0, "fast path: strip differs:\n xml:  %s\n html: %s", a, b);
-		free(rs);
-		free(rt);
-		free(hs);
-		free(ht);
-		free(a);
-		free(b);
-	}
 
 	strip = parse__html_strip(s, size);
 	FUZZ_CHECK(strip, "strip returned NULL");
