@@ -61,6 +61,7 @@ rollback(struct store *st, int rc)
 	if (!st->in_group) {
 		if (!sqlite3_get_autocommit(st->db))
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		store__fts_reset(st);
 		return;
 	}
 	if (rc >= 0)
@@ -111,6 +112,8 @@ store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **ou
 		store__write_failed(st, rc);
 		goto out;
 	}
+	if (!st->in_group)
+		store__fts_reset(st);
 	st->in_refresh = true;
 	s = store__stmt(st, STORE_STMT_FEED_BY_ID);
 	if (!s) {
@@ -329,19 +332,99 @@ same_str(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
+/* fts_manual: is article id in the full-text index now? Not when it is
+ * new in this transaction (store__fts_flush() adds it at the commit). */
+static bool
+fts_indexed(const struct store *st, int64_t id)
+{
+	return st->fts_floor < 0 || id <= st->fts_floor;
+}
+
+/* fts_manual: article id is new in this transaction; index it at the
+ * commit. */
+static int
+fts_add_new(struct store *st, int64_t id)
+{
+	if (st->fts_nnew == st->fts_capnew) {
+		size_t nc = st->fts_capnew ? st->fts_capnew * 2 : 256;
+		int64_t *n = store__realloc(st->fts_new, nc * sizeof(*n));
+
+		if (!n) {
+			snprintf(st->err, sizeof(st->err), "out of memory");
+			return -ENOMEM;
+		}
+		st->fts_new = n;
+		st->fts_capnew = nc;
+	}
+	st->fts_new[st->fts_nnew++] = id;
+	return 0;
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int
+store__fts_flush(struct store *st)
+{
+	int rc = 0;
+
+	if (!st->fts_nnew)
+		return 0;
+	qsort(st->fts_new, st->fts_nnew, sizeof(*st->fts_new), cmp_id);
+	for (size_t i = 0; rc == 0 && i < st->fts_nnew; i++) {
+		sqlite3_stmt *s;
+		int src;
+
+		if (i && st->fts_new[i] == st->fts_new[i - 1])
+			continue;
+		s = store__stmt(st, STORE_STMT_ART_FTS_COLS);
+		if (!s)
+			return -EIO;
+		sqlite3_bind_int64(s, 1, st->fts_new[i]);
+		src = sqlite3_step(s);
+		/* No row: rolled back (its savepoint) or purged since. */
+		if (src == SQLITE_ROW)
+			rc = fts_write(st, false, st->fts_new[i],
+				(const char *)sqlite3_column_text(s, 0),
+				(const char *)sqlite3_column_text(s, 1));
+		else if (src != SQLITE_DONE)
+			rc = store__fail(st, src, "reading an article");
+		sqlite3_reset(s);
+	}
+	if (rc == 0)
+		st->fts_nnew = 0;
+	return rc;
+}
+
+void
+store__fts_reset(struct store *st)
+{
+	st->fts_floor = -1;
+	st->fts_nnew = 0;
+}
+
 /* Take article id's title and text out of the full-text index, unless
  * same is not NULL and they equal title and text (then *same is set and
- * nothing changes). */
+ * nothing changes). Nothing to take out for an article new in this
+ * transaction (not indexed yet). */
 static int
 fts_remove_old(struct store *st, int64_t id, const char *title,
 	const char *text, bool *same)
 {
-	sqlite3_stmt *s = store__stmt(st, STORE_STMT_ART_FTS_COLS);
+	sqlite3_stmt *s;
 	bool eq = false;
 	int rc = 0, src;
 
 	if (same)
 		*same = false;
+	if (!st->fts_manual || !fts_indexed(st, id))
+		return 0;
+	s = store__stmt(st, STORE_STMT_ART_FTS_COLS);
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, id);
@@ -436,6 +519,8 @@ insert_article(struct store_refresh *r, const struct store_article *a,
 	sqlite3_reset(s);
 	if (rc < 0)
 		return rc;
+	if (st->fts_floor < 0)
+		st->fts_floor = next - 1;
 	s = store__stmt(st, STORE_STMT_ART_INSERT);
 	if (!s)
 		return -EIO;
@@ -452,8 +537,8 @@ insert_article(struct store_refresh *r, const struct store_article *a,
 		*id = sqlite3_last_insert_rowid(st->db);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	if (rc == 0)
-		rc = fts_write(st, false, *id, a->title, a->text);
+	if (rc == 0 && st->fts_manual)
+		rc = fts_add_new(st, *id);
 	if (rc == 0)
 		rc = log_change(r, *id, "new");
 	return rc;
@@ -468,7 +553,7 @@ update_article(struct store_refresh *r, const struct store_article *a,
 	struct store *st = r->st;
 	sqlite3_stmt *s;
 	int64_t sort_time = e->sort_time < first_seen ? e->sort_time : first_seen;
-	bool same_text = false;
+	bool same_text = false, indexed;
 	int rc = 0, src;
 
 	/* A new canonical link may join another story. */
@@ -480,8 +565,12 @@ update_article(struct store_refresh *r, const struct store_article *a,
 			story = id;
 	}
 	/* Title and text as stored? Then the full-text index stays (and
-	 * the UPDATE without them does not fire the schema's trigger). */
-	rc = fts_remove_old(st, id, a->title, a->text, &same_text);
+	 * the UPDATE without them does not fire the schema's trigger). An
+	 * article new in this transaction is indexed at the commit, as it
+	 * is then. */
+	indexed = !st->fts_manual || fts_indexed(st, id);
+	if (indexed)
+		rc = fts_remove_old(st, id, a->title, a->text, &same_text);
 	if (rc < 0)
 		return rc;
 	s = store__stmt(st, same_text ? STORE_STMT_ART_UPDATE_META
@@ -498,7 +587,7 @@ update_article(struct store_refresh *r, const struct store_article *a,
 		rc = store__fail(st, src, "updating an article");
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	if (rc == 0 && !same_text)
+	if (rc == 0 && !same_text && indexed)
 		rc = fts_write(st, false, id, a->title, a->text);
 	if (rc == 0)
 		rc = log_change(r, id, "update");
@@ -787,15 +876,24 @@ store_refresh_put(struct store_refresh *r, const struct store_article *a,
 	return 0;
 }
 
+struct victim {
+	int64_t id;
+	char *key, *canon, *title;
+};
+
+static int
+cmp_victim(const void *a, const void *b)
+{
+	return cmp_id(&((const struct victim *)a)->id,
+		&((const struct victim *)b)->id);
+}
+
 /* Purge what retention says may go; never an article of this document. */
 static int
 retention(struct store_refresh *r)
 {
 	struct store *st = r->st;
-	struct victim {
-		int64_t id;
-		char *key, *canon, *title;
-	} *v = NULL;
+	struct victim *v = NULL;
 	size_t nv = 0, cap = 0, pos = 0;
 	int64_t cutoff = r->keep_days > 0 ? r->now - (int64_t)r->keep_days * 86400
 					  : INT64_MIN;
@@ -846,6 +944,10 @@ retention(struct store_refresh *r)
 	if (rc == 0 && src != SQLITE_DONE)
 		rc = store__fail(st, src, "applying retention");
 	sqlite3_reset(s);
+	/* Oldest id first: FTS5 flushes its pending changes whenever the
+	 * rowid goes backwards. */
+	if (rc == 0 && nv > 1)
+		qsort(v, nv, sizeof(*v), cmp_victim);
 	for (size_t i = 0; rc == 0 && i < nv; i++) {
 		s = store__stmt(st, STORE_STMT_PURGED_INSERT);
 		if (!s) {
@@ -863,11 +965,9 @@ retention(struct store_refresh *r)
 			rc = store__fail(st, src, "recording a purged key");
 			break;
 		}
-		if (st->fts_manual) {
-			rc = fts_remove_old(st, v[i].id, NULL, NULL, NULL);
-			if (rc < 0)
-				break;
-		}
+		rc = fts_remove_old(st, v[i].id, NULL, NULL, NULL);
+		if (rc < 0)
+			break;
 		s = store__stmt(st, STORE_STMT_ART_DELETE);
 		if (!s) {
 			rc = -EIO;
@@ -920,8 +1020,16 @@ store_refresh_commit(struct store_refresh *r,
 		if (rc < 0)
 			goto out;
 	}
+	/* In a group the new articles are indexed at the group's commit. */
+	if (!st->in_group) {
+		rc = store__fts_flush(st);
+		if (rc < 0)
+			goto out;
+	}
 	rc = store__exec(st, st->in_group ? "RELEASE refresh" : "COMMIT");
 	if (rc == 0) {
+		if (!st->in_group)
+			store__fts_reset(st);
 		st->in_refresh = false;
 		if (changed && st->in_group)
 			st->group_prune = true;

@@ -358,6 +358,7 @@ store_open(struct store **out, const char *path, const struct store_opts *o,
 	}
 	if (o)
 		st->o = *o;
+	st->fts_floor = -1;
 	if (st->o.busy_timeout_ms <= 0)
 		st->o.busy_timeout_ms = 5000;
 	if (st->o.changelog_keep_s <= 0)
@@ -472,6 +473,7 @@ store_close(struct store *st)
 		return;
 	for (int i = 0; i < STORE_STMT_COUNT_; i++)
 		sqlite3_finalize(st->stmt[i]);
+	store__free(st->fts_new);
 	sqlite3_close(st->db);
 	store__free(st->path);
 	store__free(st);
@@ -537,6 +539,7 @@ group_end(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	store__fts_reset(st);
 	st->in_group = false;
 	st->in_refresh = false;
 	st->group_err = 0;
@@ -561,6 +564,7 @@ store_group_begin(struct store *st)
 	rc = store__exec(st, "BEGIN IMMEDIATE");
 	if (rc < 0)
 		return rc;
+	store__fts_reset(st);
 	st->in_group = true;
 	st->group_err = 0;
 	st->group_prune = false;
@@ -582,6 +586,8 @@ store_group_commit(struct store *st)
 			"a refresh is still open in the group");
 		rc = -EBUSY;
 	}
+	if (rc == 0)
+		rc = store__fts_flush(st);
 	if (rc == 0 && st->group_prune)
 		rc = store__prune_changes(st, store__now(st));
 	if (rc == 0)

@@ -59,6 +59,16 @@ struct store {
 	 * the schema's triggers do it (the connection refused to turn them
 	 * off). */
 	bool fts_manual;
+	/* fts_manual: the index entries of articles new in the current
+	 * transaction are added at its commit, in one go and in rowid
+	 * order (FTS5 also flushes whenever rowids go backwards): a
+	 * group's savepoints then have (almost) nothing to flush. Article
+	 * ids above fts_floor are new in this transaction (-1: none yet);
+	 * fts_new lists them (duplicates and rolled-back ones allowed: the
+	 * commit reads what the rows hold then). */
+	int64_t fts_floor;
+	int64_t *fts_new;
+	size_t fts_nnew, fts_capnew;
 	bool in_group;              /* between store_group_begin and its end */
 	int group_err;              /* < 0: the group's transaction is gone */
 	bool group_prune;           /* the group logged a change: prune at commit */
@@ -91,6 +101,12 @@ int store__fail(struct store *st, int sqlrc, const char *what);
  */
 int store__write_ok(struct store *st);
 int store__write_failed(struct store *st, int rc);
+
+/* fts_manual: index the articles new in this transaction (before its
+ * COMMIT); 0 or < 0. store__fts_reset() forgets them (the transaction
+ * ended either way). */
+int store__fts_flush(struct store *st);
+void store__fts_reset(struct store *st);
 
 /* Prune the change log (rows older than changelog_keep_s); 0 or < 0. */
 int store__prune_changes(struct store *st, int64_t now);

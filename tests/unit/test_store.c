@@ -72,6 +72,11 @@ fresh(void)
 static void
 finish(struct store *st)
 {
+	/* Whatever the case did, the full-text index matches the articles
+	 * (rank 1: also against the content table). */
+	if (st && !st->readonly)
+		CHECK_INT_EQ(store__exec(st, "INSERT INTO articles_fts(articles_fts,"
+			" rank) VALUES ('integrity-check', 1)"), 0);
 	store_close(st);
 	remove_dir();
 }
