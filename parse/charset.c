@@ -25,6 +25,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -149,6 +150,14 @@ utf8_pass(const unsigned char *s, size_t n, bool last, struct sbuf *out,
 		unsigned char c = s[i];
 		if (c >= 0x20 && c < 0x80) {
 			i++;
+			/* Eight bytes at a time while all are printable ASCII. */
+			while (i + 8 <= n) {
+				uint64_t w;
+				memcpy(&w, s + i, 8);
+				if (((w - 0x2020202020202020ull) | w) & 0x8080808080808080ull)
+					break;
+				i += 8;
+			}
 			continue;
 		}
 		if (c < 0x80) {

@@ -33,6 +33,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2193,6 +2194,17 @@ lex(struct parse *p, const char *in, size_t n)
 		unsigned char c = s[i];
 		switch (p->lx) {
 		case LX_TEXT:
+			/* Eight bytes at a time while none is '<' or '&'. */
+			while (i + 8 <= n) {
+				uint64_t w, a, b;
+				memcpy(&w, s + i, 8);
+				a = w ^ 0x3C3C3C3C3C3C3C3Cull; /* '<' */
+				b = w ^ 0x2626262626262626ull; /* '&' */
+				if (((a - 0x0101010101010101ull) & ~a & 0x8080808080808080ull) |
+				    ((b - 0x0101010101010101ull) & ~b & 0x8080808080808080ull))
+					break;
+				i += 8;
+			}
 			while (i < n && s[i] != '<' && s[i] != '&')
 				i++;
 			if (i == n)
