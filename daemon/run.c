@@ -847,8 +847,6 @@ static void
 job_submit(struct job *j)
 {
 	j->feed->jobs++;
-	/* A refresh weighs more in a store group than one row's write. */
-	j->wj.light = j->kind != JOB_POLL || j->out != OUT_OK;
 	worker_submit(&j->run->worker, &j->wj);
 }
 

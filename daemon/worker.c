@@ -95,19 +95,17 @@ static void
 pump(struct worker *w)
 {
 	struct worker_job *last = NULL;
-	unsigned weight = 0;
+	unsigned n = 0;
 
 	if (w->group || !w->head)
 		return;
-	/* Take what waits, up to the weight limit (at least one job). */
+	/* Take what waits, up to the limit (at least one job). */
 	w->group = w->head;
 	while (w->head) {
-		unsigned jw = w->head->light ? 1 : WORKER_HEAVY;
-
 		if (last && (!w->group_begin || !w->group_commit ||
-			     weight + jw > WORKER_GROUP_MAX_WEIGHT))
+			     n == WORKER_GROUP_MAX_JOBS))
 			break;
-		weight += jw;
+		n++;
 		last = w->head;
 		w->head = last->next;
 		w->queued--;

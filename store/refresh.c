@@ -300,30 +300,54 @@ log_change(struct store_refresh *r, int64_t article_id, const char *kind)
 	return rc;
 }
 
-/* Add (del: remove) an article's title and text to (from) the full-text
- * index, when the store keeps it in step itself (fts_manual). Removing
- * needs the values the index has, i.e. the stored ones. */
+/*
+ * The full-text index, when the store keeps it in step itself (fts_manual,
+ * store_int.h). Every write is an INSERT ... SELECT from the article's
+ * row, the values the index has or gets: such a statement runs in a
+ * statement transaction, so a failure inside FTS5 (out of memory) undoes
+ * that statement alone, as it did inside the schema's triggers; a
+ * single-row VALUES insert would have SQLite roll back the whole
+ * transaction under FTS5's feet.
+ */
 static int
-fts_write(struct store *st, bool del, int64_t id, const char *title,
-	const char *text)
+fts_exec(struct store *st, enum store__stmt n, int64_t id)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = store__stmt(st, n);
 	int rc = 0, src;
 
-	if (!st->fts_manual)
-		return 0;
-	s = store__stmt(st, del ? STORE_STMT_FTS_DELETE : STORE_STMT_FTS_INSERT);
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, id);
-	store__bind_static(s, 2, title);
-	store__bind_static(s, 3, text);
 	src = sqlite3_step(s);
 	if (src != SQLITE_DONE)
 		rc = store__fail(st, src, "updating the full-text index");
 	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
 	return rc;
+}
+
+/* fts_manual: is article id in the full-text index now? Not when it is
+ * new in this transaction: store__fts_flush() adds those at the commit. */
+static bool
+fts_indexed(const struct store *st, int64_t id)
+{
+	return st->fts_floor < 0 || id <= st->fts_floor;
+}
+
+int
+store__fts_flush(struct store *st)
+{
+	if (!st->fts_manual || st->fts_floor < 0)
+		return 0;
+	/* Every article above the floor is new in this transaction; those
+	 * rolled back (a failed refresh's savepoint) or purged since are
+	 * simply not there. In rowid order, as FTS5 likes it. */
+	return fts_exec(st, STORE_STMT_FTS_INSERT_NEW, st->fts_floor);
+}
+
+void
+store__fts_reset(struct store *st)
+{
+	st->fts_floor = -1;
 }
 
 static bool
@@ -332,117 +356,51 @@ same_str(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* fts_manual: is article id in the full-text index now? Not when it is
- * new in this transaction (store__fts_flush() adds it at the commit). */
-static bool
-fts_indexed(const struct store *st, int64_t id)
-{
-	return st->fts_floor < 0 || id <= st->fts_floor;
-}
-
-/* fts_manual: article id is new in this transaction; index it at the
- * commit. */
-static int
-fts_add_new(struct store *st, int64_t id)
-{
-	if (st->fts_nnew == st->fts_capnew) {
-		size_t nc = st->fts_capnew ? st->fts_capnew * 2 : 256;
-		int64_t *n = store__realloc(st->fts_new, nc * sizeof(*n));
-
-		if (!n) {
-			snprintf(st->err, sizeof(st->err), "out of memory");
-			return -ENOMEM;
-		}
-		st->fts_new = n;
-		st->fts_capnew = nc;
-	}
-	st->fts_new[st->fts_nnew++] = id;
-	return 0;
-}
-
-static int
-cmp_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-int
-store__fts_flush(struct store *st)
-{
-	int rc = 0;
-
-	if (!st->fts_nnew)
-		return 0;
-	qsort(st->fts_new, st->fts_nnew, sizeof(*st->fts_new), cmp_id);
-	for (size_t i = 0; rc == 0 && i < st->fts_nnew; i++) {
-		sqlite3_stmt *s;
-		int src;
-
-		if (i && st->fts_new[i] == st->fts_new[i - 1])
-			continue;
-		s = store__stmt(st, STORE_STMT_ART_FTS_COLS);
-		if (!s)
-			return -EIO;
-		sqlite3_bind_int64(s, 1, st->fts_new[i]);
-		src = sqlite3_step(s);
-		/* No row: rolled back (its savepoint) or purged since. */
-		if (src == SQLITE_ROW)
-			rc = fts_write(st, false, st->fts_new[i],
-				(const char *)sqlite3_column_text(s, 0),
-				(const char *)sqlite3_column_text(s, 1));
-		else if (src != SQLITE_DONE)
-			rc = store__fail(st, src, "reading an article");
-		sqlite3_reset(s);
-	}
-	if (rc == 0)
-		st->fts_nnew = 0;
-	return rc;
-}
-
-void
-store__fts_reset(struct store *st)
-{
-	st->fts_floor = -1;
-	st->fts_nnew = 0;
-}
-
-/* Take article id's title and text out of the full-text index, unless
- * same is not NULL and they equal title and text (then *same is set and
- * nothing changes). Nothing to take out for an article new in this
- * transaction (not indexed yet). */
+/* Take article id out of the full-text index (before its row changes or
+ * goes). With same (an update): unless its stored title and text equal
+ * title and text (then *same is set and nothing changes), index title
+ * and text in their place. An article new in this transaction is not
+ * indexed yet: nothing to do. */
 static int
 fts_remove_old(struct store *st, int64_t id, const char *title,
 	const char *text, bool *same)
 {
 	sqlite3_stmt *s;
-	bool eq = false;
 	int rc = 0, src;
 
 	if (same)
 		*same = false;
 	if (!st->fts_manual || !fts_indexed(st, id))
 		return 0;
-	s = store__stmt(st, STORE_STMT_ART_FTS_COLS);
-	if (!s)
-		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	src = sqlite3_step(s);
-	if (src == SQLITE_ROW) {
-		const char *ot = (const char *)sqlite3_column_text(s, 0);
-		const char *ox = (const char *)sqlite3_column_text(s, 1);
-
-		eq = same && same_str(ot, title) && same_str(ox, text);
-		if (same)
-			*same = eq;
-		if (!eq)
-			rc = fts_write(st, true, id, ot, ox);
-	} else if (src != SQLITE_DONE) {
-		rc = store__fail(st, src, "looking up an article");
+	if (same) {
+		s = store__stmt(st, STORE_STMT_ART_FTS_COLS);
+		if (!s)
+			return -EIO;
+		sqlite3_bind_int64(s, 1, id);
+		src = sqlite3_step(s);
+		if (src == SQLITE_ROW)
+			*same = same_str((const char *)sqlite3_column_text(s, 0),
+				title) && same_str((const char *)
+				sqlite3_column_text(s, 1), text);
+		else if (src != SQLITE_DONE)
+			rc = store__fail(st, src, "looking up an article");
+		sqlite3_reset(s);
+		if (rc < 0 || *same)
+			return rc;
+		s = store__stmt(st, STORE_STMT_FTS_REPLACE_ROW);
+		if (!s)
+			return -EIO;
+		sqlite3_bind_int64(s, 1, id);
+		store__bind_static(s, 2, title);
+		store__bind_static(s, 3, text);
+		src = sqlite3_step(s);
+		if (src != SQLITE_DONE)
+			rc = store__fail(st, src, "updating the full-text index");
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return rc;
 	}
-	sqlite3_reset(s);
-	return rc;
+	return fts_exec(st, STORE_STMT_FTS_DELETE_ROW, id);
 }
 
 /* The story an article with this canonical link joins: the story of the
@@ -537,8 +495,7 @@ insert_article(struct store_refresh *r, const struct store_article *a,
 		*id = sqlite3_last_insert_rowid(st->db);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	if (rc == 0 && st->fts_manual)
-		rc = fts_add_new(st, *id);
+	/* Indexed at the commit (store__fts_flush()). */
 	if (rc == 0)
 		rc = log_change(r, *id, "new");
 	return rc;
@@ -565,9 +522,9 @@ update_article(struct store_refresh *r, const struct store_article *a,
 			story = id;
 	}
 	/* Title and text as stored? Then the full-text index stays (and
-	 * the UPDATE without them does not fire the schema's trigger). An
-	 * article new in this transaction is indexed at the commit, as it
-	 * is then. */
+	 * the UPDATE without them does not fire the schema's trigger); else
+	 * it gets the new ones now. An article new in this transaction is
+	 * indexed at the commit, as it is then. */
 	indexed = !st->fts_manual || fts_indexed(st, id);
 	if (indexed)
 		rc = fts_remove_old(st, id, a->title, a->text, &same_text);
@@ -587,8 +544,6 @@ update_article(struct store_refresh *r, const struct store_article *a,
 		rc = store__fail(st, src, "updating an article");
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	if (rc == 0 && !same_text && indexed)
-		rc = fts_write(st, false, id, a->title, a->text);
 	if (rc == 0)
 		rc = log_change(r, id, "update");
 	return rc;
@@ -876,24 +831,15 @@ store_refresh_put(struct store_refresh *r, const struct store_article *a,
 	return 0;
 }
 
-struct victim {
-	int64_t id;
-	char *key, *canon, *title;
-};
-
-static int
-cmp_victim(const void *a, const void *b)
-{
-	return cmp_id(&((const struct victim *)a)->id,
-		&((const struct victim *)b)->id);
-}
-
 /* Purge what retention says may go; never an article of this document. */
 static int
 retention(struct store_refresh *r)
 {
 	struct store *st = r->st;
-	struct victim *v = NULL;
+	struct victim {
+		int64_t id;
+		char *key, *canon, *title;
+	} *v = NULL;
 	size_t nv = 0, cap = 0, pos = 0;
 	int64_t cutoff = r->keep_days > 0 ? r->now - (int64_t)r->keep_days * 86400
 					  : INT64_MIN;
@@ -944,10 +890,6 @@ retention(struct store_refresh *r)
 	if (rc == 0 && src != SQLITE_DONE)
 		rc = store__fail(st, src, "applying retention");
 	sqlite3_reset(s);
-	/* Oldest id first: FTS5 flushes its pending changes whenever the
-	 * rowid goes backwards. */
-	if (rc == 0 && nv > 1)
-		qsort(v, nv, sizeof(*v), cmp_victim);
 	for (size_t i = 0; rc == 0 && i < nv; i++) {
 		s = store__stmt(st, STORE_STMT_PURGED_INSERT);
 		if (!s) {

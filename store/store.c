@@ -97,12 +97,20 @@ static const char *const sql[STORE_STMT_COUNT_] = {
 		" WHERE id = ?1",
 	[STORE_STMT_ART_FTS_COLS] =
 		"SELECT title, text FROM articles WHERE id = ?1",
-	/* What the schema's articles_fts_* triggers do, for fts_manual. */
-	[STORE_STMT_FTS_INSERT] =
-		"INSERT INTO articles_fts(rowid, title, text) VALUES (?1, ?2, ?3)",
-	[STORE_STMT_FTS_DELETE] =
+	/* What the schema's articles_fts_* triggers do, for fts_manual
+	 * (refresh.c: why INSERT ... SELECT). */
+	/* Out with the stored title and text, in with ?2 and ?3: one
+	 * statement, so FTS5 flushes once (at its statement savepoint). */
+	[STORE_STMT_FTS_REPLACE_ROW] =
 		"INSERT INTO articles_fts(articles_fts, rowid, title, text)"
-		" VALUES ('delete', ?1, ?2, ?3)",
+		" SELECT 'delete', id, title, text FROM articles WHERE id = ?1"
+		" UNION ALL SELECT NULL, ?1, ?2, ?3",
+	[STORE_STMT_FTS_DELETE_ROW] =
+		"INSERT INTO articles_fts(articles_fts, rowid, title, text)"
+		" SELECT 'delete', id, title, text FROM articles WHERE id = ?1",
+	[STORE_STMT_FTS_INSERT_NEW] =
+		"INSERT INTO articles_fts(rowid, title, text)"
+		" SELECT id, title, text FROM articles WHERE id > ?1 ORDER BY id",
 	[STORE_STMT_ART_REKEY] =
 		"UPDATE articles SET key = ?2, guid = ?3 WHERE id = ?1",
 	[STORE_STMT_ART_SET_STORY] =
@@ -473,7 +481,6 @@ store_close(struct store *st)
 		return;
 	for (int i = 0; i < STORE_STMT_COUNT_; i++)
 		sqlite3_finalize(st->stmt[i]);
-	store__free(st->fts_new);
 	sqlite3_close(st->db);
 	store__free(st->path);
 	store__free(st);

@@ -232,7 +232,8 @@ void store_refresh_abort(struct store_refresh *r);
  * others their work.
  *
  * Reads (store_feed_get() and the read API) work inside a group and see
- * its uncommitted writes. Groups do not nest, and a refresh must not be
+ * its uncommitted writes (store_search() sees the group's new articles
+ * only once it is committed). Groups do not nest, and a refresh must not be
  * open when a group begins or commits. Returns of store_group_begin():
  * 0, -EBUSY (a group or refresh already open; the write lock is held by
  * another writer past the busy timeout), -EROFS, -EIO. store_group_commit()

@@ -28,8 +28,9 @@ enum store__stmt {
 	STORE_STMT_ART_UPDATE,
 	STORE_STMT_ART_UPDATE_META,
 	STORE_STMT_ART_FTS_COLS,
-	STORE_STMT_FTS_INSERT,
-	STORE_STMT_FTS_DELETE,
+	STORE_STMT_FTS_REPLACE_ROW,
+	STORE_STMT_FTS_DELETE_ROW,
+	STORE_STMT_FTS_INSERT_NEW,
 	STORE_STMT_ART_REKEY,
 	STORE_STMT_ART_SET_STORY,
 	STORE_STMT_STORY_BY_LINK,
@@ -59,16 +60,12 @@ struct store {
 	 * the schema's triggers do it (the connection refused to turn them
 	 * off). */
 	bool fts_manual;
-	/* fts_manual: the index entries of articles new in the current
-	 * transaction are added at its commit, in one go and in rowid
-	 * order (FTS5 also flushes whenever rowids go backwards): a
-	 * group's savepoints then have (almost) nothing to flush. Article
-	 * ids above fts_floor are new in this transaction (-1: none yet);
-	 * fts_new lists them (duplicates and rolled-back ones allowed: the
-	 * commit reads what the rows hold then). */
+	/* fts_manual: the articles new in the current transaction (ids
+	 * above fts_floor; -1: none yet) are indexed at its commit, in one
+	 * statement and in rowid order (FTS5 also flushes whenever the
+	 * rowid goes backwards), so a group's savepoints have next to
+	 * nothing to flush. */
 	int64_t fts_floor;
-	int64_t *fts_new;
-	size_t fts_nnew, fts_capnew;
 	bool in_group;              /* between store_group_begin and its end */
 	int group_err;              /* < 0: the group's transaction is gone */
 	bool group_prune;           /* the group logged a change: prune at commit */
