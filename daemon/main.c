@@ -5,6 +5,7 @@
  * hands over to run_main(). exit() lives here and in feedctl.c only.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,8 @@ usage(FILE *f)
 "  -h, --help            print this help and exit\n"
 "\n"
 "Signals: SIGHUP reloads the config (a config with errors is rejected and\n"
-"the running one kept); SIGTERM and SIGINT stop gracefully.\n"
+"the running one kept; --once ignores it); SIGTERM and SIGINT stop\n"
+"gracefully.\n"
 "\n"
 "Exit status:\n"
 "  0  stopped cleanly; with --once, every feed was polled successfully\n"
@@ -56,7 +58,16 @@ main(int argc, char **argv)
 	struct store *st = NULL;
 	bool check = false;
 	char err[1024];
+	sigset_t hup;
 	int rc;
+
+	/* A reload asked for while we start (systemctl reload right after
+	 * start) waits until run_main() can take it, instead of killing us:
+	 * SIGHUP stays blocked until its handler is in place. Threads started
+	 * meanwhile keep it blocked, so it reaches the loop thread. */
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &hup, NULL);
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];

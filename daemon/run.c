@@ -30,6 +30,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2035,7 +2037,10 @@ on_signal(uv_signal_t *s, int signum)
 	struct run *r = s->data;
 
 	if (signum == SIGHUP) {
-		if (!r->stopping)
+		if (r->opts->once)
+			log_notice("sys", "SIGHUP ignored: --once runs on the config "
+				"it started with");
+		else if (!r->stopping)
 			run_reload(r);
 		return;
 	}
@@ -2317,8 +2322,15 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	if (rc < 0)
 		goto close;
 
-	if (!o->once)
-		uv_signal_start(&r->sig_hup, on_signal, SIGHUP);
+	/* main() blocked SIGHUP until now; one that came meanwhile is
+	 * delivered as soon as it is unblocked. */
+	uv_signal_start(&r->sig_hup, on_signal, SIGHUP);
+	{
+		sigset_t hup;
+		sigemptyset(&hup);
+		sigaddset(&hup, SIGHUP);
+		pthread_sigmask(SIG_UNBLOCK, &hup, NULL);
+	}
 	uv_signal_start(&r->sig_term, on_signal, SIGTERM);
 	uv_signal_start(&r->sig_int, on_signal, SIGINT);
 	uv_prepare_start(&r->prepare, on_prepare);

@@ -14,10 +14,14 @@ once_store_fails: a feed the store refuses fails the run (exit 2, named,
                   with the cause) instead of being retried forever.
 once_redirect_credentials: a same-host 301 of a user:password@ URL keeps the
                   password out of feeds_v1 but still sends it next time.
+once_sighup:      SIGHUP during --once (a reload meant for the service) is
+                  logged and ignored: the run finishes, exit 0, all stored.
 """
 import os
+import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FEEDD, Server, check, db_rows, main, rss)  # noqa: E402
@@ -258,7 +262,34 @@ def once_redirect_credentials(tmp):
         srv.stop()
 
 
+def once_sighup(tmp):
+    srv = serve(tmp)
+    try:
+        # One slow feed keeps the run going while the signals arrive.
+        conf = config(tmp, [("one", srv.url("/one.xml")),
+                            ("slow", srv.url("/two.xml?delay=2"))])
+        env = dict(os.environ)
+        env.pop("NOTIFY_SOCKET", None)
+        env.pop("JOURNAL_STREAM", None)
+        p = subprocess.Popen([FEEDD, "--config", conf, "--once"],
+                             stderr=subprocess.PIPE, text=True, env=env)
+        # Early (maybe still starting up) and late (fetching).
+        for delay in (0.05, 0.7):
+            time.sleep(delay)
+            p.send_signal(signal.SIGHUP)
+        _, err = p.communicate(timeout=60)
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            check(bad not in err, "sanitizer report:\n" + err)
+        check(p.returncode == 0, "exit %d after SIGHUP:\n%s"
+              % (p.returncode, err))
+        check(count(tmp, "one") == 2 and count(tmp, "slow") == 1,
+              "articles not stored after SIGHUP")
+        check("SIGHUP ignored" in err, "SIGHUP not logged:\n" + err)
+    finally:
+        srv.stop()
+
+
 if __name__ == "__main__":
     sys.exit(main([once_all_ok, once_some_failed, once_gone_and_redirect,
                    once_charset, check_config, once_store_fails,
-                   once_redirect_credentials]))
+                   once_redirect_credentials, once_sighup]))
