@@ -29,6 +29,7 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,11 +320,13 @@ count_entry(void *ud, const struct parse_entry *e)
 	return 0;
 }
 
-static size_t
-full_pass(const struct doc *docs, size_t ndocs)
+/* Every document through parse/ in CHUNK pieces, entries to on_entry;
+ * report: print the documents parse/ refused. */
+static void
+parse_all(const struct doc *docs, size_t ndocs,
+	int (*on_entry)(void *, const struct parse_entry *), void *ud, bool report)
 {
-	size_t entries = 0;
-	struct parse_opts o = { .on_entry = count_entry, .ud = &entries,
+	struct parse_opts o = { .on_entry = on_entry, .ud = ud,
 		.base_url = "https://feeds.example.com/feed" };
 	for (size_t d = 0; d < ndocs; d++) {
 		struct parse *p = NULL;
@@ -335,10 +338,18 @@ full_pass(const struct doc *docs, size_t ndocs)
 			size_t n = docs[d].len - off < CHUNK ? docs[d].len - off : CHUNK;
 			parse_push(p, docs[d].s + off, n);
 		}
-		if (parse_finish(p) != 0)
+		if (parse_finish(p) != 0 && report)
 			fprintf(stderr, "doc %zu: %s\n", d, parse_errmsg(p));
 		parse_destroy(p);
 	}
+}
+
+static size_t
+full_pass(const struct doc *docs, size_t ndocs)
+{
+	size_t entries = 0;
+
+	parse_all(docs, ndocs, count_entry, &entries, true);
 	return entries;
 }
 
@@ -384,18 +395,7 @@ collect_entry(void *ud, const struct parse_entry *e)
 static void
 collect_bodies(const struct doc *docs, size_t ndocs, struct bodies *b)
 {
-	struct parse_opts o = { .on_entry = collect_entry, .ud = b,
-		.base_url = "https://feeds.example.com/feed" };
-	for (size_t d = 0; d < ndocs; d++) {
-		struct parse *p = NULL;
-		if (parse_create(&p, &o) < 0) {
-			fprintf(stderr, "out of memory\n");
-			exit(1);
-		}
-		parse_push(p, docs[d].s, docs[d].len);
-		parse_finish(p);
-		parse_destroy(p);
-	}
+	parse_all(docs, ndocs, collect_entry, b, false);
 }
 
 static void

@@ -288,13 +288,19 @@ stop(struct parse *p)
 		xmlStopParser(p->ctxt);
 }
 
+/* Would a value of rank prio replace what s holds? */
+static bool
+slot_wins(const struct slot *s, int prio, bool replace_tie)
+{
+	return !s->v || prio > s->prio || (prio == s->prio && replace_tie);
+}
+
 /* Set v (and its text rendering, may be NULL) when prio wins; takes
  * ownership of both. */
 static void
 slot_set2(struct slot *s, char *v, char *text, int prio, bool replace_tie)
 {
-	if (!v || !*v ||
-	    (s->v && (prio < s->prio || (prio == s->prio && !replace_tie)))) {
+	if (!v || !*v || !slot_wins(s, prio, replace_tie)) {
 		free(v);
 		free(text);
 		return;
@@ -485,19 +491,18 @@ plain_text(struct parse *p, const char *s, size_t n, enum ttype t)
 }
 
 /*
- * Sanitized HTML from a captured buffer, by type, and (when text is not
- * NULL) its plain-text rendering, both from one HTML parse. Returns NULL
- * (and no text) for whitespace-only HTML or on ENOMEM.
+ * Sanitized HTML from a captured buffer, by type, and its plain-text
+ * rendering (*text), both from one HTML parse. Returns NULL (and no text)
+ * for whitespace-only HTML or on ENOMEM.
  */
 static char *
-html_text2(struct parse *p, const char *s, size_t n, enum ttype t,
+html_text(struct parse *p, const char *s, size_t n, enum ttype t,
 	const char *base, char **text)
 {
 	char *r = NULL, *tx = NULL, *esc = NULL;
 	int rc;
 
-	if (text)
-		*text = NULL;
+	*text = NULL;
 	if (t == T_TEXT) {
 		char *t2 = trim_dup(p, s, n);
 		if (!t2)
@@ -511,12 +516,7 @@ html_text2(struct parse *p, const char *s, size_t n, enum ttype t,
 		s = esc;
 		n = strlen(esc);
 	}
-	if (text) {
-		rc = parse__html_render(s, n, base, &r, &tx);
-	} else {
-		r = parse__html_sanitize(s, n, base);
-		rc = r ? 0 : -ENOMEM;
-	}
+	rc = parse__html_render(s, n, base, &r, &tx);
 	free(esc);
 	if (rc) {
 		oom(p);
@@ -531,8 +531,7 @@ html_text2(struct parse *p, const char *s, size_t n, enum ttype t,
 		free(tx);
 		return NULL;
 	}
-	if (text)
-		*text = demoronize(p, tx);
+	*text = demoronize(p, tx);
 	return demoronize(p, r);
 }
 
@@ -544,9 +543,9 @@ body_set(struct parse *p, struct slot *sl, const char *s, size_t n,
 	char *tx = NULL;
 
 	/* A value that cannot win is not worth an HTML parse. */
-	if (sl->v && (prio < sl->prio || (prio == sl->prio && !replace_tie)))
+	if (!slot_wins(sl, prio, replace_tie))
 		return;
-	char *v = html_text2(p, s, n, t, base, &tx);
+	char *v = html_text(p, s, n, t, base, &tx);
 	slot_set2(sl, v, tx, prio, replace_tie);
 }
 
@@ -2097,6 +2096,20 @@ lx_name_at(struct parse *p, int i)
 	return p->lx_names.s + p->lx_off[i];
 }
 
+/* Write the end tag of the innermost open element and pop it. */
+static int
+lx_close_top(struct parse *p)
+{
+	const char *nm = lx_name_at(p, --p->lx_depth_open);
+	int rc = lx_emit(p, "</", 2);
+
+	if (rc == 0)
+		rc = lx_emit(p, nm, strlen(nm));
+	if (rc == 0)
+		rc = lx_emit(p, ">", 1);
+	return rc;
+}
+
 /*
  * An end tag ("</" lx_name ">") is complete. Close the elements left open
  * inside the one it names, then it; an end tag that names no open element
@@ -2128,12 +2141,7 @@ lx_end_tag(struct parse *p)
 	if (k < p->lx_depth_open - 1)
 		mark_malformed(p, "an element is not closed");
 	while (p->lx_depth_open > k) {
-		const char *nm = lx_name_at(p, --p->lx_depth_open);
-		rc = lx_emit(p, "</", 2);
-		if (rc == 0)
-			rc = lx_emit(p, nm, strlen(nm));
-		if (rc == 0)
-			rc = lx_emit(p, ">", 1);
+		rc = lx_close_top(p);
 		if (rc < 0)
 			break;
 		p->lx_names.len = p->lx_off[p->lx_depth_open];
@@ -2463,14 +2471,8 @@ lex_flush(struct parse *p)
 	 * every element (libxml2 itself reports nothing at a premature end). */
 	if (rc == 0 && p->lx_depth_open > 0) {
 		mark_malformed(p, "the document ends before its root element closes");
-		while (rc == 0 && p->lx_depth_open > 0) {
-			const char *nm = lx_name_at(p, --p->lx_depth_open);
-			rc = lx_emit(p, "</", 2);
-			if (rc == 0)
-				rc = lx_emit(p, nm, strlen(nm));
-			if (rc == 0)
-				rc = lx_emit(p, ">", 1);
-		}
+		while (rc == 0 && p->lx_depth_open > 0)
+			rc = lx_close_top(p);
 	}
 	return rc;
 }
