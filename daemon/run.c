@@ -1,17 +1,18 @@
 /*
  * run: the running daemon. See run.h for the scheduling rules.
  *
- * Threads: everything here runs on the loop thread except parse_work()
- * and job_work(), which run on the libuv threadpool and touch only their
- * own job (and, for job_work, the store: one store job at a time, see
- * worker.h). A poll goes
+ * Threads: everything here runs on the loop thread except parse_work(),
+ * which runs on the libuv threadpool (at a lower priority), and
+ * job_work(), which runs on the store worker's own thread (worker.h); both
+ * touch only their own job (and job_work the store, one job at a time).
+ * A poll goes
  *
  *   timer -> feed_due(): host spacing -> ready queue -> feed_poll()
  *         -> fetch_start() -> on_data(): collect the body
  *         -> on_done(): classify; a new 2xx body -> parse_start()
  *         -> parse_work() (threadpool): parse, entries -> batch_add()
  *         -> parse_after() -> poll_fill_submit(): the store job
- *         -> job_work() (threadpool, serialized): one savepoint in the
+ *         -> job_work() (worker thread, serialized): one savepoint in the
  *            worker's group transaction (worker.h: group commit)
  *         -> job_done() (loop, after the group's durable commit):
  *            remember state, log, schedule the next poll
@@ -37,6 +38,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
 
 #include <curl/curl.h>
 #include <uv.h>
@@ -58,6 +61,9 @@
  * document would hold every other feed's refresh back for seconds. A real
  * feed this long is pathological; the feed is flagged as capped. */
 #define FEEDD_DAEMON_MAX_ENTRIES 10000
+/* How much lower parse threads run than the loop and the writer (nice
+ * steps; parse_thread_priority()). */
+#define FEEDD_PARSE_NICE 10
 
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
@@ -1281,6 +1287,31 @@ on_entry(void *ud, const struct parse_entry *e)
 	return batch_add(j->batch, e);
 }
 
+/*
+ * Parsing yields to the loop and to the store's writer: those two are
+ * each one thread, and a cycle's speed is theirs (the loop moves the
+ * bytes, the writer is the only one who can store them), while parse jobs
+ * run in parallel on libuv's pool and can use whatever CPU is left. So
+ * each pool thread lowers its own scheduling priority once (on Linux a
+ * nice value is per thread). If that fails, parsing just competes as
+ * before.
+ */
+static void
+parse_thread_priority(void)
+{
+	static _Thread_local bool done;
+	id_t self = (id_t)gettid();
+	int prio;
+
+	if (done)
+		return;
+	done = true;
+	errno = 0;
+	prio = getpriority(PRIO_PROCESS, self);
+	if (errno == 0)
+		(void)setpriority(PRIO_PROCESS, self, prio + FEEDD_PARSE_NICE);
+}
+
 /* Threadpool, concurrently with other parse jobs and the store worker: it
  * touches only its own job. */
 static void
@@ -1296,6 +1327,7 @@ parse_work(uv_work_t *req)
 	};
 	int rc;
 
+	parse_thread_priority();
 	rc = batch_create(&j->batch);
 	if (rc == 0)
 		rc = parse_create(&j->parser, &po);
@@ -1694,7 +1726,7 @@ on_cycle(uv_timer_t *t)
 
 	log_info("sched", "cycle: feeds=%u failing=%u fetching=%u new=%u "
 		"store_queue=%u max_loop_stall_ms=%.1f", r->nfeeds, r->nfailing,
-		r->nfetching, r->cycle_inserted, r->worker.queued,
+		r->nfetching, r->cycle_inserted, r->worker.pending,
 		(double)r->cycle_max_stall_ns / 1e6);
 	r->last_cycle_inserted = r->cycle_inserted;
 	r->cycle_inserted = 0;
@@ -1913,6 +1945,14 @@ on_run_handle_close(uv_handle_t *h)
 }
 
 static void
+on_worker_close(uv_handle_t *h)
+{
+	struct worker *w = h->data;
+
+	container_of(w, struct run, worker)->open_handles--;
+}
+
+static void
 run_close_handle(struct run *r, uv_handle_t *h)
 {
 	if (uv_is_closing(h))
@@ -1966,6 +2006,8 @@ run_close_all(struct run *r)
 	run_close_handle(r, (uv_handle_t *)&r->cycle);
 	run_close_handle(r, (uv_handle_t *)&r->finish);
 	run_close_handle(r, (uv_handle_t *)&r->prepare);
+	/* Idle here (run_can_close(), or start-up before any job). */
+	worker_close(&r->worker, on_worker_close);
 	fetch_destroy(r->fetch);
 	r->fetch = NULL;
 }
@@ -1985,8 +2027,7 @@ run_stop(struct run *r, const char *why)
 	if (!r->opts->once || strcmp(why, "done") != 0)
 		log_notice("sys", "stopping (%s): %u transfer%s in flight, "
 			"store queue %u", why, r->nfetching,
-			r->nfetching == 1 ? "" : "s", r->worker.queued +
-			!worker_idle(&r->worker));
+			r->nfetching == 1 ? "" : "s", r->worker.pending);
 	for (struct feed *f = r->feeds; f; f = f->next)
 		uv_timer_stop(&f->timer);
 	ready_clear(r);
@@ -2290,10 +2331,6 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	if (rc < 0)
 		log_warn("sys", "loop stall measurement unavailable: %s",
 			uv_strerror(rc));
-	worker_init(&r->worker, &r->loop, st);
-	r->worker.group_begin = store_group_begin;
-	r->worker.group_commit = store_group_commit;
-
 	fo = (struct fetch_opts){
 		.max_total = conf->max_connections,
 		.max_per_host = conf->max_per_host,
@@ -2304,6 +2341,14 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 		log_err("fetch", "cannot set up transfers: %s", strerror(-rc));
 		goto out;
 	}
+	rc = worker_init(&r->worker, &r->loop, st);
+	if (rc < 0) {
+		log_err("sys", "cannot start the store worker: %s",
+			uv_strerror(rc));
+		goto out;
+	}
+	r->worker.group_begin = store_group_begin;
+	r->worker.group_commit = store_group_commit;
 
 	uv_signal_init(&r->loop, &r->sig_hup);
 	uv_signal_init(&r->loop, &r->sig_term);
@@ -2316,7 +2361,7 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	r->sig_hup.data = r->sig_term.data = r->sig_int.data = r;
 	r->watchdog.data = r->grace.data = r->cycle.data = r->prepare.data = r;
 	r->finish.data = r;
-	r->open_handles = 8;
+	r->open_handles = 9; /* with the worker's */
 
 	rc = startup_feeds(r);
 	if (rc < 0)

@@ -1,22 +1,54 @@
 /*
- * worker: store jobs in groups on the libuv threadpool. See worker.h.
+ * worker: store jobs in groups on a thread of their own. See worker.h.
+ *
+ * The queue is shared: the loop thread appends (worker_submit()), the
+ * worker thread takes a group from the front as soon as it is free, runs
+ * and commits it, and appends the group to the finished list; the loop
+ * thread, woken by the async handle, runs the finished jobs' done
+ * callbacks. The writer never waits for the loop to hand it work, so a
+ * busy loop (a fetch burst) does not leave the store idle.
  */
 #include "worker.h"
 
 #include <stddef.h>
 
-static void pump(struct worker *w);
+/* Done callbacks run per loop wake-up, at most: a long backlog of
+ * finished jobs is handed out over several loop iterations. */
+#define WORKER_DONE_PER_WAKE 64
 
-void
+static void on_async(uv_async_t *h);
+
+int
 worker_init(struct worker *w, uv_loop_t *loop, struct store *st)
 {
+	int rc;
+
 	*w = (struct worker){ .loop = loop, .st = st };
+	rc = uv_mutex_init(&w->mu);
+	if (rc < 0)
+		return rc;
+	rc = uv_cond_init(&w->cv);
+	if (rc < 0) {
+		uv_mutex_destroy(&w->mu);
+		return rc;
+	}
+	rc = uv_async_init(loop, &w->async, on_async);
+	if (rc < 0) {
+		uv_cond_destroy(&w->cv);
+		uv_mutex_destroy(&w->mu);
+		return rc;
+	}
+	w->async.data = w;
+	/* Like a uv_work_t, the worker keeps the loop alive only while it
+	 * has jobs: referenced in worker_submit(), unreferenced when idle. */
+	uv_unref((uv_handle_t *)&w->async);
+	return 0;
 }
 
 bool
 worker_idle(const struct worker *w)
 {
-	return !w->group && !w->head;
+	return w->pending == 0;
 }
 
 /* Each job of the list on its own (its own transactions). */
@@ -27,25 +59,28 @@ run_alone(struct worker_job *j, struct store *st)
 		j->work(j, st);
 }
 
-/* Threadpool: the group in w->group, in one store group when it has more
- * than one job. Touches only the group's jobs and w->rest. */
-static void
-on_work(uv_work_t *req)
+/*
+ * Worker thread: the jobs of list g, in one store group when there is
+ * more than one. Returns the jobs the time limit left unrun (cut off g),
+ * or NULL.
+ */
+static struct worker_job *
+run_group(struct worker *w, struct worker_job *g, bool *committed)
 {
-	struct worker *w = req->data;
-	struct worker_job *j;
+	struct worker_job *j, *rest = NULL;
 	uint64_t t0 = uv_hrtime();
 
-	w->rest = NULL;
-	if (!w->group->next || w->group_begin(w->st) < 0) {
-		run_alone(w->group, w->st);
-		return;
+	*committed = false;
+	if (!g->next || !w->group_begin || !w->group_commit ||
+	    w->group_begin(w->st) < 0) {
+		run_alone(g, w->st);
+		return NULL;
 	}
-	for (j = w->group; j; j = j->next) {
+	for (j = g; j; j = j->next) {
 		j->work(j, w->st);
 		if (j->next && uv_hrtime() - t0 >=
 		    (uint64_t)WORKER_GROUP_MAX_MS * 1000000) {
-			w->rest = j->next;
+			rest = j->next;
 			j->next = NULL;
 			break;
 		}
@@ -53,73 +88,116 @@ on_work(uv_work_t *req)
 	if (w->group_commit(w->st) < 0) {
 		/* Nothing of the group is stored: each job again, alone, so
 		 * a failure is that job's own. */
-		run_alone(w->group, w->st);
-		return;
+		run_alone(g, w->st);
+		return rest;
 	}
-	w->groups++;
+	*committed = true;
+	return rest;
 }
 
-static void
-on_after_work(uv_work_t *req, int status)
+/* Under mu: take the next group off the queue (at least one job). */
+static struct worker_job *
+take_group(struct worker *w)
 {
-	struct worker *w = req->data;
-	struct worker_job *j = w->group, *next, *last;
+	struct worker_job *g = w->head, *last = NULL;
+	unsigned n = 0, max = w->group_begin && w->group_commit ?
+		WORKER_GROUP_MAX_JOBS : 1;
 
-	/* status is UV_ECANCELED only after uv_cancel(), which we never
-	 * call: the work has run. */
-	(void)status;
-	w->group = NULL;
-	/* The jobs the time limit left go back to the front, in order. */
-	if (w->rest) {
-		unsigned n = 1;
-
-		for (last = w->rest; last->next; last = last->next)
-			n++;
-		last->next = w->head;
-		if (!w->head)
-			w->tail = last;
-		w->head = w->rest;
-		w->queued += n;
-		w->rest = NULL;
-	}
-	for (; j; j = next) {
-		next = j->next;
-		j->next = NULL;
-		w->done++;
-		j->done(j);
-	}
-	pump(w);
-}
-
-static void
-pump(struct worker *w)
-{
-	struct worker_job *last = NULL;
-	unsigned n = 0;
-
-	if (w->group || !w->head)
-		return;
-	/* Take what waits, up to the limit (at least one job). */
-	w->group = w->head;
-	while (w->head) {
-		if (last && (!w->group_begin || !w->group_commit ||
-			     n == WORKER_GROUP_MAX_JOBS))
-			break;
-		n++;
+	while (w->head && n < max) {
 		last = w->head;
 		w->head = last->next;
-		w->queued--;
+		n++;
 	}
 	last->next = NULL;
 	if (!w->head)
 		w->tail = NULL;
-	w->req.data = w;
-	if (uv_queue_work(w->loop, &w->req, on_work, on_after_work) == 0)
-		return;
-	/* uv_queue_work() fails only for a NULL work callback; defensively
-	 * run the jobs here rather than lose them. */
-	on_work(&w->req);
-	on_after_work(&w->req, 0);
+	return g;
+}
+
+/* Under mu: put list l (in order) back at the front of the queue. */
+static void
+requeue_front(struct worker *w, struct worker_job *l)
+{
+	struct worker_job *last = l;
+
+	while (last->next)
+		last = last->next;
+	last->next = w->head;
+	if (!w->head)
+		w->tail = last;
+	w->head = l;
+}
+
+static void
+thread_main(void *arg)
+{
+	struct worker *w = arg;
+
+	uv_mutex_lock(&w->mu);
+	for (;;) {
+		struct worker_job *g, *rest, *last;
+		bool committed;
+
+		while (!w->head && !w->quit)
+			uv_cond_wait(&w->cv, &w->mu);
+		if (!w->head)
+			break; /* quit, and nothing left */
+		g = take_group(w);
+		uv_mutex_unlock(&w->mu);
+		/* The group's jobs are this thread's until they are on the
+		 * finished list. */
+		rest = run_group(w, g, &committed);
+		for (last = g; last->next; last = last->next)
+			;
+		uv_mutex_lock(&w->mu);
+		if (rest)
+			requeue_front(w, rest);
+		w->groups += committed;
+		if (w->fin_tail)
+			w->fin_tail->next = g;
+		else
+			w->fin_head = g;
+		w->fin_tail = last;
+		uv_mutex_unlock(&w->mu);
+		uv_async_send(&w->async);
+		uv_mutex_lock(&w->mu);
+	}
+	uv_mutex_unlock(&w->mu);
+}
+
+/* Loop thread: the done callbacks of what the thread finished, in
+ * submission order. uv_async_send() coalesces: take the whole list. */
+static void
+on_async(uv_async_t *h)
+{
+	struct worker *w = h->data;
+	struct worker_job *j, *next;
+	unsigned n = 0;
+	bool more;
+
+	uv_mutex_lock(&w->mu);
+	j = w->fin_head;
+	while (w->fin_head && n < WORKER_DONE_PER_WAKE) {
+		w->fin_head = w->fin_head->next;
+		n++;
+	}
+	if (!w->fin_head)
+		w->fin_tail = NULL;
+	more = w->fin_head != NULL;
+	uv_mutex_unlock(&w->mu);
+	/* The rest on another iteration, so the loop serves its sockets in
+	 * between. */
+	if (more)
+		uv_async_send(&w->async);
+	for (; n > 0; n--, j = next) {
+		next = j->next;
+		j->next = NULL;
+		w->pending--;
+		w->done++;
+		j->done(j);
+	}
+	if (w->pending == 0)
+		uv_unref((uv_handle_t *)&w->async);
 }
 
 void
@@ -127,11 +205,43 @@ worker_submit(struct worker *w, struct worker_job *j)
 {
 	j->w = w;
 	j->next = NULL;
+	w->pending++;
+	uv_ref((uv_handle_t *)&w->async);
+	if (!w->started && uv_thread_create(&w->thread, thread_main, w) == 0)
+		w->started = true;
+	if (!w->started) {
+		/* No thread (out of resources): run the job here rather than
+		 * lose it; a later submit tries to start the thread again. */
+		run_alone(j, w->st);
+		w->pending--;
+		w->done++;
+		if (w->pending == 0)
+			uv_unref((uv_handle_t *)&w->async);
+		j->done(j);
+		return;
+	}
+	uv_mutex_lock(&w->mu);
 	if (w->tail)
 		w->tail->next = j;
 	else
 		w->head = j;
 	w->tail = j;
-	w->queued++;
-	pump(w);
+	uv_cond_signal(&w->cv);
+	uv_mutex_unlock(&w->mu);
+}
+
+void
+worker_close(struct worker *w, uv_close_cb cb)
+{
+	if (w->started) {
+		uv_mutex_lock(&w->mu);
+		w->quit = true;
+		uv_cond_signal(&w->cv);
+		uv_mutex_unlock(&w->mu);
+		uv_thread_join(&w->thread);
+		w->started = false;
+	}
+	uv_cond_destroy(&w->cv);
+	uv_mutex_destroy(&w->mu);
+	uv_close((uv_handle_t *)&w->async, cb);
 }

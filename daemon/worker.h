@@ -4,11 +4,16 @@
  * struct store is single-threaded, and a transaction with synchronous=FULL
  * can take tens of milliseconds (fsync), which would stall the loop. So
  * every store call the running daemon makes is a job: its work function
- * runs on the libuv threadpool (uv_queue_work) with the store, and its
- * done function runs afterwards on the loop thread. Jobs run in
- * submission order and never overlap, so the store is only ever used by
- * one thread at a time, and the loop thread must not touch it while
- * worker_idle() is false.
+ * runs on the worker's own thread with the store, and its done function
+ * runs afterwards on the loop thread. Jobs run in submission order and
+ * never overlap, so the store is only ever used by one thread at a time,
+ * and the loop thread must not touch it while worker_idle() is false.
+ *
+ * Why a thread of its own rather than libuv's threadpool: the store is
+ * the one writer, the critical path of a cycle that brings many new
+ * articles, and the pool takes work first come, first served: behind a
+ * backlog of parse jobs a store group would wait, and the writer would
+ * sit idle while the parsed work piled up.
  *
  * Group commit: the jobs waiting when the worker becomes free are taken
  * together (at most WORKER_GROUP_MAX_JOBS) and run inside one store group
@@ -23,7 +28,8 @@
  * after a group that did not commit (reset its results on entry). A lone
  * job runs without a group. Grouping is on once the owner sets
  * group_begin and group_commit (the daemon: store_group_begin and
- * store_group_commit); without them, jobs are taken one at a time.
+ * store_group_commit), before the first worker_submit(); without them,
+ * jobs are taken one at a time.
  */
 #ifndef FEEDD_DAEMON_WORKER_H
 #define FEEDD_DAEMON_WORKER_H
@@ -34,15 +40,17 @@
 
 #include "store.h"
 
-/* A group's done callbacks all run in one loop iteration: 16 keeps the
- * loop's longest stall near 20 ms in the 2,000-feed benchmark (64: 60 to
- * 130 ms), while already cutting the commits sixteenfold. */
-#define WORKER_GROUP_MAX_JOBS 16
+/* One group: at most this many jobs, and no more jobs started after
+ * WORKER_GROUP_MAX_MS of work. Larger groups mean fewer commits (each an
+ * fsync, and a flush of the full-text index's new terms); the done
+ * callbacks are handed to the loop in slices (worker.c), so the group's
+ * size does not become one long loop iteration. */
+#define WORKER_GROUP_MAX_JOBS 64
 #define WORKER_GROUP_MAX_MS 200
 
 struct worker_job;
 
-/* Runs on a threadpool thread; may use st freely and nothing of the loop.
+/* Runs on the worker thread; may use st freely and nothing of the loop.
  * May run twice (see above). */
 typedef void (*worker_work_cb)(struct worker_job *j, struct store *st);
 /* Runs on the loop thread after work_cb; may submit further jobs and free j. */
@@ -59,20 +67,31 @@ struct worker_job {
 struct worker {
 	uv_loop_t *loop;           /* borrowed */
 	struct store *st;          /* borrowed */
-	uv_work_t req;             /* private: the running group */
-	struct worker_job *head, *tail; /* queued, not yet started */
-	struct worker_job *group;  /* running (submission order), NULL = idle */
-	struct worker_job *rest;   /* taken but not reached (time limit) */
-	unsigned queued;           /* waiting, not counting the running ones */
+	/* private: the thread (started with the first job) and what it
+	 * shares with the loop thread, under mu */
+	uv_thread_t thread;
+	uv_mutex_t mu;
+	uv_cond_t cv;
+	uv_async_t async;          /* "jobs finished", to the loop */
+	bool started, quit;
+	struct worker_job *head, *tail;         /* queued (mu) */
+	struct worker_job *fin_head, *fin_tail; /* finished (mu) */
+	/* Loop thread only: */
+	unsigned pending;          /* submitted, done callback not yet run */
 	unsigned done;             /* jobs completed so far */
-	unsigned groups;           /* store groups committed so far */
+	/* Store groups committed so far (mu). */
+	unsigned groups;
 	/* Group commit: store_group_begin and store_group_commit. NULL
 	 * (worker_init()'s default): one job at a time, each alone. */
 	int (*group_begin)(struct store *st);
 	int (*group_commit)(struct store *st);
 };
 
-void worker_init(struct worker *w, uv_loop_t *loop, struct store *st);
+int worker_init(struct worker *w, uv_loop_t *loop, struct store *st);
+
+/* Stop the thread (waiting for nothing: the worker must be idle) and
+ * uv_close() the worker's handle with cb. */
+void worker_close(struct worker *w, uv_close_cb cb);
 
 /* Queue j; it starts when the jobs before it are done. Never fails. */
 void worker_submit(struct worker *w, struct worker_job *j);

@@ -453,6 +453,18 @@ store_open(struct store **out, const char *path, const struct store_opts *o,
 					       : "PRAGMA synchronous = FULL");
 	if (rc < 0)
 		goto out;
+	/* The writer's working set. Statement journals (every savepoint
+	 * and statement of a refresh keeps one) stay in memory: SQLite
+	 * spills them to a temporary file past 64 KiB, which cost the
+	 * 2,000-feed fresh cycle 390 MB of writes to /tmp. And 16 MiB of
+	 * page cache (the default is 2 MiB) keeps a group's pages from
+	 * being read back from the WAL while the group is written. */
+	rc = store__exec(st, "PRAGMA temp_store = MEMORY");
+	if (rc < 0)
+		goto out;
+	rc = store__exec(st, "PRAGMA cache_size = -16384");
+	if (rc < 0)
+		goto out;
 	rc = migrate(st);
 	if (rc == 0) {
 		/* After the migrations, which may rely on the triggers: see

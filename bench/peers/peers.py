@@ -310,6 +310,51 @@ class Bench:
 		self.feedd_db_articles = self.count_articles(db)
 		return conf, db
 
+	def store_floor(self, db):
+		"""SQLite alone: the rows the fresh cycle stored (articles with
+		their full-text index, feeds, change log), inserted by the sqlite3
+		shell into an empty database with the same schema and pragmas, in
+		one transaction. A floor for any store of these rows: no lookups,
+		no dedup, no per-feed transactions, nothing but SQLite's own
+		work."""
+		F = self.res["fetch"]
+		if not shutil.which("sqlite3"):
+			self.note("no sqlite3 shell: the store floor is left out")
+			return
+		src = os.path.join(self.work, "floor-src.db")
+		dst = os.path.join(self.work, "floor.db")
+		shutil.copyfile(db, src)
+		con = sqlite3.connect(src)
+		schema = [r[0] for r in con.execute(
+			"SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND "
+			"name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND NOT (type = 'table' "
+			"AND name LIKE 'articles\\_fts\\_%' ESCAPE '\\') ORDER BY rowid")]
+		cols = {t: [r[1] for r in con.execute("PRAGMA table_info(%s)" % t)]
+			for t in ("feeds", "articles", "changes")}
+		con.close()
+		script = os.path.join(self.work, "floor.sql")
+		with open(script, "w") as f:
+			f.write("PRAGMA journal_mode=WAL;\nPRAGMA synchronous=FULL;\n"
+				"PRAGMA temp_store=MEMORY;\nPRAGMA cache_size=-16384;\n")
+			for q in schema:
+				f.write(q + ";\n")
+			f.write("ATTACH '%s' AS s;\nBEGIN;\n" % src)
+			for t in ("feeds", "articles", "changes"):
+				c = ",".join(cols[t])
+				f.write("INSERT INTO main.%s(%s) SELECT %s FROM s.%s;\n" % (
+					t, c, c, t))
+			f.write("COMMIT;\n")
+
+		def one(i):
+			self.rmdb(dst)
+			return timed(["sqlite3", dst], stdin_path=script,
+				errlog=self.errlog)
+		F["sqlite_floor"] = summary(self.series(self.a.cycle_runs, one))
+		F["sqlite_floor"]["cmd"] = ("sqlite3 floor.db < floor.sql  (the fresh "
+			"cycle's rows, same schema, one transaction)")
+		self.rmdb(dst)
+		self.rmdb(src)
+
 	def count_articles(self, db):
 		try:
 			con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
@@ -519,10 +564,16 @@ class Bench:
 				" (missed by %.0f%%)" % ((1 - r) * 100)))
 		if "feedd_fresh" in F and "curl_fresh" in F:
 			r = F["feedd_fresh"]["wall"] / F["curl_fresh"]["wall"]
+			floor = ""
+			if "sqlite_floor" in F:
+				floor = ("; SQLite alone storing the same rows in one "
+					"transaction: %.2f s = %.1fx curl" % (
+					F["sqlite_floor"]["wall"], F["sqlite_floor"]["wall"] /
+					F["curl_fresh"]["wall"]))
 			add("fresh cycle within 3x of curl --parallel --compressed",
-				r <= 3.0, "%.2f s vs %.2f s: %.1fx%s" % (F["feedd_fresh"]["wall"],
+				r <= 3.0, "%.2f s vs %.2f s: %.1fx%s%s" % (F["feedd_fresh"]["wall"],
 				F["curl_fresh"]["wall"], r, "" if r <= 3 else
-				" (missed by %.0f%%)" % ((r / 3 - 1) * 100)))
+				" (missed by %.0f%%)" % ((r / 3 - 1) * 100), floor))
 		if "feedd_fresh" in F and "newsboat_fresh" in F:
 			r = F["newsboat_fresh"]["wall"] / F["feedd_fresh"]["wall"]
 			add("fresh cycle at least 40x faster than newsboat", r >= 40,
@@ -621,6 +672,7 @@ class Bench:
 			("feedd_unchanged", "feedd --once", "all 304"),
 			("feedd_fresh_normal", "feedd --once, `sync normal`", "fresh DB"),
 			("feedd_unchanged_normal", "feedd --once, `sync normal`", "all 304"),
+			("sqlite_floor", "sqlite3 shell", "the fresh cycle's rows, one INSERT ... SELECT each (store floor)"),
 			("curl_fresh", "curl --parallel", "fresh (transfer only)"),
 			("curl_unchanged", "curl --parallel", "all 304"),
 			("newsboat_fresh", "newsboat -x reload", "fresh cache"),
@@ -630,8 +682,9 @@ class Bench:
 			if k not in F:
 				continue
 			v = F[k]
-			cur = F.get("curl_" + ("fresh" if "fresh" in k else "unchanged"))
-			fd = F.get("feedd_" + ("fresh" if "fresh" in k else "unchanged"))
+			kind = "fresh" if "fresh" in k or k == "sqlite_floor" else "unchanged"
+			cur = F.get("curl_" + kind)
+			fd = F.get("feedd_" + kind)
 			if k == "newsboat_second":
 				cur = fd = None
 			w("| %s | %s | %.3f | %.3f | %.3f | %.3f | %.1f | %s | %s |" % (who,
@@ -783,6 +836,8 @@ def main():
 	if "fetch" not in b.skip:
 		log("fetch cycles: feedd ...")
 		conf, db = b.fetch_feedd()
+		log("store floor: sqlite3 alone ...")
+		b.store_floor(db)
 		log("fetch cycles: curl ...")
 		b.fetch_curl()
 		log("fetch cycles: newsboat ...")

@@ -5,6 +5,7 @@
  */
 #include "worker.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -69,7 +70,7 @@ t_serial_in_order(void)
 
 	loop_thread = pthread_self();
 	REQUIRE(uv_loop_init(&loop) == 0);
-	worker_init(&w, &loop, fake_store);
+	REQUIRE(worker_init(&w, &loop, fake_store) == 0);
 	CHECK(worker_idle(&w));
 	for (int i = 0; i < 5; i++) {
 		jobs[i] = (struct tjob){ .wj = { .work = t_work, .done = t_done },
@@ -77,7 +78,7 @@ t_serial_in_order(void)
 		worker_submit(&w, &jobs[i].wj);
 	}
 	CHECK(!worker_idle(&w));
-	CHECK_INT_EQ(w.queued, 4);  /* one running, four waiting */
+	CHECK_INT_EQ(w.pending, 5);
 	CHECK_INT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	CHECK(worker_idle(&w));
 	CHECK_INT_EQ(w.done, 6);
@@ -89,11 +90,134 @@ t_serial_in_order(void)
 	CHECK(store_ok);
 	/* The work really ran off the loop thread. */
 	CHECK(!pthread_equal(jobs[0].work_thread, loop_thread));
+	worker_close(&w, NULL);
+	CHECK_INT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	CHECK_INT_EQ(uv_loop_close(&loop), 0);
+}
+
+/*
+ * Group commit: the jobs waiting when the worker is free go into one
+ * group (at most WORKER_GROUP_MAX_JOBS); a group whose commit fails has
+ * every job run again alone; done callbacks still come once each, in
+ * submission order, and only after the work is stored.
+ */
+#define GJOBS (WORKER_GROUP_MAX_JOBS + 36)
+
+struct gjob {
+	struct worker_job wj;      /* first */
+	int id;
+	atomic_int works;          /* work calls */
+	int group;                 /* group seq. at its last work call, 0 = alone */
+	int commits_at_done;       /* commits seen when done ran */
+};
+
+static struct gjob gjobs[GJOBS];
+static uv_sem_t gate, started;
+static atomic_int in_group, seq, commits, begins;
+static int gorder[GJOBS], ngorder;
+
+static int
+g_begin(struct store *st)
+{
+	(void)st;
+	atomic_fetch_add(&begins, 1);
+	atomic_store(&in_group, atomic_fetch_add(&seq, 1) + 1);
+	return 0;
+}
+
+/* The first group's commit fails: nothing of it is stored. */
+static int
+g_commit(struct store *st)
+{
+	int g = atomic_load(&in_group);
+
+	(void)st;
+	atomic_store(&in_group, 0);
+	if (g == 1)
+		return -EIO;
+	atomic_fetch_add(&commits, 1);
+	return 0;
+}
+
+static void
+g_work(struct worker_job *wj, struct store *st)
+{
+	struct gjob *j = (struct gjob *)wj;
+
+	(void)st;
+	if (j->id == 0) {
+		/* Hold the worker until all the others are queued. */
+		uv_sem_post(&started);
+		uv_sem_wait(&gate);
+	}
+	atomic_fetch_add(&j->works, 1);
+	j->group = atomic_load(&in_group);
+}
+
+static void
+g_done(struct worker_job *wj)
+{
+	struct gjob *j = (struct gjob *)wj;
+
+	if (ngorder < GJOBS)
+		gorder[ngorder++] = j->id;
+	j->commits_at_done = atomic_load(&commits);
+}
+
+static void
+t_group_commit(void)
+{
+	uv_loop_t loop;
+
+	REQUIRE(uv_loop_init(&loop) == 0);
+	REQUIRE(uv_sem_init(&gate, 0) == 0);
+	REQUIRE(uv_sem_init(&started, 0) == 0);
+	REQUIRE(worker_init(&w, &loop, fake_store) == 0);
+	w.group_begin = g_begin;
+	w.group_commit = g_commit;
+	for (int i = 0; i < GJOBS; i++) {
+		gjobs[i].wj = (struct worker_job){ .work = g_work,
+			.done = g_done };
+		gjobs[i].id = i;
+		worker_submit(&w, &gjobs[i].wj);
+		if (i == 0)
+			uv_sem_wait(&started); /* taken, alone */
+	}
+	uv_sem_post(&gate);
+	CHECK_INT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	CHECK(worker_idle(&w));
+	CHECK_INT_EQ(w.done, GJOBS);
+	/* Job 0 was alone (nothing else waited when it was taken); then a
+	 * full group that failed, then the rest in one group. */
+	CHECK_INT_EQ(atomic_load(&begins), 2);
+	CHECK_INT_EQ(atomic_load(&commits), 1);
+	CHECK_INT_EQ(w.groups, 1);
+	CHECK_INT_EQ(ngorder, GJOBS);
+	for (int i = 0; i < ngorder; i++)
+		CHECK_INT_EQ(gorder[i], i);
+	CHECK_INT_EQ(atomic_load(&gjobs[0].works), 1);
+	CHECK_INT_EQ(gjobs[0].group, 0);
+	for (int i = 1; i <= WORKER_GROUP_MAX_JOBS; i++) {
+		/* Run in the failed group, then again alone. */
+		CHECK_INT_EQ(atomic_load(&gjobs[i].works), 2);
+		CHECK_INT_EQ(gjobs[i].group, 0);
+	}
+	for (int i = WORKER_GROUP_MAX_JOBS + 1; i < GJOBS; i++) {
+		CHECK_INT_EQ(atomic_load(&gjobs[i].works), 1);
+		CHECK_INT_EQ(gjobs[i].group, 2);
+		/* Reported only after its group's commit. */
+		CHECK_INT_EQ(gjobs[i].commits_at_done, 1);
+	}
+	worker_close(&w, NULL);
+	CHECK_INT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	CHECK_INT_EQ(uv_loop_close(&loop), 0);
+	uv_sem_destroy(&gate);
+	uv_sem_destroy(&started);
 }
 
 static const struct check_case cases[] = {
 	{ "serial_in_order", t_serial_in_order },
+	{ "group_commit", t_group_commit },
 	{ 0 },
 };
 
