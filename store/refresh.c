@@ -94,6 +94,8 @@ store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **ou
 		return -EBUSY;
 	}
 	rc = store__write_ok(st);
+	if (rc == 0 && !st->in_group)
+		rc = store__reconnect_if_needed(st);
 	if (rc < 0)
 		return rc;
 	r = store__calloc(1, sizeof(*r));

@@ -160,6 +160,7 @@ store__fail(struct store *st, int sqlrc, const char *what)
 	switch (sqlrc & 0xff) {
 	case SQLITE_NOMEM:
 		rc = -ENOMEM;
+		st->reopen = true; /* store__reconnect_if_needed() */
 		break;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
@@ -210,12 +211,24 @@ store__stmt(struct store *st, enum store__stmt n)
 	return s;
 }
 
+/*
+ * A copy of v. If SQLite cannot allocate the copy, v itself is bound:
+ * every caller steps the statement while v is alive (and store__stmt()
+ * clears a cached statement's bindings before its next use), and a
+ * parameter left NULL would turn an out-of-memory into a wrong answer
+ * (a lookup that finds no feed, or an article stored as new).
+ */
 int
 store__bind_text(sqlite3_stmt *s, int i, const char *v)
 {
+	int rc;
+
 	if (!v)
 		return sqlite3_bind_null(s, i);
-	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_NOMEM)
+		rc = sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	return rc;
 }
 
 int
@@ -350,13 +363,158 @@ check_reader_version(struct store *st)
 	return -EPROTO;
 }
 
+/*
+ * Open st->path on st->db with everything a store's connection needs:
+ * the pragmas, the migrations (a writer), the triggers off (fts_manual).
+ * On failure st->db may be left open: the caller closes it.
+ */
+static int
+db_connect(struct store *st)
+{
+	int rc = 0, src, flags, one = 1;
+	char mode[16] = "";
+
+	flags = st->readonly ? SQLITE_OPEN_READONLY
+			     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	src = sqlite3_open_v2(st->path, &st->db, flags | SQLITE_OPEN_NOMUTEX,
+		NULL);
+	if (src != SQLITE_OK) {
+		rc = store__fail(st, src, "opening the database");
+		return rc;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, st->o.busy_timeout_ms);
+	/* Keep -wal and -shm when the last connection closes, so read-only
+	 * readers without write access to the directory can still open. */
+	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
+	if (st->readonly) {
+		rc = check_reader_version(st);
+		if (rc == -EROFS || rc == -EACCES) {
+			/* SQLite needs -wal and -shm to read a WAL database and
+			 * cannot create them without write access to the
+			 * directory; say so instead of "readonly database". */
+			char shm[4200];
+			snprintf(shm, sizeof(shm), "%s-shm", st->path);
+			if (access(shm, F_OK) != 0)
+				snprintf(st->err, sizeof(st->err),
+					"%s: cannot read it without its -wal and -shm "
+					"files, which are missing, and the directory is "
+					"not writable for this user; start feedd once "
+					"(it keeps them)", st->path);
+		}
+		return rc;
+	}
+	if (sqlite3_db_readonly(st->db, "main") == 1) {
+		snprintf(st->err, sizeof(st->err),
+			"%s: the database file is read-only for this user", st->path);
+		rc = -EROFS;
+		return rc;
+	}
+	{
+		sqlite3_stmt *s = NULL;
+		src = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1,
+			&s, NULL);
+		if (src == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+			snprintf(mode, sizeof(mode), "%s",
+				(const char *)sqlite3_column_text(s, 0));
+		else
+			rc = store__fail(st, sqlite3_errcode(st->db),
+				"switching to WAL mode");
+		sqlite3_finalize(s);
+		if (rc < 0)
+			return rc;
+		if (strcmp(mode, "wal") != 0) {
+			snprintf(st->err, sizeof(st->err),
+				"%s: cannot use WAL mode (journal mode stays %s)",
+				st->path, mode);
+			rc = -EIO;
+			return rc;
+		}
+	}
+	/* The WAL file is kept (PERSIST_WAL); after a checkpoint, cut it
+	 * back to 16 MiB so one big refresh does not pin its size forever. */
+	rc = store__exec(st, "PRAGMA journal_size_limit = 16777216");
+	if (rc < 0)
+		return rc;
+	rc = store__exec(st, st->o.sync_normal ? "PRAGMA synchronous = NORMAL"
+					       : "PRAGMA synchronous = FULL");
+	if (rc < 0)
+		return rc;
+	/* The writer's working set. Statement journals (every savepoint
+	 * and statement of a refresh keeps one) stay in memory: SQLite
+	 * spills them to a temporary file past 64 KiB, which cost the
+	 * 2,000-feed fresh cycle 390 MB of writes to /tmp. And 16 MiB of
+	 * page cache (the default is 2 MiB) keeps a group's pages from
+	 * being read back from the WAL while the group is written. */
+	rc = store__exec(st, "PRAGMA temp_store = MEMORY");
+	if (rc < 0)
+		return rc;
+	rc = store__exec(st, "PRAGMA cache_size = -16384");
+	if (rc < 0)
+		return rc;
+	rc = migrate(st);
+	if (rc == 0) {
+		/* After the migrations, which may rely on the triggers: see
+		 * fts_manual in store_int.h. */
+		int on = 1;
+
+		if (sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0,
+			&on) == SQLITE_OK && on == 0)
+			st->fts_manual = true;
+	}
+	return rc;
+}
+
+/*
+ * A writer whose SQLite ran out of memory gets a new connection before
+ * its next transaction. SQLite 3.40's FTS5 can be left inconsistent by an
+ * allocation that fails inside the first full-text write on a connection:
+ * the rollback is clean, but the next transaction on the same connection
+ * may write a corrupt index (tests/unit/test_store_oom.c, oom_group with
+ * FEEDD_OOM_STRIDE=1, reproduced it with plain SQLite and the schema's
+ * triggers too). A fresh connection has no such state. If the new one
+ * cannot be opened, the old one stays and the next transaction tries
+ * again.
+ */
+int
+store__reconnect_if_needed(struct store *st)
+{
+	sqlite3 *old_db = st->db;
+	sqlite3_stmt *old_stmt[STORE_STMT_COUNT_];
+	bool old_manual = st->fts_manual;
+	int rc;
+
+	if (!st->reopen || st->readonly || st->in_group || st->in_refresh ||
+	    !sqlite3_get_autocommit(st->db))
+		return 0;
+	memcpy(old_stmt, st->stmt, sizeof(old_stmt));
+	memset(st->stmt, 0, sizeof(st->stmt));
+	st->db = NULL;
+	st->fts_manual = false;
+	rc = db_connect(st);
+	if (rc < 0) {
+		for (int i = 0; i < STORE_STMT_COUNT_; i++)
+			sqlite3_finalize(st->stmt[i]);
+		sqlite3_close(st->db);
+		st->db = old_db;
+		memcpy(st->stmt, old_stmt, sizeof(old_stmt));
+		st->fts_manual = old_manual;
+		return rc;
+	}
+	for (int i = 0; i < STORE_STMT_COUNT_; i++)
+		sqlite3_finalize(old_stmt[i]);
+	sqlite3_close(old_db);
+	st->reopen = false;
+	st->reconnects++;
+	return 0;
+}
+
 int
 store_open(struct store **out, const char *path, const struct store_opts *o,
 	char *errbuf, size_t errlen)
 {
 	struct store *st = store__calloc(1, sizeof(*st));
-	int rc = 0, src, flags, one = 1;
-	char mode[16] = "";
+	int rc = 0;
 
 	if (!st) {
 		rc = -ENOMEM;
@@ -388,93 +546,7 @@ store_open(struct store **out, const char *path, const struct store_opts *o,
 		snprintf(st->err, sizeof(st->err), "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	flags = st->readonly ? SQLITE_OPEN_READONLY
-			     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-	src = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
-	if (src != SQLITE_OK) {
-		rc = store__fail(st, src, "opening the database");
-		goto out;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, st->o.busy_timeout_ms);
-	/* Keep -wal and -shm when the last connection closes, so read-only
-	 * readers without write access to the directory can still open. */
-	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
-	if (st->readonly) {
-		rc = check_reader_version(st);
-		if (rc == -EROFS || rc == -EACCES) {
-			/* SQLite needs -wal and -shm to read a WAL database and
-			 * cannot create them without write access to the
-			 * directory; say so instead of "readonly database". */
-			char shm[4200];
-			snprintf(shm, sizeof(shm), "%s-shm", path);
-			if (access(shm, F_OK) != 0)
-				snprintf(st->err, sizeof(st->err),
-					"%s: cannot read it without its -wal and -shm "
-					"files, which are missing, and the directory is "
-					"not writable for this user; start feedd once "
-					"(it keeps them)", path);
-		}
-		goto out;
-	}
-	if (sqlite3_db_readonly(st->db, "main") == 1) {
-		snprintf(st->err, sizeof(st->err),
-			"%s: the database file is read-only for this user", path);
-		rc = -EROFS;
-		goto out;
-	}
-	{
-		sqlite3_stmt *s = NULL;
-		src = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1,
-			&s, NULL);
-		if (src == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-			snprintf(mode, sizeof(mode), "%s",
-				(const char *)sqlite3_column_text(s, 0));
-		else
-			rc = store__fail(st, sqlite3_errcode(st->db),
-				"switching to WAL mode");
-		sqlite3_finalize(s);
-		if (rc < 0)
-			goto out;
-		if (strcmp(mode, "wal") != 0) {
-			snprintf(st->err, sizeof(st->err),
-				"%s: cannot use WAL mode (journal mode stays %s)",
-				path, mode);
-			rc = -EIO;
-			goto out;
-		}
-	}
-	/* The WAL file is kept (PERSIST_WAL); after a checkpoint, cut it
-	 * back to 16 MiB so one big refresh does not pin its size forever. */
-	rc = store__exec(st, "PRAGMA journal_size_limit = 16777216");
-	if (rc < 0)
-		goto out;
-	rc = store__exec(st, st->o.sync_normal ? "PRAGMA synchronous = NORMAL"
-					       : "PRAGMA synchronous = FULL");
-	if (rc < 0)
-		goto out;
-	/* The writer's working set. Statement journals (every savepoint
-	 * and statement of a refresh keeps one) stay in memory: SQLite
-	 * spills them to a temporary file past 64 KiB, which cost the
-	 * 2,000-feed fresh cycle 390 MB of writes to /tmp. And 16 MiB of
-	 * page cache (the default is 2 MiB) keeps a group's pages from
-	 * being read back from the WAL while the group is written. */
-	rc = store__exec(st, "PRAGMA temp_store = MEMORY");
-	if (rc < 0)
-		goto out;
-	rc = store__exec(st, "PRAGMA cache_size = -16384");
-	if (rc < 0)
-		goto out;
-	rc = migrate(st);
-	if (rc == 0) {
-		/* After the migrations, which may rely on the triggers: see
-		 * fts_manual in store_int.h. */
-		int on = 1;
-
-		if (sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0,
-			&on) == SQLITE_OK && on == 0)
-			st->fts_manual = true;
-	}
+	rc = db_connect(st);
 out:
 	if (rc < 0) {
 		if (errbuf && errlen)
@@ -580,6 +652,9 @@ store_group_begin(struct store *st)
 			"this store", st->in_group ? "group" : "refresh");
 		return -EBUSY;
 	}
+	rc = store__reconnect_if_needed(st);
+	if (rc < 0)
+		return rc;
 	rc = store__exec(st, "BEGIN IMMEDIATE");
 	if (rc < 0)
 		return rc;

@@ -67,6 +67,10 @@ struct store {
 	 * nothing to flush. */
 	int64_t fts_floor;
 	bool in_group;              /* between store_group_begin and its end */
+	/* SQLite ran out of memory: a new connection before the next write
+	 * transaction (store__reconnect_if_needed()). */
+	bool reopen;
+	unsigned reconnects;        /* connections replaced so far */
 	int group_err;              /* < 0: the group's transaction is gone */
 	bool group_prune;           /* the group logged a change: prune at commit */
 	sqlite3_stmt *stmt[STORE_STMT_COUNT_];
@@ -97,6 +101,8 @@ int store__fail(struct store *st, int sqlrc, const char *what);
  * returns rc.
  */
 int store__write_ok(struct store *st);
+/* 0, or the error opening the new connection (the old one stays). */
+int store__reconnect_if_needed(struct store *st);
 int store__write_failed(struct store *st, int rc);
 
 /* fts_manual: index the articles new in this transaction (before its
