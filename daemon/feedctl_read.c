@@ -986,7 +986,7 @@ feedctl_feeds(const struct feedctl_global *g, int argc, char **argv)
 	if (c.fmt == FMT_TEXT)
 		printf("%-16s  %8s  %-16s  %-16s  %s\n", "FEED", "ARTICLES",
 			"LAST SUCCESS", "NEXT FETCH", "STATE");
-	rc = store_feeds_list(st, feed_row, &c);
+	rc = store_feeds_list(st, true, feed_row, &c);
 	if (rc < 0)
 		fprintf(stderr, "feedctl feeds: %s\n", store_errmsg(st));
 	store_close(st);

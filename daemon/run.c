@@ -2211,7 +2211,7 @@ startup_feeds(struct run *r)
 	bool grouped;
 	int rc;
 
-	rc = store_feeds_list(r->st, collect_state, &sd);
+	rc = store_feeds_list(r->st, false, collect_state, &sd);
 	if (rc < 0) {
 		log_err("store", "cannot read the feeds in %s: %s (%s)",
 			r->conf->database, strerror(-rc), store_errmsg(r->st));

@@ -117,7 +117,7 @@ store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **ou
 	if (!st->in_group)
 		store__fts_reset(st);
 	st->in_refresh = true;
-	s = store__stmt(st, STORE_STMT_FEED_BY_ID);
+	s = store__stmt(st, STORE_STMT_FEED_KEEP);
 	if (!s) {
 		rc = -EIO;
 		goto out;
@@ -125,8 +125,8 @@ store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **ou
 	sqlite3_bind_int64(s, 1, feed_id);
 	src = sqlite3_step(s);
 	if (src == SQLITE_ROW) {
-		r->keep_days = sqlite3_column_int(s, 18);
-		r->keep_count = sqlite3_column_int(s, 19);
+		r->keep_days = sqlite3_column_int(s, 0);
+		r->keep_count = sqlite3_column_int(s, 1);
 	} else if (src == SQLITE_DONE) {
 		snprintf(st->err, sizeof(st->err), "no feed with id %lld",
 			(long long)feed_id);

@@ -11,18 +11,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FEED_COLS                                                              \
+/* Column 16 is the feed's article count: FEED_COLS counts them (a walk
+ * of the feed's index entries), FEED_COLS_NOCOUNT gives -1 instead, for
+ * the daemon, whose start-up would otherwise read every article's index
+ * entry and grow with the database. */
+#define FEED_COLS_(count)                                                      \
 	"id, name, url, url_in_use, title, site_link, etag, last_modified,"    \
 	" body_hash, last_attempt, last_success, next_due, failures,"         \
-	" last_error, last_status, gone,"                                      \
-	" (SELECT count(*) FROM articles a WHERE a.feed_id = feeds.id),"       \
-	" active, keep_days, keep_count"
+	" last_error, last_status, gone, " count ", active, keep_days,"       \
+	" keep_count"
+#define FEED_COLS                                                              \
+	FEED_COLS_("(SELECT count(*) FROM articles a WHERE a.feed_id = feeds.id)")
+#define FEED_COLS_NOCOUNT FEED_COLS_("-1")
 
 static const char *const sql[STORE_STMT_COUNT_] = {
 	[STORE_STMT_FEED_BY_NAME] =
 		"SELECT " FEED_COLS " FROM feeds WHERE name = ?1",
-	[STORE_STMT_FEED_BY_ID] =
-		"SELECT " FEED_COLS " FROM feeds WHERE id = ?1",
+	[STORE_STMT_FEED_KEEP] =
+		"SELECT keep_days, keep_count FROM feeds WHERE id = ?1",
 	[STORE_STMT_FEED_INSERT] =
 		"INSERT INTO feeds(name, url, keep_days, keep_count, created)"
 		" VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -905,14 +911,17 @@ store_feed_record(struct store *st, int64_t feed_id,
 }
 
 int
-store_feeds_list(struct store *st, store_feed_cb cb, void *ud)
+store_feeds_list(struct store *st, bool count_articles, store_feed_cb cb,
+	void *ud)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_feed_state f;
 	int rc = 0, src;
 
-	src = sqlite3_prepare_v2(st->db,
-		"SELECT " FEED_COLS " FROM feeds ORDER BY name", -1, &s, NULL);
+	src = sqlite3_prepare_v2(st->db, count_articles ?
+		"SELECT " FEED_COLS " FROM feeds ORDER BY name" :
+		"SELECT " FEED_COLS_NOCOUNT " FROM feeds ORDER BY name", -1, &s,
+		NULL);
 	if (src != SQLITE_OK) {
 		rc = store__fail(st, src, "listing feeds");
 		goto out;

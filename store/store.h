@@ -87,7 +87,7 @@ struct store_feed_state {
 	char *last_error;
 	int last_status;       /* last HTTP status, 0 = none */
 	bool gone;             /* 410 seen for this configured URL */
-	int64_t articles;      /* stored articles */
+	int64_t articles;      /* stored articles; -1 = not counted */
 	bool active;           /* false after store_feed_disable() */
 	int keep_days, keep_count;
 };
@@ -99,13 +99,16 @@ void store_feed_state_cleanup(struct store_feed_state *s);
 
 /*
  * Call cb for every feed, ordered by name (the daemon resumes its schedule
- * from next_due at start-up; feedctl feeds prints them). The state and its
- * strings are borrowed, valid until cb returns: do not clean it up. A
- * non-zero return from cb stops the walk and is returned. Returns 0, cb's
- * value, -EIO, -ENOMEM.
+ * from next_due at start-up; feedctl feeds prints them). With
+ * count_articles, each feed's articles are counted (a walk over its
+ * index entries: the cost grows with the database); without, articles is
+ * -1. The state and its strings are borrowed, valid until cb returns: do
+ * not clean it up. A non-zero return from cb stops the walk and is
+ * returned. Returns 0, cb's value, -EIO, -ENOMEM.
  */
 typedef int (*store_feed_cb)(void *ud, const struct store_feed_state *f);
-int store_feeds_list(struct store *st, store_feed_cb cb, void *ud);
+int store_feeds_list(struct store *st, bool count_articles, store_feed_cb cb,
+	void *ud);
 
 /*
  * Mark a feed no longer configured (feeds_v1.active = 0). Its articles and

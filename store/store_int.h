@@ -16,7 +16,7 @@
 /* Prepared statements, one per SQL text in store__sql[] (store.c). */
 enum store__stmt {
 	STORE_STMT_FEED_BY_NAME,
-	STORE_STMT_FEED_BY_ID,
+	STORE_STMT_FEED_KEEP,
 	STORE_STMT_FEED_INSERT,
 	STORE_STMT_FEED_UPDATE_CONF,
 	STORE_STMT_FEED_RECORD,

@@ -154,7 +154,7 @@ reader(int stop_fd)
 		s.total = 0;
 		rc = store_data_version(st, &dv);
 		if (rc == 0)
-			rc = store_feeds_list(st, check_feed, &s);
+			rc = store_feeds_list(st, true, check_feed, &s);
 		if (rc == 0)
 			rc = store_articles_query(st, &q, count_article, &n);
 		if (rc == 0)

@@ -160,6 +160,9 @@ t_open_pragmas(void)
 	CHECK_INT_EQ(q_int(st, "PRAGMA user_version"), store_schema_version());
 	CHECK_INT_EQ(q_int(st, "PRAGMA synchronous"), 2); /* FULL */
 	CHECK_INT_EQ(q_int(st, "PRAGMA busy_timeout"), 5000);
+	/* The writer's statement journals in memory, its page cache 16 MiB. */
+	CHECK_INT_EQ(q_int(st, "PRAGMA temp_store"), 2);
+	CHECK_INT_EQ(q_int(st, "PRAGMA cache_size"), -16384);
 	store_close(st);
 
 	/* The option switches to NORMAL; the WAL files persist on close. */
@@ -1105,6 +1108,43 @@ count_feeds(void *ud, const struct store_feed_state *f)
 	return 0;
 }
 
+/* articles per feed name, as listed: "a=N b=M " */
+static int
+list_counts(void *ud, const struct store_feed_state *f)
+{
+	char *out = ud;
+	size_t len = strlen(out);
+
+	snprintf(out + len, 256 - len, "%s=%lld ", f->name,
+		(long long)f->articles);
+	return 0;
+}
+
+/* feedctl counts each feed's articles; the daemon's start-up does not
+ * (that count walks the whole index and grew with the database). */
+static void
+t_feeds_list_counts(void)
+{
+	struct store *st = fresh();
+	struct store_article a[3] = {
+		{ .guid = "1", .title = "one" },
+		{ .guid = "2", .title = "two" },
+		{ .guid = "3", .title = "three" },
+	};
+	char out[256] = "";
+
+	REQUIRE(st);
+	int64_t fa = feed(st, "a", 0, 0);
+	(void)feed(st, "b", 0, 0);
+	CHECK_INT_EQ(refresh(st, fa, a, 3, NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(store_feeds_list(st, true, list_counts, out), 0);
+	CHECK_STR_EQ(out, "a=3 b=0 ");
+	out[0] = '\0';
+	CHECK_INT_EQ(store_feeds_list(st, false, list_counts, out), 0);
+	CHECK_STR_EQ(out, "a=-1 b=-1 ");
+	finish(st);
+}
+
 static void
 t_feed_state(void)
 {
@@ -1155,7 +1195,7 @@ t_feed_state(void)
 	CHECK_INT_EQ(store_feed_disable(st, "nope"), -ENOENT);
 	CHECK_INT_EQ(q_int(st, "SELECT active FROM feeds_v1 WHERE name = 'b'"), 0);
 	int n = 0;
-	CHECK_INT_EQ(store_feeds_list(st, count_feeds, &n), 0);
+	CHECK_INT_EQ(store_feeds_list(st, true, count_feeds, &n), 0);
 	CHECK_INT_EQ(n, 2);
 	CHECK_INT_EQ(store_feed_ensure(st, &cb, NULL), 0);
 	CHECK_INT_EQ(q_int(st, "SELECT active FROM feeds_v1 WHERE name = 'b'"), 1);
@@ -1253,6 +1293,7 @@ static const struct check_case cases[] = {
 	{ "group_commit", t_group_commit },
 	{ "group_broken", t_group_broken },
 	{ "update_fts", t_update_fts },
+	{ "feeds_list_counts", t_feeds_list_counts },
 	{ "feed_state", t_feed_state },
 	{ "read_api", t_read_api },
 	{ 0 },

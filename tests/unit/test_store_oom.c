@@ -257,7 +257,7 @@ read_scenario(void)
 	if (rc == 0)
 		rc = store_changes_after(st, 0, NULL, false, 0, nop_change, NULL);
 	if (rc == 0)
-		rc = store_feeds_list(st, nop_feed, NULL);
+		rc = store_feeds_list(st, true, nop_feed, NULL);
 	if (rc == 0)
 		rc = store_article_get(st, 2, nop_article, NULL);
 	if (rc < 0)
