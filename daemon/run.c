@@ -1300,12 +1300,13 @@ static void
 parse_thread_priority(void)
 {
 	static _Thread_local bool done;
-	id_t self = (id_t)gettid();
+	id_t self;
 	int prio;
 
 	if (done)
 		return;
 	done = true;
+	self = (id_t)gettid();
 	errno = 0;
 	prio = getpriority(PRIO_PROCESS, self);
 	if (errno == 0)

@@ -51,6 +51,18 @@ worker_idle(const struct worker *w)
 	return w->pending == 0;
 }
 
+/* Append the chain first..last (linked by next) to a list. */
+static void
+chain_append(struct worker_job **head, struct worker_job **tail,
+	struct worker_job *first, struct worker_job *last)
+{
+	if (*tail)
+		(*tail)->next = first;
+	else
+		*head = first;
+	*tail = last;
+}
+
 /* Each job of the list on its own (its own transactions). */
 static void
 run_alone(struct worker_job *j, struct store *st)
@@ -153,11 +165,7 @@ thread_main(void *arg)
 		if (rest)
 			requeue_front(w, rest);
 		w->groups += committed;
-		if (w->fin_tail)
-			w->fin_tail->next = g;
-		else
-			w->fin_head = g;
-		w->fin_tail = last;
+		chain_append(&w->fin_head, &w->fin_tail, g, last);
 		uv_mutex_unlock(&w->mu);
 		uv_async_send(&w->async);
 		uv_mutex_lock(&w->mu);
@@ -166,7 +174,8 @@ thread_main(void *arg)
 }
 
 /* Loop thread: the done callbacks of what the thread finished, in
- * submission order. uv_async_send() coalesces: take the whole list. */
+ * submission order, at most WORKER_DONE_PER_WAKE per call.
+ * uv_async_send() coalesces, so one wake-up may find several groups. */
 static void
 on_async(uv_async_t *h)
 {
@@ -209,25 +218,21 @@ worker_submit(struct worker *w, struct worker_job *j)
 	uv_ref((uv_handle_t *)&w->async);
 	if (!w->started && uv_thread_create(&w->thread, thread_main, w) == 0)
 		w->started = true;
-	if (!w->started) {
-		/* No thread (out of resources): run the job here rather than
-		 * lose it; a later submit tries to start the thread again. */
-		run_alone(j, w->st);
-		w->pending--;
-		w->done++;
-		if (w->pending == 0)
-			uv_unref((uv_handle_t *)&w->async);
-		j->done(j);
+	if (w->started) {
+		uv_mutex_lock(&w->mu);
+		chain_append(&w->head, &w->tail, j, j);
+		uv_cond_signal(&w->cv);
+		uv_mutex_unlock(&w->mu);
 		return;
 	}
+	/* No thread (out of resources): run the job here rather than lose
+	 * it; its done callback still comes from the loop, through the
+	 * finished list. A later submit tries to start the thread again. */
+	run_alone(j, w->st);
 	uv_mutex_lock(&w->mu);
-	if (w->tail)
-		w->tail->next = j;
-	else
-		w->head = j;
-	w->tail = j;
-	uv_cond_signal(&w->cv);
+	chain_append(&w->fin_head, &w->fin_tail, j, j);
 	uv_mutex_unlock(&w->mu);
+	uv_async_send(&w->async);
 }
 
 void

@@ -384,10 +384,8 @@ db_connect(struct store *st)
 			     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	src = sqlite3_open_v2(st->path, &st->db, flags | SQLITE_OPEN_NOMUTEX,
 		NULL);
-	if (src != SQLITE_OK) {
-		rc = store__fail(st, src, "opening the database");
-		return rc;
-	}
+	if (src != SQLITE_OK)
+		return store__fail(st, src, "opening the database");
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, st->o.busy_timeout_ms);
 	/* Keep -wal and -shm when the last connection closes, so read-only
@@ -413,8 +411,7 @@ db_connect(struct store *st)
 	if (sqlite3_db_readonly(st->db, "main") == 1) {
 		snprintf(st->err, sizeof(st->err),
 			"%s: the database file is read-only for this user", st->path);
-		rc = -EROFS;
-		return rc;
+		return -EROFS;
 	}
 	{
 		sqlite3_stmt *s = NULL;
@@ -433,8 +430,7 @@ db_connect(struct store *st)
 			snprintf(st->err, sizeof(st->err),
 				"%s: cannot use WAL mode (journal mode stays %s)",
 				st->path, mode);
-			rc = -EIO;
-			return rc;
+			return -EIO;
 		}
 	}
 	/* The WAL file is kept (PERSIST_WAL); after a checkpoint, cut it
