@@ -13,11 +13,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Both are set by the build from GNUInstallDirs (daemon/CMakeLists.txt);
+ * these fallbacks are the Debian layout. */
+#ifndef FEEDD_DEFAULT_CONFIG
 #define FEEDD_DEFAULT_CONFIG "/etc/feedd/feedd.conf"
+#endif
 /* The unit's StateDirectory=: where the default config's relative
  * `database` lives when $STATE_DIRECTORY is not set (feedctl, a feedd
  * started by hand). */
+#ifndef FEEDD_STATE_DIR
 #define FEEDD_STATE_DIR "/var/lib/feedd"
+#endif
 
 struct conf_feed {
 	char *name;            /* owned; unique, [A-Za-z0-9._-]+ */
