@@ -8,8 +8,12 @@
  * man page are checked against it (tests/unit/test_conf.c).
  *
  * The only I/O is reading the main file (conf_load) and `include`d files.
- * The first error stops the parse; it is written as
- * "FILE:LINE: DIRECTIVE: what is wrong" and quotes the offending text.
+ * A bad line never stops the parse: each error is collected as
+ * "FILE:LINE: DIRECTIVE: what is wrong", quoting the offending text with
+ * passwords and URL userinfo masked, and the next line is read (conf_load
+ * reports the first, conf_load_all every one). A line with an error
+ * changes nothing, except that a feed with a bad key or URL keeps its
+ * name, so a later duplicate of it is still reported.
  */
 #include "conf.h"
 #include "log.h"
@@ -18,6 +22,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +53,8 @@ enum vkind {
 	V_LOGLEVEL,  /* int */
 	V_SYNC,      /* bool: full = true, normal = false */
 	V_TAGS,      /* char *, owned, normalized comma list */
+	V_TITLE,     /* char *, owned, valid UTF-8; empty = NULL */
+	V_URL,       /* char *, owned, an http(s) URL */
 };
 
 struct directive {
@@ -119,13 +126,16 @@ static const struct feed_key feed_keys[] = {
 	{ "keep-count", V_INT, FO(keep_count), 0, INT_MAX, 0 },
 	{ "enabled", V_BOOL, FO(enabled), 0, 0, 0 },
 	{ "allow-private", V_BOOL, FO(allow_private), 0, 0, 0 },
+	{ "title", V_TITLE, FO(title), 0, 0, 0 },
+	{ "site", V_URL, FO(site), 0, 0, 0 },
 };
 #define NFEED_KEYS (sizeof(feed_keys) / sizeof(feed_keys[0]))
 
 struct pstate {
 	struct conf *c;
-	char *err;
-	size_t errlen;
+	struct conf_errors *errs; /* borrowed: where errors go */
+	bool oom;                 /* an error message could not be kept */
+	bool db_bad;              /* the `database` line itself was wrong */
 	const char *file;         /* borrowed: file being read, for messages */
 	int line;
 	const char *dir;          /* borrowed: directive being handled */
@@ -148,33 +158,174 @@ static int
 perr(struct pstate *ps, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Append a copy of msg; false when out of memory. */
+static bool
+errors_add(struct conf_errors *e, const char *msg)
+{
+	char *m;
+
+	e->total++;
+	if (e->count >= CONF_MAX_ERRORS)
+		return true;
+	if (e->count == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 16;
+		char **n = realloc(e->msgs, cap * sizeof(*n));
+		if (!n)
+			return false;
+		e->msgs = n;
+		e->cap = cap;
+	}
+	m = strdup(msg);
+	if (!m)
+		return false;
+	e->msgs[e->count++] = m;
+	return true;
+}
+
+void
+conf_errors_free(struct conf_errors *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->count; i++)
+		free(e->msgs[i]);
+	free(e->msgs);
+	memset(e, 0, sizeof(*e));
+}
+
+void
+conf_errors_print(const struct conf_errors *e, void *file)
+{
+	FILE *f = file;
+
+	if (!e || e->total == 0)
+		return;
+	for (size_t i = 0; i < e->count; i++)
+		fprintf(f, "%s\n", e->msgs[i]);
+	if (e->total > e->count)
+		fprintf(f, "(%zu more not shown)\n", e->total - e->count);
+	fprintf(f, "%zu error%s\n", e->total, e->total == 1 ? "" : "s");
+}
+
+/* Where the userinfo of the URL starting at s ends: the last '@' before
+ * the path, or NULL. In text (a message), the host part also ends at
+ * white space or a quote, so a URL is not read past its closing quote. */
+static const char *
+userinfo_end(const char *s, bool text)
+{
+	const char *at = NULL;
+
+	for (const char *p = s; *p; p++) {
+		if (*p == '/' || *p == '?' || *p == '#')
+			break;
+		if (text && (*p == ' ' || *p == '\t' || *p == '\'' || *p == '"'))
+			break;
+		if (*p == '@')
+			at = p;
+	}
+	return at;
+}
+
+/* Write s to buf with the userinfo of every "scheme://" URL in it masked
+ * (text), or of s read as one URL, scheme optional (!text). */
+static const char *
+redact(const char *s, bool text, char *buf, size_t len)
+{
+	size_t n = 0;
+	const char *p = s;
+
+#define PUT(str, l) do { \
+		size_t l_ = (l); \
+		if (len && n < len - 1) { \
+			size_t k_ = l_ < len - 1 - n ? l_ : len - 1 - n; \
+			memcpy(buf + n, (str), k_); \
+		} \
+		n += l_; \
+	} while (0)
+	if (!text) {
+		const char *sep = strstr(s, "://"), *auth, *at;
+		/* A scheme is letters before "://" with no '/' '@' first. */
+		auth = sep && (size_t)(sep - s) == strcspn(s, "/@?#") ? sep + 3 : s;
+		at = userinfo_end(auth, false);
+		if (at) {
+			PUT(s, (size_t)(auth - s));
+			PUT("****", 4);
+			p = at;
+		}
+		PUT(p, strlen(p));
+	} else {
+		for (;;) {
+			const char *sep = strstr(p, "://"), *at;
+			if (!sep) {
+				PUT(p, strlen(p));
+				break;
+			}
+			PUT(p, (size_t)(sep + 3 - p));
+			p = sep + 3;
+			at = userinfo_end(p, true);
+			if (at) {
+				PUT("****", 4);
+				p = at;
+			}
+		}
+	}
+#undef PUT
+	if (len)
+		buf[n < len ? n : len - 1] = '\0';
+	return buf;
+}
+
+const char *
+conf_redact_url(const char *url, char *buf, size_t len)
+{
+	return redact(url, false, buf, len);
+}
+
+/* A token for a message: a password value is shown as ****. */
+static const char *
+shown(const char *tok)
+{
+	return strncmp(tok, "password=", 9) == 0 ? "password=****" : tok;
+}
+
+static int
+perr(struct pstate *ps, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 static int
 perr(struct pstate *ps, const char *fmt, ...)
 {
+	char msg[1024], clean[1100];
 	va_list ap;
 	size_t n = 0;
 	int w;
 
-	if (!ps->err || ps->errlen == 0)
-		return -EINVAL;
-	w = snprintf(ps->err, ps->errlen, "%s:%d: ", ps->file ? ps->file : "?",
-		ps->line);
+	/* Line 0: about the file as a whole (a default setting). */
+	if (ps->line > 0)
+		w = snprintf(msg, sizeof(msg), "%s:%d: ", ps->file ? ps->file : "?",
+			ps->line);
+	else
+		w = snprintf(msg, sizeof(msg), "%s: ", ps->file ? ps->file : "?");
 	if (w > 0)
 		n = (size_t)w;
-	if (ps->dir && n < ps->errlen) {
-		w = snprintf(ps->err + n, ps->errlen - n, "%s: ", ps->dir);
+	if (ps->dir && n < sizeof(msg)) {
+		w = snprintf(msg + n, sizeof(msg) - n, "%s: ", ps->dir);
 		if (w > 0)
 			n += (size_t)w;
 	}
-	if (n < ps->errlen) {
+	if (n < sizeof(msg)) {
 		va_start(ap, fmt);
-		vsnprintf(ps->err + n, ps->errlen - n, fmt, ap);
+		vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
 		va_end(ap);
 	}
-	/* The message quotes user text; keep it on one line. */
-	for (char *p = ps->err; *p; p++)
+	/* The message quotes user text; keep it on one line, and mask any
+	 * URL's credentials that slipped into it. */
+	for (char *p = msg; *p; p++)
 		if ((unsigned char)*p < ' ')
 			*p = '?';
+	redact(msg, true, clean, sizeof(clean));
+	if (!errors_add(ps->errs, clean))
+		ps->oom = true;
 	return -EINVAL;
 }
 
@@ -435,6 +586,45 @@ conf_url_check(const char *url, const char **why)
 	return 0;
 }
 
+/* Whether s is well-formed UTF-8 (no overlong forms, surrogates or
+ * code points past U+10FFFF). */
+static bool
+utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned c = *p, n;
+		uint32_t cp;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		for (unsigned i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
 /* Store text into an owned string field, replacing the old value. */
 static int
 set_string(char **field, const char *s)
@@ -525,6 +715,29 @@ set_value(struct pstate *ps, enum vkind kind, void *field, int64_t lo,
 		*(char **)field = t;
 		break;
 	}
+	case V_TITLE:
+		if (!utf8_valid(text))
+			return perr(ps, "text%s is not valid UTF-8 (save the file as UTF-8)",
+				key);
+		if (!*text) {
+			/* An empty title is no title (an OPML outline
+			 * without text). */
+			free(*(char **)field);
+			*(char **)field = NULL;
+			break;
+		}
+		rc = set_string(field, text);
+		break;
+	case V_URL: {
+		const char *why;
+		char shown_url[512];
+		if (conf_url_check(text, &why) < 0)
+			return perr(ps, "invalid URL '%s'%s: %s",
+				conf_redact_url(text, shown_url, sizeof(shown_url)),
+				key, why);
+		rc = set_string(field, text);
+		break;
+	}
 	}
 	return rc;
 }
@@ -541,9 +754,18 @@ d_value(struct pstate *ps, const struct directive *d, int argc, char **argv)
 static int
 d_database(struct pstate *ps, const struct directive *d, int argc, char **argv)
 {
-	if (!argv[1][0])
+	struct conf *c = ps->c;
+	int rc;
+
+	if (!argv[1][0]) {
+		ps->db_bad = true;
 		return perr(ps, "empty path");
-	return set_string(&ps->c->database, argv[1]);
+	}
+	rc = set_string(&c->database, argv[1]);
+	if (rc < 0 || !ps->file)
+		return rc; /* the default: no line to name */
+	c->database_line = ps->line;
+	return set_string(&c->database_file, ps->file);
 }
 
 static bool
@@ -612,27 +834,55 @@ names_add(struct pstate *ps, size_t idx)
 	return 0;
 }
 
+static void
+feed_free(struct conf_feed *f)
+{
+	free(f->name);
+	free(f->url);
+	free(f->tags);
+	free(f->user_agent);
+	free(f->username);
+	free(f->password);
+	free(f->proxy);
+	free(f->title);
+	free(f->site);
+	free(f->file);
+}
+
+/*
+ * A feed line. Every bad key is reported, not only the first. A feed with
+ * a bad URL or key is still added under its name (so a later duplicate is
+ * reported too); one with a bad or duplicate name is checked on a scratch
+ * copy and dropped.
+ */
 static int
 d_feed(struct pstate *ps, const struct directive *d, int argc, char **argv)
 {
 	struct conf *c = ps->c;
 	const struct conf_feed *dup;
-	struct conf_feed *f;
+	struct conf_feed scratch = { 0 }, *f = &scratch;
+	unsigned scratch_set = 0, *fset = &scratch_set;
 	const char *why;
+	char url_shown[512];
 	unsigned seen = 0;
-	int rc;
+	bool keep = true, secret = false;
+	int rc = 0;
 
-	if (!feed_name_ok(argv[1]))
-		return perr(ps, "invalid feed name '%s' (use up to %d letters, digits, '.', '_' and '-', not starting with '-')",
+	(void)d;
+	if (!feed_name_ok(argv[1])) {
+		perr(ps, "invalid feed name '%s' (use up to %d letters, digits, '.', '_' and '-', not starting with '-')",
 			argv[1], CONF_MAX_NAME);
-	dup = names_find(ps, argv[1]);
-	if (dup)
-		return perr(ps, "duplicate feed name '%s' (first defined at %s:%d)",
+		keep = false;
+	} else if ((dup = names_find(ps, argv[1]))) {
+		perr(ps, "duplicate feed name '%s' (first defined at %s:%d)",
 			argv[1], dup->file, dup->line);
+		keep = false;
+	}
 	if (conf_url_check(argv[2], &why) < 0)
-		return perr(ps, "invalid URL '%s': %s", argv[2], why);
+		perr(ps, "invalid URL '%s': %s",
+			conf_redact_url(argv[2], url_shown, sizeof(url_shown)), why);
 
-	if (c->nfeeds == ps->feeds_cap) {
+	if (keep && c->nfeeds == ps->feeds_cap) {
 		size_t cap = ps->feeds_cap ? ps->feeds_cap * 2 : 16;
 		struct conf_feed *nf = realloc(c->feeds, cap * sizeof(*nf));
 		if (!nf)
@@ -644,19 +894,26 @@ d_feed(struct pstate *ps, const struct directive *d, int argc, char **argv)
 		ps->fset = ns;
 		ps->feeds_cap = cap;
 	}
-	/* Counted at once, so conf_free() releases a half-built feed. */
-	f = &c->feeds[c->nfeeds];
-	memset(f, 0, sizeof(*f));
-	ps->fset[c->nfeeds] = 0;
-	c->nfeeds++;
+	if (keep) {
+		/* Counted at once, so conf_free() releases a half-built feed. */
+		f = &c->feeds[c->nfeeds];
+		memset(f, 0, sizeof(*f));
+		fset = &ps->fset[c->nfeeds];
+		*fset = 0;
+		c->nfeeds++;
+	}
 	f->enabled = true;
 	f->line = ps->line;
 	if (!(f->name = strdup(argv[1])) || !(f->url = strdup(argv[2])) ||
-	    !(f->file = strdup(ps->file)))
-		return -ENOMEM;
-	rc = names_add(ps, c->nfeeds - 1);
-	if (rc < 0)
-		return rc;
+	    !(f->file = strdup(ps->file ? ps->file : "?"))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (keep) {
+		rc = names_add(ps, c->nfeeds - 1);
+		if (rc < 0)
+			goto out;
+	}
 
 	for (int i = 3; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
@@ -665,13 +922,25 @@ d_feed(struct pstate *ps, const struct directive *d, int argc, char **argv)
 		char key[64];
 
 		if (!eq) {
+			bool known = false;
 			for (ki = 0; ki < NFEED_KEYS; ki++)
 				if (strcmp(argv[i], feed_keys[ki].name) == 0)
-					return perr(ps, "expected key=value, got '%s' (write %s=VALUE)",
-						argv[i], argv[i]);
-			return perr(ps, "expected key=value, got '%s'", argv[i]);
+					known = true;
+			if (known)
+				perr(ps, "expected key=value, got '%s' (write %s=VALUE)",
+					argv[i], argv[i]);
+			else
+				/* After a "password" without '=' the
+				 * next word is likely the secret. */
+				perr(ps, "expected key=value, got '%s'",
+					secret ? "****" : argv[i]);
+			if (strncmp(argv[i], "password", 8) == 0)
+				secret = true;
+			continue;
 		}
 		*eq = '\0';
+		if (strncmp(argv[i], "password", 8) == 0)
+			secret = true;
 		for (ki = 0; ki < NFEED_KEYS; ki++) {
 			if (strcmp(argv[i], feed_keys[ki].name) == 0) {
 				k = &feed_keys[ki];
@@ -679,26 +948,33 @@ d_feed(struct pstate *ps, const struct directive *d, int argc, char **argv)
 			}
 		}
 		if (!k) {
-			const char *s = suggest(argv[i], feed_keys, NFEED_KEYS,
+			const char *sug = suggest(argv[i], feed_keys, NFEED_KEYS,
 				sizeof(feed_keys[0]));
-			if (s)
-				rc = perr(ps, "unknown key '%s' (did you mean '%s'?)", argv[i], s);
+			if (sug)
+				perr(ps, "unknown key '%s' (did you mean '%s'?)", argv[i], sug);
 			else
-				rc = perr(ps, "unknown key '%s'", argv[i]);
-			return rc;
+				perr(ps, "unknown key '%s'", argv[i]);
+			continue;
 		}
-		if (seen & (1u << ki))
-			return perr(ps, "key '%s' given twice", k->name);
+		if (seen & (1u << ki)) {
+			perr(ps, "key '%s' given twice", k->name);
+			continue;
+		}
 		seen |= 1u << ki;
 		snprintf(key, sizeof(key), " for %s", k->name);
 		rc = set_value(ps, k->kind, (char *)f + k->off, k->lo, k->hi, eq + 1, key);
-		if (rc < 0)
-			return rc;
-		ps->fset[c->nfeeds - 1] |= k->fset;
+		if (rc == -ENOMEM)
+			goto out;
+		if (rc == 0)
+			*fset |= k->fset;
+		rc = 0;
 	}
 	if (f->password && !f->username)
-		return perr(ps, "password without username");
-	return 0;
+		perr(ps, "password without username");
+out:
+	if (f == &scratch)
+		feed_free(&scratch);
+	return rc;
 }
 
 static int parse_buf(struct pstate *ps, const char *path, const char *buf, size_t len);
@@ -786,7 +1062,8 @@ dir_of(const char *path, char *buf, size_t len)
 		snprintf(buf, len, "%.*s", (int)(slash - path), path);
 }
 
-/* Read one included file: guard depth and cycles, then parse it. */
+/* Read one included file: guard depth and cycles, then parse it. Errors
+ * about the file itself are reported at the include line. */
 static int
 include_one(struct pstate *ps, const char *path)
 {
@@ -800,13 +1077,12 @@ include_one(struct pstate *ps, const char *path)
 	if (rc == -ENOMEM)
 		goto out;
 	if (rc < 0) {
-		rc = perr(ps, "cannot read '%s': %s", path, strerror(-rc));
+		rc = perr(ps, "%s: %s", path, strerror(-rc));
 		goto out;
 	}
 	real = realpath(path, NULL);
 	if (!real) {
-		rc = errno == ENOMEM ? -ENOMEM
-			: perr(ps, "cannot read '%s': %s", path, strerror(errno));
+		rc = errno == ENOMEM ? -ENOMEM : perr(ps, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	for (int i = 0; i <= ps->depth; i++) {
@@ -825,8 +1101,6 @@ include_one(struct pstate *ps, const char *path)
 	rc = parse_buf(ps, path, buf, len);
 	ps->stack[ps->depth] = NULL;
 	ps->depth--;
-	if (rc < 0)
-		goto out;
 	ps->file = saved_file;
 	ps->line = saved_line;
 	ps->dir = saved_dir;
@@ -836,6 +1110,32 @@ out:
 	return rc;
 }
 
+/* glob()'s error callback has no user pointer: the first real error
+ * (not a missing directory) of the glob() running on this thread. */
+static _Thread_local struct {
+	char path[PATH_MAX];
+	int err;
+} glob_fail;
+
+static int
+glob_error(const char *path, int err)
+{
+	/* A directory that does not exist just matches nothing. */
+	if (err == ENOENT || err == ENOTDIR)
+		return 0;
+	if (!glob_fail.err) {
+		snprintf(glob_fail.path, sizeof(glob_fail.path), "%s", path);
+		glob_fail.err = err;
+	}
+	return 1;
+}
+
+/*
+ * A pattern with wildcards (* ? [) may match nothing, also when its
+ * directory does not exist: that is an empty feeds.d/, not an error. A
+ * plain path names one file, which must be readable; GLOB_NOMAGIC hands
+ * it back as is, so include_one() reports it.
+ */
 static int
 d_include(struct pstate *ps, const struct directive *d, int argc, char **argv)
 {
@@ -844,6 +1144,8 @@ d_include(struct pstate *ps, const struct directive *d, int argc, char **argv)
 	glob_t g = { 0 };
 	int rc = 0, grc;
 
+	(void)d;
+	(void)argc;
 	if (!pat[0])
 		return perr(ps, "empty pattern");
 	if (pat[0] == '/' || !strchr(ps->file, '/')) {
@@ -855,22 +1157,22 @@ d_include(struct pstate *ps, const struct directive *d, int argc, char **argv)
 	}
 	if (!full)
 		return -ENOMEM;
-	/* GLOB_NOMAGIC: a plain file name that does not exist comes back as
-	 * itself (and then fails to read: an error), while a wildcard that
-	 * matches nothing is fine, e.g. an empty feeds.d/. */
-	grc = glob(full, GLOB_NOMAGIC | GLOB_ERR, NULL, &g);
+	glob_fail.err = 0;
+	grc = glob(full, GLOB_NOMAGIC, glob_error, &g);
 	if (grc == GLOB_NOSPACE) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	if (grc == GLOB_ABORTED) {
-		rc = perr(ps, "cannot read '%s': %s", full, strerror(errno));
+		rc = perr(ps, "%s: %s", glob_fail.err ? glob_fail.path : full,
+			strerror(glob_fail.err ? glob_fail.err : EIO));
 		goto out;
 	}
 	for (size_t i = 0; grc == 0 && i < g.gl_pathc; i++) {
 		rc = include_one(ps, g.gl_pathv[i]);
-		if (rc < 0)
+		if (rc == -ENOMEM)
 			goto out;
+		rc = 0;
 	}
 out:
 	if (grc == 0 || grc == GLOB_ABORTED)
@@ -924,7 +1226,8 @@ tokenize(struct pstate *ps, char *s, char **argv, int *argc)
 				*w = '\0';
 				if (n > 1)
 					ps->dir = argv[0];
-				return perr(ps, "unterminated quote in '%s'", argv[n - 1]);
+				return perr(ps, "unterminated quote in '%s'",
+					shown(argv[n - 1]));
 			}
 			r++;
 		}
@@ -968,8 +1271,13 @@ run_directive(struct pstate *ps, int argc, char **argv)
 		size_t n = 0;
 		words[0] = '\0';
 		for (int k = 1; k < argc && n < sizeof(words); k++) {
+			/* A proxy may hold credentials, also without a
+			 * scheme (perr() masks those of scheme:// URLs). */
+			char red[256];
+			const char *word = d->kind == V_STRING && strcmp(d->name, "proxy") == 0
+				? conf_redact_url(argv[k], red, sizeof(red)) : argv[k];
 			int w = snprintf(words + n, sizeof(words) - n, "%s'%s'",
-				k > 1 ? " " : "", argv[k]);
+				k > 1 ? " " : "", word);
 			if (w > 0)
 				n += (size_t)w;
 		}
@@ -1011,8 +1319,9 @@ parse_buf(struct pstate *ps, const char *path, const char *buf, size_t len)
 		ps->line++;
 		ps->dir = NULL;
 		if (memchr(p, '\0', n)) {
-			rc = perr(ps, "NUL byte in line");
-			goto out;
+			perr(ps, "NUL byte in line");
+			p = e + 1;
+			continue;
 		}
 		if (n + 1 > cap) {
 			char *nl = realloc(line, n + 1);
@@ -1026,14 +1335,16 @@ parse_buf(struct pstate *ps, const char *path, const char *buf, size_t len)
 		memcpy(line, p, n);
 		line[n] = '\0';
 		p = e + 1;
-		rc = tokenize(ps, line, argv, &argc);
-		if (rc < 0)
-			goto out;
-		if (argc == 0)
+		/* An error is collected by perr(); only running out of
+		 * memory stops the parse. */
+		if (tokenize(ps, line, argv, &argc) < 0 || argc == 0)
 			continue;
 		rc = run_directive(ps, argc, argv);
-		if (rc < 0)
+		if (rc == -ENOMEM || ps->oom) {
+			rc = -ENOMEM;
 			goto out;
+		}
+		rc = 0;
 	}
 out:
 	free(line);
@@ -1043,49 +1354,80 @@ out:
 /* -------------------------------------------------------------------- */
 /* Resolution after the whole file has been read */
 
+/* Whether path is the installed config: the same file when both exist
+ * (a symlink, "/etc/feedd/./feedd.conf"), else the same spelling. */
+static bool
+is_default_config(const char *path)
+{
+	struct stat a, b;
+
+	if (stat(path, &a) == 0 && stat(FEEDD_DEFAULT_CONFIG, &b) == 0)
+		return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	return strcmp(path, FEEDD_DEFAULT_CONFIG) == 0;
+}
+
+/* A relative database path, by the rule at conf_parse() in conf.h. */
 static int
 resolve_database(struct pstate *ps)
 {
 	struct conf *c = ps->c;
 	const char *base;
-	char cwd[PATH_MAX], *full = NULL;
+	char cwd[PATH_MAX], dir[PATH_MAX], *full = NULL;
 	size_t blen;
-	int rc = 0;
 
+	if (ps->db_bad) {
+		/* Do not check or show a path nobody asked for. */
+		free(c->database);
+		c->database = NULL;
+		return 0;
+	}
 	if (c->database[0] == '/')
 		return 0;
 	base = getenv("STATE_DIRECTORY");
 	if (base && *base) {
 		/* systemd passes every StateDirectory=, colon-separated. */
 		blen = strcspn(base, ":");
-	} else if (strcmp(c->path, FEEDD_DEFAULT_CONFIG) == 0) {
-		/* The system config means the service's database, also for
-		 * feedctl run from a user's home directory. */
+	} else if (is_default_config(c->path)) {
 		base = FEEDD_STATE_DIR;
 		blen = strlen(base);
 	} else {
-		if (!getcwd(cwd, sizeof(cwd))) {
-			/* directives[0] is `database`. */
-			ps->file = ps->seen[0].file ? ps->seen[0].file : ps->c->path;
-			ps->line = ps->seen[0].line;
+		char *rdir;
+		dir_of(c->path, dir, sizeof(dir));
+		/* Spelled without "." and ".." when it exists. */
+		rdir = realpath(dir, NULL);
+		if (rdir) {
+			snprintf(dir, sizeof(dir), "%s", rdir);
+			free(rdir);
+		} else if (errno == ENOMEM) {
+			return -ENOMEM;
+		}
+		if (dir[0] == '/') {
+			base = dir;
+		} else if (!getcwd(cwd, sizeof(cwd))) {
+			ps->file = c->database_file ? c->database_file : c->path;
+			ps->line = c->database_line;
 			ps->dir = "database";
 			return perr(ps, "cannot resolve relative path '%s': %s",
 				c->database, strerror(errno));
+		} else {
+			/* "etc/feedd.conf" is read from the current
+			 * directory: so is its directory. */
+			size_t n = strlen(cwd);
+			if (strcmp(dir, ".") != 0)
+				snprintf(cwd + n, sizeof(cwd) - n, "%s%s",
+					n > 1 ? "/" : "", dir);
+			base = cwd;
 		}
-		base = cwd;
-		blen = strlen(cwd);
+		blen = strlen(base);
 	}
 	while (blen > 1 && base[blen - 1] == '/')
 		blen--;
 	if (asprintf(&full, "%.*s%s%s", (int)blen, base,
-		blen == 1 && base[0] == '/' ? "" : "/", c->database) < 0) {
-		rc = -ENOMEM;
-		goto out;
-	}
+		blen == 1 && base[0] == '/' ? "" : "/", c->database) < 0)
+		return -ENOMEM;
 	free(c->database);
 	c->database = full;
-out:
-	return rc;
+	return 0;
 }
 
 static int
@@ -1119,16 +1461,17 @@ resolve_feeds(struct pstate *ps)
 	return 0;
 }
 
-int
-conf_parse(struct conf **out, const char *path, const char *buf, size_t len,
-	char *err, size_t errlen)
+/* The one parser behind the four entry points: collects every error in
+ * errs; *out on success, or also on -EINVAL when partial. */
+static int
+parse_all(struct conf **out, const char *path, const char *buf, size_t len,
+	struct conf_errors *errs, bool partial)
 {
-	struct pstate ps = { .err = err, .errlen = errlen };
+	struct pstate ps = { .errs = errs };
+	size_t before = errs->total;
 	char *real = NULL;
 	int rc = 0;
 
-	if (err && errlen)
-		err[0] = '\0';
 	ps.c = calloc(1, sizeof(*ps.c));
 	if (!ps.c) {
 		rc = -ENOMEM;
@@ -1162,19 +1505,77 @@ conf_parse(struct conf **out, const char *path, const char *buf, size_t len,
 	if (rc < 0)
 		goto out;
 	rc = resolve_database(&ps);
-	if (rc < 0)
+	if (rc == -ENOMEM || ps.oom) {
+		rc = -ENOMEM;
 		goto out;
-	*out = ps.c;
-	ps.c = NULL;
+	}
+	rc = errs->total > before ? -EINVAL : 0;
+	if (rc == 0 || (partial && out)) {
+		if (out)
+			*out = ps.c;
+		else
+			conf_free(ps.c);
+		ps.c = NULL;
+	}
 out:
-	if (rc == -ENOMEM && err && errlen)
-		snprintf(err, errlen, "%s: out of memory", path);
 	conf_free(ps.c);
 	free(ps.fset);
 	free(ps.names);
 	for (size_t i = 0; i < NDIRECTIVES; i++)
 		free(ps.seen[i].file);
 	free(real);
+	return rc;
+}
+
+int
+conf_parse_all(struct conf **out, const char *path, const char *buf,
+	size_t len, struct conf_errors *errs)
+{
+	int rc = parse_all(out, path, buf, len, errs, true);
+
+	if (rc == -ENOMEM) {
+		char m[PATH_MAX + 32];
+		snprintf(m, sizeof(m), "%s: out of memory", path);
+		errors_add(errs, m);
+	}
+	return rc;
+}
+
+int
+conf_parse(struct conf **out, const char *path, const char *buf, size_t len,
+	char *err, size_t errlen)
+{
+	struct conf_errors errs = { 0 };
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	rc = parse_all(out, path, buf, len, &errs, false);
+	if (err && errlen) {
+		if (rc == -ENOMEM)
+			snprintf(err, errlen, "%s: out of memory", path);
+		else if (rc < 0 && errs.count)
+			snprintf(err, errlen, "%s", errs.msgs[0]);
+	}
+	conf_errors_free(&errs);
+	return rc;
+}
+
+int
+conf_load_all(struct conf **out, const char *path, struct conf_errors *errs)
+{
+	char *buf = NULL, m[PATH_MAX + 64];
+	size_t len;
+	int rc;
+
+	rc = read_file(path, &buf, &len);
+	if (rc < 0) {
+		snprintf(m, sizeof(m), "%s: cannot read: %s", path, strerror(-rc));
+		errors_add(errs, m);
+		return rc;
+	}
+	rc = conf_parse_all(out, path, buf, len, errs);
+	free(buf);
 	return rc;
 }
 
@@ -1197,25 +1598,74 @@ out:
 	return rc;
 }
 
+/* Who the checks are about: "user feedd (uid 105)". */
+static void
+user_desc(char *buf, size_t len)
+{
+	uid_t uid = geteuid();
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw && pw->pw_name)
+		snprintf(buf, len, "user %s (uid %u)", pw->pw_name, (unsigned)uid);
+	else
+		snprintf(buf, len, "uid %u", (unsigned)uid);
+}
+
+int
+conf_check_database(const struct conf *c, struct conf_errors *errs)
+{
+	struct pstate ps = { .errs = errs, .dir = "database" };
+	char dir[PATH_MAX], who[128];
+	size_t before = errs->total;
+	struct stat st;
+
+	if (!c || !c->database)
+		return 0;
+	/* The `database` line, or with the default the main file alone. */
+	ps.file = c->database_file ? c->database_file : c->path;
+	ps.line = c->database_file ? c->database_line : 0;
+	user_desc(who, sizeof(who));
+	dir_of(c->database, dir, sizeof(dir));
+
+#define DERR(...) perr(&ps, __VA_ARGS__)
+	if (stat(dir, &st) < 0) {
+		if (errno == ENOENT)
+			DERR("directory '%s' of '%s' does not exist (create it, writable by the user feedd runs as)",
+				dir, c->database);
+		else
+			DERR("directory '%s' of '%s': %s", dir, c->database, strerror(errno));
+	} else if (!S_ISDIR(st.st_mode)) {
+		DERR("'%s' (the directory of '%s') is not a directory", dir, c->database);
+	} else if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0) {
+		DERR("directory '%s' is not writable by %s: %s (the database and its -wal and -shm files are created there)",
+			dir, who, strerror(errno));
+	}
+	if (stat(c->database, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			DERR("'%s' is not a regular file", c->database);
+		else if (faccessat(AT_FDCWD, c->database, R_OK | W_OK, AT_EACCESS) < 0)
+			DERR("'%s' is not readable and writable by %s: %s",
+				c->database, who, strerror(errno));
+	} else if (errno != ENOENT && errno != ENOTDIR) {
+		DERR("'%s': %s", c->database, strerror(errno));
+	}
+#undef DERR
+	if (ps.oom)
+		return -ENOMEM;
+	return errs->total > before ? -EINVAL : 0;
+}
+
 void
 conf_free(struct conf *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->nfeeds; i++) {
-		struct conf_feed *f = &c->feeds[i];
-		free(f->name);
-		free(f->url);
-		free(f->tags);
-		free(f->user_agent);
-		free(f->username);
-		free(f->password);
-		free(f->proxy);
-		free(f->file);
-	}
+	for (size_t i = 0; i < c->nfeeds; i++)
+		feed_free(&c->feeds[i]);
 	free(c->feeds);
 	free(c->path);
 	free(c->database);
+	free(c->database_file);
 	free(c->user_agent);
 	free(c->proxy);
 	free(c);
@@ -1314,6 +1764,30 @@ print_kv(FILE *f, const char *key, const char *value)
 	conf_print_token(value, f);
 }
 
+/* A URL (or proxy) as one word, its userinfo masked. */
+static void
+print_url(FILE *f, const char *url)
+{
+	size_t n = strlen(url) + 8;
+	char small[512], *buf = n <= sizeof(small) ? small : malloc(n);
+
+	if (!buf) {
+		/* Never print what could not be masked. */
+		fputs("\"(out of memory)\"", f);
+		return;
+	}
+	conf_print_token(conf_redact_url(url, buf, n), f);
+	if (buf != small)
+		free(buf);
+}
+
+static void
+print_url_kv(FILE *f, const char *key, const char *url)
+{
+	fprintf(f, " %s=", key);
+	print_url(f, url);
+}
+
 static bool
 str_differs(const char *a, const char *b)
 {
@@ -1330,7 +1804,7 @@ conf_print(const struct conf *c, void *file)
 
 	fprintf(f, "# resolved from %s\n", c->path);
 	fputs("database ", f);
-	conf_print_token(c->database, f);
+	conf_print_token(c->database ? c->database : "(invalid)", f);
 	fprintf(f, "\ninterval %s\n", conf_format_duration(c->interval_s, b, sizeof(b)));
 	fprintf(f, "max-interval %s\n", conf_format_duration(c->max_interval_s, b, sizeof(b)));
 	fprintf(f, "max-connections %u\n", c->max_connections);
@@ -1348,7 +1822,7 @@ conf_print(const struct conf *c, void *file)
 	fprintf(f, "max-size %s\n", conf_format_size(c->max_size, b, sizeof(b)));
 	if (c->proxy) {
 		fputs("proxy ", f);
-		conf_print_token(c->proxy, f);
+		print_url(f, c->proxy);
 		fputc('\n', f);
 	} else {
 		fputs("# proxy (unset: the environment's http_proxy/https_proxy)\n", f);
@@ -1363,7 +1837,11 @@ conf_print(const struct conf *c, void *file)
 		fputs("feed ", f);
 		conf_print_token(fd->name, f);
 		fputc(' ', f);
-		conf_print_token(fd->url, f);
+		print_url(f, fd->url);
+		if (fd->title)
+			print_kv(f, "title", fd->title);
+		if (fd->site)
+			print_url_kv(f, "site", fd->site);
 		if (fd->interval_s != c->interval_s)
 			print_kv(f, "interval", conf_format_duration(fd->interval_s, b, sizeof(b)));
 		if (fd->tags)
@@ -1379,7 +1857,7 @@ conf_print(const struct conf *c, void *file)
 		if (fd->password)
 			print_kv(f, "password", "****");
 		if (str_differs(fd->proxy, c->proxy) && fd->proxy)
-			print_kv(f, "proxy", fd->proxy);
+			print_url_kv(f, "proxy", fd->proxy);
 		if (fd->keep_days)
 			fprintf(f, " keep-days=%d", fd->keep_days);
 		if (fd->keep_count)

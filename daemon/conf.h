@@ -5,6 +5,12 @@
  * so it is unit-tested and fuzzed. `include PATTERN` reads further files
  * (glob, relative to the including file's directory); that is the only I/O,
  * and it goes through conf_load(). Errors name file:line and the directive.
+ *
+ * Two ways to read a config: conf_load()/conf_parse() stop at (report) the
+ * first error, for the daemon and its reload; conf_load_all()/
+ * conf_parse_all() collect every error of the file set, for
+ * `feedd --check-config` and for feedctl validating an edit.
+ * No message conf writes shows a password or a URL's userinfo.
  */
 #ifndef FEEDD_DAEMON_CONF_H
 #define FEEDD_DAEMON_CONF_H
@@ -20,7 +26,7 @@
 #endif
 /* The unit's StateDirectory=: where the default config's relative
  * `database` lives when $STATE_DIRECTORY is not set (feedctl, a feedd
- * started by hand). */
+ * started by hand). The full rule is at conf_parse(). */
 #ifndef FEEDD_STATE_DIR
 #define FEEDD_STATE_DIR "/var/lib/feedd"
 #endif
@@ -40,6 +46,9 @@ struct conf_feed {
 	int keep_count;        /* 0 = unlimited */
 	bool enabled;
 	bool allow_private;    /* redirects may reach private addresses */
+	char *title;           /* owned; title=, UTF-8, NULL = none (OPML's text) */
+	char *site;            /* owned; site=, an http(s) URL, NULL = none
+	                        * (OPML's htmlUrl) */
 	char *file;            /* owned; where it was defined */
 	int line;
 };
@@ -47,6 +56,9 @@ struct conf_feed {
 struct conf {
 	char *path;            /* owned; the main config file */
 	char *database;        /* owned; resolved absolute path */
+	char *database_file;   /* owned; file of the `database` line, NULL when
+	                        * the default is used */
+	int database_line;     /* its line; 0 with the default */
 	int64_t interval_s;    /* default 30m */
 	int64_t max_interval_s;/* ceiling for hints and backoff; default 24h */
 	unsigned max_connections; /* default 32 */
@@ -66,17 +78,77 @@ struct conf {
 /*
  * Parse buf (the contents of file `path`, used for messages and to resolve
  * includes and a relative database path) into a fresh conf. On error returns
- * -EINVAL and writes "FILE:LINE: DIRECTIVE: what is wrong" into err; *out is
- * untouched. Returns -ENOMEM on allocation failure.
- * A relative database path resolves against $STATE_DIRECTORY when set
- * (its first path), else against FEEDD_STATE_DIR when path is
- * FEEDD_DEFAULT_CONFIG, else against the current directory.
+ * -EINVAL and writes the first "FILE:LINE: DIRECTIVE: what is wrong" into
+ * err; *out is untouched. Returns -ENOMEM on allocation failure.
+ *
+ * A relative database path resolves, first match wins:
+ *  1. against $STATE_DIRECTORY (its first path) when set: feedd run by
+ *     systemd with StateDirectory=;
+ *  2. against FEEDD_STATE_DIR when path is the installed config
+ *     FEEDD_DEFAULT_CONFIG (the same file, however it is spelled), so
+ *     feedctl and a feedd started by hand use the service's database;
+ *  3. against the directory of the config file `path` (not the current
+ *     directory: the same config names the same database from anywhere).
  */
 int conf_parse(struct conf **out, const char *path, const char *buf, size_t len,
 	char *err, size_t errlen);
 
 /* Read the file at path and conf_parse() it. -ENOENT etc. with err set. */
 int conf_load(struct conf **out, const char *path, char *err, size_t errlen);
+
+/* Every error of a parse, in the order the lines were read. */
+struct conf_errors {
+	char **msgs;           /* owned; msgs[i] is one line, no newline:
+	                        * "FILE:LINE: DIRECTIVE: what is wrong" */
+	size_t count;          /* messages held */
+	size_t total;          /* errors found; more than count only past
+	                        * CONF_MAX_ERRORS */
+	size_t cap;
+};
+#define CONF_MAX_ERRORS 1000
+
+/* Free the messages and zero *e; e may be reused after. */
+void conf_errors_free(struct conf_errors *e);
+
+/* Print every message on its own line, then "N error(s)" (and how many
+ * were not kept), to file (FILE*). Prints nothing when there are none. */
+void conf_errors_print(const struct conf_errors *e, void *file);
+
+/*
+ * As conf_parse()/conf_load(), but a bad line does not stop the parse:
+ * every error in the file and its includes is appended to *errs (which
+ * must be zeroed or conf_errors_free()d before; messages are added, so
+ * conf_check_database() may add more after).
+ * Returns 0 (no error; *out is the config), -EINVAL (errors in *errs),
+ * -ENOMEM, or for conf_load_all a main file that cannot be read its
+ * -errno (also in *errs as "FILE: cannot read: ...").
+ * On -EINVAL *out, when out is not NULL, still receives the config with
+ * the bad values left out, for reporting more (conf_check_database())
+ * only, never to run: its database is NULL if the `database` line itself
+ * was bad. The caller frees it. Pass out = NULL to only validate.
+ */
+int conf_parse_all(struct conf **out, const char *path, const char *buf,
+	size_t len, struct conf_errors *errs);
+int conf_load_all(struct conf **out, const char *path, struct conf_errors *errs);
+
+/*
+ * What `--check-config` checks beyond the syntax: the database's directory
+ * exists and the effective user may create files in it (SQLite adds -wal
+ * and -shm beside the database); if the database exists, it is a regular
+ * file that user may read and write. Each problem is appended to *errs as
+ * "FILE:LINE: database: ..." naming the path (the `database` line, or the
+ * main file when the default is used). 0, -EINVAL or -ENOMEM.
+ * c->database NULL is skipped (0).
+ */
+int conf_check_database(const struct conf *c, struct conf_errors *errs);
+
+/*
+ * url with its userinfo ("user:pass@" in https://user:pass@host/) replaced
+ * by "****@", into buf (cut to len like snprintf); returns buf. Also for a
+ * proxy without a scheme ("user:pass@proxy:3128"). For every message or
+ * log line that shows a configured URL.
+ */
+const char *conf_redact_url(const char *url, char *buf, size_t len);
 
 /* conf_free(NULL) is a no-op. */
 void conf_free(struct conf *c);
@@ -87,7 +159,9 @@ const struct conf_feed *conf_feed_find(const struct conf *c, const char *name);
 /* Parse "90s", "30m", "2h", "1d", "1w" or plain seconds. 0 or -EINVAL. */
 int conf_duration(const char *s, int64_t *out);
 
-/* Print the resolved config in the config syntax (passwords masked). */
+/* Print the resolved config in the config syntax. Passwords print as
+ * password=****, URL userinfo as ****@ (conf_redact_url()); the output
+ * parses back (conf_parse) to the same printout. */
 void conf_print(const struct conf *c, void *file /* FILE* */);
 
 /* Parse "512K", "16M", "1G" (binary units) or plain bytes. 0 or -EINVAL. */

@@ -58,7 +58,7 @@ static const struct {
 	{ "feed a ftp://x/f", "t.conf:1: feed: invalid URL 'ftp://x/f': only http and https are supported" },
 	{ "feed a example.com/rss", "t.conf:1: feed: invalid URL 'example.com/rss': expected http://HOST/... or https://HOST/..." },
 	{ "feed a http:///rss", "t.conf:1: feed: invalid URL 'http:///rss': no host" },
-	{ "feed a http://user@/rss", "t.conf:1: feed: invalid URL 'http://user@/rss': no host" },
+	{ "feed a http://user@/rss", "t.conf:1: feed: invalid URL 'http://****@/rss': no host" },
 	{ "feed a http://x:99999/", "t.conf:1: feed: invalid URL 'http://x:99999/': bad port" },
 	{ "feed a http://x:/", "t.conf:1: feed: invalid URL 'http://x:/': bad port" },
 	{ "feed a http://[::1/", "t.conf:1: feed: invalid URL 'http://[::1/': bad IPv6 address" },
@@ -76,7 +76,12 @@ static const struct {
 	{ "feed a http://x/ allow-private=2", "t.conf:1: feed: bad value '2' for allow-private (use yes or no)" },
 	{ "feed a http://x/ interval=1h interval=2h", "t.conf:1: feed: key 'interval' given twice" },
 	{ "feed a http://x/ password=secret", "t.conf:1: feed: password without username" },
-	{ "include nothere.conf", "t.conf:1: include: cannot read 'nothere.conf': No such file or directory" },
+	{ "include nothere.conf", "t.conf:1: include: nothere.conf: No such file or directory" },
+	{ "feed a http://x/ site=example.org", "t.conf:1: feed: invalid URL 'example.org' for site: expected http://HOST/... or https://HOST/..." },
+	{ "feed a http://x/ site=ftp://u:pw@x/", "t.conf:1: feed: invalid URL 'ftp://****@x/' for site: only http and https are supported" },
+	{ "feed a http://x/ title=\"caf\xc3\"", "t.conf:1: feed: text for title is not valid UTF-8 (save the file as UTF-8)" },
+	{ "feed a http://x/ title=\xc0\xaf", "t.conf:1: feed: text for title is not valid UTF-8 (save the file as UTF-8)" },
+	{ "feed a http://x/ title=a title=b", "t.conf:1: feed: key 'title' given twice" },
 	{ "include", "t.conf:1: include: expects 1 argument, got 0" },
 };
 
@@ -244,13 +249,51 @@ t_database_path(void)
 	REQUIRE(conf_parse(&c, FEEDD_DEFAULT_CONFIG, text, strlen(text), err,
 		sizeof(err)) == 0);
 	CHECK_STR_EQ(c->database, FEEDD_STATE_DIR "/feeds.db");
+	CHECK_STR_EQ(c->database_file, FEEDD_DEFAULT_CONFIG);
+	CHECK_INT_EQ(c->database_line, 1);
 	conf_free(c);
-	char cwd[PATH_MAX], want[PATH_MAX + 16];
+
+	/* Any other config: its own directory, wherever feedd or feedctl
+	 * is started from; a path relative to the current directory
+	 * included. */
+	char cwd[PATH_MAX], want[PATH_MAX + 32];
 	REQUIRE(getcwd(cwd, sizeof(cwd)));
-	snprintf(want, sizeof(want), "%s/feeds.db", cwd);
+	REQUIRE(conf_parse(&c, "/nonexistent/dir/f.conf", text, strlen(text), err,
+		sizeof(err)) == 0);
+	CHECK_STR_EQ(c->database, "/nonexistent/dir/feeds.db");
+	conf_free(c);
+	snprintf(want, sizeof(want), "%s/etc/feeds.db", cwd);
 	REQUIRE(conf_parse(&c, "etc/feedd.conf", text, strlen(text), err, sizeof(err)) == 0);
 	CHECK_STR_EQ(c->database, want);
 	conf_free(c);
+	snprintf(want, sizeof(want), "%s/sub/dir/feeds.db", cwd);
+	REQUIRE(conf_parse(&c, "t.conf", "database sub/dir/feeds.db", 25, err,
+		sizeof(err)) == 0);
+	CHECK_STR_EQ(c->database, want);
+	conf_free(c);
+
+	/* Left unset, the default has no line to name. */
+	REQUIRE(conf_parse(&c, "/srv/f/f.conf", "", 0, err, sizeof(err)) == 0);
+	CHECK_STR_EQ(c->database, "/srv/f/feedd.db");
+	CHECK_NULL(c->database_file);
+	CHECK_INT_EQ(c->database_line, 0);
+	conf_free(c);
+
+	/* The same file under another spelling is still the installed
+	 * config: a symlink to it. */
+	struct stat sb;
+	if (stat(FEEDD_DEFAULT_CONFIG, &sb) == 0) {
+		char link[] = "/tmp/feedd-conf-link-XXXXXX";
+		REQUIRE(mkdtemp(link));
+		char lp[sizeof(link) + 16];
+		snprintf(lp, sizeof(lp), "%s/x.conf", link);
+		REQUIRE(symlink(FEEDD_DEFAULT_CONFIG, lp) == 0);
+		REQUIRE(conf_parse(&c, lp, text, strlen(text), err, sizeof(err)) == 0);
+		CHECK_STR_EQ(c->database, FEEDD_STATE_DIR "/feeds.db");
+		conf_free(c);
+		unlink(lp);
+		rmdir(link);
+	}
 }
 
 static void
@@ -448,13 +491,13 @@ t_include(void)
 	put("main.conf", "include missing.conf\n");
 	CHECK_INT_EQ(load(&c, "main.conf", err, sizeof(err)), -EINVAL);
 	snprintf(want, sizeof(want),
-		"%s/main.conf:1: include: cannot read '%s/missing.conf': No such file or directory",
+		"%s/main.conf:1: include: %s/missing.conf: No such file or directory",
 		tmpdir, tmpdir);
 	CHECK_STR_EQ(err, want);
 	put("main.conf", "include feeds.d\n");
 	CHECK_INT_EQ(load(&c, "main.conf", err, sizeof(err)), -EINVAL);
 	snprintf(want, sizeof(want),
-		"%s/main.conf:1: include: cannot read '%s/feeds.d': Is a directory", tmpdir, tmpdir);
+		"%s/main.conf:1: include: %s/feeds.d: Is a directory", tmpdir, tmpdir);
 	CHECK_STR_EQ(err, want);
 	if (geteuid() != 0) {
 		put("secret.conf", "interval 1h\n");
@@ -553,8 +596,14 @@ t_example_config(void)
 	REQUIRE(ex);
 	REQUIRE(parse_str(&def, "", err, sizeof(err)) == 0);
 
-	/* Running the example changes no setting from its default ... */
-	CHECK_STR_EQ(ex->database, def->database);
+	/* Running the example changes no setting from its default (its
+	 * database lands beside it, etc/feedd.db, for ./dev.sh run) ... */
+	char want_db[PATH_MAX + 16], *etc = realpath(path, NULL);
+	REQUIRE(etc);
+	*strrchr(etc, '/') = '\0';
+	snprintf(want_db, sizeof(want_db), "%s/feedd.db", etc);
+	free(etc);
+	CHECK_STR_EQ(ex->database, want_db);
 	CHECK_INT_EQ(ex->interval_s, def->interval_s);
 	CHECK_INT_EQ(ex->max_interval_s, def->max_interval_s);
 	CHECK_INT_EQ(ex->max_connections, def->max_connections);
