@@ -245,7 +245,7 @@ redact(const char *s, bool text, char *buf, size_t len)
 	if (!text) {
 		const char *sep = strstr(s, "://"), *auth, *at;
 		/* A scheme is letters before "://" with no '/' '@' first. */
-		auth = sep && (size_t)(sep - s) == strcspn(s, "/@?#") ? sep + 3 : s;
+		auth = sep && (size_t)(sep - s) <= strcspn(s, "/@?#") ? sep + 3 : s;
 		at = userinfo_end(auth, false);
 		if (at) {
 			PUT(s, (size_t)(auth - s));

@@ -28,7 +28,9 @@ usage(FILE *f)
 "\n"
 "  -c, --config PATH     config file (default " FEEDD_DEFAULT_CONFIG ")\n"
 "      --once            poll every enabled feed once, store, and exit\n"
-"  -t, --check-config    check the config, print it resolved, and exit\n"
+"  -t, --check-config    check the config (every error of it and its\n"
+"                        includes, and the database's directory), print\n"
+"                        it resolved with secrets masked, and exit\n"
 "      --stats           at exit, print one 'feedd-stats key=value ...' line\n"
 "                        on stdout (polls, articles, longest loop stall)\n"
 "      --stop-grace D    on SIGTERM/SIGINT, let transfers finish for D\n"
@@ -47,6 +49,46 @@ usage(FILE *f)
 "  1  fatal error: bad config, database cannot be opened, internal error\n"
 "  2  --once only: at least one feed failed (fetch, HTTP or parse error,\n"
 "     410 Gone, or interrupted before it finished); the others are stored\n");
+}
+
+/*
+ * --check-config: every error of the file set and of the database's
+ * location, one "FILE:LINE: DIRECTIVE: what is wrong" line each on stderr
+ * and a count, exit 1; or the resolved config on stdout, exit 0.
+ */
+static int
+check_config(const char *path)
+{
+	struct conf_errors errs = { 0 };
+	struct conf *conf = NULL;
+	size_t enabled = 0;
+	int rc;
+
+	rc = conf_load_all(&conf, path, &errs);
+	/* A config with errors still names its database: check it too, so
+	 * one run shows everything to fix. */
+	if (rc != -ENOMEM && conf && conf_check_database(conf, &errs) == -ENOMEM)
+		rc = -ENOMEM;
+	if (rc == -ENOMEM) {
+		fprintf(stderr, "feedd: %s: out of memory\n", path);
+		rc = FEEDD_EXIT_FATAL;
+		goto out;
+	}
+	if (errs.total) {
+		conf_errors_print(&errs, stderr);
+		rc = FEEDD_EXIT_FATAL;
+		goto out;
+	}
+	for (size_t i = 0; i < conf->nfeeds; i++)
+		enabled += conf->feeds[i].enabled;
+	conf_print(conf, stdout);
+	fprintf(stderr, "feedd: %s: config OK (%zu feeds, %zu enabled)\n",
+		path, conf->nfeeds, enabled);
+	rc = FEEDD_EXIT_OK;
+out:
+	conf_free(conf);
+	conf_errors_free(&errs);
+	return rc;
 }
 
 int
@@ -107,22 +149,13 @@ main(int argc, char **argv)
 	}
 
 	log_init();
+	if (check)
+		return check_config(ro.config_path);
 	rc = conf_load(&conf, ro.config_path, err, sizeof(err));
 	if (rc < 0) {
 		/* err reads "FILE:LINE: DIRECTIVE: what is wrong". */
 		fprintf(stderr, "feedd: %s\n", err);
 		return FEEDD_EXIT_FATAL;
-	}
-	if (check) {
-		size_t enabled = 0;
-
-		for (size_t i = 0; i < conf->nfeeds; i++)
-			enabled += conf->feeds[i].enabled;
-		conf_print(conf, stdout);
-		fprintf(stderr, "feedd: %s: config OK (%zu feeds, %zu enabled)\n",
-			ro.config_path, conf->nfeeds, enabled);
-		conf_free(conf);
-		return FEEDD_EXIT_OK;
 	}
 	log_level = conf->log_level;
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int
@@ -703,6 +704,506 @@ t_url_check(void)
 	CHECK_STR_EQ(why, "no host");
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Every error, not only the first */
+
+static void
+t_all_errors(void)
+{
+	struct conf_errors e = { 0 };
+	struct conf *c = NULL;
+	char err[512];
+	const char *text =
+		"intreval 30m\n"                                   /* 1 */
+		"feed a http://a/ interval=soon keep-count=x\n"    /* 2: two bad keys */
+		"feed b ftp://b/\n"                                /* 3 */
+		"feed a http://a2/\n"                              /* 4: dup of a bad feed */
+		"feed \"bad name\" http://x/ colour=red\n"         /* 5: dropped, key checked */
+		"\"unterminated\n"                                 /* 6 */
+		"max-connections 0\n"                              /* 7 */
+		"feed ok http://ok/ title=Fine\n"                  /* 8: fine */
+		"interval 1h\n"                                    /* 9: fine */
+		"interval 2h\n";                                   /* 10 */
+	static const char *const want[] = {
+		"t.conf:1: intreval: unknown directive (did you mean 'interval'?)",
+		"t.conf:2: feed: bad duration 'soon' for interval (use e.g. 90s, 30m, 2h, 1d, 1w)",
+		"t.conf:2: feed: bad number 'x' for keep-count (expected 0 to 2147483647)",
+		"t.conf:3: feed: invalid URL 'ftp://b/': only http and https are supported",
+		"t.conf:4: feed: duplicate feed name 'a' (first defined at t.conf:2)",
+		"t.conf:5: feed: invalid feed name 'bad name' (use up to 64 letters, digits, '.', '_' and '-', not starting with '-')",
+		"t.conf:5: feed: unknown key 'colour'",
+		"t.conf:6: unterminated quote in 'unterminated'",
+		"t.conf:7: max-connections: bad number '0' (expected 1 to 1024)",
+		"t.conf:10: interval: already set at t.conf:9",
+	};
+	size_t nwant = sizeof(want) / sizeof(want[0]);
+
+	CHECK_INT_EQ(conf_parse_all(&c, "t.conf", text, strlen(text), &e), -EINVAL);
+	CHECK_INT_EQ(e.total, nwant);
+	REQUIRE(e.count == nwant);
+	for (size_t i = 0; i < nwant; i++)
+		CHECK_STR_EQ(e.msgs[i], want[i]);
+	/* The partial config is there for more checks: the good lines are
+	 * in it, the dropped feed is not. */
+	REQUIRE(c);
+	CHECK(conf_feed_find(c, "ok") != NULL);
+	CHECK(conf_feed_find(c, "a") != NULL);
+	CHECK_NULL(conf_feed_find(c, "bad name"));
+	CHECK_INT_EQ(c->interval_s, 3600);
+	CHECK(c->database != NULL);
+	conf_free(c);
+	c = NULL;
+
+	/* The printout: one line each, then the count. */
+	char *out = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&out, &n);
+	REQUIRE(f);
+	conf_errors_print(&e, f);
+	fclose(f);
+	CHECK(strncmp(out, want[0], strlen(want[0])) == 0);
+	CHECK(strstr(out, "\nt.conf:10: interval: already set at t.conf:9\n10 errors\n"));
+	free(out);
+	conf_errors_free(&e);
+	CHECK_INT_EQ(e.total, 0);
+	CHECK_NULL(e.msgs);
+
+	/* conf_parse() still reports the first, and leaves *out alone. */
+	CHECK_INT_EQ(parse_str(&c, text, err, sizeof(err)), -EINVAL);
+	CHECK_STR_EQ(err, want[0]);
+	CHECK_NULL(c);
+
+	/* out = NULL only validates; a clean text is 0 with no message. */
+	CHECK_INT_EQ(conf_parse_all(NULL, "t.conf", text, strlen(text), &e), -EINVAL);
+	CHECK_INT_EQ(e.total, nwant);
+	conf_errors_free(&e);
+	CHECK_INT_EQ(conf_parse_all(&c, "t.conf", "feed x http://x/\n", 17, &e), 0);
+	CHECK_INT_EQ(e.total, 0);
+	REQUIRE(c);
+	conf_free(c);
+	c = NULL;
+
+	/* A bad database line leaves no path to check. */
+	CHECK_INT_EQ(conf_parse_all(&c, "t.conf", "database \"\"\n", 12, &e), -EINVAL);
+	REQUIRE(c);
+	CHECK_NULL(c->database);
+	CHECK_INT_EQ(conf_check_database(c, &e), 0);
+	CHECK_INT_EQ(e.total, 1);
+	conf_free(c);
+	conf_errors_free(&e);
+
+	/* Thousands of bad lines: counted, the first CONF_MAX_ERRORS kept. */
+	char *many = NULL;
+	n = 0;
+	f = open_memstream(&many, &n);
+	REQUIRE(f);
+	for (int i = 0; i < CONF_MAX_ERRORS + 500; i++)
+		fputs("nonsense\n", f);
+	fclose(f);
+	CHECK_INT_EQ(conf_parse_all(NULL, "t.conf", many, n, &e), -EINVAL);
+	CHECK_INT_EQ(e.total, CONF_MAX_ERRORS + 500);
+	CHECK_INT_EQ(e.count, CONF_MAX_ERRORS);
+	free(many);
+	out = NULL;
+	f = open_memstream(&out, &n);
+	REQUIRE(f);
+	conf_errors_print(&e, f);
+	fclose(f);
+	CHECK(strstr(out, "\n(500 more not shown)\n1500 errors\n"));
+	free(out);
+	conf_errors_free(&e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Secrets never appear in anything conf prints */
+
+static const char *const secrets[] = { "hunter2", "s3cr3t", "pr0xy", "h1dden", "t0psecret" };
+
+static void
+check_no_secret(const char *what, const char *text)
+{
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		if (strstr(text, secrets[i])) {
+			fprintf(stderr, "%s shows '%s':\n%s\n", what, secrets[i], text);
+			CHECK(0);
+		}
+	}
+}
+
+static void
+t_masking(void)
+{
+	struct conf_errors e = { 0 };
+	struct conf *c = NULL, *c2 = NULL;
+	char b[256], *out = NULL, *out2 = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	/* conf_redact_url() */
+	CHECK_STR_EQ(conf_redact_url("https://user:hunter2@example.org/x", b, sizeof(b)),
+		"https://****@example.org/x");
+	CHECK_STR_EQ(conf_redact_url("http://u@h:8080/?a=b@c", b, sizeof(b)), "http://****@h:8080/?a=b@c");
+	CHECK_STR_EQ(conf_redact_url("https://example.org/a@b", b, sizeof(b)), "https://example.org/a@b");
+	CHECK_STR_EQ(conf_redact_url("user:pr0xy@proxy:3128", b, sizeof(b)), "****@proxy:3128");
+	CHECK_STR_EQ(conf_redact_url("socks5h://a:b@p", b, sizeof(b)), "socks5h://****@p");
+	CHECK_STR_EQ(conf_redact_url("http://a:b:c@@h/", b, sizeof(b)), "http://****@h/");
+	CHECK_STR_EQ(conf_redact_url("", b, sizeof(b)), "");
+	CHECK_STR_EQ(conf_redact_url("https://u:hunter2@host/", b, 12), "https://***");
+
+	/* A good config: conf_print masks and still parses back the same. */
+	const char *good =
+		"database /tmp/m.db\n"
+		"proxy http://pu:pr0xy@proxy:3128\n"
+		"feed a https://bob:hunter2@example.org/rss username=bob password=s3cr3t "
+		"site=https://x:h1dden@example.org/ proxy=pu2:t0psecret@p2:8080\n";
+	REQUIRE(conf_parse_all(&c, "t.conf", good, strlen(good), &e) == 0);
+	CHECK_STR_EQ(c->feeds[0].password, "s3cr3t");
+	f = open_memstream(&out, &n);
+	REQUIRE(f);
+	conf_print(c, f);
+	fclose(f);
+	check_no_secret("conf_print", out);
+	CHECK(strstr(out, "\nproxy http://****@proxy:3128\n"));
+	CHECK(strstr(out, "\nfeed a https://****@example.org/rss site=https://****@example.org/ "
+		"username=bob password=**** proxy=****@p2:8080\n"));
+	REQUIRE(conf_parse_all(&c2, "t.conf", out, strlen(out), &e) == 0);
+	f = open_memstream(&out2, &n);
+	REQUIRE(f);
+	conf_print(c2, f);
+	fclose(f);
+	CHECK_STR_EQ(out, out2);
+	free(out);
+	free(out2);
+	conf_free(c);
+	conf_free(c2);
+	c = NULL;
+
+	/* Error messages that would quote them. */
+	const char *bad =
+		"feed a ftp://u:hunter2@x/ password=s3cr3t username=u\n"
+		"feed b \"http://u:hunter2 x@h/\"\n"
+		"feed c http://c/ password s3cr3t\n"
+		"feed d http://d/ password = s3cr3t\n"
+		"feed e http://e/ username=u password=\"s3cr3t\n"
+		"proxy http://u:pr0xy@p:1 extra\n"
+		"proxy u:pr0xy@p:1 extra\n"
+		"feed f http://f/ site=\"https://u:h1dden@\"\n"
+		"feed g http://u:t0psecret@g/ intreval=1\n"
+		"database \"https://u:t0psecret@x\" y\n";
+	CHECK_INT_EQ(conf_parse_all(NULL, "t.conf", bad, strlen(bad), &e), -EINVAL);
+	out = NULL;
+	f = open_memstream(&out, &n);
+	REQUIRE(f);
+	conf_errors_print(&e, f);
+	fclose(f);
+	check_no_secret("errors", out);
+	CHECK(strstr(out, "t.conf:1: feed: invalid URL 'ftp://****@x/': only http and https are supported\n"));
+	CHECK(strstr(out, "t.conf:3: feed: expected key=value, got '****'\n"));
+	CHECK(strstr(out, "t.conf:5: feed: unterminated quote in 'password=****'\n"));
+	CHECK(strstr(out, "t.conf:7: proxy: expects 1 argument, got 2: '****@p:1' 'extra'"));
+	/* The line number and what is wrong survive the masking. */
+	CHECK(strstr(out, "t.conf:9: feed: unknown key 'intreval' (did you mean 'interval'?)\n"));
+	free(out);
+	conf_errors_free(&e);
+}
+
+/* ------------------------------------------------------------------ */
+/* title= and site= */
+
+static void
+t_title_site(void)
+{
+	struct conf *c = NULL, *c2 = NULL;
+	char err[512], *out = NULL;
+	size_t n = 0;
+	FILE *f;
+	const struct conf_feed *fd;
+	const char *text =
+		"feed nyt https://example.org/rss title=\"Die Zeit – Nachrichten \\\"aktuell\\\" \\\\ #1\" "
+		"site=https://example.org/\n"
+		"feed jp https://example.jp/feed title=日本語のブログ site=http://example.jp:8080/a?b#c\n"
+		"feed plain http://p/ title=\"\"\n"
+		"feed hash http://h/ \"title=#hash\" tags=x\n";
+
+	REQUIRE(parse_str(&c, text, err, sizeof(err)) == 0);
+	fd = conf_feed_find(c, "nyt");
+	REQUIRE(fd);
+	CHECK_STR_EQ(fd->title, "Die Zeit – Nachrichten \"aktuell\" \\ #1");
+	CHECK_STR_EQ(fd->site, "https://example.org/");
+	fd = conf_feed_find(c, "jp");
+	REQUIRE(fd);
+	CHECK_STR_EQ(fd->title, "日本語のブログ");
+	CHECK_STR_EQ(fd->site, "http://example.jp:8080/a?b#c");
+	fd = conf_feed_find(c, "plain");
+	REQUIRE(fd);
+	CHECK_NULL(fd->title);
+	CHECK_NULL(fd->site);
+	CHECK_STR_EQ(conf_feed_find(c, "hash")->title, "#hash");
+
+	f = open_memstream(&out, &n);
+	REQUIRE(f);
+	conf_print(c, f);
+	fclose(f);
+	CHECK(strstr(out, "\nfeed nyt https://example.org/rss title=\"Die Zeit – Nachrichten \\\"aktuell\\\" \\\\ #1\" site=https://example.org/\n"));
+	CHECK(strstr(out, "\nfeed jp https://example.jp/feed title=日本語のブログ site=http://example.jp:8080/a?b#c\n"));
+	CHECK(strstr(out, "\nfeed plain http://p/\n"));
+
+	/* Round trip: the printout reads back to the same fields. */
+	REQUIRE(parse_str(&c2, out, err, sizeof(err)) == 0);
+	REQUIRE(c2->nfeeds == c->nfeeds);
+	for (size_t i = 0; i < c->nfeeds; i++) {
+		const struct conf_feed *a = &c->feeds[i], *b2 = &c2->feeds[i];
+		CHECK_STR_EQ(a->name, b2->name);
+		CHECK((a->title == NULL) == (b2->title == NULL));
+		if (a->title)
+			CHECK_STR_EQ(a->title, b2->title);
+		CHECK((a->site == NULL) == (b2->site == NULL));
+		if (a->site)
+			CHECK_STR_EQ(a->site, b2->site);
+	}
+	free(out);
+	conf_free(c);
+	conf_free(c2);
+}
+
+/* ------------------------------------------------------------------ */
+/* Includes: a glob may match nothing, a plain path must exist */
+
+static void
+t_include_glob(void)
+{
+	struct conf_errors e = { 0 };
+	struct conf *c = NULL;
+	char tmpl[] = "/tmp/feedd-glob-XXXXXX", p[PATH_MAX], want[2 * PATH_MAX];
+
+	REQUIRE(mkdtemp(tmpl));
+	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
+
+	/* Wildcards in a directory that does not exist, or in a file name
+	 * that matches nothing: silently nothing. */
+	put("main.conf", "include feeds.d/*.conf\ninclude none-*.conf\n"
+		"include /nonexistent/feedd/*/x?.conf\nfeed m http://m/\n");
+	snprintf(p, sizeof(p), "%s/main.conf", tmpdir);
+	CHECK_INT_EQ(conf_load_all(&c, p, &e), 0);
+	CHECK_INT_EQ(e.total, 0);
+	REQUIRE(c);
+	CHECK_INT_EQ(c->nfeeds, 1);
+	conf_free(c);
+	c = NULL;
+
+	/* A plain path that does not exist is an error at its line, in
+	 * the main file and in an included one; the rest is still read. */
+	put("main.conf", "include feeds.d/*.conf\ninclude extra.conf\nintreval 1h\n");
+	snprintf(want, sizeof(want), "%s/feeds.d", tmpdir);
+	REQUIRE(mkdir(want, 0700) == 0);
+	put("feeds.d/a.conf", "feed a http://a/ keep-days=x\ninclude ../gone/b.conf\n");
+	put("feeds.d/b.conf", "feed a http://dup/\n");
+	CHECK_INT_EQ(conf_load_all(&c, p, &e), -EINVAL);
+	CHECK_INT_EQ(e.total, 5);
+	REQUIRE(e.count == 5);
+	snprintf(want, sizeof(want), "%s/feeds.d/a.conf:1: feed: bad number 'x' for keep-days (expected 0 to 100000)", tmpdir);
+	CHECK_STR_EQ(e.msgs[0], want);
+	snprintf(want, sizeof(want), "%s/feeds.d/a.conf:2: include: %s/feeds.d/../gone/b.conf: No such file or directory", tmpdir, tmpdir);
+	CHECK_STR_EQ(e.msgs[1], want);
+	snprintf(want, sizeof(want), "%s/feeds.d/b.conf:1: feed: duplicate feed name 'a' (first defined at %s/feeds.d/a.conf:1)", tmpdir, tmpdir);
+	CHECK_STR_EQ(e.msgs[2], want);
+	snprintf(want, sizeof(want), "%s/main.conf:2: include: %s/extra.conf: No such file or directory", tmpdir, tmpdir);
+	CHECK_STR_EQ(e.msgs[3], want);
+	snprintf(want, sizeof(want), "%s/main.conf:3: intreval: unknown directive (did you mean 'interval'?)", tmpdir);
+	CHECK_STR_EQ(e.msgs[4], want);
+	conf_free(c);
+	c = NULL;
+	conf_errors_free(&e);
+
+	/* A directory the glob cannot read is an error, not "nothing". */
+	if (geteuid() != 0) {
+		snprintf(want, sizeof(want), "%s/feeds.d", tmpdir);
+		REQUIRE(chmod(want, 0) == 0);
+		put("main.conf", "include feeds.d/*.conf\n");
+		CHECK_INT_EQ(conf_load_all(NULL, p, &e), -EINVAL);
+		REQUIRE(e.count == 1);
+		snprintf(want, sizeof(want), "%s/main.conf:1: include: %s/feeds.d: Permission denied",
+			tmpdir, tmpdir);
+		CHECK_STR_EQ(e.msgs[0], want);
+		conf_errors_free(&e);
+		snprintf(want, sizeof(want), "%s/feeds.d", tmpdir);
+		chmod(want, 0700);
+	}
+
+	/* The main file itself missing. */
+	snprintf(p, sizeof(p), "%s/absent.conf", tmpdir);
+	CHECK_INT_EQ(conf_load_all(&c, p, &e), -ENOENT);
+	CHECK_NULL(c);
+	REQUIRE(e.count == 1);
+	snprintf(want, sizeof(want), "%s: cannot read: No such file or directory", p);
+	CHECK_STR_EQ(e.msgs[0], want);
+	conf_errors_free(&e);
+
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	CHECK_INT_EQ(system(cmd), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* conf_check_database */
+
+/* Check the database of text (main file at dir/f.conf) and return the
+ * messages joined by newlines (caller frees). As root, the check runs in
+ * a child with the uid and gid of nobody, where permissions mean
+ * something. */
+static char *
+db_check(const char *dir, const char *text, bool as_nobody)
+{
+	char path[PATH_MAX], *out = NULL;
+	struct conf_errors e = { 0 };
+	struct conf *c = NULL;
+	size_t n = 0;
+	int fds[2];
+
+	snprintf(path, sizeof(path), "%s/f.conf", dir);
+	if (conf_parse_all(&c, path, text, strlen(text), &e) != 0)
+		return strdup("parse failed");
+	if (!as_nobody) {
+		FILE *f = open_memstream(&out, &n);
+		conf_check_database(c, &e);
+		for (size_t i = 0; i < e.count; i++)
+			fprintf(f, "%s\n", e.msgs[i]);
+		fclose(f);
+		conf_free(c);
+		conf_errors_free(&e);
+		return out;
+	}
+	if (pipe(fds) < 0)
+		return NULL;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(3);
+		conf_check_database(c, &e);
+		for (size_t i = 0; i < e.count; i++) {
+			if (write(fds[1], e.msgs[i], strlen(e.msgs[i])) < 0 ||
+			    write(fds[1], "\n", 1) < 0)
+				_exit(4);
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	FILE *f = open_memstream(&out, &n);
+	char buf[512];
+	ssize_t r;
+	while ((r = read(fds[0], buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)r, f);
+	fclose(f);
+	close(fds[0]);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	conf_free(c);
+	conf_errors_free(&e);
+	return out;
+}
+
+static void
+t_check_database(void)
+{
+	char tmpl[] = "/tmp/feedd-db-XXXXXX", p[PATH_MAX], want[3 * PATH_MAX];
+	char *out;
+	bool root = geteuid() == 0;
+
+	unsetenv("STATE_DIRECTORY");
+	REQUIRE(mkdtemp(tmpl));
+	/* nobody must reach the directory to see what is in it. */
+	REQUIRE(chmod(tmpl, 0755) == 0);
+
+	/* Writable directory, database not there yet: fine. */
+	out = db_check(tmpl, "database feedd.db\n", false);
+	CHECK_STR_EQ(out, "");
+	free(out);
+
+	/* The default (no database line): the main file is named. */
+	out = db_check(tmpl, "", false);
+	CHECK_STR_EQ(out, "");
+	free(out);
+
+	/* A missing directory, named with the database line. */
+	out = db_check(tmpl, "\ndatabase sub/feedd.db\n", false);
+	snprintf(want, sizeof(want), "%s/f.conf:2: database: directory '%s/sub' of '%s/sub/feedd.db' does not exist (create it, writable by the user feedd runs as)\n",
+		tmpl, tmpl, tmpl);
+	CHECK_STR_EQ(out, want);
+	free(out);
+	out = db_check(tmpl, "feed x http://x/\n", false);
+	CHECK_STR_EQ(out, "");
+	free(out);
+	snprintf(p, sizeof(p), "feed x http://x/\ndatabase /nonexistent/feedd/x.db\n");
+	out = db_check(tmpl, p, false);
+	snprintf(want, sizeof(want), "%s/f.conf:2: database: directory '/nonexistent/feedd' of '/nonexistent/feedd/x.db' does not exist (create it, writable by the user feedd runs as)\n",
+		tmpl);
+	CHECK_STR_EQ(out, want);
+	free(out);
+
+	/* The directory is a file; the database is a directory. */
+	snprintf(p, sizeof(p), "%s/plain", tmpl);
+	FILE *f = fopen(p, "w");
+	REQUIRE(f);
+	fclose(f);
+	out = db_check(tmpl, "database plain/x.db\n", false);
+	snprintf(want, sizeof(want), "%s/f.conf:1: database: '%s/plain' (the directory of '%s/plain/x.db') is not a directory\n",
+		tmpl, tmpl, tmpl);
+	CHECK_STR_EQ(out, want);
+	free(out);
+	snprintf(p, sizeof(p), "%s/isdir.db", tmpl);
+	REQUIRE(mkdir(p, 0755) == 0);
+	out = db_check(tmpl, "database isdir.db\n", false);
+	snprintf(want, sizeof(want), "%s/f.conf:1: database: '%s/isdir.db' is not a regular file\n",
+		tmpl, tmpl);
+	CHECK_STR_EQ(out, want);
+	free(out);
+
+	/* Not writable by the user running the check: a directory only
+	 * its owner may write, and a database file only its owner may
+	 * read. As root that is nobody, in a child. */
+	snprintf(p, sizeof(p), "%s/ro", tmpl);
+	REQUIRE(mkdir(p, 0755) == 0);
+	if (!root)
+		REQUIRE(chmod(p, 0555) == 0);
+	out = db_check(tmpl, "database ro/feedd.db\n", root);
+	snprintf(want, sizeof(want), "%s/f.conf:1: database: directory '%s/ro' is not writable by ",
+		tmpl, tmpl);
+	CHECK(out && strncmp(out, want, strlen(want)) == 0);
+	CHECK(out && strstr(out, ": Permission denied (the database and its -wal and -shm files are created there)\n"));
+	if (root)
+		CHECK(out && strstr(out, "(uid 65534)"));
+	free(out);
+
+	snprintf(p, sizeof(p), "%s/rw", tmpl);
+	REQUIRE(mkdir(p, 0777) == 0);
+	REQUIRE(chmod(p, 0777) == 0);
+	snprintf(p, sizeof(p), "%s/rw/feedd.db", tmpl);
+	f = fopen(p, "w");
+	REQUIRE(f);
+	fclose(f);
+	REQUIRE(chmod(p, root ? 0600 : 0400) == 0);
+	out = db_check(tmpl, "database rw/feedd.db\n", root);
+	snprintf(want, sizeof(want), "%s/f.conf:1: database: '%s/rw/feedd.db' is not readable and writable by ",
+		tmpl, tmpl);
+	CHECK(out && strncmp(out, want, strlen(want)) == 0);
+	CHECK(out && strstr(out, ": Permission denied\n"));
+	free(out);
+	REQUIRE(chmod(p, 0666) == 0);
+	out = db_check(tmpl, "database rw/feedd.db\n", root);
+	CHECK_STR_EQ(out, "");
+	free(out);
+
+	snprintf(p, sizeof(p), "%s/ro", tmpl);
+	chmod(p, 0755);
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
+	CHECK_INT_EQ(system(cmd), 0);
+}
+
 static const struct check_case cases[] = {
 	{ "errors", t_errors },
 	{ "durations", t_durations },
@@ -714,6 +1215,11 @@ static const struct check_case cases[] = {
 	{ "include", t_include },
 	{ "example_config", t_example_config },
 	{ "url_check", t_url_check },
+	{ "all_errors", t_all_errors },
+	{ "masking", t_masking },
+	{ "title_site", t_title_site },
+	{ "include_glob", t_include_glob },
+	{ "check_database", t_check_database },
 	{ 0 },
 };
 
