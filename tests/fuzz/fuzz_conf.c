@@ -3,12 +3,16 @@
  * message naming the file and line) or -ENOMEM; on success every feed has
  * a valid name, an http(s) URL that conf_url_check() accepts, positive
  * intervals and limits, and conf_feed_find() finds each feed by its name.
+ * conf_parse_all() agrees: the same result, its first message is
+ * conf_parse()'s, and every message names the file. A config that parses
+ * prints (conf_print) to text that parses again and prints the same.
  *
  * Inputs mentioning "include" are skipped: that directive reads files
  * (glob patterns), and a fuzzer must not wander the file system or block
  * on a FIFO.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -53,6 +57,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(strncmp(err, PATH ":", strlen(PATH) + 1) == 0,
 			"message does not name the file: \"%s\"", err);
 	}
+
+	struct conf_errors errs = { 0 };
+	struct conf *all = NULL;
+	int rc_all = conf_parse_all(&all, PATH, (const char *)data, size, &errs);
+	if (rc != -ENOMEM && rc_all != -ENOMEM) {
+		FUZZ_CHECK(rc_all == rc, "conf_parse_all %d, conf_parse %d", rc_all, rc);
+		FUZZ_CHECK((rc_all == 0) == (errs.total == 0), "rc %d with %zu errors",
+			rc_all, errs.total);
+		if (rc == -EINVAL && errs.count)
+			/* err is errs.msgs[0] cut to its size. */
+			FUZZ_CHECK(strncmp(errs.msgs[0], err, strlen(err)) == 0,
+				"first error \"%s\" vs \"%s\"", errs.msgs[0], err);
+		for (size_t i = 0; i < errs.count; i++)
+			FUZZ_CHECK(strncmp(errs.msgs[i], PATH ":", strlen(PATH) + 1) == 0 &&
+				!strchr(errs.msgs[i], '\n'),
+				"message does not name the file: \"%s\"", errs.msgs[i]);
+	}
+	conf_free(all);
+	conf_errors_free(&errs);
+
 	if (rc != 0)
 		goto out;
 	FUZZ_CHECK(c, "no conf");
@@ -68,6 +92,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			"feed %s limits", f->name);
 		FUZZ_CHECK(conf_feed_find(c, f->name) == f, "feed %s not found by name",
 			f->name);
+	}
+
+	/* The printout is a config: it parses and prints the same again. */
+	char *p1 = NULL, *p2 = NULL;
+	size_t n1 = 0, n2 = 0;
+	struct conf *c2 = NULL;
+	FILE *m = open_memstream(&p1, &n1);
+	if (m) {
+		conf_print(c, m);
+		fclose(m);
+		err[0] = '\0';
+		int rc2 = conf_parse(&c2, PATH, p1, n1, err, sizeof(err));
+		FUZZ_CHECK(rc2 == 0 || rc2 == -ENOMEM, "printout does not parse: %s\n%s",
+			err, p1);
+		if (rc2 == 0 && (m = open_memstream(&p2, &n2))) {
+			conf_print(c2, m);
+			fclose(m);
+			FUZZ_CHECK(strcmp(p1, p2) == 0, "printout changes on re-parse:\n%s\n---\n%s",
+				p1, p2);
+		}
+		conf_free(c2);
+		free(p1);
+		free(p2);
 	}
 	conf_free(c);
 out:
