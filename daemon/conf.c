@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <limits.h>
 #include <pwd.h>
@@ -136,6 +137,9 @@ struct pstate {
 	struct conf_errors *errs; /* borrowed: where errors go */
 	bool oom;                 /* an error message could not be kept */
 	bool db_bad;              /* the `database` line itself was wrong */
+	const struct conf_override *ov; /* borrowed; NULL = none */
+	char *ov_key;             /* owned: path_key() of ov->path */
+	bool ov_read;             /* the override was read */
 	const char *file;         /* borrowed: file being read, for messages */
 	int line;
 	const char *dir;          /* borrowed: directive being handled */
@@ -1062,6 +1066,49 @@ dir_of(const char *path, char *buf, size_t len)
 		snprintf(buf, len, "%.*s", (int)(slash - path), path);
 }
 
+/* An absolute spelling of path with its directory's symlinks, "." and
+ * ".." resolved when the directory exists, so two spellings of one file
+ * compare equal; the file itself need not exist. NULL: out of memory. */
+static char *
+path_key(const char *path)
+{
+	char dir[PATH_MAX], cwd[PATH_MAX], *rdir, *key = NULL;
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	dir_of(path, dir, sizeof(dir));
+	rdir = realpath(dir, NULL);
+	if (rdir) {
+		if (asprintf(&key, "%s/%s", strcmp(rdir, "/") ? rdir : "", base) < 0)
+			key = NULL;
+		free(rdir);
+	} else if (errno == ENOMEM) {
+		return NULL;
+	} else if (path[0] == '/' || !getcwd(cwd, sizeof(cwd))) {
+		key = strdup(path);
+	} else if (asprintf(&key, "%s/%s", cwd, path) < 0) {
+		key = NULL;
+	}
+	return key;
+}
+
+/* Whether path is the override's file. -ENOMEM, 0 or 1. */
+static int
+is_override(struct pstate *ps, const char *path)
+{
+	char *key;
+	int rc;
+
+	if (!ps->ov)
+		return 0;
+	key = path_key(path);
+	if (!key)
+		return -ENOMEM;
+	rc = strcmp(key, ps->ov_key) == 0;
+	free(key);
+	return rc;
+}
+
 /* Read one included file: guard depth and cycles, then parse it. Errors
  * about the file itself are reported at the include line. */
 static int
@@ -1073,17 +1120,36 @@ include_one(struct pstate *ps, const char *path)
 	size_t len;
 	int rc;
 
-	rc = read_file(path, &buf, &len);
-	if (rc == -ENOMEM)
+	rc = is_override(ps, path);
+	if (rc < 0)
 		goto out;
-	if (rc < 0) {
-		rc = perr(ps, "%s: %s", path, strerror(-rc));
-		goto out;
-	}
-	real = realpath(path, NULL);
-	if (!real) {
-		rc = errno == ENOMEM ? -ENOMEM : perr(ps, "%s: %s", path, strerror(errno));
-		goto out;
+	if (rc == 1) {
+		/* The text given in memory, whether or not the file exists;
+		 * its key stands in for realpath() in the cycle check. */
+		rc = 0;
+		buf = malloc(ps->ov->len + 1);
+		real = strdup(ps->ov_key);
+		if (!buf || !real) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		memcpy(buf, ps->ov->buf, ps->ov->len);
+		buf[ps->ov->len] = '\0';
+		len = ps->ov->len;
+		ps->ov_read = true;
+	} else {
+		rc = read_file(path, &buf, &len);
+		if (rc == -ENOMEM)
+			goto out;
+		if (rc < 0) {
+			rc = perr(ps, "%s: %s", path, strerror(-rc));
+			goto out;
+		}
+		real = realpath(path, NULL);
+		if (!real) {
+			rc = errno == ENOMEM ? -ENOMEM : perr(ps, "%s: %s", path, strerror(errno));
+			goto out;
+		}
 	}
 	for (int i = 0; i <= ps->depth; i++) {
 		if (ps->stack[i] && strcmp(ps->stack[i], real) == 0) {
@@ -1131,6 +1197,54 @@ glob_error(const char *path, int err)
 }
 
 /*
+ * With an override whose file does not exist yet: would the pattern full
+ * match it? Then *extra is its path spelled like the pattern's matches
+ * (to sort among them). Only the last component of the pattern may have
+ * wildcards for this; a plain path is handled by include_one() already.
+ */
+static int
+override_match(struct pstate *ps, const char *full, const glob_t *g, char **extra)
+{
+	const char *slash = strrchr(full, '/'), *obase;
+	char dir[PATH_MAX], *dkey = NULL, *okey = NULL;
+	int rc = 0;
+
+	*extra = NULL;
+	if (!ps->ov || ps->ov_read || !strpbrk(full, "*?["))
+		return 0;
+	for (size_t i = 0; g && i < g->gl_pathc; i++) {
+		rc = is_override(ps, g->gl_pathv[i]);
+		if (rc != 0)
+			return rc < 0 ? rc : 0; /* on disk: glob found it */
+	}
+	if (slash && strpbrk(full, "*?[") < slash)
+		return 0;
+	obase = strrchr(ps->ov_key, '/') + 1;
+	if (fnmatch(slash ? slash + 1 : full, obase, FNM_PERIOD) != 0)
+		return 0;
+	/* Same directory? Compare keys of "DIR/x". */
+	snprintf(dir, sizeof(dir), "%.*s/x", slash ? (int)(slash - full) : 1,
+		slash ? full : ".");
+	dkey = path_key(dir);
+	okey = strdup(ps->ov_key);
+	if (!dkey || !okey) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	*strrchr(dkey, '/') = '\0';
+	*strrchr(okey, '/') = '\0';
+	if (strcmp(dkey, okey) == 0 &&
+	    asprintf(extra, "%.*s%s", slash ? (int)(slash - full + 1) : 0, full, obase) < 0) {
+		*extra = NULL;
+		rc = -ENOMEM;
+	}
+out:
+	free(dkey);
+	free(okey);
+	return rc;
+}
+
+/*
  * A pattern with wildcards (* ? [) may match nothing, also when its
  * directory does not exist: that is an empty feeds.d/, not an error. A
  * plain path names one file, which must be readable; GLOB_NOMAGIC hands
@@ -1140,7 +1254,7 @@ static int
 d_include(struct pstate *ps, const struct directive *d, int argc, char **argv)
 {
 	const char *pat = argv[1];
-	char dir[PATH_MAX], *full = NULL;
+	char dir[PATH_MAX], *full = NULL, *extra = NULL;
 	glob_t g = { 0 };
 	int rc = 0, grc;
 
@@ -1168,13 +1282,31 @@ d_include(struct pstate *ps, const struct directive *d, int argc, char **argv)
 			strerror(glob_fail.err ? glob_fail.err : EIO));
 		goto out;
 	}
+	rc = override_match(ps, full, grc == 0 ? &g : NULL, &extra);
+	if (rc < 0)
+		goto out;
 	for (size_t i = 0; grc == 0 && i < g.gl_pathc; i++) {
+		/* The override not yet on disk goes in its sorted place. */
+		if (extra && strcmp(extra, g.gl_pathv[i]) < 0) {
+			rc = include_one(ps, extra);
+			free(extra);
+			extra = NULL;
+			if (rc == -ENOMEM)
+				goto out;
+		}
 		rc = include_one(ps, g.gl_pathv[i]);
 		if (rc == -ENOMEM)
 			goto out;
 		rc = 0;
 	}
+	if (extra) {
+		rc = include_one(ps, extra);
+		if (rc == -ENOMEM)
+			goto out;
+		rc = 0;
+	}
 out:
+	free(extra);
 	if (grc == 0 || grc == GLOB_ABORTED)
 		globfree(&g);
 	free(full);
@@ -1465,9 +1597,9 @@ resolve_feeds(struct pstate *ps)
  * errs; *out on success, or also on -EINVAL when partial. */
 static int
 parse_all(struct conf **out, const char *path, const char *buf, size_t len,
-	struct conf_errors *errs, bool partial)
+	struct conf_errors *errs, bool partial, const struct conf_override *ov)
 {
-	struct pstate ps = { .errs = errs };
+	struct pstate ps = { .errs = errs, .ov = ov };
 	size_t before = errs->total;
 	char *real = NULL;
 	int rc = 0;
@@ -1479,6 +1611,10 @@ parse_all(struct conf **out, const char *path, const char *buf, size_t len,
 	}
 	ps.c->path = strdup(path);
 	if (!ps.c->path) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (ov && !(ps.ov_key = path_key(ov->path))) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -1523,6 +1659,7 @@ out:
 	free(ps.names);
 	for (size_t i = 0; i < NDIRECTIVES; i++)
 		free(ps.seen[i].file);
+	free(ps.ov_key);
 	free(real);
 	return rc;
 }
@@ -1531,7 +1668,7 @@ int
 conf_parse_all(struct conf **out, const char *path, const char *buf,
 	size_t len, struct conf_errors *errs)
 {
-	int rc = parse_all(out, path, buf, len, errs, true);
+	int rc = parse_all(out, path, buf, len, errs, true, NULL);
 
 	if (rc == -ENOMEM) {
 		char m[PATH_MAX + 32];
@@ -1550,7 +1687,7 @@ conf_parse(struct conf **out, const char *path, const char *buf, size_t len,
 
 	if (err && errlen)
 		err[0] = '\0';
-	rc = parse_all(out, path, buf, len, &errs, false);
+	rc = parse_all(out, path, buf, len, &errs, false, NULL);
 	if (err && errlen) {
 		if (rc == -ENOMEM)
 			snprintf(err, errlen, "%s: out of memory", path);
@@ -1562,21 +1699,49 @@ conf_parse(struct conf **out, const char *path, const char *buf, size_t len,
 }
 
 int
-conf_load_all(struct conf **out, const char *path, struct conf_errors *errs)
+conf_load_all_with(struct conf **out, const char *path,
+	const struct conf_override *ov, struct conf_errors *errs)
 {
-	char *buf = NULL, m[PATH_MAX + 64];
+	char *buf = NULL, m[PATH_MAX + 64], *mkey = NULL, *okey = NULL;
 	size_t len;
 	int rc;
 
+	if (ov) {
+		mkey = path_key(path);
+		okey = path_key(ov->path);
+		if (!mkey || !okey) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	if (ov && strcmp(mkey, okey) == 0) {
+		/* An edit of the main file itself. */
+		rc = parse_all(out, path, ov->buf, ov->len, errs, true, NULL);
+		goto out;
+	}
 	rc = read_file(path, &buf, &len);
 	if (rc < 0) {
 		snprintf(m, sizeof(m), "%s: cannot read: %s", path, strerror(-rc));
 		errors_add(errs, m);
-		return rc;
+		goto done;
 	}
-	rc = conf_parse_all(out, path, buf, len, errs);
+	rc = parse_all(out, path, buf, len, errs, true, ov);
+out:
+	if (rc == -ENOMEM) {
+		snprintf(m, sizeof(m), "%s: out of memory", path);
+		errors_add(errs, m);
+	}
+done:
 	free(buf);
+	free(mkey);
+	free(okey);
 	return rc;
+}
+
+int
+conf_load_all(struct conf **out, const char *path, struct conf_errors *errs)
+{
+	return conf_load_all_with(out, path, NULL, errs);
 }
 
 int

@@ -132,6 +132,25 @@ int conf_parse_all(struct conf **out, const char *path, const char *buf,
 int conf_load_all(struct conf **out, const char *path, struct conf_errors *errs);
 
 /*
+ * Validate an edit before writing it: as conf_load_all(), but the file at
+ * ov->path (any spelling of it) reads as ov->buf instead, whether or not
+ * it exists yet. A file not on disk is read where an include would have
+ * matched it (a pattern "*.conf" in feeds.d/ and ov->path
+ * feeds.d/feedctl.conf: in its sorted place among the other matches),
+ * so duplicates across the
+ * whole file set are found; ov->path may also be the main file. Messages
+ * name ov->path as the include spells it. Wildcards in the directory part
+ * of a pattern do not match a file that does not exist yet.
+ */
+struct conf_override {
+	const char *path;      /* borrowed */
+	const char *buf;       /* borrowed; need not be NUL-terminated */
+	size_t len;
+};
+int conf_load_all_with(struct conf **out, const char *path,
+	const struct conf_override *ov, struct conf_errors *errs);
+
+/*
  * What `--check-config` checks beyond the syntax: the database's directory
  * exists and the effective user may create files in it (SQLite adds -wal
  * and -shm beside the database); if the database exists, it is a regular

@@ -1204,6 +1204,94 @@ t_check_database(void)
 	CHECK_INT_EQ(system(cmd), 0);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* conf_load_all_with(): an edit checked before it is written */
+
+static void
+t_override(void)
+{
+	struct conf_errors e = { 0 };
+	struct conf *c = NULL;
+	struct conf_override ov;
+	char tmpl[] = "/tmp/feedd-ov-XXXXXX", mainp[PATH_MAX], ovp[PATH_MAX], want[3 * PATH_MAX];
+	const char *add = "feed b http://b/ title=\"Added\"\n";
+
+	REQUIRE(mkdtemp(tmpl));
+	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
+	snprintf(mainp, sizeof(mainp), "%s/main.conf", tmpdir);
+
+	/* No feeds.d/ yet (a fresh install): the new file is read. */
+	put("main.conf", "include feeds.d/*.conf\nfeed m http://m/\n");
+	snprintf(ovp, sizeof(ovp), "%s/feeds.d/feedctl.conf", tmpdir);
+	ov = (struct conf_override){ .path = ovp, .buf = add, .len = strlen(add) };
+	CHECK_INT_EQ(conf_load_all_with(&c, mainp, &ov, &e), 0);
+	CHECK_INT_EQ(e.total, 0);
+	REQUIRE(c && c->nfeeds == 2);
+	CHECK_STR_EQ(c->feeds[0].name, "b");
+	CHECK_STR_EQ(c->feeds[0].file, ovp);
+	CHECK_STR_EQ(c->feeds[0].title, "Added");
+	conf_free(c);
+	c = NULL;
+
+	/* Among other files, in sorted order; a duplicate is found. */
+	snprintf(want, sizeof(want), "%s/feeds.d", tmpdir);
+	REQUIRE(mkdir(want, 0700) == 0);
+	put("feeds.d/a.conf", "feed a http://a/\n");
+	put("feeds.d/z.conf", "feed z http://z/\n");
+	put("feeds.d/skip.txt", "feed skip http://s/\n");
+	CHECK_INT_EQ(conf_load_all_with(&c, mainp, &ov, &e), 0);
+	REQUIRE(c && c->nfeeds == 4);
+	CHECK_STR_EQ(c->feeds[0].name, "a");
+	CHECK_STR_EQ(c->feeds[1].name, "b");
+	CHECK_STR_EQ(c->feeds[2].name, "z");
+	CHECK_STR_EQ(c->feeds[3].name, "m");
+	conf_free(c);
+	c = NULL;
+	const char *dup = "feed ok http://ok/\nfeed z http://z2/\n";
+	ov = (struct conf_override){ .path = ovp, .buf = dup, .len = strlen(dup) };
+	CHECK_INT_EQ(conf_load_all_with(NULL, mainp, &ov, &e), -EINVAL);
+	REQUIRE(e.count == 1);
+	snprintf(want, sizeof(want), "%s/feeds.d/z.conf:1: feed: duplicate feed name 'z' (first defined at %s:2)",
+		tmpdir, ovp);
+	CHECK_STR_EQ(e.msgs[0], want);
+	conf_errors_free(&e);
+
+	/* The file on disk, under another spelling, reads as the edit. */
+	put("feeds.d/feedctl.conf", "feed old http://old/\n");
+	snprintf(ovp, sizeof(ovp), "%s/./feeds.d/../feeds.d/feedctl.conf", tmpdir);
+	ov = (struct conf_override){ .path = ovp, .buf = add, .len = strlen(add) };
+	CHECK_INT_EQ(conf_load_all_with(&c, mainp, &ov, &e), 0);
+	REQUIRE(c);
+	CHECK(conf_feed_find(c, "b") != NULL);
+	CHECK_NULL(conf_feed_find(c, "old"));
+	CHECK_INT_EQ(c->nfeeds, 4);
+	conf_free(c);
+	c = NULL;
+
+	/* A file no include names is not read; the main file may be the
+	 * one edited. */
+	snprintf(ovp, sizeof(ovp), "%s/elsewhere.conf", tmpdir);
+	ov = (struct conf_override){ .path = ovp, .buf = add, .len = strlen(add) };
+	CHECK_INT_EQ(conf_load_all_with(&c, mainp, &ov, &e), 0);
+	REQUIRE(c);
+	CHECK_NULL(conf_feed_find(c, "b"));
+	conf_free(c);
+	c = NULL;
+	const char *newmain = "interval 1h\nfeed only http://only/\n";
+	ov = (struct conf_override){ .path = mainp, .buf = newmain, .len = strlen(newmain) };
+	CHECK_INT_EQ(conf_load_all_with(&c, mainp, &ov, &e), 0);
+	REQUIRE(c && c->nfeeds == 1);
+	CHECK_INT_EQ(c->interval_s, 3600);
+	conf_free(c);
+	c = NULL;
+	CHECK_INT_EQ(e.total, 0);
+
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	CHECK_INT_EQ(system(cmd), 0);
+}
+
 static const struct check_case cases[] = {
 	{ "errors", t_errors },
 	{ "durations", t_durations },
@@ -1220,6 +1308,7 @@ static const struct check_case cases[] = {
 	{ "title_site", t_title_site },
 	{ "include_glob", t_include_glob },
 	{ "check_database", t_check_database },
+	{ "override", t_override },
 	{ 0 },
 };
 
