@@ -1545,9 +1545,15 @@ resolve_database(struct pstate *ps)
 			/* "etc/feedd.conf" is read from the current
 			 * directory: so is its directory. */
 			size_t n = strlen(cwd);
-			if (strcmp(dir, ".") != 0)
-				snprintf(cwd + n, sizeof(cwd) - n, "%s%s",
-					n > 1 ? "/" : "", dir);
+			if (strcmp(dir, ".") != 0 &&
+			    snprintf(cwd + n, sizeof(cwd) - n, "%s%s", n > 1 ? "/" : "",
+				dir) >= (int)(sizeof(cwd) - n)) {
+				ps->file = c->database_file ? c->database_file : c->path;
+				ps->line = c->database_line;
+				ps->dir = "database";
+				return perr(ps, "cannot resolve relative path '%s': %s",
+					c->database, strerror(ENAMETOOLONG));
+			}
 			base = cwd;
 		}
 		blen = strlen(base);
