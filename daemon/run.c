@@ -100,6 +100,10 @@ struct feed {
 	bool slot_reserved;           /* the armed timer is a host slot */
 	bool once_counted;
 	int64_t fetch_start_ms;       /* wall ms the transfer started (progress) */
+	char *last_warning;           /* owned; the last document's recovered
+	                               * errors, logged at warning when new */
+	bool never_fetched;           /* no poll stored yet: the ramp, not the
+	                               * host spacing, paces its first fetch */
 	bool queued;                  /* on run->ready, waiting for a slot */
 	struct feed *ready_next;
 	unsigned generation;          /* bumped when the URL changes */
@@ -220,6 +224,7 @@ struct job {
 	char *cause, *etag, *last_modified, *url_in_use, *body_hash;
 	char *url_in_use_pub;         /* url_in_use without user:password@ */
 	char *title, *site_link;
+	char *warning;                /* owned; the parser's recovered errors */
 	int fail_failures;            /* failures if the store step fails */
 	int64_t fail_next_due;
 	bool redirected, truncated, malformed;
@@ -519,6 +524,7 @@ feed_free(struct feed *f)
 	free(f->last_modified);
 	free(f->body_hash);
 	free(f->last_cause);
+	free(f->last_warning);
 	free(f);
 }
 
@@ -585,11 +591,13 @@ feed_new(struct run *r, const struct conf_feed *cf)
 
 static void job_submit(struct job *j);
 static struct job *job_new(struct feed *f, enum job_kind kind);
+static void job_free(struct job *j);
+static bool str_differs(const char *a, const char *b);
 
 /* Stop polling f (removed or disabled in the config). Its articles stay
  * in the store, which marks it inactive. */
 static void
-feed_remove(struct feed *f)
+feed_remove(struct feed *f, const struct conf_feed *disabled)
 {
 	struct run *r = f->run;
 	struct job *j;
@@ -597,14 +605,36 @@ feed_remove(struct feed *f)
 	if (f->removed)
 		return;
 	/* Also while an ensure is still queued (f->jobs): it will mark the
-	 * row active, and this job, queued after it, must undo that. */
+	 * row active, and this job, queued after it, must undo that. With
+	 * disabled (enabled=no in the new config), the row is updated to
+	 * say so (status "disabled") instead of "removed". */
 	j = f->ensured || f->jobs ? job_new(f, JOB_DISABLE) : NULL;
 	if (j) {
-		j->ens_name = strdup(f->name);
-		if (j->ens_name)
+		bool ok = (j->ens_name = strdup(f->name)) != NULL;
+
+		if (ok && disabled) {
+			ok = (j->ens_url = url_public(disabled->url)) != NULL &&
+				(!disabled->tags ||
+				 (j->ens_tags = strdup(disabled->tags))) &&
+				(!disabled->title ||
+				 (j->ens_title = strdup(disabled->title))) &&
+				(!disabled->site ||
+				 (j->ens_site = strdup(disabled->site)));
+			j->sconf = (struct store_feed_conf){
+				.name = j->ens_name,
+				.url = j->ens_url,
+				.keep_days = disabled->keep_days,
+				.keep_count = disabled->keep_count,
+				.tags = j->ens_tags,
+				.title = j->ens_title,
+				.site = j->ens_site,
+				.disabled = true,
+			};
+		}
+		if (ok)
 			job_submit(j);
 		else
-			free(j);
+			job_free(j);
 	}
 	f->removed = true;
 	f->cf = NULL;
@@ -651,6 +681,7 @@ feed_load_state(struct feed *f, const struct store_feed_state *s)
 	f->failures = s->failures;
 	f->gone = s->gone;
 	f->next_due = s->next_due;
+	f->never_fetched = s->last_attempt == 0;
 	feed_set_failing(f, f->failures > 0 || f->gone);
 	f->ensured = true;
 	return rc < 0 ? -ENOMEM : 0;
@@ -808,6 +839,7 @@ job_free(struct job *j)
 	free(j->ens_tags);
 	free(j->ens_title);
 	free(j->ens_site);
+	free(j->warning);
 	store_feed_state_cleanup(&j->state);
 	free(j->cause);
 	free(j->etag);
@@ -869,7 +901,8 @@ job_work(struct worker_job *wj, struct store *st)
 		goto out;
 	}
 	if (j->kind == JOB_DISABLE) {
-		rc = store_feed_disable(st, j->ens_name);
+		rc = j->sconf.disabled ? store_feed_ensure(st, &j->sconf, NULL) :
+			store_feed_disable(st, j->ens_name);
 		if (rc < 0)
 			errmsg_set(j, "disable", rc, st);
 		goto out;
@@ -1056,6 +1089,7 @@ struct poll {
 	int64_t retry_after_s, max_age_s, expires_at;
 	const struct parse_feed *pf;
 	struct batch *batch;          /* moved into the job (OUT_OK) */
+	bool unparsable;              /* a body the parser rejected (cause) */
 };
 
 static int64_t
@@ -1134,6 +1168,9 @@ poll_fill_submit(struct feed *f, struct job *j, struct poll *p)
 			j->truncated = p->pf->truncated;
 			j->malformed = p->pf->malformed;
 			j->nentries = p->pf->nentries;
+			if (j->malformed && j->parser)
+				rc |= remember(&j->warning,
+					parse_errmsg(j->parser));
 		}
 		/* Done with the parser (handed over from the pool thread). */
 		parse_destroy(j->parser);
@@ -1155,6 +1192,11 @@ poll_fill_submit(struct feed *f, struct job *j, struct poll *p)
 	j->res.body_hash = j->body_hash;
 	j->res.title = j->title;
 	j->res.site_link = j->site_link;
+	/* What the store shows of the document: set with each new one,
+	 * kept on a 304, an unchanged body or a failed fetch. */
+	j->res.document = p->out == OUT_OK || p->unparsable;
+	j->res.malformed = j->malformed || p->unparsable;
+	j->res.warning = p->unparsable ? j->cause : j->warning;
 	job_submit(j);
 }
 
@@ -1244,6 +1286,21 @@ poll_apply(struct feed *f, struct job *j, enum outcome out, const char *cause)
 				log_notice("parse", "feed=%s fits the caps again",
 					f->name);
 			f->capped = j->truncated;
+			if (j->malformed && str_differs(j->warning,
+			    f->last_warning)) {
+				log_warn("parse", "feed=%s url=%s: malformed "
+					"document, read with recovered errors: %s",
+					f->name, log_url(feed_url(f), ubuf,
+					sizeof(ubuf)), j->warning ? j->warning : "?");
+				free(f->last_warning);
+				f->last_warning = j->warning ?
+					strdup(j->warning) : NULL;
+			} else if (!j->malformed && f->last_warning) {
+				log_notice("parse", "feed=%s is well-formed again",
+					f->name);
+				free(f->last_warning);
+				f->last_warning = NULL;
+			}
 			log_info("store", "feed=%s entries=%zu new=%u updated=%u "
 				"unchanged=%u purged=%u%s next_in=%" PRId64 "s",
 				f->name, j->nentries, j->stats.inserted,
@@ -1486,7 +1543,7 @@ parse_after(uv_work_t *req, int status)
 			strerror(rc < 0 ? -rc : ENOMEM));
 		p = (struct poll){ .out = OUT_FAIL, .cause = cause,
 			.http_status = j->r_http_status, .retry_after_s = -1,
-			.max_age_s = -1 };
+			.max_age_s = -1, .unparsable = rc == -EBADMSG };
 		batch_destroy(j->batch);
 		j->batch = NULL;
 	} else {
@@ -1661,6 +1718,7 @@ feed_poll(struct feed *f)
 		goto fail;
 	f->fetching = true;
 	f->fetch_start_ms = wall_ms();
+	f->never_fetched = false;
 	r->nfetching++;
 	r->stats.polls++;
 	if (log_level >= LOG_L_DEBUG) {
@@ -1763,7 +1821,10 @@ feed_due(struct feed *f)
 	}
 	if (f->gone)
 		return;
-	if (!r->opts->once && !f->slot_reserved) {
+	/* A first fetch is paced by the start-up ramp and the connection
+	 * caps alone: spacing 10,000 new feeds on one host by
+	 * interval / feeds would spread them over the interval again. */
+	if (!r->opts->once && !f->slot_reserved && !f->never_fetched) {
 		uint64_t now = uv_now(&r->loop);
 		uint64_t slot = f->host->next_slot_ms > now ?
 			f->host->next_slot_ms : now;
@@ -2069,13 +2130,16 @@ run_reload(struct run *r)
 		if (!ncf || !ncf->enabled) {
 			log_notice("conf", "feed=%s %s; stopped polling (articles "
 				"stay)", f->name, ncf ? "disabled" : "removed");
-			feed_remove(f);
+			feed_remove(f, ncf);
 			removed++;
 			continue;
 		}
 		url_changed = strcmp(ncf->url, f->cf->url) != 0;
 		keep_changed = ncf->keep_days != f->cf->keep_days ||
-			ncf->keep_count != f->cf->keep_count;
+			ncf->keep_count != f->cf->keep_count ||
+			str_differs(ncf->tags, f->cf->tags) ||
+			str_differs(ncf->title, f->cf->title) ||
+			str_differs(ncf->site, f->cf->site);
 		f->cf = ncf;
 		if (url_changed) {
 			struct host *h = host_get(r, ncf->url);
@@ -2126,7 +2190,6 @@ run_reload(struct run *r)
 	log_notice("conf", "reloaded %s: feeds=%u added=%u removed=%u changed=%u",
 		r->opts->config_path, r->nfeeds, added, removed, changed);
 	notify_send("READY=1");
-	progress_start(r);
 	run_status(r);
 }
 
@@ -2319,6 +2382,9 @@ state_copy_free(struct store_feed_state *c)
 	free(c->etag);
 	free(c->last_modified);
 	free(c->body_hash);
+	free(c->tags);
+	free(c->conf_title);
+	free(c->conf_site);
 }
 
 static int
@@ -2344,15 +2410,20 @@ collect_state(void *ud, const struct store_feed_state *s)
 		.last_status = s->last_status,
 		.gone = s->gone,
 		.active = s->active,
+		.enabled = s->enabled,
 		.keep_days = s->keep_days,
 		.keep_count = s->keep_count,
+		.last_attempt = s->last_attempt,
 	};
 	/* Only what the daemon uses; the rest stays NULL. */
 	if (remember(&c->name, s->name) < 0 || remember(&c->url, s->url) < 0 ||
 	    remember(&c->url_in_use, s->url_in_use) < 0 ||
 	    remember(&c->etag, s->etag) < 0 ||
 	    remember(&c->last_modified, s->last_modified) < 0 ||
-	    remember(&c->body_hash, s->body_hash) < 0 || !c->name) {
+	    remember(&c->body_hash, s->body_hash) < 0 ||
+	    remember(&c->tags, s->tags) < 0 ||
+	    remember(&c->conf_title, s->conf_title) < 0 ||
+	    remember(&c->conf_site, s->conf_site) < 0 || !c->name) {
 		state_copy_free(c);
 		return -ENOMEM;
 	}
@@ -2376,6 +2447,28 @@ stored_cleanup(struct stored *sd)
 	free(sd->v);
 }
 
+/* A feed the config has with enabled=no: its row says so (status
+ * "disabled" in feeds_v1), and it is never polled. */
+static int
+store_conf_disabled(struct run *r, const struct conf_feed *cf)
+{
+	char *pub = url_public(cf->url);
+	struct store_feed_conf sc = {
+		.name = cf->name,
+		.url = pub,
+		.keep_days = cf->keep_days,
+		.keep_count = cf->keep_count,
+		.tags = cf->tags,
+		.title = cf->title,
+		.site = cf->site,
+		.disabled = true,
+	};
+	int rc = pub ? store_feed_ensure(r->st, &sc, NULL) : -ENOMEM;
+
+	free(pub);
+	return rc;
+}
+
 /* Whether the stored row already matches cf (no store_feed_ensure needed). */
 static bool
 stored_matches(const struct store_feed_state *s, const struct conf_feed *cf)
@@ -2383,8 +2476,11 @@ stored_matches(const struct store_feed_state *s, const struct conf_feed *cf)
 	char *pub;
 	bool same;
 
-	if (!s->active || !s->url || s->keep_days != cf->keep_days ||
-	    s->keep_count != cf->keep_count)
+	if (!s->active || !s->enabled || !s->url ||
+	    s->keep_days != cf->keep_days || s->keep_count != cf->keep_count ||
+	    str_differs(s->tags, cf->tags && *cf->tags ? cf->tags : NULL) ||
+	    str_differs(s->conf_title, cf->title && *cf->title ? cf->title : NULL) ||
+	    str_differs(s->conf_site, cf->site && *cf->site ? cf->site : NULL))
 		return false;
 	pub = url_public(cf->url);
 	same = pub && strcmp(pub, s->url) == 0;
@@ -2407,7 +2503,8 @@ startup_feeds(struct run *r)
 	struct stored sd = { 0 };
 	const struct conf_feed **cidx = NULL;
 	struct gone {
-		size_t i;             /* in sd.v */
+		size_t i;             /* in sd.v, or the config's index */
+		const struct conf_feed *disabled; /* enabled=no in the config */
 		bool ok;
 	} *gone = NULL;
 	size_t ngone = 0;
@@ -2451,7 +2548,7 @@ startup_feeds(struct run *r)
 		}
 	}
 	cidx = conf_index(r->conf);
-	gone = calloc(sd.n ? sd.n : 1, sizeof(*gone));
+	gone = calloc(sd.n + r->conf->nfeeds + 1, sizeof(*gone));
 	if (!gone) {
 		rc = -ENOMEM;
 		goto nomem;
@@ -2460,23 +2557,43 @@ startup_feeds(struct run *r)
 		const struct conf_feed *cf = conf_index_find(r->conf, cidx,
 			sd.v[i].name);
 
-		if (!sd.v[i].active || (cf && cf->enabled))
+		if (cf && cf->enabled)
 			continue;
-		gone[ngone++] = (struct gone){ .i = i };
+		if (cf && sd.v[i].enabled)
+			gone[ngone++] = (struct gone){ .i = i, .disabled = cf };
+		else if (!cf && sd.v[i].active)
+			gone[ngone++] = (struct gone){ .i = i };
+	}
+	/* Disabled in the config and not stored yet: recorded as such. */
+	for (size_t i = 0; i < r->conf->nfeeds; i++) {
+		const struct conf_feed *cf = &r->conf->feeds[i];
+		struct store_feed_state key = { .name = cf->name };
+
+		if (cf->enabled || (sd.n && bsearch(&key, sd.v, sd.n,
+		    sizeof(*sd.v), cmp_state)))
+			continue;
+		gone[ngone++] = (struct gone){ .i = SIZE_MAX, .disabled = cf };
 	}
 	/* One transaction for all of them; each on its own if that fails. */
 	grouped = ngone > 1 && store_group_begin(r->st) == 0;
 	for (int pass = grouped ? 0 : 1; pass < 2; pass++) {
 		for (size_t k = 0; k < ngone; k++)
-			gone[k].ok = store_feed_disable(r->st,
-				sd.v[gone[k].i].name) == 0;
+			gone[k].ok = gone[k].disabled ?
+				store_conf_disabled(r, gone[k].disabled) == 0 :
+				store_feed_disable(r->st, sd.v[gone[k].i].name) == 0;
 		if (pass == 0 && store_group_commit(r->st) == 0)
 			break;
 	}
-	for (size_t k = 0; k < ngone; k++)
-		if (gone[k].ok)
+	for (size_t k = 0; k < ngone; k++) {
+		if (!gone[k].ok)
+			continue;
+		if (gone[k].disabled)
+			log_notice("store", "feed=%s is disabled in the config "
+				"(enabled=no): not polled", gone[k].disabled->name);
+		else
 			log_notice("store", "feed=%s is no longer polled; marked "
 				"inactive (articles stay)", sd.v[gone[k].i].name);
+	}
 	goto out;
 nomem:
 	log_err("sys", "out of memory");
@@ -2608,6 +2725,7 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 		FEEDD_VERSION, r->nfeeds, r->nfailing ? " (some failing)" : "",
 		conf->database, o->once ? ", polling each once" : "");
 	notify_send("READY=1");
+	progress_start(r);
 	run_status(r);
 	run_maybe_finish(r);
 

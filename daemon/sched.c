@@ -9,9 +9,10 @@
  *   - success: a feed's hints (ttl, sy:updatePeriod, Cache-Control max-age,
  *     Expires) can only make the delay longer; skipHours/skipDays then move
  *     the due time out of the skipped hours and days (UTC);
- *   - failure: SCHED_RETRY_BASE (60 s) * 2^(failures-1), with +-10%
- *     jitter, whatever the interval: a DNS blip must not cost a daily feed
- *     a day, and a feed that stays down backs off to the ceiling. 429 and
+ *   - failure: min(60 s, interval) * 2^(failures-1), with +-10% jitter:
+ *     a DNS blip must not cost a daily feed a day, a feed polled every
+ *     10 s is retried after 10 s, and a feed that stays down backs off
+ *     to the ceiling. 429 and
  *     503 with Retry-After wait at least that long. There is no give-up:
  *     at the ceiling a failing feed is still tried every ceiling.
  */
@@ -92,7 +93,7 @@ sched_next_due(const struct sched_input *in)
 		int failures = in->failures > 0 ? in->failures : 1;
 		int32_t j;
 
-		delay = SCHED_RETRY_BASE;
+		delay = min64(SCHED_RETRY_BASE, interval);
 		for (int i = 1; i < failures && delay < ceiling; i++)
 			delay *= 2;
 		delay = min64(delay, ceiling);

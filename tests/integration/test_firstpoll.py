@@ -125,7 +125,7 @@ def sighup_added(tmp):
 
 
 def ramp_10k(tmp):
-    n, ramp, per_host = 10000, 1000, 4
+    n, ramp, per_host = 10000, 1000, 16
     root = os.path.join(tmp, "www")
     os.mkdir(root)
     srv = Server(root)
@@ -135,7 +135,7 @@ def ramp_10k(tmp):
         conf = os.path.join(tmp, "feedd.conf")
         with open(conf, "w") as f:
             f.write("database %s\ninterval 1h\nstart-ramp %d\n"
-                    "max-connections 16\nmax-per-host %d\nlog-level warning\n"
+                    "max-connections 32\nmax-per-host %d\nlog-level warning\n"
                     % (db, ramp, per_host))
             for i in range(n):
                 f.write("feed f%05d %s?i=%d\n" % (i, srv.url("/f.xml"), i))
@@ -258,6 +258,112 @@ def once_due(tmp):
         srv.stop()
 
 
+def once_tty(tmp):
+    """On a terminal --once shows progress and a one-line summary on
+    stderr; --quiet silences both."""
+    import pty
+    root = os.path.join(tmp, "www")
+    os.mkdir(root)
+    srv = Server(root)
+    try:
+        for i in range(3):
+            srv.write("t%d.xml" % i, rss([("t%d" % i, "T", "x")]))
+        srv.routes({"/slow.xml": {"file": "t0.xml", "delay": 1.5,
+                                  "type": "application/rss+xml"}})
+        db = os.path.join(tmp, "f.db")
+        conf = os.path.join(tmp, "feedd.conf")
+        with open(conf, "w") as f:
+            f.write("database %s\ninterval 1h\nlog-level err\n" % db)
+            for i in range(3):
+                f.write("feed t%d %s\n" % (i, srv.url("/t%d.xml" % i)))
+            f.write("feed slow %s\n" % srv.url("/slow.xml"))
+
+        def on_tty(args):
+            master, slave = pty.openpty()
+            env = dict(os.environ)
+            env.pop("NOTIFY_SOCKET", None)
+            p = subprocess.Popen([FEEDD, "--config", conf] + args,
+                                 stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=slave,
+                                 env=env)
+            os.close(slave)
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            os.close(master)
+            return p.wait(timeout=60), out.decode("utf-8", "replace")
+        rc, out = on_tty(["--once", "--all"])
+        check(rc == 0, "exit %d: %r" % (rc, out))
+        check("4/4 done" in out or "/4 done" in out,
+              "no done/total progress on the terminal: %r" % out)
+        check("slowest slow" in out, "the slowest feed in flight is not "
+              "named: %r" % out)
+        check(re.search(r"4 feeds polled in [0-9.]+ s: 4 ok, 0 failed", out),
+              "no summary line: %r" % out)
+        rc, out = on_tty(["--once", "--all", "--quiet"])
+        check(rc == 0 and "done" not in out and "polled in" not in out,
+              "--quiet still printed progress: %r" % out)
+        log("once_tty: progress and summary on a TTY, none with --quiet")
+    finally:
+        srv.stop()
+
+
+def status_words(tmp):
+    """feeds_v1.status and the warning line: a document read with recovered
+    errors and one that is not a feed read "malformed" (with the cause in
+    last_warning and a warning naming feed and URL), enabled=no reads
+    "disabled" without a request, a never-fetched feed "new"."""
+    root = os.path.join(tmp, "www")
+    os.mkdir(root)
+    srv = Server(root)
+    try:
+        srv.write("good.xml", rss([("g", "Good", "x")]))
+        srv.write("amp.xml", rss([("a", "Fish & Chips", "x")]).replace(
+            "&amp;", "&"))
+        srv.write("page.html", "<html><body><p>hello</p></body></html>")
+        db = os.path.join(tmp, "f.db")
+        conf = os.path.join(tmp, "feedd.conf")
+        with open(conf, "w") as f:
+            f.write("database %s\ninterval 1h\n" % db)
+            f.write("feed good %s tags=news,tech\n" % srv.url("/good.xml"))
+            f.write("feed amp %s\n" % srv.url("/amp.xml"))
+            f.write("feed page %s\n" % srv.url("/page.html"))
+            f.write("feed off %s enabled=no\n" % srv.url("/off.xml"))
+        p = run(["--config", conf, "--once"])
+        check(p.returncode == 2, "exit %d (the HTML page fails)" % p.returncode)
+        rows = dict((n, (st, w)) for n, st, w in db_rows(
+            db, "SELECT name, status, last_warning FROM feeds_v1"))
+        log("status_words: %r" % rows)
+        check(rows.get("good", (None,))[0] == "ok", "good: %r" % rows)
+        check(rows.get("amp", (None,))[0] == "malformed" and rows["amp"][1],
+              "recovered errors not shown: %r" % rows)
+        check(rows.get("page", (None,))[0] == "malformed" and
+              "not a feed" in (rows["page"][1] or ""),
+              "unparsable document not shown: %r" % rows)
+        check(rows.get("off", (None,))[0] == "disabled", "enabled=no: %r"
+              % rows)
+        check(srv.count("/off.xml") == 0, "a disabled feed was fetched")
+        warn = [l for l in p.stderr.splitlines()
+                if "warning" in l and "feed=amp" in l]
+        check(warn and "malformed" in warn[0] and "/amp.xml" in warn[0],
+              "no warning naming feed, URL and cause:\n" + p.stderr)
+        check(db_rows(db, "SELECT tags FROM feeds_v1 WHERE name='good'")
+              == [("news,tech",)], "tags not stored")
+        # The HTML page is fixed: the next document clears the warning.
+        srv.write("page.html", rss([("p", "Page", "x")]))
+        p = run(["--config", conf, "--once", "--feed", "page"])
+        check(db_rows(db, "SELECT status, last_warning FROM feeds_v1 WHERE "
+                      "name='page'") == [("ok", None)], "warning not cleared")
+    finally:
+        srv.stop()
+
+
 def backoff(tmp):
     root = os.path.join(tmp, "www")
     os.mkdir(root)
@@ -327,5 +433,6 @@ def stall_sighup(tmp):
 
 
 if __name__ == "__main__":
-    sys.exit(main([quickstart, sighup_added, ramp_10k, restart_ramp, once_due, backoff,
+    sys.exit(main([quickstart, sighup_added, ramp_10k, restart_ramp, once_due, once_tty,
+                   status_words, backoff,
           stall_sighup]))

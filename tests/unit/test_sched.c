@@ -64,8 +64,10 @@ static const struct {
 	{ "skip every day ignored", 30 * M, D, 1, 0, 0, -1, -1, 0, -1, 0, 0, 0x7f, 30 * M, 30 * M },
 	{ "skip capped at ceiling", 30 * M, H, 1, 0, 0, -1, -1, 0, -1, 0, 0, SUN, H, H },
 	{ "skip after a hint", 30 * M, D, 1, 0, 0, -1, 120, 0, -1, 0, HOUR(12), 0, 3 * H, 3 * H },
-	/* Failures: 60 s * 2^(failures-1), +-10%, whatever the interval, cap ceiling. */
+	/* Failures: min(60 s, interval) * 2^(failures-1), +-10%, cap ceiling. */
 	{ "1st failure", 30 * M, D, 0, 500, 1, -1, -1, 0, -1, 0, 0, 0, 54, 66 },
+	{ "1st failure of a 10s feed", 10, D, 0, 0, 1, -1, -1, 0, -1, 0, 0, 0, 9, 11 },
+	{ "3rd failure of a 10s feed", 10, D, 0, 0, 3, -1, -1, 0, -1, 0, 0, 0, 36, 44 },
 	{ "1st failure of a daily feed", D, D, 0, 0, 1, -1, -1, 0, -1, 0, 0, 0, 54, 66 },
 	{ "1st failure of a weekly feed", 7 * D, D, 0, 0, 1, -1, -1, 0, -1, 0, 0, 0, 54, 66 },
 	{ "failure without count", 30 * M, D, 0, 0, 0, -1, -1, 0, -1, 0, 0, 0, 54, 66 },
