@@ -507,6 +507,7 @@ struct table {
 	int ncols;
 	const char *heads[TABLE_MAX_COLS];
 	bool right[TABLE_MAX_COLS]; /* right-aligned (numbers) */
+	int min[TABLE_MAX_COLS];    /* widths kept until nothing else gives */
 	int flex;
 	char **cells;               /* owned: nrows * ncols */
 	char **sub;                 /* owned: nrows, entries may be NULL */
@@ -545,48 +546,64 @@ table_add(struct table *t, const char *const *cells, const char *sub)
 static void
 table_print(const struct table *t, int width)
 {
-	int w[TABLE_MAX_COLS], total;
+	int w[TABLE_MAX_COLS], cellw[TABLE_MAX_COLS], total = 0, shown = 0;
+	bool hide[TABLE_MAX_COLS] = { false };
 
+	/* Natural widths; a column empty in every row (a NOTE column when
+	 * nothing failed) is left out rather than taking room for its name. */
 	for (int i = 0; i < t->ncols; i++) {
-		w[i] = str_width(t->heads[i]);
+		w[i] = 0;
 		for (size_t r = 0; r < t->nrows; r++) {
 			int cw = str_width(t->cells[r * (size_t)t->ncols + (size_t)i]);
 			if (cw > w[i])
 				w[i] = cw;
 		}
+		cellw[i] = w[i];
+		hide[i] = i > 0 && w[i] == 0 && t->nrows > 0;
+		if (str_width(t->heads[i]) > w[i])
+			w[i] = str_width(t->heads[i]);
+		if (!hide[i]) {
+			total += w[i] + (shown ? 2 : 0);
+			shown++;
+		}
 	}
-	total = 2 * (t->ncols - 1);
-	for (int i = 0; i < t->ncols; i++)
-		total += w[i];
-	if (total > width) {
-		int cut = total - width, keep = w[t->flex] < TABLE_MIN_FLEX ?
-			w[t->flex] : TABLE_MIN_FLEX;
-		if (w[t->flex] - cut < keep)
-			cut = w[t->flex] - keep;
-		w[t->flex] -= cut;
-		total -= cut;
-	}
-	while (total > width) {
-		int widest = 0;
-		for (int i = 1; i < t->ncols; i++)
-			if (w[i] > w[widest])
-				widest = i;
-		if (w[widest] <= 1)
-			break;
-		w[widest]--;
-		total--;
+	/* Shrink: the flex column down to TABLE_MIN_FLEX, then the widest
+	 * of the others down to their minimum (dates and numbers are kept
+	 * whole as long as anything else can give), then anything down to
+	 * one column. */
+	for (int pass = 0; pass < 3 && total > width; pass++) {
+		while (total > width) {
+			int pick = -1;
+			for (int i = 0; i < t->ncols; i++) {
+				int floor = pass == 2 ? 1 : i == t->flex ? TABLE_MIN_FLEX
+					: t->right[i] ? cellw[i] /* never cut a number */
+					: t->min[i] > 0 ? t->min[i] : 1;
+				if (hide[i] || w[i] <= floor || (pass == 0 && i != t->flex))
+					continue;
+				if (pick < 0 || w[i] > w[pick])
+					pick = i;
+			}
+			if (pick < 0)
+				break;
+			w[pick]--;
+			total--;
+		}
 	}
 	for (size_t r = 0; r <= t->nrows; r++) {
 		const char *const *row = r == 0 ? t->heads
 			: (const char *const *)&t->cells[(r - 1) * (size_t)t->ncols];
 		int end = t->ncols; /* no trailing blanks for empty last cells */
-		while (end > 1 && !*row[end - 1])
+		bool first = true;
+		while (end > 1 && (hide[end - 1] || !*row[end - 1]))
 			end--;
 		for (int i = 0; i < end; i++) {
 			const char *c = row[i];
 			bool last = i == end - 1;
-			if (i > 0)
+			if (hide[i])
+				continue;
+			if (!first)
 				fputs("  ", stdout);
+			first = false;
 			if (t->right[i] && str_width(c) < w[i])
 				printf("%*s", w[i] - str_width(c), "");
 			put_cols(c, w[i], !last && !t->right[i]);
@@ -715,7 +732,7 @@ feedctl_articles(const struct feedctl_global *g, int argc, char **argv)
 	struct store_query q = { 0 };
 	struct list_ctx c = { .fmt = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_JSONL,
 		.table = { .ncols = 4, .heads = { "ID", "DATE", "FEED", "TITLE" },
-			.right = { true }, .flex = 3 } };
+			.right = { true }, .min = { 0, 16, 8 }, .flex = 3 } };
 	struct store *st = NULL;
 	struct feedctl_args args;
 	const char *val, *why;
@@ -1122,7 +1139,7 @@ feedctl_search(const struct feedctl_global *g, int argc, char **argv)
 {
 	struct list_ctx c = { .fmt = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_JSONL,
 		.table = { .ncols = 4, .heads = { "ID", "DATE", "FEED", "TITLE" },
-			.right = { true }, .flex = 3 } };
+			.right = { true }, .min = { 0, 16, 8 }, .flex = 3 } };
 	struct store *st = NULL;
 	int64_t limit = 20;
 	bool raw = false;
@@ -1298,7 +1315,8 @@ feedctl_feeds(const struct feedctl_global *g, int argc, char **argv)
 	struct list_ctx c = { .fmt = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_JSONL,
 		.table = { .ncols = 6, .heads = { "FEED", "STATUS", "ARTICLES",
 			"LAST SUCCESS", "NEXT FETCH", "NOTE" },
-			.right = { false, false, true }, .flex = 5 } };
+			.right = { false, false, true }, .min = { 8, 9, 0, 16, 16 },
+			.flex = 5 } };
 	struct store *st = NULL;
 	struct feedctl_args args;
 	const char *val;
