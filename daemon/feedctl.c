@@ -27,6 +27,7 @@ static const struct feedctl_opt parse_opts[] = {
 
 static const struct feedctl_opt articles_opts[] = {
 	{ "feed", 'f', "NAME", "only the articles of feed NAME" },
+	{ "tag", 't', "TAG", "only the articles of feeds tagged TAG" },
 	{ "since", 's', "TIME", "only articles dated TIME or later: RFC 3339, YYYY-MM-DD, @UNIX or an age (2h, 1d)" },
 	{ "after", 'a', "ID", "only articles with an id above ID" },
 	{ "limit", 'n', "N", "at most N articles (0 = no limit, the default)" },
@@ -45,12 +46,16 @@ static const struct feedctl_opt show_opts[] = {
 static const struct feedctl_opt follow_opts[] = {
 	{ "after", 'a', "SEQ", "start after change-log entry SEQ (0 = replay the whole log)" },
 	{ "feed", 'f', "NAME", "only the changes of feed NAME" },
+	{ "tag", 't', "TAG", "only the changes of feeds tagged TAG" },
 	{ "new-only", 'N', NULL, "only new articles, no updates or purges" },
 	{ "interval", 'i', "MS", "check the database every MS milliseconds (default 200, at least 10)" },
 	{ 0 },
 };
 
 static const struct feedctl_opt search_opts[] = {
+	{ "feed", 'f', "NAME", "only the articles of feed NAME" },
+	{ "tag", 't', "TAG", "only the articles of feeds tagged TAG" },
+	{ "since", 's', "TIME", "only articles dated TIME or later (as for articles)" },
 	{ "limit", 'n', "N", "at most N results (default 20, 0 = no limit)" },
 	{ "fts", 'x', NULL, "QUERY is SQLite FTS5 query syntax (AND, OR, NOT, \"phrase\", prefix*)" },
 	{ "format", 'F', "FORMAT", FORMAT_HELP },

@@ -953,11 +953,12 @@ db_feed(void *ud, const struct store_feed_state *f)
 	struct db_feeds *d = ud;
 	struct conf_feed *cf;
 	const char *url = f->url_in_use && *f->url_in_use ? f->url_in_use : f->url;
-	const char *why;
+	const char *why, *title, *site;
 	bool oom;
 
-	/* No longer configured: left out, as the config it came from. */
-	if (!f->active)
+	/* No longer configured: left out, as in the config it came from
+	 * (a disabled feed is still configured). */
+	if (!f->active && f->enabled)
 		return 0;
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 64;
@@ -972,11 +973,15 @@ db_feed(void *ud, const struct store_feed_state *f)
 	cf = &d->feeds[d->n++];
 	*cf = (struct conf_feed){ .name = strdup(f->name), .url = strdup(url ? url : "") };
 	oom = !cf->name || !cf->url;
-	/* The title and site link the feed's own document gave. */
-	if (f->title && *f->title && !(cf->title = strdup(f->title)))
+	/* The configured title=/site= first, else what the feed's own
+	 * document gave. */
+	title = f->conf_title && *f->conf_title ? f->conf_title : f->title;
+	site = f->conf_site && *f->conf_site ? f->conf_site : f->site_link;
+	if (title && *title && !(cf->title = strdup(title)))
 		oom = true;
-	if (f->site_link && conf_url_check(f->site_link, &why) == 0 &&
-	    !(cf->site = strdup(f->site_link)))
+	if (site && conf_url_check(site, &why) == 0 && !(cf->site = strdup(site)))
+		oom = true;
+	if (f->tags && *f->tags && !(cf->tags = strdup(f->tags)))
 		oom = true;
 	if (oom) {
 		d->err = -ENOMEM;

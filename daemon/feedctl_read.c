@@ -312,6 +312,64 @@ jarray(const char *s)
 	return j ? j : jstr(s);
 }
 
+/* Whether the comma list tags holds tag, whole (as the store matches). */
+static bool
+has_tag(const char *tags, const char *tag)
+{
+	size_t n = strlen(tag);
+
+	for (const char *p = tags; p && *p;) {
+		size_t l = strcspn(p, ",");
+		if (l == n && strncmp(p, tag, n) == 0)
+			return true;
+		p += l;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+/* A stored comma list ("a,b") as a JSON array; none is []. */
+static json_t *
+jtags(const char *tags)
+{
+	json_t *a = json_array();
+
+	for (const char *p = tags; a && p && *p;) {
+		size_t l = strcspn(p, ",");
+		if (l)
+			json_array_append_new(a, json_stringn(p, l));
+		p += l;
+		if (*p == ',')
+			p++;
+	}
+	return a ? a : json_null();
+}
+
+static int
+tag_seen(void *ud, const struct store_feed_state *f)
+{
+	const char *tag = ud;
+
+	return has_tag(f->tags, tag) ? 1 : 0;
+}
+
+/* --tag of a tag no feed has: an error, as --feed of a feed that does not
+ * exist, rather than an empty answer that hides a typo. */
+static int
+check_tag(struct store *st, const char *cmd, const char *tag)
+{
+	int rc = store_feeds_list(st, false, tag_seen, (void *)tag);
+
+	if (rc == 1)
+		return 0;
+	if (rc < 0)
+		fprintf(stderr, "feedctl %s: %s\n", cmd, store_errmsg(st));
+	else
+		fprintf(stderr, "feedctl %s: no feed has the tag '%s'\n", cmd, tag);
+	return FEEDCTL_ERR;
+}
+
 static json_t *
 article_json(const struct store_article_row *a, bool bodies)
 {
@@ -322,6 +380,7 @@ article_json(const struct store_article_row *a, bool bodies)
 	json_object_set_new(o, "id", json_integer(a->id));
 	json_object_set_new(o, "feed", jstr(a->feed));
 	json_object_set_new(o, "feed_id", json_integer(a->feed_id));
+	json_object_set_new(o, "tags", jtags(a->tags));
 	json_object_set_new(o, "story_id", json_integer(a->story_id));
 	json_object_set_new(o, "title", jstr(a->title));
 	json_object_set_new(o, "link", jstr(a->link));
@@ -744,6 +803,9 @@ feedctl_articles(const struct feedctl_global *g, int argc, char **argv)
 		case 'f':
 			q.feed = val;
 			break;
+		case 't':
+			q.tag = val;
+			break;
 		case 's':
 			if (parse_since(val, &q.since, &why) < 0)
 				return bad_since(argv[0], val, why);
@@ -782,6 +844,10 @@ feedctl_articles(const struct feedctl_global *g, int argc, char **argv)
 		return rc;
 	if (open_reader(g, "articles", &st))
 		return FEEDCTL_ERR;
+	if (q.tag && check_tag(st, argv[0], q.tag) != 0) {
+		store_close(st);
+		return FEEDCTL_ERR;
+	}
 	q.no_bodies = c.fmt != FMT_JSONL;
 	tsv_header(&c, (const char *[]){ "id", "date", "feed", "title", "link" }, 5);
 	rc = store_articles_query(st, &q, print_article_row, &c);
@@ -910,19 +976,44 @@ feedctl_show(const struct feedctl_global *g, int argc, char **argv)
 /* --- follow ------------------------------------------------------------- */
 
 struct follow_ctx {
-	int64_t seq;     /* the cursor: last seq printed */
-	int64_t rows;
+	int64_t seq;     /* the cursor: last seq read */
+	int64_t rows;    /* change-log rows read (printed or not) */
+	const char *tag; /* --tag, or NULL */
+	struct store *st;
 	int err;
 };
+
+/* Whether a change belongs to a feed tagged c->tag: the article says
+ * (its feed's tags as they are now); a purge has no article, so its
+ * feed is looked up. */
+static bool
+follow_wanted(struct follow_ctx *c, const struct store_change_row *ch)
+{
+	struct store_feed_state fs = { 0 };
+	bool yes;
+
+	if (!c->tag)
+		return true;
+	if (ch->article)
+		return has_tag(ch->article->tags, c->tag);
+	if (!ch->feed || store_feed_get(c->st, ch->feed, &fs) < 0)
+		return false;
+	yes = has_tag(fs.tags, c->tag);
+	store_feed_state_cleanup(&fs);
+	return yes;
+}
 
 static int
 follow_row(void *ud, const struct store_change_row *ch)
 {
 	struct follow_ctx *c = ud;
-	json_t *o = json_object();
+	json_t *o;
 
 	c->seq = ch->seq;
 	c->rows++;
+	if (!follow_wanted(c, ch))
+		return 0;
+	o = json_object();
 	if (!o) {
 		c->err = -ENOMEM;
 		return 1;
@@ -971,6 +1062,9 @@ feedctl_follow(const struct feedctl_global *g, int argc, char **argv)
 		case 'f':
 			feed = val;
 			break;
+		case 't':
+			c.tag = val;
+			break;
 		case 'N':
 			new_only = true;
 			break;
@@ -1002,6 +1096,11 @@ feedctl_follow(const struct feedctl_global *g, int argc, char **argv)
 		}
 		rc = 0;
 	}
+	if (c.tag && check_tag(st, argv[0], c.tag) != 0) {
+		store_close(st);
+		return FEEDCTL_ERR;
+	}
+	c.st = st;
 	if (c.seq < 0 && store_last_seq(st, &c.seq) < 0) {
 		fprintf(stderr, "feedctl follow: %s\n", store_errmsg(st));
 		rc = 1;
@@ -1072,6 +1171,7 @@ search_row(void *ud, const struct store_article_row *a)
 		}
 		json_object_set_new(o, "id", json_integer(a->id));
 		json_object_set_new(o, "feed", jstr(a->feed));
+		json_object_set_new(o, "tags", jtags(a->tags));
 		json_object_set_new(o, "title", jstr(a->title));
 		json_object_set_new(o, "link", jstr(a->link));
 		json_object_set_new(o, "date", jtime(a->sort_time));
@@ -1141,11 +1241,12 @@ feedctl_search(const struct feedctl_global *g, int argc, char **argv)
 		.table = { .ncols = 4, .heads = { "ID", "DATE", "FEED", "TITLE" },
 			.right = { true }, .min = { 0, 16, 8 }, .flex = 3 } };
 	struct store *st = NULL;
+	struct store_query sq = { 0 };
 	int64_t limit = 20;
 	bool raw = false;
 	char *q = NULL, **words;
 	struct feedctl_args args;
-	const char *val;
+	const char *val, *why;
 	int key, nwords = 0, rc = 0;
 
 	words = calloc((size_t)argc + 1, sizeof(*words));
@@ -1161,6 +1262,18 @@ feedctl_search(const struct feedctl_global *g, int argc, char **argv)
 				free(words);
 				return feedctl_bad_value(argv[0], "limit", val,
 					"a number, 0 (no limit) or more");
+			}
+			break;
+		case 'f':
+			sq.feed = val;
+			break;
+		case 't':
+			sq.tag = val;
+			break;
+		case 's':
+			if (parse_since(val, &sq.since, &why) < 0) {
+				free(words);
+				return bad_since(argv[0], val, why);
 			}
 			break;
 		case 'x':
@@ -1221,8 +1334,14 @@ feedctl_search(const struct feedctl_global *g, int argc, char **argv)
 		return 1;
 	}
 	tsv_header(&c, (const char *[]){ "id", "feed", "title", "link", "snippet" }, 5);
+	if (sq.tag && check_tag(st, argv[0], sq.tag) != 0) {
+		store_close(st);
+		free(q);
+		return FEEDCTL_ERR;
+	}
 	/* The store reads 0 as its default; --limit 0 means every match. */
-	rc = store_search(st, q, limit > 0 ? limit : INT64_MAX, search_row, &c);
+	sq.limit = limit > 0 ? limit : INT64_MAX;
+	rc = store_search_query(st, q, &sq, search_row, &c);
 	rc = list_finish(&c, argv[0], st, rc);
 	store_close(st);
 	free(q);
@@ -1231,27 +1350,12 @@ feedctl_search(const struct feedctl_global *g, int argc, char **argv)
 
 /* --- feeds -------------------------------------------------------------- */
 
-/* The status word of feeds_v1 (store/SCHEMA.md), first match wins. */
-static const char *
-feed_status(const struct store_feed_state *f)
-{
-	if (!f->active)
-		return "removed";
-	if (f->gone)
-		return "gone";
-	if (f->last_attempt <= 0)
-		return "new";
-	if (f->failures > 0)
-		return "failing";
-	return "ok";
-}
-
 static int
 feed_row(void *ud, const struct store_feed_state *f)
 {
 	struct list_ctx *c = ud;
-	const char *status = feed_status(f);
-	char ok[40], next[40], n[32], note[300];
+	const char *status = f->status ? f->status : "ok";
+	char ok[40], next[40], n[32], note[600];
 	json_t *o;
 
 	switch (c->fmt) {
@@ -1262,12 +1366,16 @@ feed_row(void *ud, const struct store_feed_state *f)
 			return 1;
 		}
 		json_object_set_new(o, "name", jstr(f->name));
+		json_object_set_new(o, "status", json_string(status));
+		json_object_set_new(o, "tags", jtags(f->tags));
 		json_object_set_new(o, "url", jstr(f->url));
 		json_object_set_new(o, "url_in_use", jstr(f->url_in_use));
 		json_object_set_new(o, "title", jstr(f->title));
 		json_object_set_new(o, "site_link", jstr(f->site_link));
-		json_object_set_new(o, "status", json_string(status));
+		json_object_set_new(o, "conf_title", jstr(f->conf_title));
+		json_object_set_new(o, "conf_site", jstr(f->conf_site));
 		json_object_set_new(o, "active", json_boolean(f->active));
+		json_object_set_new(o, "enabled", json_boolean(f->enabled));
 		json_object_set_new(o, "articles", json_integer(f->articles));
 		json_object_set_new(o, "last_attempt", jtime(f->last_attempt));
 		json_object_set_new(o, "last_success", jtime(f->last_success));
@@ -1277,33 +1385,48 @@ feed_row(void *ud, const struct store_feed_state *f)
 		json_object_set_new(o, "last_status",
 			f->last_status ? json_integer(f->last_status) : json_null());
 		json_object_set_new(o, "gone", json_boolean(f->gone));
+		json_object_set_new(o, "malformed", json_boolean(f->malformed));
+		json_object_set_new(o, "last_warning", jstr(f->last_warning));
 		json_object_set_new(o, "etag", jstr(f->etag));
 		json_object_set_new(o, "last_modified", jstr(f->last_modified));
 		c->err = print_json_line(o, false);
 		return c->err ? 1 : 0;
 	case FMT_TSV:
+		/* New columns go at the end: scripts cut by position. */
 		put_tsv(f->name, false);
-		put_tsv(status, false);
 		printf("%" PRId64 "\t", f->articles);
 		fmt_time(f->last_success, ok, sizeof(ok));
 		put_tsv(ok, false);
 		fmt_time(f->next_due, next, sizeof(next));
 		put_tsv(next, false);
 		printf("%d\t", f->failures);
-		put_tsv(f->last_error, true);
+		put_tsv(f->last_error, false);
+		put_tsv(status, false);
+		put_tsv(f->tags, true);
 		break;
 	case FMT_TEXT:
 		fmt_local(f->last_success, ok, sizeof(ok));
 		fmt_local(f->next_due, next, sizeof(next));
 		snprintf(n, sizeof(n), "%" PRId64, f->articles);
 		note[0] = '\0';
-		if (f->gone)
+		if (strcmp(status, "disabled") == 0)
+			snprintf(note, sizeof(note), "enabled=no in the configuration");
+		else if (strcmp(status, "removed") == 0)
+			snprintf(note, sizeof(note), "no longer in the configuration");
+		else if (f->gone)
 			snprintf(note, sizeof(note), "HTTP 410: no longer fetched");
 		else if (f->last_error)
 			snprintf(note, sizeof(note), "%s (%d in a row)", f->last_error,
 				f->failures);
+		else if (f->malformed && f->last_warning)
+			snprintf(note, sizeof(note), "%s", f->last_warning);
+		else if (strcmp(status, "new") == 0)
+			snprintf(note, sizeof(note), "not fetched yet");
+		/* A new feed's NEXT FETCH is its planned first fetch; one
+		 * that will not be fetched has none. */
 		c->err = table_add(&c->table, (const char *[]){ f->name, status, n, ok,
-			strcmp(status, "removed") == 0 || f->gone ? "-" : next, note }, NULL);
+			strcmp(status, "disabled") == 0 || strcmp(status, "removed") == 0 ||
+			f->gone ? "-" : next, f->tags, note }, NULL);
 		return c->err ? 1 : 0;
 	}
 	return ferror(stdout) ? 1 : 0;
@@ -1313,10 +1436,10 @@ int
 feedctl_feeds(const struct feedctl_global *g, int argc, char **argv)
 {
 	struct list_ctx c = { .fmt = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_JSONL,
-		.table = { .ncols = 6, .heads = { "FEED", "STATUS", "ARTICLES",
-			"LAST SUCCESS", "NEXT FETCH", "NOTE" },
-			.right = { false, false, true }, .min = { 8, 9, 0, 16, 16 },
-			.flex = 5 } };
+		.table = { .ncols = 7, .heads = { "FEED", "STATUS", "ARTICLES",
+			"LAST SUCCESS", "NEXT FETCH", "TAGS", "NOTE" },
+			.right = { false, false, true }, .min = { 8, 9, 0, 16, 16, 8 },
+			.flex = 6 } };
 	struct store *st = NULL;
 	struct feedctl_args args;
 	const char *val;
@@ -1343,8 +1466,8 @@ feedctl_feeds(const struct feedctl_global *g, int argc, char **argv)
 		return rc;
 	if (open_reader(g, "feeds", &st))
 		return FEEDCTL_ERR;
-	tsv_header(&c, (const char *[]){ "name", "status", "articles", "last_success",
-		"next_fetch", "failures", "last_error" }, 7);
+	tsv_header(&c, (const char *[]){ "name", "articles", "last_success",
+		"next_fetch", "failures", "last_error", "status", "tags" }, 8);
 	rc = store_feeds_list(st, true, feed_row, &c);
 	rc = list_finish(&c, argv[0], st, rc);
 	store_close(st);

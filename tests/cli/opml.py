@@ -158,7 +158,8 @@ def from_db(tmp):
                       "<description>d</description><item><guid>%s-1</guid>"
                       "<title>x</title></item></channel></rss>\n" % (title, n, n))
         conf = os.path.join(tmp, "feedd.conf")
-        write(conf, "database %s/f.db\nfeed one %s\nfeed two %s\n"
+        write(conf, "database %s/f.db\nfeed one %s tags=news\n"
+              'feed two %s title="Tokyo news"\n'
               % (tmp, srv.url("/one.xml"), srv.url("/two.xml")))
         env = dict(os.environ)
         env.pop("NOTIFY_SOCKET", None)
@@ -171,9 +172,10 @@ def from_db(tmp):
     o = outlines(opml)
     one, two = o.get(srv.url("/one.xml")), o.get(srv.url("/two.xml"))
     check(one is not None and two is not None, "from-db outlines:\n" + opml)
+    # The document's title and link, a configured title= first; tags.
     check(one.get("text") == "Le Café du Commerce" and
-          one.get("htmlUrl") == "https://one.example/" and
-          two.get("text") == "東京ニュース" and two.get("htmlUrl") == "https://two.example/",
+          one.get("htmlUrl") == "https://one.example/" and one.get("category") == "news" and
+          two.get("text") == "Tokyo news" and two.get("htmlUrl") == "https://two.example/",
           "from-db titles/site links:\n" + opml)
     # The same through the config's database, and the import of it.
     same, _ = fc("--config", conf, "export-opml", "--from-db")
@@ -184,9 +186,9 @@ def from_db(tmp):
     write(empty, "")
     out, err = fc("--config", empty, "import-opml", src)
     check(feed_lines(out) == [
-        'feed le-cafe-du-commerce %s title="Le Café du Commerce" site=https://one.example/'
-        % srv.url("/one.xml"),
-        "feed 127.0.0.1 %s title=東京ニュース site=https://two.example/"
+        'feed le-cafe-du-commerce %s tags=news title="Le Café du Commerce" '
+        "site=https://one.example/" % srv.url("/one.xml"),
+        'feed tokyo-news %s title="Tokyo news" site=https://two.example/'
         % srv.url("/two.xml")], "import of --from-db:\n" + out)
     _, err = fc("--db", os.path.join(tmp, "absent.db"), "export-opml", "--from-db", want=1)
     check("absent.db" in err, "missing database: %r" % err)

@@ -183,9 +183,10 @@ def cli_read(tmp):
           "--header alone is not TSV")
     out = ok("feeds", "--db", db, "--header")
     lines = out.splitlines()
-    check(lines[0] == "name\tstatus\tarticles\tlast_success\tnext_fetch\tfailures\tlast_error"
-          and [line.split("\t")[:3] for line in lines[1:]] ==
-          [["fixed", "ok", "30"], ["recent", "ok", "3"], ["wide", "ok", "1"]],
+    check(lines[0] == "name\tarticles\tlast_success\tnext_fetch\tfailures\tlast_error"
+          "\tstatus\ttags"
+          and [line.split("\t")[:2] + line.split("\t")[6:] for line in lines[1:]] ==
+          [["fixed", "30", "ok", ""], ["recent", "3", "ok", ""], ["wide", "1", "ok", ""]],
           "feeds --header:\n" + out)
     out = ok("search", "--db", db, "--header", "gardening", "--limit", "1")
     check(out.splitlines()[0] == "id\tfeed\ttitle\tlink\tsnippet", "search --header")
@@ -229,8 +230,107 @@ def cli_read(tmp):
     check(all(width(line) <= 80 for line in out.splitlines()), "80 columns by default")
 
 
+def tags_status(tmp):
+    """Tags from the config in feeds, articles, search and follow; a feed
+    not fetched yet shows as new with its planned first fetch."""
+    root = os.path.join(tmp, "www")
+    os.mkdir(root)
+    srv = Server(root)
+    now = int(time.time())
+    for n in ("a", "b", "c"):
+        srv.write("%s.xml" % n, rss(n, [("%s%d" % (n, i), "%s %d" % (n, i), now - 3600 * i)
+                                        for i in range(1, 4)]))
+    db = os.path.join(tmp, "f.db")
+    conf = os.path.join(tmp, "feedd.conf")
+    with open(conf, "w") as f:
+        f.write("database %s\n" % db)
+        f.write("feed a %s tags=news,tech\n" % srv.url("/a.xml"))
+        f.write("feed b %s tags=tech\n" % srv.url("/b.xml"))
+        f.write("feed c %s tags=news\n" % srv.url("/c.xml"))
+    env = dict(os.environ)
+    env.pop("NOTIFY_SOCKET", None)
+
+    def once(*feeds):
+        args = [FEEDD, "--config", conf, "--once", "--quiet"]
+        for n in feeds:
+            args += ["--feed", n]
+        p = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+        check(p.returncode == 0, "feedd --once: exit %d: %s" % (p.returncode, p.stderr))
+
+    try:
+        once("a", "b")
+        feeds = {f["name"]: f for f in jsonl(ok("feeds", "--db", db))}
+        check(feeds["a"]["status"] == "ok" and feeds["a"]["tags"] == ["news", "tech"] and
+              feeds["b"]["tags"] == ["tech"], "feeds jsonl: %r" % feeds)
+        check(feeds["c"]["status"] == "new" and feeds["c"]["last_attempt"] is None and
+              feeds["c"]["next_fetch"] is not None, "a feed not fetched yet: %r" % feeds["c"])
+        out = ok("feeds", "--db", db, "--format", "text", env={"COLUMNS": "120"})
+        rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+        check(out.splitlines()[0].split()[:2] == ["FEED", "STATUS"] and
+              rows["c"].split()[1] == "new" and "not fetched yet" in rows["c"] and
+              rows["a"].split()[1] == "ok" and "news,tech" in rows["a"],
+              "feeds text:\n" + out)
+        # The planned first fetch shows under NEXT FETCH.
+        want = time.strftime("%Y-%m-%d %H:%M", time.localtime(
+            calendar.timegm(time.strptime(feeds["c"]["next_fetch"], "%Y-%m-%dT%H:%M:%SZ"))))
+        check(want in rows["c"], "NEXT FETCH of a new feed: want %s in %r" % (want, rows["c"]))
+
+        # articles --tag, with the tags in the JSON.
+        arts = jsonl(ok("articles", "--db", db, "--tag", "tech"))
+        check(sorted({a["feed"] for a in arts}) == ["a", "b"] and len(arts) == 6 and
+              all(a["tags"] in (["news", "tech"], ["tech"]) for a in arts),
+              "articles --tag tech: %r" % [(a["feed"], a["tags"]) for a in arts])
+        arts = jsonl(ok("articles", "--db", db, "--tag", "news"))
+        check({a["feed"] for a in arts} == {"a"}, "articles --tag news")
+        rc, out, err = fc("articles", "--db", db, "--tag", "nosuch")
+        check(rc == 1 and "no feed has the tag 'nosuch'" in err, "--tag nosuch: %r" % err)
+        rc, out, err = fc("articles", "--db", db, "--tag", "New")
+        check(rc == 1, "tags match case-sensitively")
+
+        # search --tag, --feed, --since (store_search_query).
+        hits = jsonl(ok("search", "--db", db, "gardening", "--tag", "tech"))
+        check(sorted(h["feed"] for h in hits) == ["a"] * 3 + ["b"] * 3 and
+              all("tags" in h for h in hits), "search --tag: %r" % hits)
+        hits = jsonl(ok("search", "--db", db, "gardening", "--feed", "b"))
+        check([h["feed"] for h in hits] == ["b"] * 3, "search --feed")
+        hits = jsonl(ok("search", "--db", db, "gardening", "--tag", "tech",
+                        "--since", "150m"))
+        check(sorted(h["title"] for h in hits) == ["a 1", "a 2", "b 1", "b 2"],
+              "search --since 150m: %r" % [h["title"] for h in hits])
+        rc, out, err = fc("search", "--db", db, "gardening", "--feed", "nosuch")
+        check(rc == 1 and "no feed named 'nosuch'" in err, "search --feed nosuch: %r" % err)
+        usage("bad --since 'soon'", "search", "--db", db, "x", "--since", "soon")
+
+        # follow --tag: the replay and what comes after, news only.
+        rc, out, err = fc("follow", "--db", db, "--tag", "nosuch", timeout=10)
+        check(rc == 1 and "no feed has the tag 'nosuch'" in err, "follow --tag nosuch")
+        outp = os.path.join(tmp, "follow.out")
+        with open(outp, "wb") as fo:
+            fol = subprocess.Popen([FEEDCTL, "--db", db, "follow", "--after", "0",
+                                    "--tag", "news", "--interval", "50"], stdout=fo)
+        try:
+            def lines():
+                with open(outp, encoding="utf-8") as f:
+                    return [json.loads(line) for line in f if line.endswith("\n")]
+            deadline = time.monotonic() + 10
+            while len(lines()) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            once("c")
+            while len(lines()) < 6 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)
+        finally:
+            fol.terminate()
+            fol.wait(timeout=10)
+        got = [(c["feed"], c["change"]) for c in lines()]
+        check(got == [("a", "new")] * 3 + [("c", "new")] * 3,
+              "follow --tag news: %r" % got)
+    finally:
+        srv.stop()
+
+
 if __name__ == "__main__":
     if not FEEDCTL:
         print("skip: FEEDCTL not set")
         sys.exit(77)
-    sys.exit(main([cli_read]))
+    sys.exit(main([cli_read, tags_status]))
