@@ -62,6 +62,11 @@ usage(FILE *f)
 	fprintf(f, "usage: feedctl [--db PATH] [--config PATH] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s\n", commands[i].usage);
+	fprintf(f, "\nglobal options:\n"
+		"  --db PATH        database (default: the config's database)\n"
+		"  --config PATH    config file (default " FEEDD_DEFAULT_CONFIG ")\n"
+		"  --help, -h       print this help\n"
+		"  --version        print the version\n");
 }
 
 int
