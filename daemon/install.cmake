@@ -47,7 +47,7 @@ endif()
 if(FEEDD_CONFDIR STREQUAL "/etc/feedd")
 	set(FEEDD_UNIT_CONFDIR "ConfigurationDirectory=feedd")
 else()
-	set(FEEDD_UNIT_CONFDIR "# (no ConfigurationDirectory=: it would mean /etc/feedd)")
+	set(FEEDD_UNIT_CONFDIR "# No ConfigurationDirectory=: it names directories under /etc only.")
 endif()
 configure_file(${PROJECT_SOURCE_DIR}/systemd/feedd.service.in
 	${CMAKE_CURRENT_BINARY_DIR}/feedd.service @ONLY)

@@ -1,0 +1,9 @@
+# Install layout and packaging (tests/install/).
+#
+# install.layout: two small builds (prefixes /usr and /usr/local,
+# -DBUILD_TESTING=OFF) installed into DESTDIRs; the unit, --help, the man
+# pages, the config and the sysusers/tmpfiles entries name the same paths.
+add_test(NAME install.layout
+	COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/install/layout.sh ${PROJECT_SOURCE_DIR}
+		${CMAKE_BINARY_DIR} ${CMAKE_COMMAND} ${CMAKE_C_COMPILER})
+set_tests_properties(install.layout PROPERTIES LABELS install TIMEOUT 300 RUN_SERIAL TRUE)
