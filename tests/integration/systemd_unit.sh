@@ -1,13 +1,16 @@
 #!/bin/sh
-# systemd/feedd.service.in: `systemd-analyze verify` is clean and the
-# offline security exposure is at most 2.0; systemd/feedd.sysusers makes
-# the feedd user and group. Skips (77) without
-# systemd-analyze or where it cannot run (e.g. too old for --offline).
+# The configured feedd.service (the build's, or an installed one): `systemd-
+# analyze verify` is clean and the offline security exposure is at most
+# 2.0; the sysusers.d entry makes the feedd user and group. Skips (77)
+# where systemd-analyze is too old for --offline; fails without it
+# (./dev.sh deps installs systemd).
 #
-# usage: systemd_unit.sh SRCDIR
+# usage: systemd_unit.sh SRCDIR UNIT SYSUSERS
 set -u
 src=$1
-command -v systemd-analyze >/dev/null 2>&1 || { echo "skip: no systemd-analyze"; exit 77; }
+unit=$2
+sysusers=$3
+command -v systemd-analyze >/dev/null 2>&1 || { echo "FAIL: no systemd-analyze (apt-get install systemd)"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -19,13 +22,13 @@ chmod +x "$tmp/bin/feedd"
 cp "$src/docs/man/feedctl.1" "$tmp/man/man1/"
 cp "$src/docs/man/feedd.conf.5" "$tmp/man/man5/"
 cp "$src/docs/man/feedd.8" "$tmp/man/man8/"
-sed -e "s|@CMAKE_INSTALL_FULL_BINDIR@|$tmp/bin|g" \
-    -e "s|@CMAKE_INSTALL_FULL_SYSCONFDIR@|/etc|g" \
-    "$src/systemd/feedd.service.in" >"$tmp/feedd.service"
-if grep -q '@[A-Z_]*@' "$tmp/feedd.service"; then
-	echo "FAIL: unsubstituted variables:"; grep '@[A-Z_]*@' "$tmp/feedd.service"
+if grep -q '@[A-Z_]*@' "$unit"; then
+	echo "FAIL: unsubstituted variables in $unit:"; grep '@[A-Z_]*@' "$unit"
 	exit 1
 fi
+sed -e "s|^ExecStart=[^ ]*/feedd |ExecStart=$tmp/bin/feedd |" "$unit" >"$tmp/feedd.service"
+grep -q "^ExecStart=$tmp/bin/feedd " "$tmp/feedd.service" ||
+	{ echo "FAIL: no ExecStart=.../feedd in $unit"; exit 1; }
 
 fails=0
 out=$(MANPATH="$tmp/man" SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$tmp/feedd.service" 2>&1)
@@ -40,8 +43,9 @@ fi
 # The sysusers.d entry creates user and group feedd (in a scratch root).
 if command -v systemd-sysusers >/dev/null 2>&1; then
 	mkdir -p "$tmp/root/etc"
-	systemd-sysusers --root="$tmp/root" "$src/systemd/feedd.sysusers" >/dev/null 2>&1
-	if grep -q '^feedd:x:[0-9]*:[0-9]*:.*:/var/lib/feedd:' "$tmp/root/etc/passwd" 2>/dev/null &&
+	systemd-sysusers --root="$tmp/root" "$sysusers" >/dev/null 2>&1
+	home=$(sed -n 's/^u feedd .* \([^ ]*\)$/\1/p' "$sysusers")
+	if grep -q "^feedd:x:[0-9]*:[0-9]*:.*:$home:" "$tmp/root/etc/passwd" 2>/dev/null &&
 	   grep -q '^feedd:x:' "$tmp/root/etc/group" 2>/dev/null; then
 		echo "ok   systemd-sysusers creates user and group feedd"
 	else
