@@ -33,7 +33,7 @@ static const struct feedctl_opt articles_opts[] = {
 	{ "limit", 'n', "N", "at most N articles (0 = no limit, the default)" },
 	{ "unique", 'u', NULL, "an article carried by several feeds once" },
 	{ "reverse", 'r', NULL, "oldest first" },
-	{ "format", 'F', "FORMAT", FORMAT_HELP },
+	{ "format", 'F', "text|jsonl|tsv", FORMAT_HELP },
 	{ "header", 'H', NULL, "with --format tsv, a first line naming the columns" },
 	{ 0 },
 };
@@ -58,13 +58,13 @@ static const struct feedctl_opt search_opts[] = {
 	{ "since", 's', "TIME", "only articles dated TIME or later (as for articles)" },
 	{ "limit", 'n', "N", "at most N results (default 20, 0 = no limit)" },
 	{ "fts", 'x', NULL, "QUERY is SQLite FTS5 query syntax (AND, OR, NOT, \"phrase\", prefix*)" },
-	{ "format", 'F', "FORMAT", FORMAT_HELP },
+	{ "format", 'F', "text|jsonl|tsv", FORMAT_HELP },
 	{ "header", 'H', NULL, "with --format tsv, a first line naming the columns" },
 	{ 0 },
 };
 
 static const struct feedctl_opt feeds_opts[] = {
-	{ "format", 'F', "FORMAT", FORMAT_HELP },
+	{ "format", 'F', "text|jsonl|tsv", FORMAT_HELP },
 	{ "header", 'H', NULL, "with --format tsv, a first line naming the columns" },
 	{ 0 },
 };
@@ -106,7 +106,7 @@ static const struct feedctl_cmd commands[] = {
 enum { G_DB = 1, G_CONFIG, G_HELP, G_VERSION };
 static const struct feedctl_opt global_opts[] = {
 	{ "db", G_DB, "PATH", "the database to read (default: $FEEDD_DB, else the configuration's database)" },
-	{ "config", G_CONFIG, "PATH", "the configuration file (default: " FEEDD_DEFAULT_CONFIG ")" },
+	{ "config", G_CONFIG, "PATH", "the configuration file (default " FEEDD_DEFAULT_CONFIG ")" },
 	{ "help", G_HELP, NULL, "print this help and exit (also -h)" },
 	{ "version", G_VERSION, NULL, "print feedctl's version and exit" },
 	{ 0 },

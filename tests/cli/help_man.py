@@ -52,7 +52,7 @@ def sections(text):
 def help_opts(lines):
     opts = set()
     for line in lines:
-        m = re.match(r"^\s+(--[a-z][a-z-]*)( [A-Z][A-Z_|.-]*)?(  |$)", line)
+        m = re.match(r"^\s+(--[a-z][a-z-]*)( [A-Za-z][A-Za-z_|.-]*)?(  |$)", line)
         if not m:
             fail("option line not in the '  --name ARG  text' form: %r" % line)
             continue
@@ -71,7 +71,7 @@ def man_opts(lines):
     for prev, line in zip(lines, lines[1:]):
         if prev.strip() != ".TP":
             continue
-        m = re.match(r'^\.BI? (\\-\\-[a-z\\-]+)(?: "\s*([A-Z]+)")?\s*$', line)
+        m = re.match(r'^\.BI? (\\-\\-[a-z\\-]+)(?: "\s*([A-Za-z|]+)")?\s*$', line)
         if m:
             opts.add(unroff(m.group(1)) + (" " + m.group(2) if m.group(2) else ""))
     return opts
