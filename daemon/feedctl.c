@@ -17,7 +17,7 @@
  * are what feedctl_opt_next() returns to it) and a row in commands[], and
  * a section in docs/man/feedctl.1 (tests/cli.cmake checks they agree). */
 
-#define FORMAT_HELP "text, jsonl (alias json) or tsv; default: text on a terminal, else jsonl"
+#define FORMAT_HELP "output format (json = jsonl); default: text on a terminal, else jsonl"
 
 static const struct feedctl_opt parse_opts[] = {
 	{ "base", 'b', "URL", "resolve relative links as if the input came from URL" },
@@ -33,7 +33,7 @@ static const struct feedctl_opt articles_opts[] = {
 	{ "limit", 'n', "N", "at most N articles (0 = no limit, the default)" },
 	{ "unique", 'u', NULL, "an article carried by several feeds once" },
 	{ "reverse", 'r', NULL, "oldest first" },
-	{ "format", 'F', "FORMAT", FORMAT_HELP },
+	{ "format", 'F', "text|jsonl|tsv", FORMAT_HELP },
 	{ "header", 'H', NULL, "with --format tsv, a first line naming the columns" },
 	{ 0 },
 };
@@ -58,13 +58,13 @@ static const struct feedctl_opt search_opts[] = {
 	{ "since", 's', "TIME", "only articles dated TIME or later (as for articles)" },
 	{ "limit", 'n', "N", "at most N results (default 20, 0 = no limit)" },
 	{ "fts", 'x', NULL, "QUERY is SQLite FTS5 query syntax (AND, OR, NOT, \"phrase\", prefix*)" },
-	{ "format", 'F', "FORMAT", FORMAT_HELP },
+	{ "format", 'F', "text|jsonl|tsv", FORMAT_HELP },
 	{ "header", 'H', NULL, "with --format tsv, a first line naming the columns" },
 	{ 0 },
 };
 
 static const struct feedctl_opt feeds_opts[] = {
-	{ "format", 'F', "FORMAT", FORMAT_HELP },
+	{ "format", 'F', "text|jsonl|tsv", FORMAT_HELP },
 	{ "header", 'H', NULL, "with --format tsv, a first line naming the columns" },
 	{ 0 },
 };

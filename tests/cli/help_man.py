@@ -52,7 +52,7 @@ def sections(text):
 def help_opts(lines):
     opts = set()
     for line in lines:
-        m = re.match(r"^\s+(--[a-z][a-z-]*)( [A-Z][A-Z_|.-]*)?(  |$)", line)
+        m = re.match(r"^\s+(--[a-z][a-z-]*)( [A-Za-z][A-Za-z_|.-]*)?(  |$)", line)
         if not m:
             fail("option line not in the '  --name ARG  text' form: %r" % line)
             continue
@@ -66,14 +66,16 @@ def unroff(s):
 
 
 def man_opts(lines):
-    """Options of .TP entries: `.B \\-\\-name` or `.BI \\-\\-name " ARG"`."""
+    """Options of .TP entries: `.B \\-\\-name`, `.BI \\-\\-name " ARG"` or
+    `.B \\-\\-name a|b|c` (literal choices)."""
     opts = set()
     for prev, line in zip(lines, lines[1:]):
         if prev.strip() != ".TP":
             continue
-        m = re.match(r'^\.BI? (\\-\\-[a-z\\-]+)(?: "\s*([A-Z]+)")?\s*$', line)
+        m = re.match(r'^\.BI? (\\-\\-[a-z\\-]+)(?: "\s*([A-Z]+)"| ([a-z|]+))?\s*$', line)
         if m:
-            opts.add(unroff(m.group(1)) + (" " + m.group(2) if m.group(2) else ""))
+            arg = m.group(2) or m.group(3)
+            opts.add(unroff(m.group(1)) + (" " + arg if arg else ""))
     return opts
 
 
