@@ -17,7 +17,7 @@
  * are what feedctl_opt_next() returns to it) and a row in commands[], and
  * a section in docs/man/feedctl.1 (tests/cli.cmake checks they agree). */
 
-#define FORMAT_HELP "text, jsonl (alias json) or tsv; default: text on a terminal, else jsonl"
+#define FORMAT_HELP "output format (json = jsonl); default: text on a terminal, else jsonl"
 
 static const struct feedctl_opt parse_opts[] = {
 	{ "base", 'b', "URL", "resolve relative links as if the input came from URL" },

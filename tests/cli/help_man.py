@@ -66,14 +66,16 @@ def unroff(s):
 
 
 def man_opts(lines):
-    """Options of .TP entries: `.B \\-\\-name` or `.BI \\-\\-name " ARG"`."""
+    """Options of .TP entries: `.B \\-\\-name`, `.BI \\-\\-name " ARG"` or
+    `.B \\-\\-name a|b|c` (literal choices)."""
     opts = set()
     for prev, line in zip(lines, lines[1:]):
         if prev.strip() != ".TP":
             continue
-        m = re.match(r'^\.BI? (\\-\\-[a-z\\-]+)(?: "\s*([A-Za-z|]+)")?\s*$', line)
+        m = re.match(r'^\.BI? (\\-\\-[a-z\\-]+)(?: "\s*([A-Z]+)"| ([a-z|]+))?\s*$', line)
         if m:
-            opts.add(unroff(m.group(1)) + (" " + m.group(2) if m.group(2) else ""))
+            arg = m.group(2) or m.group(3)
+            opts.add(unroff(m.group(1)) + (" " + arg if arg else ""))
     return opts
 
 

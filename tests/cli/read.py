@@ -237,6 +237,9 @@ def tags_status(tmp):
     os.mkdir(root)
     srv = Server(root)
     now = int(time.time())
+    with open(os.path.join(os.environ.get("FEEDD_SOURCE_DIR", "."), "tests", "data",
+                           "feeds", "ok_malformed_amp.xml"), encoding="utf-8") as f:
+        srv.write("bad.xml", f.read())
     for n in ("a", "b", "c"):
         srv.write("%s.xml" % n, rss(n, [("%s%d" % (n, i), "%s %d" % (n, i), now - 3600 * i)
                                         for i in range(1, 4)]))
@@ -247,6 +250,8 @@ def tags_status(tmp):
         f.write("feed a %s tags=news,tech\n" % srv.url("/a.xml"))
         f.write("feed b %s tags=tech\n" % srv.url("/b.xml"))
         f.write("feed c %s tags=news\n" % srv.url("/c.xml"))
+        f.write("feed off %s enabled=no\n" % srv.url("/a.xml?off"))
+        f.write("feed bad %s\n" % srv.url("/bad.xml"))
     env = dict(os.environ)
     env.pop("NOTIFY_SOCKET", None)
 
@@ -258,17 +263,23 @@ def tags_status(tmp):
         check(p.returncode == 0, "feedd --once: exit %d: %s" % (p.returncode, p.stderr))
 
     try:
-        once("a", "b")
+        once("a", "b", "bad")
         feeds = {f["name"]: f for f in jsonl(ok("feeds", "--db", db))}
         check(feeds["a"]["status"] == "ok" and feeds["a"]["tags"] == ["news", "tech"] and
               feeds["b"]["tags"] == ["tech"], "feeds jsonl: %r" % feeds)
         check(feeds["c"]["status"] == "new" and feeds["c"]["last_attempt"] is None and
               feeds["c"]["next_fetch"] is not None, "a feed not fetched yet: %r" % feeds["c"])
+        check(feeds["off"]["status"] == "disabled" and feeds["off"]["enabled"] is False,
+              "an enabled=no feed: %r" % feeds["off"])
+        check(feeds["bad"]["status"] == "malformed" and feeds["bad"]["last_warning"],
+              "a malformed feed: %r" % feeds["bad"])
         out = ok("feeds", "--db", db, "--format", "text", env={"COLUMNS": "120"})
         rows = {line.split()[0]: line for line in out.splitlines()[1:]}
         check(out.splitlines()[0].split()[:2] == ["FEED", "STATUS"] and
               rows["c"].split()[1] == "new" and "not fetched yet" in rows["c"] and
-              rows["a"].split()[1] == "ok" and "news,tech" in rows["a"],
+              rows["a"].split()[1] == "ok" and "news,tech" in rows["a"] and
+              rows["off"].split()[1] == "disabled" and "enabled=no" in rows["off"] and
+              rows["bad"].split()[1] == "malformed",
               "feeds text:\n" + out)
         # The planned first fetch shows under NEXT FETCH.
         want = time.strftime("%Y-%m-%d %H:%M", time.localtime(
