@@ -53,7 +53,8 @@ for want in "-rwxr-xr-x ./usr/bin/feedd" "-rwxr-xr-x ./usr/bin/feedctl" \
     "drwxr-xr-x ./var/lib/feedd/"; do
 	grep -qxF -- "$want" "$tmp/contents" && ok ".deb has $want" || fail ".deb lacks $want"
 done
-dpkg-deb -f "$deb" Depends | grep -q 'systemd' && ok ".deb depends on systemd(-sysusers)" ||
+dpkg-deb -f "$deb" Depends | grep -q 'systemd' &&
+dpkg-deb -f "$deb" Depends | grep -q 'procps' && ok ".deb depends on systemd(-sysusers) and procps (/bin/kill)" ||
 	fail ".deb Depends: $(dpkg-deb -f "$deb" Depends)"
 dpkg-deb -e "$deb" "$tmp/ctl"
 grep -qx /etc/feedd/feedd.conf "$tmp/ctl/conffiles" && ok "conffile /etc/feedd/feedd.conf" ||
@@ -91,6 +92,7 @@ unshare -m sh -c '
 	echo "== stat"
 	rt stat -c "%a %U:%G %n" /etc/feedd/feedd.conf /etc/feedd/feeds.d /var/lib/feedd
 	echo "== enabled"; rt readlink /etc/systemd/system/multi-user.target.wants/feedd.service
+	echo "== reload"; rt test -x /bin/kill && echo "kill ok"
 	echo "== check-config root"; rt feedd --check-config; echo "rc=$?"
 	echo "== check-config feedd"
 	rt setpriv --reuid=feedd --regid=feedd --init-groups feedd --check-config >/dev/null; echo "rc=$?"
@@ -116,6 +118,8 @@ else
 		fail "fresh root: modes and owners: $(section stat)"
 	section enabled | grep -q 'feedd.service$' && ok "fresh root: feedd.service enabled" ||
 		fail "fresh root: feedd.service not enabled"
+	section reload | grep -qx 'kill ok' && ok "fresh root: ExecReload's /bin/kill is there" ||
+		fail "fresh root: no /bin/kill for ExecReload="
 	section "check-config root" | grep -qx 'rc=0' &&
 	section "check-config root" | grep -qx 'database /var/lib/feedd/feedd.db' &&
 		ok "fresh root: feedd --check-config passes, database /var/lib/feedd/feedd.db" ||
