@@ -11,9 +11,12 @@ cd "$(dirname "$0")"
 # Build and test dependencies. The -dev packages are what feedd links; the
 # rest build it (cmake, pkg-config, gcc) or drive its tests and fuzzers
 # (python3 runs the integration tests' HTTP servers, clang builds libFuzzer
-# targets, sqlite3 is handy for inspecting the database).
+# targets, sqlite3 is handy for inspecting the database; systemd checks the
+# unit; debhelper, dpkg-dev, fakeroot, lintian and mmdebstrap build, check
+# and install the Debian package in install.deb).
 PKGS="gcc make cmake pkg-config libcurl4-openssl-dev libxml2-dev libuv1-dev
-libsqlite3-dev libjansson-dev python3 clang libclang-rt-14-dev sqlite3"
+libsqlite3-dev libjansson-dev python3 clang libclang-rt-14-dev sqlite3
+systemd debhelper dpkg-dev fakeroot lintian mmdebstrap"
 
 deps() {
 	missing=""

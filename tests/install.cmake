@@ -16,3 +16,10 @@ add_test(NAME install.completion
 	COMMAND ${FEEDD_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/install/completion.sh ${PROJECT_SOURCE_DIR}
 		$<TARGET_FILE:feedctl> $<TARGET_FILE:feedd>)
 set_tests_properties(install.completion PROPERTIES LABELS install TIMEOUT 60)
+
+# install.deb: dpkg-buildpackage, the .deb's contents, lintian (0 errors),
+# and apt-get install/remove/purge in a fresh Debian root (mmdebstrap from
+# the host's apt sources). Root and the Debian mirror; about a minute.
+add_test(NAME install.deb
+	COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/install/deb.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(install.deb PROPERTIES LABELS install TIMEOUT 900 RUN_SERIAL TRUE)
