@@ -563,14 +563,15 @@ out:
  * same directory, synced, then renamed over path (with force) or linked
  * to it (without: link() fails on an existing file, atomically, so a file
  * that appeared meanwhile is not lost either); then the directory is
- * synced so the new name survives a crash. The file gets 0666 minus the
- * umask, as any new file. Returns 0, or -errno with what failed in *what.
+ * synced so the new name survives a crash. A new file gets 0666 minus
+ * the umask; a replaced one keeps its mode and owner. Returns 0, or -errno with what failed in *what.
  */
 static int
 write_atomic(const char *path, const char *data, size_t len, bool force,
 	const char **what)
 {
 	char *tmp = NULL, *dir = NULL, *slash;
+	struct stat old;
 	mode_t mask;
 	int fd = -1, dfd, rc = 0;
 	size_t off = 0;
@@ -587,8 +588,19 @@ write_atomic(const char *path, const char *data, size_t len, bool force,
 	mask = umask(0);
 	umask(mask);
 	*what = "writing";
-	if (fchmod(fd, 0666 & ~mask) < 0)
+	/* A replaced file keeps its mode and, where we may, its owner and
+	 * group (a 0640 root:feedd file must stay readable to feedd and no
+	 * one else); a new one gets 0666 minus the umask. */
+	if (force && stat(path, &old) == 0 && S_ISREG(old.st_mode)) {
+		if (fchown(fd, old.st_uid, old.st_gid) < 0 &&
+		    fchown(fd, (uid_t)-1, old.st_gid) < 0) {
+			/* Not allowed: the new file is ours, as any edit's. */
+		}
+		if (fchmod(fd, old.st_mode & 07777) < 0)
+			rc = -errno;
+	} else if (fchmod(fd, 0666 & ~mask) < 0) {
 		rc = -errno;
+	}
 	while (rc == 0 && off < len) {
 		ssize_t n = write(fd, data + off, len - off);
 		if (n < 0 && errno == EINTR)
@@ -668,6 +680,100 @@ print_summary(const struct import *im, const char *dest)
 	fprintf(stderr, "%s, wrote %zu to %s\n", skipped ? ")" : "", im->n, dest);
 }
 
+/* path as one spelling: its directory's real path and its base name (the
+ * file itself need not exist), into buf. False when the directory cannot
+ * be resolved. */
+static bool
+path_canon(const char *path, char *buf, size_t len)
+{
+	char dir[4096], *real;
+	const char *slash = strrchr(path, '/');
+	int n;
+
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path), path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	real = realpath(dir, NULL);
+	if (!real)
+		return false;
+	n = snprintf(buf, len, "%s/%s", strcmp(real, "/") ? real : "", slash ? slash + 1 : path);
+	free(real);
+	return n > 0 && (size_t)n < len;
+}
+
+static bool
+same_path(const char *a, const char *b)
+{
+	char ka[4200], kb[4200];
+
+	return path_canon(a, ka, sizeof(ka)) && path_canon(b, kb, sizeof(kb)) &&
+		strcmp(ka, kb) == 0;
+}
+
+/*
+ * The configuration the lines are meant for, with --output read as empty:
+ * when it is one of the config's files (a re-import over an earlier one,
+ * with --force), its feeds are about to be replaced, so they must neither
+ * take names nor count as "already configured" (which would write an
+ * empty file). Every error is printed. Returns 0 or -errno.
+ */
+static int
+load_existing(const char *cfg, const char *output, struct conf **out, bool report)
+{
+	struct conf_override ov = { .path = output, .buf = "", .len = 0 };
+	struct conf_errors errs = { 0 };
+	int rc;
+
+	rc = conf_load_all_with(out, cfg, output ? &ov : NULL, &errs);
+	if (rc < 0) {
+		if (report) {
+			conf_errors_print(&errs, stderr);
+		} else {
+			fprintf(stderr, "feedctl import-opml: ignoring %s: %s\n", cfg,
+				errs.count ? errs.msgs[0] : strerror(-rc));
+		}
+		conf_free(*out);
+		*out = NULL;
+	}
+	conf_errors_free(&errs);
+	return rc;
+}
+
+/*
+ * Before --output is written into the configuration: the whole file set,
+ * with the new file in it, must load as feedd will read it. A file no
+ * include matches would silently never be read: say so (it is still
+ * written; the user may mean to include it next). Returns 0 or -EINVAL.
+ */
+static int
+check_with_output(const char *cfg, const char *output, const char *text,
+	size_t n_new)
+{
+	struct conf_override ov = { .path = output, .buf = text, .len = strlen(text) };
+	struct conf_errors errs = { 0 };
+	struct conf *c = NULL;
+	bool read_it = false;
+	int rc;
+
+	rc = conf_load_all_with(&c, cfg, &ov, &errs);
+	if (rc < 0) {
+		conf_errors_print(&errs, stderr);
+		fprintf(stderr, "feedctl import-opml: %s not written: %s would not load "
+			"with it\n", output, cfg);
+		rc = -EINVAL;
+	} else {
+		for (size_t i = 0; i < c->nfeeds && !read_it; i++)
+			read_it = c->feeds[i].file && same_path(c->feeds[i].file, output);
+		if (n_new > 0 && !read_it)
+			fprintf(stderr, "feedctl import-opml: note: %s does not read %s "
+				"(no include matches it)\n", cfg, output);
+	}
+	conf_free(c);
+	conf_errors_free(&errs);
+	return rc;
+}
+
 int
 feedctl_import_opml(const struct feedctl_global *g, int argc, char **argv)
 {
@@ -677,7 +783,7 @@ feedctl_import_opml(const struct feedctl_global *g, int argc, char **argv)
 	xmlDocPtr doc = NULL;
 	xmlNode *root, *body = NULL;
 	const char *path[OPML_MAX_DEPTH];
-	const char *input = NULL, *output = NULL, *val, *what;
+	const char *input = NULL, *output = NULL, *val, *what, *cfg = NULL;
 	char *text = NULL, *raw = NULL, *all = NULL, err[1024];
 	size_t textlen = 0, rawlen = 0;
 	FILE *mem = NULL;
@@ -730,15 +836,19 @@ feedctl_import_opml(const struct feedctl_global *g, int argc, char **argv)
 	im.file = input;
 
 	/* Names must not collide with the config the lines are meant for. */
-	if (g->config) {
-		if (conf_load(&existing, g->config, err, sizeof(err)) < 0) {
-			fprintf(stderr, "feedctl import-opml: %s\n", err);
+	if (g->config)
+		cfg = g->config;
+	else if (access(FEEDD_DEFAULT_CONFIG, R_OK) == 0)
+		cfg = FEEDD_DEFAULT_CONFIG;
+	if (cfg && output && same_path(cfg, output)) {
+		fprintf(stderr, "feedctl import-opml: %s is the main configuration file: "
+			"write to a file it includes (such as feeds.d/imported.conf)\n", output);
+		goto out;
+	}
+	if (cfg && load_existing(cfg, output, &existing, g->config != NULL) < 0) {
+		if (g->config)
 			goto out;
-		}
-	} else if (access(FEEDD_DEFAULT_CONFIG, R_OK) == 0) {
-		if (conf_load(&existing, FEEDD_DEFAULT_CONFIG, err, sizeof(err)) < 0)
-			fprintf(stderr, "feedctl import-opml: ignoring %s: %s\n",
-				FEEDD_DEFAULT_CONFIG, err);
+		cfg = NULL; /* the default config is only a courtesy */
 	}
 	im.existing = existing;
 
@@ -808,6 +918,8 @@ feedctl_import_opml(const struct feedctl_global *g, int argc, char **argv)
 		fprintf(stderr, "feedctl import-opml: out of memory\n");
 		goto out;
 	}
+	if (output && existing && check_with_output(cfg, output, all, im.n) < 0)
+		goto out;
 	if (output) {
 		rc = write_atomic(output, all, strlen(all), force, &what);
 		if (rc < 0) {

@@ -88,9 +88,12 @@ def round_trip(tmp):
     os.mkdir(d)
     dest = os.path.join(d, "imported.conf")
     stdout_text, _ = fc("--config", empty, "import-opml", src)
+    # Into the directory the config includes, as a user does it.
+    main_conf = os.path.join(tmp, "main.conf")
+    write(main_conf, "database %s/f.db\ninclude feeds.d/*.conf\n" % tmp)
     old = os.umask(0o022)
     try:
-        out, err = fc("--config", empty, "import-opml", "--output", dest, src)
+        out, err = fc("--config", main_conf, "import-opml", "--output", dest, src)
     finally:
         os.umask(old)
     check(out == "" and err == "feedctl import-opml: read 3 feeds, skipped 0, wrote 3 "
@@ -99,8 +102,6 @@ def round_trip(tmp):
     check(os.listdir(d) == ["imported.conf"], "temporary files left: %s" % os.listdir(d))
     check(stat.S_IMODE(os.stat(dest).st_mode) == 0o644, "mode %o"
           % stat.S_IMODE(os.stat(dest).st_mode))
-    main_conf = os.path.join(tmp, "main.conf")
-    write(main_conf, "database %s/f.db\ninclude feeds.d/*.conf\n" % tmp)
     again, _ = fc("--config", main_conf, "export-opml")
     check(again == opml, "export -> import -> export differs:\n%s\n---\n%s" % (opml, again))
 

@@ -105,5 +105,45 @@ expect "export bad config" 1 "$feedctl" --config "$tmp/bad.conf" export-opml &&
 	has "export bad config message" "$tmp/err" \
 		"bad.conf:2: feed: duplicate feed name 'a' (first defined at $tmp/bad.conf:1)"
 
+# --output into the configuration's own include directory, then the same
+# import again with --force (an updated export from the other reader): the
+# file being replaced does not count as "already configured", so the
+# second run writes the same feeds, not an empty file; the replaced file
+# keeps its mode (and group); the main file itself is refused; a file no
+# include reads gets a note.
+mkdir "$tmp/etc" "$tmp/etc/feeds.d"
+printf 'database %s/f.db\ninclude feeds.d/*.conf\nfeed mine https://lwn.net/headlines/rss\n' \
+	"$tmp" >"$tmp/etc/feedd.conf"
+imp=$tmp/etc/feeds.d/imported.conf
+if expect "output into feeds.d" 0 "$feedctl" --config "$tmp/etc/feedd.conf" import-opml \
+	--output "$imp" ok_import.opml; then
+	has "output counts" "$tmp/err" "read 10 feeds, skipped 3 (2 already configured, 1 invalid URL), wrote 7 to $imp"
+	cp "$imp" "$tmp/first.conf"
+	chmod 640 "$imp"
+	grp=$(id -gn nobody 2>/dev/null || true)
+	[ "$(id -u)" = 0 ] && [ -n "$grp" ] && chgrp "$grp" "$imp"
+	want_owner=$(stat -c %U:%G "$imp")
+	if expect "re-import --force" 0 "$feedctl" --config "$tmp/etc/feedd.conf" import-opml \
+		--output "$imp" --force ok_import.opml; then
+		has "re-import counts" "$tmp/err" "skipped 3 (2 already configured, 1 invalid URL), wrote 7 to $imp"
+		same "re-import writes the same feeds" "$tmp/first.conf" "$imp"
+		[ "$(stat -c %a "$imp")" = 640 ] && ok "replaced file keeps its mode" ||
+			fail "replaced file mode $(stat -c %a "$imp"), want 640"
+		[ "$(stat -c %U:%G "$imp")" = "$want_owner" ] && ok "replaced file keeps its owner" ||
+			fail "replaced file owner $(stat -c %U:%G "$imp"), want $want_owner"
+	fi
+	ls "$tmp/etc/feeds.d" | grep -q -v '^imported.conf$' && fail "temporary file left in feeds.d"
+fi
+cp "$tmp/etc/feedd.conf" "$tmp/main.before"
+expect "main config refused" 1 "$feedctl" --config "$tmp/etc/feedd.conf" import-opml \
+	--output "$tmp/etc/feedd.conf" --force ok_import.opml &&
+	has "main config message" "$tmp/err" "is the main configuration file: write to a file it includes"
+same "main config untouched" "$tmp/main.before" "$tmp/etc/feedd.conf"
+printf '<opml version="2.0"><body><outline text="n" xmlUrl="https://n.example/f"/></body></opml>\n' \
+	>"$tmp/one.opml"
+expect "output outside the includes" 0 "$feedctl" --config "$tmp/etc/feedd.conf" import-opml \
+	--output "$tmp/etc/feeds.d/new.txt" "$tmp/one.opml" &&
+	has "not-included note" "$tmp/err" "note: $tmp/etc/feedd.conf does not read $tmp/etc/feeds.d/new.txt (no include matches it)"
+
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all passed"
