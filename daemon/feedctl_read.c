@@ -689,13 +689,42 @@ table_free(struct table *t)
 	t->nrows = t->cap = 0;
 }
 
-/* A TSV field: tabs and line breaks become spaces; an absent value is an
- * empty field, so `cut` always sees the same number of fields. */
+/*
+ * Write n bytes of s as text for a terminal: control characters (C0, DEL
+ * and the C1 range U+0080..U+009F) become spaces. Titles and authors come
+ * from whoever writes the feed, and a JSON Feed may carry ESC in a string:
+ * printed raw, that drives the reader's terminal (retitling it, clearing
+ * it, or worse).
+ */
+static void
+put_clean(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f) {
+			putchar(' ');
+			i++;
+		} else {
+			putchar(c < 0x20 || c == 0x7f ? ' ' : c);
+		}
+	}
+}
+
+static void
+put_clean_str(const char *s)
+{
+	if (s)
+		put_clean(s, strlen(s));
+}
+
+/* A TSV field: tabs, line breaks and other control characters become
+ * spaces; an absent value is an empty field, so `cut` always sees the
+ * same number of fields. */
 static void
 put_tsv(const char *s, bool last)
 {
-	for (; s && *s; s++)
-		putchar(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s);
+	put_clean_str(s);
 	putchar(last ? '\n' : '\t');
 }
 
@@ -881,7 +910,7 @@ put_wrapped(const char *p, size_t len, int width)
 			putchar(' ');
 			col++;
 		}
-		fwrite(p + i, 1, w - i, stdout);
+		put_clean(p + i, w - i);
 		col += wcols;
 		i = w;
 		while (i < len && p[i] == ' ')
@@ -905,7 +934,8 @@ show_row(void *ud, const struct store_article_row *a)
 		c->err = print_json_line(article_json(a, true), false);
 		return 0;
 	}
-	printf("%s\n\n", a->title ? a->title : "(no title)");
+	put_clean_str(a->title ? a->title : "(no title)");
+	fputs("\n\n", stdout);
 	if (!text || !*text)
 		text = a->summary;
 	/* Paragraphs are separated by line breaks in the plain text. */
@@ -919,14 +949,22 @@ show_row(void *ud, const struct store_article_row *a)
 		while (*p == '\n')
 			p++;
 	}
-	printf("Source: %s", a->feed ? a->feed : "?");
-	if (a->published || a->updated)
-		printf(", %s", a->published ? a->published : a->updated);
-	if (a->author)
-		printf(", by %s", a->author);
-	printf("\n");
-	if (a->link)
-		printf("Link: %s\n", a->link);
+	fputs("Source: ", stdout);
+	put_clean_str(a->feed ? a->feed : "?");
+	if (a->published || a->updated) {
+		fputs(", ", stdout);
+		put_clean_str(a->published ? a->published : a->updated);
+	}
+	if (a->author) {
+		fputs(", by ", stdout);
+		put_clean_str(a->author);
+	}
+	putchar('\n');
+	if (a->link) {
+		fputs("Link: ", stdout);
+		put_clean_str(a->link);
+		putchar('\n');
+	}
 	return 0;
 }
 

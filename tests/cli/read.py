@@ -340,8 +340,59 @@ def tags_status(tmp):
         srv.stop()
 
 
+def terminal_safe(tmp):
+    """Text a feed's author controls never reaches the terminal as control
+    characters: a JSON Feed string may hold ESC, BEL or C1 codes, which
+    would retitle, clear or reprogram the reader's terminal. JSON output
+    keeps them (escaped); show, text and TSV print spaces instead."""
+    root = os.path.join(tmp, "www")
+    os.mkdir(root)
+    srv = Server(root)
+    evil_title = "Evil\x1b]0;pwned\x07 title \x1b[2J\u009b31m end"
+    evil_author = "Mallory\x1b[31m"
+    srv.write("evil.json", json.dumps({
+        "version": "https://jsonfeed.org/version/1.1", "title": "Evil\x1b[5m feed",
+        "items": [{"id": "e1", "title": evil_title, "url": "http://example.com/e1",
+                   "authors": [{"name": evil_author}],
+                   "content_text": "Body\x1b[2J text about gardening",
+                   "date_published": "2024-05-01T10:00:00Z"}]}))
+    db = os.path.join(tmp, "f.db")
+    conf = os.path.join(tmp, "feedd.conf")
+    with open(conf, "w") as f:
+        f.write("database %s\nfeed evil %s\n" % (db, srv.url("/evil.json")))
+    env = dict(os.environ)
+    env.pop("NOTIFY_SOCKET", None)
+    p = subprocess.run([FEEDD, "--config", conf, "--once"], capture_output=True,
+                       text=True, timeout=120, env=env)
+    srv.stop()
+    check(p.returncode == 0, "feedd --once: exit %d: %s" % (p.returncode, p.stderr))
+    rows = jsonl(ok("articles", "--db", db, "--format", "jsonl"))
+    # (The parser reads C1 codes as Windows-1252, so only ESC and BEL stay.)
+    check(len(rows) == 1 and "\x1b]0;pwned\x07" in rows[0]["title"] and
+          rows[0]["author"] == evil_author, "the stored title is not the feed's: %r" % rows)
+    aid = str(rows[0]["id"]) if rows else "1"
+
+    def clean(name, out, allowed="\n"):
+        bad = sorted({"%r" % ch for ch in out if (ord(ch) < 0x20 and ch not in allowed)
+                      or 0x7f <= ord(ch) <= 0x9f})
+        check(not bad, "%s prints control characters %s:\n%r" % (name, bad, out))
+
+    out = ok("show", "--db", db, aid)
+    clean("show", out)
+    check(out.startswith("Evil ]0;pwned  title  [2J"), "show title: %r" % out)
+    check("by Mallory [31m" in out, "show author: %r" % out)
+    clean("articles text", ok("articles", "--db", db, "--format", "text",
+                              env={"COLUMNS": "200"}))
+    clean("articles tsv", ok("articles", "--db", db, "--format", "tsv"), "\n\t")
+    clean("search text", ok("search", "--db", db, "--format", "text", "gardening",
+                            env={"COLUMNS": "200"}))
+    clean("search tsv", ok("search", "--db", db, "--format", "tsv", "gardening"), "\n\t")
+    clean("feeds text", ok("feeds", "--db", db, "--format", "text"))
+    clean("feeds tsv", ok("feeds", "--db", db, "--format", "tsv"), "\n\t")
+
+
 if __name__ == "__main__":
     if not FEEDCTL:
         print("skip: FEEDCTL not set")
         sys.exit(77)
-    sys.exit(main([cli_read, tags_status]))
+    sys.exit(main([cli_read, tags_status, terminal_safe]))
