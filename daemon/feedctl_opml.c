@@ -742,9 +742,10 @@ load_existing(const char *cfg, const char *output, struct conf **out, bool repor
 
 /*
  * Before --output is written into the configuration: the whole file set,
- * with the new file in it, must load as feedd will read it. A file no
- * include matches would silently never be read: say so (it is still
- * written; the user may mean to include it next). Returns 0 or -EINVAL.
+ * with the new file in it, must load as feedd will read it. Returns 0,
+ * -EINVAL (errors printed), or 1 when no include matches the file: it
+ * would silently never be read, which the caller says once it is written
+ * (the user may mean to include it next).
  */
 static int
 check_with_output(const char *cfg, const char *output, const char *text,
@@ -765,9 +766,7 @@ check_with_output(const char *cfg, const char *output, const char *text,
 	} else {
 		for (size_t i = 0; i < c->nfeeds && !read_it; i++)
 			read_it = c->feeds[i].file && same_path(c->feeds[i].file, output);
-		if (n_new > 0 && !read_it)
-			fprintf(stderr, "feedctl import-opml: note: %s does not read %s "
-				"(no include matches it)\n", cfg, output);
+		rc = n_new > 0 && !read_it ? 1 : 0;
 	}
 	conf_free(c);
 	conf_errors_free(&errs);
@@ -790,7 +789,7 @@ feedctl_import_opml(const struct feedctl_global *g, int argc, char **argv)
 	struct conf *check = NULL;
 	struct feedctl_args args;
 	bool force = false;
-	int status = FEEDCTL_ERR, rc, key;
+	int status = FEEDCTL_ERR, rc, key, unread = 0;
 	const int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
 
 	feedctl_args_init(&args, argc, argv);
@@ -918,7 +917,7 @@ feedctl_import_opml(const struct feedctl_global *g, int argc, char **argv)
 		fprintf(stderr, "feedctl import-opml: out of memory\n");
 		goto out;
 	}
-	if (output && existing && check_with_output(cfg, output, all, im.n) < 0)
+	if (output && existing && (unread = check_with_output(cfg, output, all, im.n)) < 0)
 		goto out;
 	if (output) {
 		rc = write_atomic(output, all, strlen(all), force, &what);
@@ -934,6 +933,9 @@ feedctl_import_opml(const struct feedctl_global *g, int argc, char **argv)
 		fprintf(stderr, "feedctl import-opml: writing: %s\n", strerror(errno));
 		goto out;
 	}
+	if (unread > 0)
+		fprintf(stderr, "feedctl import-opml: note: %s does not read %s "
+			"(no include matches it)\n", cfg, output);
 	print_summary(&im, output ? output : "standard output");
 	status = FEEDCTL_OK;
 out:
