@@ -567,6 +567,9 @@ struct table {
 	const char *heads[TABLE_MAX_COLS];
 	bool right[TABLE_MAX_COLS]; /* right-aligned (numbers) */
 	int min[TABLE_MAX_COLS];    /* widths kept until nothing else gives */
+	int drop[TABLE_MAX_COLS];   /* 0: always shown; else left out, highest
+	                             * first, when the flex column alone cannot
+	                             * make the table fit */
 	int flex;
 	char **cells;               /* owned: nrows * ncols */
 	char **sub;                 /* owned: nrows, entries may be NULL */
@@ -626,16 +629,29 @@ table_print(const struct table *t, int width)
 			shown++;
 		}
 	}
-	/* Shrink: the flex column down to TABLE_MIN_FLEX, then the widest
-	 * of the others down to their minimum (dates and numbers are kept
+	/* Shrink: the flex column down to TABLE_MIN_FLEX; then leave out
+	 * the columns least needed (a narrow terminal rather sees whole
+	 * names than every column cut); then the widest of the others down
+	 * to their minimum (dates and numbers, with their heading, are kept
 	 * whole as long as anything else can give), then anything down to
 	 * one column. */
 	for (int pass = 0; pass < 3 && total > width; pass++) {
+		while (pass == 1 && total > width) {
+			int pick = -1;
+			for (int i = 0; i < t->ncols; i++)
+				if (!hide[i] && t->drop[i] && (pick < 0 || t->drop[i] > t->drop[pick]))
+					pick = i;
+			if (pick < 0)
+				break;
+			hide[pick] = true;
+			total -= w[pick] + 2;
+		}
 		while (total > width) {
 			int pick = -1;
 			for (int i = 0; i < t->ncols; i++) {
 				int floor = pass == 2 ? 1 : i == t->flex ? TABLE_MIN_FLEX
-					: t->right[i] ? cellw[i] /* never cut a number */
+					: t->right[i] ? (cellw[i] > str_width(t->heads[i])
+						? cellw[i] : str_width(t->heads[i]))
 					: t->min[i] > 0 ? t->min[i] : 1;
 				if (hide[i] || w[i] <= floor || (pass == 0 && i != t->flex))
 					continue;
@@ -1477,7 +1493,9 @@ feedctl_feeds(const struct feedctl_global *g, int argc, char **argv)
 		.table = { .ncols = 7, .heads = { "FEED", "STATUS", "ARTICLES",
 			"LAST SUCCESS", "NEXT FETCH", "TAGS", "NOTE" },
 			.right = { false, false, true }, .min = { 8, 9, 0, 16, 16, 8 },
-			.flex = 6 } };
+			/* LAST SUCCESS goes first: STATUS and NOTE say whether it
+			 * works; then the tags. */
+			.drop = { [3] = 2, [5] = 1 }, .flex = 6 } };
 	struct store *st = NULL;
 	struct feedctl_args args;
 	const char *val;

@@ -281,6 +281,20 @@ def tags_status(tmp):
               rows["off"].split()[1] == "disabled" and "enabled=no" in rows["off"] and
               rows["bad"].split()[1] == "malformed",
               "feeds text:\n" + out)
+        # On a narrow terminal LAST SUCCESS, then TAGS, are left out
+        # before names, statuses, headings or numbers are cut.
+        for cols, gone in ((72, ["LAST SUCCESS"]), (60, ["LAST SUCCESS", "TAGS"])):
+            out = ok("feeds", "--db", db, "--format", "text", env={"COLUMNS": str(cols)})
+            lines = out.splitlines()
+            head = lines[0]
+            check(all(width(line) <= cols for line in lines) and
+                  head.startswith("FEED  ") and "ARTICLES" in head and
+                  "NEXT FETCH" in head and all(g not in head for g in gone) and
+                  sorted(line.split()[0] for line in lines[1:]) ==
+                  ["a", "b", "bad", "c", "off"] and
+                  [line.split()[1] for line in lines[1:]] ==
+                  [feeds[line.split()[0]]["status"] for line in lines[1:]],
+                  "feeds text at COLUMNS=%d:\n%s" % (cols, out))
         # The planned first fetch shows under NEXT FETCH.
         want = time.strftime("%Y-%m-%d %H:%M", time.localtime(
             calendar.timegm(time.strptime(feeds["c"]["next_fetch"], "%Y-%m-%dT%H:%M:%SZ"))))
