@@ -148,7 +148,7 @@ one_run(const char *dir, bool sync_normal, struct run *out)
 {
 	char path[512], wal[520], err[512];
 	struct store_opts o = { .sync_normal = sync_normal };
-	struct store_feed_conf fc = { "bench", "https://example.org/feed", 0, 0 };
+	struct store_feed_conf fc = { .name = "bench", .url = "https://example.org/feed", .keep_days = 0, .keep_count = 0 };
 	struct store *st = NULL;
 	int64_t fid, w0;
 	struct phase ph;

@@ -101,6 +101,7 @@ static const struct directive directives[] = {
 	{ .name = "max-interval", 1, 1, d_value, V_DURATION, CO(max_interval_s), 60, CONF_MAX_DURATION, "24h", true },
 	{ .name = "max-connections", 1, 1, d_value, V_UINT, CO(max_connections), 1, 1024, "32", true },
 	{ .name = "max-per-host", 1, 1, d_value, V_UINT, CO(max_per_host), 1, 64, "2", true },
+	{ .name = "start-ramp", 1, 1, d_value, V_UINT, CO(start_ramp), 1, 1000000, "50", true },
 	{ .name = "user-agent", 1, 1, d_value, V_STRING, CO(user_agent), 0, 0, NULL, true },
 	{ .name = "timeout", 1, 1, d_value, V_DURATION, CO(timeout_s), 1, 86400, "60s", true },
 	{ .name = "connect-timeout", 1, 1, d_value, V_DURATION, CO(connect_timeout_s), 1, 3600, "15s", true },
@@ -1980,6 +1981,7 @@ conf_print(const struct conf *c, void *file)
 	fprintf(f, "max-interval %s\n", conf_format_duration(c->max_interval_s, b, sizeof(b)));
 	fprintf(f, "max-connections %u\n", c->max_connections);
 	fprintf(f, "max-per-host %u\n", c->max_per_host);
+	fprintf(f, "start-ramp %u\n", c->start_ramp);
 	if (c->user_agent) {
 		fputs("user-agent ", f);
 		conf_print_token(c->user_agent, f);

@@ -63,6 +63,7 @@ struct conf {
 	int64_t max_interval_s;/* ceiling for hints and backoff; default 24h */
 	unsigned max_connections; /* default 32 */
 	unsigned max_per_host;    /* default 2 */
+	unsigned start_ramp;      /* never-fetched feeds started per second; default 50 */
 	char *user_agent;      /* owned; NULL = "feedd/VERSION (+url)" */
 	int64_t timeout_s;     /* default 60s */
 	int64_t connect_timeout_s; /* default 15s */

@@ -1,5 +1,5 @@
 /*
- * feedctl parse [--base URL] [--charset NAME] FILE|- ...
+ * feedctl parse [--base URL] [--charset NAME] FILE|-...
  *
  * Parses each input with parse/ and prints one JSON object per input on
  * its own line (JSON Lines): format, malformed, feed{...}, entries[...].
@@ -185,37 +185,46 @@ out:
 int
 feedctl_parse(const struct feedctl_global *g, int argc, char **argv)
 {
-	const char *base = NULL, *charset = NULL;
-	int i = 1, nfiles, status = 0;
+	const char *base = NULL, *charset = NULL, *val;
+	struct feedctl_args a;
+	char **files;
+	int key, nfiles = 0, status = FEEDCTL_OK;
 
 	(void)g;
-	for (; i < argc; i++) {
-		if (strcmp(argv[i], "--base") == 0 && i + 1 < argc) {
-			base = argv[++i];
-		} else if (strncmp(argv[i], "--base=", 7) == 0) {
-			base = argv[i] + 7;
-		} else if (strcmp(argv[i], "--charset") == 0 && i + 1 < argc) {
-			charset = argv[++i];
-		} else if (strncmp(argv[i], "--charset=", 10) == 0) {
-			charset = argv[i] + 10;
-		} else if (strcmp(argv[i], "--") == 0) {
-			i++;
+	files = calloc((size_t)argc + 1, sizeof(*files));
+	if (!files) {
+		fprintf(stderr, "feedctl parse: out of memory\n");
+		return FEEDCTL_ERR;
+	}
+	feedctl_args_init(&a, argc, argv);
+	while ((key = feedctl_opt_next(&a, &val)) != -1) {
+		switch (key) {
+		case 'b':
+			base = val;
 			break;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "feedctl parse: unknown option %s\n", argv[i]);
-			return 2;
-		} else {
+		case 'c':
+			charset = val;
 			break;
+		case 0:
+			files[nfiles++] = (char *)val;
+			break;
+		default:
+			free(files);
+			return FEEDCTL_USAGE;
 		}
 	}
-	nfiles = argc - i;
 	if (nfiles <= 0) {
-		fprintf(stderr, "usage: feedctl parse [--base URL] [--charset NAME] FILE|- ...\n");
-		return 2;
+		fprintf(stderr, "feedctl parse: no input (a FILE, or - for standard input)\n");
+		free(files);
+		return FEEDCTL_USAGE;
 	}
-	for (; i < argc; i++)
-		if (parse_one(argv[i], base, charset, nfiles > 1) != 0)
-			status = 1;
-	fflush(stdout);
+	for (int i = 0; i < nfiles; i++)
+		if (parse_one(files[i], base, charset, nfiles > 1) != 0)
+			status = FEEDCTL_ERR;
+	free(files);
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "feedctl parse: writing the output failed\n");
+		status = FEEDCTL_ERR;
+	}
 	return status;
 }

@@ -9,7 +9,6 @@
 #include "store.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <signal.h>
@@ -28,6 +27,20 @@ enum fmt {
 };
 
 /* --- shared helpers ----------------------------------------------------- */
+
+static int
+unexpected(const char *cmd, const char *arg)
+{
+	fprintf(stderr, "feedctl %s: unexpected argument '%s' (see 'feedctl %s --help')\n",
+		cmd, arg, cmd);
+	return FEEDCTL_USAGE;
+}
+
+static int
+bad_fmt(const char *cmd, const char *val)
+{
+	return feedctl_bad_value(cmd, "format", val, "use text, jsonl (or json) or tsv");
+}
 
 static int
 open_reader(const struct feedctl_global *g, const char *cmd, struct store **st)
@@ -76,33 +89,137 @@ parse_i64(const char *s, int64_t min, int64_t *out)
 	return 0;
 }
 
-/* --since: Unix seconds, YYYY-MM-DD, RFC 3339, or an age ("2h", "3d"). */
-static int
-parse_since(const char *s, int64_t *out)
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil), so no struct tm or time zone is involved. */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
 {
-	struct tm tm = { 0 };
-	const char *end;
-	int64_t d;
+	int64_t era, yoe, doy, doe;
 
-	if (s[0] == '@' && parse_i64(s + 1, 0, out) == 0)
-		return 0;
-	if (strlen(s) >= 10 && s[4] == '-') {
-		end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-		if (!end) {
-			memset(&tm, 0, sizeof(tm));
-			end = strptime(s, "%Y-%m-%d", &tm);
-		}
-		if (end && (*end == '\0' || strcmp(end, "Z") == 0)) {
-			*out = (int64_t)timegm(&tm);
-			return 0;
-		}
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* n digits at *p as a number, advancing *p; -1 when they are not digits. */
+static int
+digits(const char **p, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return v;
+}
+
+/*
+ * An RFC 3339 time: YYYY-MM-DD, then optionally T (or t, or a space)
+ * HH:MM[:SS[.fraction]] and an offset Z, z, +HH:MM or -HH:MM (also +HHMM,
+ * +HH). A date alone is midnight UTC; a time without an offset is UTC.
+ * A fraction rounds up: --since means "at or after" and stored times
+ * are whole seconds. Returns 0 or -EINVAL with *why set.
+ */
+static int
+parse_rfc3339(const char *s, int64_t *out, const char **why)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	const char *p = s;
+	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
+	bool frac = false;
+	int64_t t;
+
+	*why = "not a time: use e.g. 2024-05-01, 2024-05-01T12:00:00+02:00, "
+		"@1714557600 or an age such as 30m, 2h, 1d, 1w";
+	if ((y = digits(&p, 4)) < 0 || *p++ != '-' || (mo = digits(&p, 2)) < 0 ||
+	    *p++ != '-' || (d = digits(&p, 2)) < 0)
+		return -EINVAL;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))) {
+		*why = "no such date";
 		return -EINVAL;
 	}
-	if (conf_duration(s, &d) == 0 && d > 0) {
+	if (*p == 'T' || *p == 't' || (*p == ' ' && p[1])) {
+		p++;
+		if ((h = digits(&p, 2)) < 0 || *p++ != ':' || (mi = digits(&p, 2)) < 0)
+			return -EINVAL;
+		if (*p == ':') {
+			p++;
+			if ((sec = digits(&p, 2)) < 0)
+				return -EINVAL;
+			if (*p == '.' || *p == ',') {
+				p++;
+				if (*p < '0' || *p > '9')
+					return -EINVAL;
+				for (; *p >= '0' && *p <= '9'; p++)
+					frac = frac || *p != '0';
+			}
+		}
+		if (h > 23 || mi > 59 || sec > 60) {
+			*why = "no such time of day";
+			return -EINVAL;
+		}
+		if (*p == 'Z' || *p == 'z') {
+			p++;
+		} else if (*p == '+' || *p == '-') {
+			sign = *p++ == '-' ? -1 : 1;
+			if ((oh = digits(&p, 2)) < 0)
+				return -EINVAL;
+			if (*p == ':')
+				p++;
+			if (*p && (om = digits(&p, 2)) < 0)
+				return -EINVAL;
+			if (oh > 23 || om > 59) {
+				*why = "no such UTC offset";
+				return -EINVAL;
+			}
+		}
+	}
+	if (*p)
+		return -EINVAL;
+	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	t -= sign * (oh * 3600 + om * 60);
+	*out = t + (frac ? 1 : 0);
+	return 0;
+}
+
+/* --since: RFC 3339 (see above), @UNIXTIME, or an age ("30m", "2h",
+ * "1d", "1w", "1h30m"): that long before now. A bare number is none of
+ * these (seconds of age, or a Unix time?) and is refused. */
+static int
+parse_since(const char *s, int64_t *out, const char **why)
+{
+	size_t n = strlen(s);
+	int64_t d;
+
+	if (s[0] == '@') {
+		*why = "@ takes Unix seconds, e.g. @1714557600";
+		return parse_i64(s + 1, 0, out);
+	}
+	if (n > 1 && strchr("smhdw", s[n - 1]) && s[0] >= '0' && s[0] <= '9') {
+		*why = "not an age: use e.g. 90s, 30m, 2h, 1d, 1w or 1h30m";
+		if (conf_duration(s, &d) < 0)
+			return -EINVAL;
 		*out = (int64_t)time(NULL) - d;
 		return 0;
 	}
-	return -EINVAL;
+	if (n > 0 && strspn(s, "0123456789") == n) {
+		*why = "a bare number is ambiguous: write @UNIXTIME, or an age with a unit (2h)";
+		return -EINVAL;
+	}
+	return parse_rfc3339(s, out, why);
+}
+
+static int
+bad_since(const char *cmd, const char *val, const char *why)
+{
+	return feedctl_bad_value(cmd, "since", val, why);
 }
 
 static void
@@ -195,6 +312,64 @@ jarray(const char *s)
 	return j ? j : jstr(s);
 }
 
+/* Whether the comma list tags holds tag, whole (as the store matches). */
+static bool
+has_tag(const char *tags, const char *tag)
+{
+	size_t n = strlen(tag);
+
+	for (const char *p = tags; p && *p;) {
+		size_t l = strcspn(p, ",");
+		if (l == n && strncmp(p, tag, n) == 0)
+			return true;
+		p += l;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+/* A stored comma list ("a,b") as a JSON array; none is []. */
+static json_t *
+jtags(const char *tags)
+{
+	json_t *a = json_array();
+
+	for (const char *p = tags; a && p && *p;) {
+		size_t l = strcspn(p, ",");
+		if (l)
+			json_array_append_new(a, json_stringn(p, l));
+		p += l;
+		if (*p == ',')
+			p++;
+	}
+	return a ? a : json_null();
+}
+
+static int
+tag_seen(void *ud, const struct store_feed_state *f)
+{
+	const char *tag = ud;
+
+	return has_tag(f->tags, tag) ? 1 : 0;
+}
+
+/* --tag of a tag no feed has: an error, as --feed of a feed that does not
+ * exist, rather than an empty answer that hides a typo. */
+static int
+check_tag(struct store *st, const char *cmd, const char *tag)
+{
+	int rc = store_feeds_list(st, false, tag_seen, (void *)tag);
+
+	if (rc == 1)
+		return 0;
+	if (rc < 0)
+		fprintf(stderr, "feedctl %s: %s\n", cmd, store_errmsg(st));
+	else
+		fprintf(stderr, "feedctl %s: no feed has the tag '%s'\n", cmd, tag);
+	return FEEDCTL_ERR;
+}
+
 static json_t *
 article_json(const struct store_article_row *a, bool bodies)
 {
@@ -205,6 +380,7 @@ article_json(const struct store_article_row *a, bool bodies)
 	json_object_set_new(o, "id", json_integer(a->id));
 	json_object_set_new(o, "feed", jstr(a->feed));
 	json_object_set_new(o, "feed_id", json_integer(a->feed_id));
+	json_object_set_new(o, "tags", jtags(a->tags));
 	json_object_set_new(o, "story_id", json_integer(a->story_id));
 	json_object_set_new(o, "title", jstr(a->title));
 	json_object_set_new(o, "link", jstr(a->link));
@@ -249,39 +425,268 @@ print_json_line(json_t *j, bool flush)
 	return rc;
 }
 
+/* The width text output must fit: the terminal's (TIOCGWINSZ), else
+ * $COLUMNS (what shells export and tests set), else 80. */
 static int
 term_width(void)
 {
 	struct winsize ws;
+	const char *e = getenv("COLUMNS");
+	int64_t n;
 
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col > 0)
 		return ws.ws_col;
-	return 100;
+	if (e && parse_i64(e, 1, &n) == 0 && n <= 10000)
+		return (int)n;
+	return 80;
 }
 
-/* Print at most width columns of s (UTF-8 aware: one column per code
- * point, good enough for a table), control characters as spaces. */
+/* The code point at s (UTF-8), its length in *len; an invalid or
+ * truncated sequence is one byte read as U+FFFD. */
+static uint32_t
+utf8_next(const char *s, size_t *len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	uint32_t cp, min;
+	size_t n;
+
+	if (u[0] < 0x80) {
+		*len = 1;
+		return u[0];
+	}
+	if ((u[0] & 0xe0) == 0xc0) {
+		n = 2, cp = u[0] & 0x1f, min = 0x80;
+	} else if ((u[0] & 0xf0) == 0xe0) {
+		n = 3, cp = u[0] & 0x0f, min = 0x800;
+	} else if ((u[0] & 0xf8) == 0xf0) {
+		n = 4, cp = u[0] & 0x07, min = 0x10000;
+	} else {
+		*len = 1;
+		return 0xfffd;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80) {
+			*len = 1;
+			return 0xfffd;
+		}
+		cp = cp << 6 | (u[i] & 0x3f);
+	}
+	*len = n;
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+		*len = 1;
+		return 0xfffd;
+	}
+	return cp;
+}
+
+/* Columns a code point takes on a terminal: 0 for combining marks and
+ * zero-width characters, 2 for East Asian wide and emoji, else 1. A
+ * table rather than wcwidth(), which depends on the locale. */
+static int
+cp_width(uint32_t c)
+{
+	static const uint32_t zero[][2] = {
+		{ 0x0300, 0x036f }, { 0x0483, 0x0489 }, { 0x0591, 0x05bd },
+		{ 0x0610, 0x061a }, { 0x064b, 0x065f }, { 0x1ab0, 0x1aff },
+		{ 0x1dc0, 0x1dff }, { 0x200b, 0x200f }, { 0x202a, 0x202e },
+		{ 0x2060, 0x2064 }, { 0x20d0, 0x20ff }, { 0xfe00, 0xfe0f },
+		{ 0xfe20, 0xfe2f }, { 0xfeff, 0xfeff },
+	};
+	static const uint32_t wide[][2] = {
+		{ 0x1100, 0x115f }, { 0x2e80, 0x303e }, { 0x3041, 0x33ff },
+		{ 0x3400, 0x4dbf }, { 0x4e00, 0x9fff }, { 0xa000, 0xa4cf },
+		{ 0xac00, 0xd7a3 }, { 0xf900, 0xfaff }, { 0xfe30, 0xfe4f },
+		{ 0xff00, 0xff60 }, { 0xffe0, 0xffe6 }, { 0x1f300, 0x1f64f },
+		{ 0x1f900, 0x1f9ff }, { 0x20000, 0x2fffd }, { 0x30000, 0x3fffd },
+	};
+
+	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
+		if (c >= zero[i][0] && c <= zero[i][1])
+			return 0;
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (c >= wide[i][0] && c <= wide[i][1])
+			return 2;
+	return 1;
+}
+
+/* Display columns of s; control characters print as one space each. */
+static int
+str_width(const char *s)
+{
+	int w = 0;
+	size_t len;
+
+	for (; s && *s; s += len)
+		w += cp_width(utf8_next(s, &len));
+	return w;
+}
+
+/* Print s in exactly width columns when pad (else at most width): whole
+ * code points only, and when s does not fit, as much as fits before an
+ * ellipsis. Control characters become spaces, invalid bytes U+FFFD. */
 static void
 put_cols(const char *s, int width, bool pad)
 {
-	int cols = 0;
+	int total = str_width(s), room = total <= width ? width : width - 1, cols = 0;
+	size_t len;
 
-	for (; s && *s && cols < width; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c & 0xc0) == 0x80) {
-			putchar(c);
-			continue;
-		}
-		if (cols == width - 1 && s[1] && width > 3) {
-			fputs("\xe2\x80\xa6", stdout); /* ellipsis */
-			cols++;
+	for (; s && *s && width > 0; s += len) {
+		uint32_t c = utf8_next(s, &len);
+		int w = cp_width(c);
+		if (cols + w > room)
 			break;
-		}
-		putchar(c < 0x20 || c == 0x7f ? ' ' : c);
+		if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
+			putchar(' ');
+		else if (c == 0xfffd && len == 1)
+			fputs("\xef\xbf\xbd", stdout);
+		else
+			fwrite(s, 1, len, stdout);
+		cols += w;
+	}
+	if (total > width && width > 0) {
+		fputs("\xe2\x80\xa6", stdout); /* ellipsis */
 		cols++;
 	}
 	for (; pad && cols < width; cols++)
 		putchar(' ');
+}
+
+/*
+ * A text table: rows are kept until the end so each column is as wide as
+ * its widest cell, then the whole fits the terminal by shrinking the flex
+ * column (the title or message) first, then the widest of the others.
+ * An optional second line per row (a search snippet) is indented and cut.
+ */
+#define TABLE_MAX_COLS 8
+#define TABLE_MIN_FLEX 10
+#define TABLE_SUB_INDENT 4
+
+struct table {
+	int ncols;
+	const char *heads[TABLE_MAX_COLS];
+	bool right[TABLE_MAX_COLS]; /* right-aligned (numbers) */
+	int min[TABLE_MAX_COLS];    /* widths kept until nothing else gives */
+	int flex;
+	char **cells;               /* owned: nrows * ncols */
+	char **sub;                 /* owned: nrows, entries may be NULL */
+	size_t nrows, cap;
+};
+
+static int
+table_add(struct table *t, const char *const *cells, const char *sub)
+{
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		char **nc = realloc(t->cells, cap * (size_t)t->ncols * sizeof(*nc));
+		if (!nc)
+			return -ENOMEM;
+		t->cells = nc;
+		nc = realloc(t->sub, cap * sizeof(*nc));
+		if (!nc)
+			return -ENOMEM;
+		t->sub = nc;
+		t->cap = cap;
+	}
+	for (int i = 0; i < t->ncols; i++) {
+		char *c = strdup(cells[i] ? cells[i] : "");
+		if (!c) {
+			for (int k = 0; k < i; k++)
+				free(t->cells[t->nrows * (size_t)t->ncols + (size_t)k]);
+			return -ENOMEM;
+		}
+		t->cells[t->nrows * (size_t)t->ncols + (size_t)i] = c;
+	}
+	t->sub[t->nrows] = sub ? strdup(sub) : NULL;
+	t->nrows++;
+	return 0;
+}
+
+static void
+table_print(const struct table *t, int width)
+{
+	int w[TABLE_MAX_COLS], cellw[TABLE_MAX_COLS], total = 0, shown = 0;
+	bool hide[TABLE_MAX_COLS] = { false };
+
+	/* Natural widths; a column empty in every row (a NOTE column when
+	 * nothing failed) is left out rather than taking room for its name. */
+	for (int i = 0; i < t->ncols; i++) {
+		w[i] = 0;
+		for (size_t r = 0; r < t->nrows; r++) {
+			int cw = str_width(t->cells[r * (size_t)t->ncols + (size_t)i]);
+			if (cw > w[i])
+				w[i] = cw;
+		}
+		cellw[i] = w[i];
+		hide[i] = i > 0 && w[i] == 0 && t->nrows > 0;
+		if (str_width(t->heads[i]) > w[i])
+			w[i] = str_width(t->heads[i]);
+		if (!hide[i]) {
+			total += w[i] + (shown ? 2 : 0);
+			shown++;
+		}
+	}
+	/* Shrink: the flex column down to TABLE_MIN_FLEX, then the widest
+	 * of the others down to their minimum (dates and numbers are kept
+	 * whole as long as anything else can give), then anything down to
+	 * one column. */
+	for (int pass = 0; pass < 3 && total > width; pass++) {
+		while (total > width) {
+			int pick = -1;
+			for (int i = 0; i < t->ncols; i++) {
+				int floor = pass == 2 ? 1 : i == t->flex ? TABLE_MIN_FLEX
+					: t->right[i] ? cellw[i] /* never cut a number */
+					: t->min[i] > 0 ? t->min[i] : 1;
+				if (hide[i] || w[i] <= floor || (pass == 0 && i != t->flex))
+					continue;
+				if (pick < 0 || w[i] > w[pick])
+					pick = i;
+			}
+			if (pick < 0)
+				break;
+			w[pick]--;
+			total--;
+		}
+	}
+	for (size_t r = 0; r <= t->nrows; r++) {
+		const char *const *row = r == 0 ? t->heads
+			: (const char *const *)&t->cells[(r - 1) * (size_t)t->ncols];
+		int end = t->ncols; /* no trailing blanks for empty last cells */
+		bool first = true;
+		while (end > 1 && (hide[end - 1] || !*row[end - 1]))
+			end--;
+		for (int i = 0; i < end; i++) {
+			const char *c = row[i];
+			bool last = i == end - 1;
+			if (hide[i])
+				continue;
+			if (!first)
+				fputs("  ", stdout);
+			first = false;
+			if (t->right[i] && str_width(c) < w[i])
+				printf("%*s", w[i] - str_width(c), "");
+			put_cols(c, w[i], !last && !t->right[i]);
+		}
+		putchar('\n');
+		if (r > 0 && t->sub[r - 1] && width > TABLE_SUB_INDENT) {
+			printf("%*s", TABLE_SUB_INDENT, "");
+			put_cols(t->sub[r - 1], width - TABLE_SUB_INDENT, false);
+			putchar('\n');
+		}
+	}
+}
+
+static void
+table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++)
+		free(t->cells[i]);
+	for (size_t i = 0; i < t->nrows; i++)
+		free(t->sub[i]);
+	free(t->cells);
+	free(t->sub);
+	t->cells = t->sub = NULL;
+	t->nrows = t->cap = 0;
 }
 
 /* A TSV field: tabs and line breaks become spaces; an absent value is an
@@ -296,18 +701,66 @@ put_tsv(const char *s, bool last)
 
 /* --- articles ----------------------------------------------------------- */
 
+/* Output state shared by articles, search and feeds. */
 struct list_ctx {
 	enum fmt fmt;
-	int width;
+	bool fmt_given;   /* --format was on the command line */
+	bool header;      /* --header */
+	struct table table; /* FMT_TEXT: rows collected until the end */
 	int64_t rows;
 	int err;
 };
+
+/* Settle the format after the options: --header alone means TSV (it is
+ * TSV's option), and is refused with JSON Lines. */
+static int
+list_format(struct list_ctx *c, const char *cmd)
+{
+	if (c->header && !c->fmt_given)
+		c->fmt = FMT_TSV;
+	if (c->header && c->fmt == FMT_JSONL) {
+		fprintf(stderr, "feedctl %s: --header is for --format tsv (JSON Lines "
+			"name every field)\n", cmd);
+		return FEEDCTL_USAGE;
+	}
+	return 0;
+}
+
+/* TSV's header line: the JSON field names of its columns. */
+static void
+tsv_header(const struct list_ctx *c, const char *const *names, int n)
+{
+	if (c->fmt != FMT_TSV || !c->header)
+		return;
+	for (int i = 0; i < n; i++)
+		put_tsv(names[i], i == n - 1);
+}
+
+/* Print the text table (if any) and say what went wrong, if anything.
+ * Returns the exit status. */
+static int
+list_finish(struct list_ctx *c, const char *cmd, struct store *st, int rc)
+{
+	if (rc == 0 && !c->err && c->fmt == FMT_TEXT)
+		table_print(&c->table, term_width());
+	table_free(&c->table);
+	if (rc < 0 && rc != -ENOMEM)
+		fprintf(stderr, "feedctl %s: %s\n", cmd, store_errmsg(st));
+	else if (rc < 0 || c->err == -ENOMEM)
+		fprintf(stderr, "feedctl %s: out of memory\n", cmd);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (rc == 0 && c->err != -ENOMEM)
+			fprintf(stderr, "feedctl %s: writing the output failed\n", cmd);
+		return FEEDCTL_ERR;
+	}
+	return rc < 0 || c->err ? FEEDCTL_ERR : FEEDCTL_OK;
+}
 
 static int
 print_article_row(void *ud, const struct store_article_row *a)
 {
 	struct list_ctx *c = ud;
-	char t[40];
+	char t[40], id[32];
 
 	c->rows++;
 	switch (c->fmt) {
@@ -324,73 +777,48 @@ print_article_row(void *ud, const struct store_article_row *a)
 		break;
 	case FMT_TEXT:
 		fmt_local(a->sort_time, t, sizeof(t));
-		printf("%7" PRId64 "  %-16s  ", a->id, t);
-		put_cols(a->feed, 14, true);
-		fputs("  ", stdout);
-		put_cols(a->title ? a->title : "(no title)", c->width - 45, false);
-		putchar('\n');
-		break;
+		snprintf(id, sizeof(id), "%" PRId64, a->id);
+		c->err = table_add(&c->table, (const char *[]){ id, t, a->feed,
+			a->title ? a->title : "(no title)" }, NULL);
+		return c->err ? 1 : 0;
 	}
 	return ferror(stdout) ? 1 : 0;
-}
-
-static void
-articles_usage(FILE *f)
-{
-	fprintf(f, "usage: feedctl articles [--feed NAME] [--since TIME] "
-		"[--after ID] [--limit N]\n"
-		"                        [--unique] [--reverse] "
-		"[--format jsonl|tsv|text]\n"
-		"TIME is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, @UNIXTIME or an age "
-		"like 2h, 3d.\n");
 }
 
 int
 feedctl_articles(const struct feedctl_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "feed", required_argument, NULL, 'f' },
-		{ "since", required_argument, NULL, 's' },
-		{ "after", required_argument, NULL, 'a' },
-		{ "limit", required_argument, NULL, 'n' },
-		{ "unique", no_argument, NULL, 'u' },
-		{ "reverse", no_argument, NULL, 'r' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct store_query q = { 0 };
-	struct list_ctx c = { .fmt = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_JSONL };
+	struct list_ctx c = { .fmt = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_JSONL,
+		.table = { .ncols = 4, .heads = { "ID", "DATE", "FEED", "TITLE" },
+			.right = { true }, .min = { 0, 16, 8 }, .flex = 3 } };
 	struct store *st = NULL;
-	int opt, rc;
+	struct feedctl_args args;
+	const char *val, *why;
+	int key, rc;
 
-	optind = 1;
-	for (;;) {
-		opt = getopt_long(argc, argv, "+f:s:a:n:urF:h", opts, NULL);
-		if (opt == -1)
-			break;
-		switch (opt) {
+	feedctl_args_init(&args, argc, argv);
+	while ((key = feedctl_opt_next(&args, &val)) != -1) {
+		switch (key) {
 		case 'f':
-			q.feed = optarg;
+			q.feed = val;
+			break;
+		case 't':
+			q.tag = val;
 			break;
 		case 's':
-			if (parse_since(optarg, &q.since) < 0) {
-				fprintf(stderr, "feedctl articles: bad --since '%s'\n", optarg);
-				return 2;
-			}
+			if (parse_since(val, &q.since, &why) < 0)
+				return bad_since(argv[0], val, why);
 			break;
 		case 'a':
-			if (parse_i64(optarg, 0, &q.after_id) < 0) {
-				fprintf(stderr, "feedctl articles: bad --after '%s' (an article id)\n",
-					optarg);
-				return 2;
-			}
+			if (parse_i64(val, 0, &q.after_id) < 0)
+				return feedctl_bad_value(argv[0], "after", val,
+					"an article id, 0 or more");
 			break;
 		case 'n':
-			if (parse_i64(optarg, 1, &q.limit) < 0) {
-				fprintf(stderr, "feedctl articles: bad --limit '%s'\n", optarg);
-				return 2;
-			}
+			if (parse_i64(val, 0, &q.limit) < 0)
+				return feedctl_bad_value(argv[0], "limit", val,
+					"a number, 0 (no limit) or more");
 			break;
 		case 'u':
 			q.unique = true;
@@ -399,38 +827,33 @@ feedctl_articles(const struct feedctl_global *g, int argc, char **argv)
 			q.oldest_first = true;
 			break;
 		case 'F':
-			if (parse_fmt(optarg, &c.fmt) < 0) {
-				fprintf(stderr, "feedctl articles: bad --format '%s' "
-					"(jsonl, tsv or text)\n", optarg);
-				return 2;
-			}
+			if (parse_fmt(val, &c.fmt) < 0)
+				return bad_fmt(argv[0], val);
+			c.fmt_given = true;
 			break;
-		case 'h':
-			articles_usage(stdout);
-			return 0;
+		case 'H':
+			c.header = true;
+			break;
+		case 0:
+			return unexpected(argv[0], val);
 		default:
-			articles_usage(stderr);
-			return 2;
+			return FEEDCTL_USAGE;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "feedctl articles: unexpected argument '%s'\n",
-			argv[optind]);
-		return 2;
-	}
+	if ((rc = list_format(&c, argv[0])) != 0)
+		return rc;
 	if (open_reader(g, "articles", &st))
-		return 1;
+		return FEEDCTL_ERR;
+	if (q.tag && check_tag(st, argv[0], q.tag) != 0) {
+		store_close(st);
+		return FEEDCTL_ERR;
+	}
 	q.no_bodies = c.fmt != FMT_JSONL;
-	c.width = term_width();
-	if (c.fmt == FMT_TEXT)
-		printf("%7s  %-16s  %-14s  %s\n", "ID", "DATE", "FEED", "TITLE");
+	tsv_header(&c, (const char *[]){ "id", "date", "feed", "title", "link" }, 5);
 	rc = store_articles_query(st, &q, print_article_row, &c);
-	if (rc < 0)
-		fprintf(stderr, "feedctl articles: %s\n", store_errmsg(st));
-	else if (c.err || ferror(stdout))
-		fprintf(stderr, "feedctl articles: writing the output failed\n");
+	rc = list_finish(&c, argv[0], st, rc);
 	store_close(st);
-	return rc < 0 || c.err || fflush(stdout) != 0 ? 1 : 0;
+	return rc;
 }
 
 /* --- show --------------------------------------------------------------- */
@@ -512,31 +935,34 @@ feedctl_show(const struct feedctl_global *g, int argc, char **argv)
 {
 	struct show_ctx c = { 0 };
 	struct store *st = NULL;
-	const char *ids = NULL;
+	struct feedctl_args args;
+	const char *ids = NULL, *val;
 	int64_t id;
-	int rc;
+	int key, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
+	feedctl_args_init(&args, argc, argv);
+	while ((key = feedctl_opt_next(&args, &val)) != -1) {
+		switch (key) {
+		case 'j':
 			c.json = true;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			printf("usage: feedctl show ID [--json]\n");
-			return 0;
-		} else if (!ids) {
-			ids = argv[i];
-		} else {
-			fprintf(stderr, "usage: feedctl show ID [--json]\n");
-			return 2;
+			break;
+		case 0:
+			if (ids)
+				return unexpected(argv[0], val);
+			ids = val;
+			break;
+		default:
+			return FEEDCTL_USAGE;
 		}
 	}
 	if (!ids) {
-		fprintf(stderr, "usage: feedctl show ID [--json]\n");
-		return 2;
+		fprintf(stderr, "feedctl show: which article? (feedctl show ID)\n");
+		return FEEDCTL_USAGE;
 	}
 	if (parse_i64(ids, 1, &id) < 0) {
 		fprintf(stderr, "feedctl show: bad article id '%s' (a positive number)\n",
 			ids);
-		return 2;
+		return FEEDCTL_USAGE;
 	}
 	if (open_reader(g, "show", &st))
 		return 1;
@@ -550,19 +976,44 @@ feedctl_show(const struct feedctl_global *g, int argc, char **argv)
 /* --- follow ------------------------------------------------------------- */
 
 struct follow_ctx {
-	int64_t seq;     /* the cursor: last seq printed */
-	int64_t rows;
+	int64_t seq;     /* the cursor: last seq read */
+	int64_t rows;    /* change-log rows read (printed or not) */
+	const char *tag; /* --tag, or NULL */
+	struct store *st;
 	int err;
 };
+
+/* Whether a change belongs to a feed tagged c->tag: the article says
+ * (its feed's tags as they are now); a purge has no article, so its
+ * feed is looked up. */
+static bool
+follow_wanted(struct follow_ctx *c, const struct store_change_row *ch)
+{
+	struct store_feed_state fs = { 0 };
+	bool yes;
+
+	if (!c->tag)
+		return true;
+	if (ch->article)
+		return has_tag(ch->article->tags, c->tag);
+	if (!ch->feed || store_feed_get(c->st, ch->feed, &fs) < 0)
+		return false;
+	yes = has_tag(fs.tags, c->tag);
+	store_feed_state_cleanup(&fs);
+	return yes;
+}
 
 static int
 follow_row(void *ud, const struct store_change_row *ch)
 {
 	struct follow_ctx *c = ud;
-	json_t *o = json_object();
+	json_t *o;
 
 	c->seq = ch->seq;
 	c->rows++;
+	if (!follow_wanted(c, ch))
+		return 0;
+	o = json_object();
 	if (!o) {
 		c->err = -ENOMEM;
 		return 1;
@@ -587,75 +1038,69 @@ on_signal(int sig)
 	follow_stop = 1;
 }
 
-static void
-follow_usage(FILE *f)
-{
-	fprintf(f, "usage: feedctl follow [--after SEQ] [--feed NAME] [--new-only] "
-		"[--interval MS]\n"
-		"Prints every change (new, update, purge) as a JSON line when it is "
-		"committed.\n--after 0 replays the whole change log; without "
-		"--after, only changes from now on.\n");
-}
-
 int
 feedctl_follow(const struct feedctl_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "after", required_argument, NULL, 'a' },
-		{ "feed", required_argument, NULL, 'f' },
-		{ "new-only", no_argument, NULL, 'N' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct follow_ctx c = { .seq = -1 };
 	const char *feed = NULL;
 	bool new_only = false, warned = false;
 	int64_t interval_ms = 200, dv = 0, last_dv = -1;
 	struct store *st = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
-	int opt, rc = 0;
+	struct feedctl_args args;
+	const char *val;
+	int key, rc = 0;
 
-	optind = 1;
-	for (;;) {
-		opt = getopt_long(argc, argv, "+a:f:Ni:h", opts, NULL);
-		if (opt == -1)
-			break;
-		switch (opt) {
+	feedctl_args_init(&args, argc, argv);
+	while ((key = feedctl_opt_next(&args, &val)) != -1) {
+		switch (key) {
 		case 'a':
-			if (parse_i64(optarg, 0, &c.seq) < 0) {
-				fprintf(stderr, "feedctl follow: bad --after '%s' (a change-log seq)\n",
-					optarg);
-				return 2;
-			}
+			if (parse_i64(val, 0, &c.seq) < 0)
+				return feedctl_bad_value(argv[0], "after", val,
+					"a change-log seq, 0 or more");
 			break;
 		case 'f':
-			feed = optarg;
+			feed = val;
+			break;
+		case 't':
+			c.tag = val;
 			break;
 		case 'N':
 			new_only = true;
 			break;
 		case 'i':
-			if (parse_i64(optarg, 10, &interval_ms) < 0) {
-				fprintf(stderr, "feedctl follow: bad --interval '%s' (ms, >= 10)\n",
-					optarg);
-				return 2;
-			}
+			if (parse_i64(val, 10, &interval_ms) < 0)
+				return feedctl_bad_value(argv[0], "interval", val,
+					"milliseconds, 10 or more");
 			break;
-		case 'h':
-			follow_usage(stdout);
-			return 0;
+		case 0:
+			return unexpected(argv[0], val);
 		default:
-			follow_usage(stderr);
-			return 2;
+			return FEEDCTL_USAGE;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "feedctl follow: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
 	if (open_reader(g, "follow", &st))
-		return 1;
+		return FEEDCTL_ERR;
+	/* A misspelt feed would otherwise wait silently forever. */
+	if (feed) {
+		struct store_feed_state fs = { 0 };
+		rc = store_feed_get(st, feed, &fs);
+		store_feed_state_cleanup(&fs);
+		if (rc < 0) {
+			if (rc == -ENOENT)
+				fprintf(stderr, "feedctl follow: no feed named '%s'\n", feed);
+			else
+				fprintf(stderr, "feedctl follow: %s\n", store_errmsg(st));
+			store_close(st);
+			return FEEDCTL_ERR;
+		}
+		rc = 0;
+	}
+	if (c.tag && check_tag(st, argv[0], c.tag) != 0) {
+		store_close(st);
+		return FEEDCTL_ERR;
+	}
+	c.st = st;
 	if (c.seq < 0 && store_last_seq(st, &c.seq) < 0) {
 		fprintf(stderr, "feedctl follow: %s\n", store_errmsg(st));
 		rc = 1;
@@ -709,19 +1154,12 @@ out:
 
 /* --- search ------------------------------------------------------------- */
 
-struct search_ctx {
-	enum fmt fmt;
-	int width;
-	int64_t rows;
-	int err;
-};
-
 static int
 search_row(void *ud, const struct store_article_row *a)
 {
-	struct search_ctx *c = ud;
+	struct list_ctx *c = ud;
 	json_t *o;
-	char t[40];
+	char t[40], id[32];
 
 	c->rows++;
 	switch (c->fmt) {
@@ -733,6 +1171,7 @@ search_row(void *ud, const struct store_article_row *a)
 		}
 		json_object_set_new(o, "id", json_integer(a->id));
 		json_object_set_new(o, "feed", jstr(a->feed));
+		json_object_set_new(o, "tags", jtags(a->tags));
 		json_object_set_new(o, "title", jstr(a->title));
 		json_object_set_new(o, "link", jstr(a->link));
 		json_object_set_new(o, "date", jtime(a->sort_time));
@@ -749,14 +1188,10 @@ search_row(void *ud, const struct store_article_row *a)
 		break;
 	case FMT_TEXT:
 		fmt_local(a->sort_time, t, sizeof(t));
-		printf("%7" PRId64 "  %s  ", a->id, t);
-		put_cols(a->feed, 14, true);
-		fputs("  ", stdout);
-		put_cols(a->title ? a->title : "(no title)", c->width - 45, false);
-		fputs("\n         ", stdout);
-		put_cols(a->snippet ? a->snippet : "", c->width - 10, false);
-		putchar('\n');
-		break;
+		snprintf(id, sizeof(id), "%" PRId64, a->id);
+		c->err = table_add(&c->table, (const char *[]){ id, t, a->feed,
+			a->title ? a->title : "(no title)" }, a->snippet ? a->snippet : "");
+		return c->err ? 1 : 0;
 	}
 	return ferror(stdout) ? 1 : 0;
 }
@@ -799,77 +1234,92 @@ quote_words(int argc, char **argv)
 	return q;
 }
 
-static void
-search_usage(FILE *f)
-{
-	fprintf(f, "usage: feedctl search [--limit N] [--fts] [--format jsonl|tsv|text] "
-		"QUERY...\n"
-		"Every word must match (title or text); --fts takes FTS5 query syntax.\n");
-}
-
 int
 feedctl_search(const struct feedctl_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "limit", required_argument, NULL, 'n' },
-		{ "fts", no_argument, NULL, 'x' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct search_ctx c = { .fmt = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_JSONL };
+	struct list_ctx c = { .fmt = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_JSONL,
+		.table = { .ncols = 4, .heads = { "ID", "DATE", "FEED", "TITLE" },
+			.right = { true }, .min = { 0, 16, 8 }, .flex = 3 } };
 	struct store *st = NULL;
+	struct store_query sq = { 0 };
 	int64_t limit = 20;
 	bool raw = false;
-	char *q = NULL;
-	int opt, rc = 0;
+	char *q = NULL, **words;
+	struct feedctl_args args;
+	const char *val, *why;
+	int key, nwords = 0, rc = 0;
 
-	optind = 1;
-	for (;;) {
-		opt = getopt_long(argc, argv, "n:xF:h", opts, NULL);
-		if (opt == -1)
-			break;
-		switch (opt) {
+	words = calloc((size_t)argc + 1, sizeof(*words));
+	if (!words) {
+		fprintf(stderr, "feedctl search: out of memory\n");
+		return FEEDCTL_ERR;
+	}
+	feedctl_args_init(&args, argc, argv);
+	while ((key = feedctl_opt_next(&args, &val)) != -1) {
+		switch (key) {
 		case 'n':
-			if (parse_i64(optarg, 1, &limit) < 0) {
-				fprintf(stderr, "feedctl search: bad --limit '%s'\n", optarg);
-				return 2;
+			if (parse_i64(val, 0, &limit) < 0) {
+				free(words);
+				return feedctl_bad_value(argv[0], "limit", val,
+					"a number, 0 (no limit) or more");
+			}
+			break;
+		case 'f':
+			sq.feed = val;
+			break;
+		case 't':
+			sq.tag = val;
+			break;
+		case 's':
+			if (parse_since(val, &sq.since, &why) < 0) {
+				free(words);
+				return bad_since(argv[0], val, why);
 			}
 			break;
 		case 'x':
 			raw = true;
 			break;
 		case 'F':
-			if (parse_fmt(optarg, &c.fmt) < 0) {
-				fprintf(stderr, "feedctl search: bad --format '%s'\n", optarg);
-				return 2;
+			if (parse_fmt(val, &c.fmt) < 0) {
+				free(words);
+				return bad_fmt(argv[0], val);
 			}
+			c.fmt_given = true;
 			break;
-		case 'h':
-			search_usage(stdout);
-			return 0;
+		case 'H':
+			c.header = true;
+			break;
+		case 0:
+			words[nwords++] = (char *)val;
+			break;
 		default:
-			search_usage(stderr);
-			return 2;
+			free(words);
+			return FEEDCTL_USAGE;
 		}
 	}
-	if (optind >= argc) {
-		search_usage(stderr);
-		return 2;
+	if (nwords == 0) {
+		free(words);
+		fprintf(stderr, "feedctl search: no QUERY given\n");
+		return FEEDCTL_USAGE;
+	}
+	if ((rc = list_format(&c, argv[0])) != 0) {
+		free(words);
+		return rc;
 	}
 	if (raw) {
 		size_t len = 1;
-		for (int i = optind; i < argc; i++)
-			len += strlen(argv[i]) + 1;
+		for (int i = 0; i < nwords; i++)
+			len += strlen(words[i]) + 1;
 		q = calloc(1, len);
-		for (int i = optind; q && i < argc; i++) {
-			if (i > optind)
+		for (int i = 0; q && i < nwords; i++) {
+			if (i > 0)
 				strcat(q, " ");
-			strcat(q, argv[i]);
+			strcat(q, words[i]);
 		}
 	} else {
-		q = quote_words(argc - optind, argv + optind);
+		q = quote_words(nwords, words);
 	}
+	free(words);
 	if (!q) {
 		fprintf(stderr, "feedctl search: out of memory\n");
 		return 1;
@@ -883,28 +1333,29 @@ feedctl_search(const struct feedctl_global *g, int argc, char **argv)
 		free(q);
 		return 1;
 	}
-	c.width = term_width();
-	rc = store_search(st, q, limit, search_row, &c);
-	if (rc < 0)
-		fprintf(stderr, "feedctl search: %s\n", store_errmsg(st));
+	tsv_header(&c, (const char *[]){ "id", "feed", "title", "link", "snippet" }, 5);
+	if (sq.tag && check_tag(st, argv[0], sq.tag) != 0) {
+		store_close(st);
+		free(q);
+		return FEEDCTL_ERR;
+	}
+	/* The store reads 0 as its default; --limit 0 means every match. */
+	sq.limit = limit > 0 ? limit : INT64_MAX;
+	rc = store_search_query(st, q, &sq, search_row, &c);
+	rc = list_finish(&c, argv[0], st, rc);
 	store_close(st);
 	free(q);
-	return rc < 0 || c.err || fflush(stdout) != 0 ? 1 : 0;
+	return rc;
 }
 
 /* --- feeds -------------------------------------------------------------- */
 
-struct feeds_ctx {
-	enum fmt fmt;
-	int width;
-	int err;
-};
-
 static int
 feed_row(void *ud, const struct store_feed_state *f)
 {
-	struct feeds_ctx *c = ud;
-	char ok[40], next[40], err[300];
+	struct list_ctx *c = ud;
+	const char *status = f->status ? f->status : "ok";
+	char ok[40], next[40], n[32], note[600];
 	json_t *o;
 
 	switch (c->fmt) {
@@ -915,11 +1366,16 @@ feed_row(void *ud, const struct store_feed_state *f)
 			return 1;
 		}
 		json_object_set_new(o, "name", jstr(f->name));
+		json_object_set_new(o, "status", json_string(status));
+		json_object_set_new(o, "tags", jtags(f->tags));
 		json_object_set_new(o, "url", jstr(f->url));
 		json_object_set_new(o, "url_in_use", jstr(f->url_in_use));
 		json_object_set_new(o, "title", jstr(f->title));
 		json_object_set_new(o, "site_link", jstr(f->site_link));
+		json_object_set_new(o, "conf_title", jstr(f->conf_title));
+		json_object_set_new(o, "conf_site", jstr(f->conf_site));
 		json_object_set_new(o, "active", json_boolean(f->active));
+		json_object_set_new(o, "enabled", json_boolean(f->enabled));
 		json_object_set_new(o, "articles", json_integer(f->articles));
 		json_object_set_new(o, "last_attempt", jtime(f->last_attempt));
 		json_object_set_new(o, "last_success", jtime(f->last_success));
@@ -929,11 +1385,14 @@ feed_row(void *ud, const struct store_feed_state *f)
 		json_object_set_new(o, "last_status",
 			f->last_status ? json_integer(f->last_status) : json_null());
 		json_object_set_new(o, "gone", json_boolean(f->gone));
+		json_object_set_new(o, "malformed", json_boolean(f->malformed));
+		json_object_set_new(o, "last_warning", jstr(f->last_warning));
 		json_object_set_new(o, "etag", jstr(f->etag));
 		json_object_set_new(o, "last_modified", jstr(f->last_modified));
 		c->err = print_json_line(o, false);
 		return c->err ? 1 : 0;
 	case FMT_TSV:
+		/* New columns go at the end: scripts cut by position. */
 		put_tsv(f->name, false);
 		printf("%" PRId64 "\t", f->articles);
 		fmt_time(f->last_success, ok, sizeof(ok));
@@ -941,22 +1400,34 @@ feed_row(void *ud, const struct store_feed_state *f)
 		fmt_time(f->next_due, next, sizeof(next));
 		put_tsv(next, false);
 		printf("%d\t", f->failures);
-		put_tsv(f->last_error, true);
+		put_tsv(f->last_error, false);
+		put_tsv(status, false);
+		put_tsv(f->tags, true);
 		break;
 	case FMT_TEXT:
 		fmt_local(f->last_success, ok, sizeof(ok));
 		fmt_local(f->next_due, next, sizeof(next));
-		put_cols(f->name, 16, true);
-		printf("  %8" PRId64 "  %-16s  %-16s  ", f->articles, ok,
-			f->active ? next : "(not configured)");
-		if (f->last_error)
-			snprintf(err, sizeof(err), "%s (%d in a row)", f->last_error,
+		snprintf(n, sizeof(n), "%" PRId64, f->articles);
+		note[0] = '\0';
+		if (strcmp(status, "disabled") == 0)
+			snprintf(note, sizeof(note), "enabled=no in the configuration");
+		else if (strcmp(status, "removed") == 0)
+			snprintf(note, sizeof(note), "no longer in the configuration");
+		else if (f->gone)
+			snprintf(note, sizeof(note), "HTTP 410: no longer fetched");
+		else if (f->last_error)
+			snprintf(note, sizeof(note), "%s (%d in a row)", f->last_error,
 				f->failures);
-		else
-			snprintf(err, sizeof(err), "%s", f->gone ? "gone (410)" : "ok");
-		put_cols(err, c->width - 66, false);
-		putchar('\n');
-		break;
+		else if (f->malformed && f->last_warning)
+			snprintf(note, sizeof(note), "%s", f->last_warning);
+		else if (strcmp(status, "new") == 0)
+			snprintf(note, sizeof(note), "not fetched yet");
+		/* A new feed's NEXT FETCH is its planned first fetch; one
+		 * that will not be fetched has none. */
+		c->err = table_add(&c->table, (const char *[]){ f->name, status, n, ok,
+			strcmp(status, "disabled") == 0 || strcmp(status, "removed") == 0 ||
+			f->gone ? "-" : next, f->tags, note }, NULL);
+		return c->err ? 1 : 0;
 	}
 	return ferror(stdout) ? 1 : 0;
 }
@@ -964,31 +1435,41 @@ feed_row(void *ud, const struct store_feed_state *f)
 int
 feedctl_feeds(const struct feedctl_global *g, int argc, char **argv)
 {
-	struct feeds_ctx c = { .fmt = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_JSONL };
+	struct list_ctx c = { .fmt = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_JSONL,
+		.table = { .ncols = 7, .heads = { "FEED", "STATUS", "ARTICLES",
+			"LAST SUCCESS", "NEXT FETCH", "TAGS", "NOTE" },
+			.right = { false, false, true }, .min = { 8, 9, 0, 16, 16, 8 },
+			.flex = 6 } };
 	struct store *st = NULL;
-	int rc;
+	struct feedctl_args args;
+	const char *val;
+	int key, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
-			parse_fmt(argv[i + 1], &c.fmt) == 0) {
-			i++;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			printf("usage: feedctl feeds [--format jsonl|tsv|text]\n");
-			return 0;
-		} else {
-			fprintf(stderr, "usage: feedctl feeds [--format jsonl|tsv|text]\n");
-			return 2;
+	feedctl_args_init(&args, argc, argv);
+	while ((key = feedctl_opt_next(&args, &val)) != -1) {
+		switch (key) {
+		case 'F':
+			if (parse_fmt(val, &c.fmt) < 0)
+				return bad_fmt(argv[0], val);
+			c.fmt_given = true;
+			break;
+		case 'H':
+			c.header = true;
+			break;
+		case 0:
+			return unexpected(argv[0], val);
+		default:
+			return FEEDCTL_USAGE;
 		}
 	}
+	if ((rc = list_format(&c, argv[0])) != 0)
+		return rc;
 	if (open_reader(g, "feeds", &st))
-		return 1;
-	c.width = term_width();
-	if (c.fmt == FMT_TEXT)
-		printf("%-16s  %8s  %-16s  %-16s  %s\n", "FEED", "ARTICLES",
-			"LAST SUCCESS", "NEXT FETCH", "STATE");
+		return FEEDCTL_ERR;
+	tsv_header(&c, (const char *[]){ "name", "articles", "last_success",
+		"next_fetch", "failures", "last_error", "status", "tags" }, 8);
 	rc = store_feeds_list(st, true, feed_row, &c);
-	if (rc < 0)
-		fprintf(stderr, "feedctl feeds: %s\n", store_errmsg(st));
+	rc = list_finish(&c, argv[0], st, rc);
 	store_close(st);
-	return rc < 0 || c.err || fflush(stdout) != 0 ? 1 : 0;
+	return rc;
 }

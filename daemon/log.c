@@ -22,6 +22,15 @@
 int log_level = LOG_L_NOTICE;
 
 static bool log_journal; /* stderr is the journal's stream */
+static void (*tty_hook)(void *);
+static void *tty_hook_ud;
+
+void
+log_set_tty_hook(void (*fn)(void *ud), void *ud)
+{
+	tty_hook = fn;
+	tty_hook_ud = ud;
+}
 
 static const char *const level_names[] = {
 	[LOG_L_ERR] = "err",
@@ -124,6 +133,8 @@ log_msg(int level, const char *grp, const char *fmt, ...)
 			line[i] = ' ';
 	line[n++] = '\n';
 
+	if (tty_hook)
+		tty_hook(tty_hook_ud);
 	for (size_t off = 0; off < n;) {
 		ssize_t r = write(STDERR_FILENO, line + off, n - off);
 		if (r < 0 && errno == EINTR)

@@ -29,6 +29,10 @@ int log_level_parse(const char *s);
 /* The name log_level_parse() accepts for a level 3-7 ("notice"). */
 const char *log_level_name(int level);
 
+/* Called before each line is written (NULL: none): a progress line on the
+ * terminal clears itself so log lines never run into it. */
+void log_set_tty_hook(void (*fn)(void *ud), void *ud);
+
 /* Copy url into buf with any userinfo ("user:pass@") removed. */
 const char *log_url(const char *url, char *buf, unsigned long len);
 

@@ -23,11 +23,18 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: feedd [--config PATH] [--once] [--check-config] [--stats]\n"
-"             [--stop-grace DURATION] [--version] [--help]\n"
+"usage: feedd [--config PATH] [--once [--all | --feed NAME...] [--quiet]]\n"
+"             [--check-config] [--stats] [--stop-grace DURATION]\n"
+"             [--version] [--help]\n"
 "\n"
 "  -c, --config PATH     config file (default " FEEDD_DEFAULT_CONFIG ")\n"
-"      --once            poll every enabled feed once, store, and exit\n"
+"      --once            poll the feeds that are due (stored schedule,\n"
+"                        back-off and Retry-After honoured; never-fetched\n"
+"                        feeds are due), store, and exit: safe from cron\n"
+"      --all             with --once: every enabled feed, due or not\n"
+"      --feed NAME       with --once: this feed now, whatever its schedule\n"
+"                        (repeatable; only the named feeds are polled)\n"
+"  -q, --quiet           with --once: no progress line on a terminal\n"
 "  -t, --check-config    check the config (every error of it and its\n"
 "                        includes, and the database's directory), print\n"
 "                        it resolved with secrets masked, and exit\n"
@@ -98,6 +105,9 @@ main(int argc, char **argv)
 	struct store_opts so = { 0 };
 	struct conf *conf = NULL;
 	struct store *st = NULL;
+	/* --feed NAME...: pointers into argv, at most one per argument. */
+	static const char *once_feeds[4096];
+	size_t nonce = 0;
 	bool check = false;
 	char err[1024];
 	sigset_t hup;
@@ -121,6 +131,17 @@ main(int argc, char **argv)
 			ro.config_path = a + 9;
 		} else if (strcmp(a, "--once") == 0) {
 			ro.once = true;
+		} else if (strcmp(a, "--all") == 0) {
+			ro.once_all = true;
+		} else if ((strcmp(a, "--feed") == 0 && i + 1 < argc) ||
+			   strncmp(a, "--feed=", 7) == 0) {
+			if (nonce == sizeof(once_feeds) / sizeof(once_feeds[0])) {
+				fprintf(stderr, "feedd: too many --feed options\n");
+				return FEEDD_EXIT_FATAL;
+			}
+			once_feeds[nonce++] = a[6] == '=' ? a + 7 : argv[++i];
+		} else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+			ro.quiet = true;
 		} else if (strcmp(a, "--check-config") == 0 ||
 			   strcmp(a, "-t") == 0) {
 			check = true;
@@ -148,6 +169,17 @@ main(int argc, char **argv)
 		}
 	}
 
+	if ((ro.once_all || nonce || ro.quiet) && !ro.once) {
+		fprintf(stderr, "feedd: --all, --feed and --quiet go with --once\n");
+		return FEEDD_EXIT_FATAL;
+	}
+	if (ro.once_all && nonce) {
+		fprintf(stderr, "feedd: --all and --feed exclude each other\n");
+		return FEEDD_EXIT_FATAL;
+	}
+	ro.once_feeds = once_feeds;
+	ro.once_nfeeds = nonce;
+
 	log_init();
 	if (check)
 		return check_config(ro.config_path);
@@ -158,6 +190,17 @@ main(int argc, char **argv)
 		return FEEDD_EXIT_FATAL;
 	}
 	log_level = conf->log_level;
+	for (size_t i = 0; i < nonce; i++) {
+		const struct conf_feed *cf = conf_feed_find(conf, once_feeds[i]);
+
+		if (!cf || !cf->enabled) {
+			fprintf(stderr, "feedd: --feed %s: %s in %s\n", once_feeds[i],
+				cf ? "that feed is disabled (enabled=no)" :
+				"no feed of that name", conf->path);
+			conf_free(conf);
+			return FEEDD_EXIT_FATAL;
+		}
+	}
 
 	/* A closed reader must not kill us; curl and the notify socket
 	 * report EPIPE instead. */

@@ -54,7 +54,6 @@
 
 #define HOST_BUCKETS 1024
 #define HOST_SPACING_MS 1000      /* at most this between starts on a host */
-#define ADDED_SPREAD_MS 5000      /* feeds added on SIGHUP: due within this */
 #define ENSURE_RETRY_MS 60000     /* a failed store_feed_ensure on reload */
 /* Entries stored from one document. parse/ allows more (feedctl parse), but
  * the daemon stores one refresh as one store job, and a 100,000-entry
@@ -100,6 +99,11 @@ struct feed {
 	bool capped;                  /* the last document hit a parse cap */
 	bool slot_reserved;           /* the armed timer is a host slot */
 	bool once_counted;
+	int64_t fetch_start_ms;       /* wall ms the transfer started (progress) */
+	char *last_warning;           /* owned; the last document's recovered
+	                               * errors, logged at warning when new */
+	bool never_fetched;           /* no poll stored yet: the ramp, not the
+	                               * host spacing, paces its first fetch */
 	bool queued;                  /* on run->ready, waiting for a slot */
 	struct feed *ready_next;
 	unsigned generation;          /* bumped when the URL changes */
@@ -153,7 +157,15 @@ struct run {
 	unsigned nparsing;            /* parse jobs on the threadpool */
 	unsigned nfeeds;              /* active (not removed) */
 	unsigned nfailing;
-	unsigned once_total, once_done, once_failed;
+	unsigned once_total, once_done, once_failed, once_skipped;
+	/* The start-up ramp: the next free slot for a never-fetched feed, in
+	 * wall-clock microseconds (start-ramp slots per second). */
+	int64_t ramp_next_us;
+	/* --once progress on a TTY. */
+	uv_timer_t progress;
+	bool progress_on, progress_shown;
+	uint64_t signal_ns;           /* time spent in signal callbacks this iteration */
+	bool signal_seen;
 
 	/* Loop stall measurement: time between two prepare callbacks minus
 	 * the time spent blocked in the poll (uv_metrics_idle_time). That
@@ -188,9 +200,10 @@ struct job {
 	int64_t feed_id;              /* copied: the worker never reads feed */
 
 	/* JOB_ENSURE */
-	struct store_feed_conf sconf; /* strings owned (ens_name, ens_url) */
-	char *ens_name, *ens_url;
+	struct store_feed_conf sconf; /* strings owned (ens_*) */
+	char *ens_name, *ens_url, *ens_tags, *ens_title, *ens_site;
 	bool prompt;                  /* schedule soon after ensuring */
+	int64_t first_due_ms;         /* its ramp slot, if it has no schedule */
 	struct store_feed_state state;
 
 	/* JOB_POLL, parse stage (threadpool, before the store stage) */
@@ -211,6 +224,7 @@ struct job {
 	char *cause, *etag, *last_modified, *url_in_use, *body_hash;
 	char *url_in_use_pub;         /* url_in_use without user:password@ */
 	char *title, *site_link;
+	char *warning;                /* owned; the parser's recovered errors */
 	int fail_failures;            /* failures if the store step fails */
 	int64_t fail_next_due;
 	bool redirected, truncated, malformed;
@@ -510,6 +524,7 @@ feed_free(struct feed *f)
 	free(f->last_modified);
 	free(f->body_hash);
 	free(f->last_cause);
+	free(f->last_warning);
 	free(f);
 }
 
@@ -576,11 +591,13 @@ feed_new(struct run *r, const struct conf_feed *cf)
 
 static void job_submit(struct job *j);
 static struct job *job_new(struct feed *f, enum job_kind kind);
+static void job_free(struct job *j);
+static bool str_differs(const char *a, const char *b);
 
 /* Stop polling f (removed or disabled in the config). Its articles stay
  * in the store, which marks it inactive. */
 static void
-feed_remove(struct feed *f)
+feed_remove(struct feed *f, const struct conf_feed *disabled)
 {
 	struct run *r = f->run;
 	struct job *j;
@@ -588,14 +605,36 @@ feed_remove(struct feed *f)
 	if (f->removed)
 		return;
 	/* Also while an ensure is still queued (f->jobs): it will mark the
-	 * row active, and this job, queued after it, must undo that. */
+	 * row active, and this job, queued after it, must undo that. With
+	 * disabled (enabled=no in the new config), the row is updated to
+	 * say so (status "disabled") instead of "removed". */
 	j = f->ensured || f->jobs ? job_new(f, JOB_DISABLE) : NULL;
 	if (j) {
-		j->ens_name = strdup(f->name);
-		if (j->ens_name)
+		bool ok = (j->ens_name = strdup(f->name)) != NULL;
+
+		if (ok && disabled) {
+			ok = (j->ens_url = url_public(disabled->url)) != NULL &&
+				(!disabled->tags ||
+				 (j->ens_tags = strdup(disabled->tags))) &&
+				(!disabled->title ||
+				 (j->ens_title = strdup(disabled->title))) &&
+				(!disabled->site ||
+				 (j->ens_site = strdup(disabled->site)));
+			j->sconf = (struct store_feed_conf){
+				.name = j->ens_name,
+				.url = j->ens_url,
+				.keep_days = disabled->keep_days,
+				.keep_count = disabled->keep_count,
+				.tags = j->ens_tags,
+				.title = j->ens_title,
+				.site = j->ens_site,
+				.disabled = true,
+			};
+		}
+		if (ok)
 			job_submit(j);
 		else
-			free(j);
+			job_free(j);
 	}
 	f->removed = true;
 	f->cf = NULL;
@@ -642,6 +681,7 @@ feed_load_state(struct feed *f, const struct store_feed_state *s)
 	f->failures = s->failures;
 	f->gone = s->gone;
 	f->next_due = s->next_due;
+	f->never_fetched = s->last_attempt == 0;
 	feed_set_failing(f, f->failures > 0 || f->gone);
 	f->ensured = true;
 	return rc < 0 ? -ENOMEM : 0;
@@ -668,26 +708,88 @@ feed_arm_at(struct feed *f, int64_t due)
 	feed_arm_ms(f, delay > 0 ? (uint64_t)delay : 0);
 }
 
-/* Due soon: a feed just added or whose URL changed. */
-static void
-feed_arm_prompt(struct feed *f)
+/*
+ * The start-up ramp: the next slot for a never-fetched feed, as wall ms.
+ * New feeds take slots start-ramp per second in the order they come, so a
+ * first start with 100,000 feeds spreads their first fetches over
+ * 100,000 / start-ramp seconds, never over their intervals; the connection
+ * caps still hold on top of that.
+ */
+static int64_t
+ramp_slot_ms(struct run *r)
 {
-	uint64_t window = (uint64_t)f->cf->interval_s * 1000;
+	int64_t now_us = wall_ms() * 1000;
+	unsigned rate = r->conf->start_ramp ? r->conf->start_ramp : 50;
+	int64_t step = 1000000 / (int64_t)rate;
+	int64_t slot;
 
-	if (window > ADDED_SPREAD_MS)
-		window = ADDED_SPREAD_MS;
-	f->slot_reserved = false;
-	feed_arm_ms(f, window ? fnv1a(f->name) % window : 0);
+	if (step < 1)
+		step = 1;
+	if (r->ramp_next_us < now_us)
+		r->ramp_next_us = now_us;
+	slot = r->ramp_next_us;
+	r->ramp_next_us += step;
+	return slot / 1000;
 }
 
-/* Where a feed goes after start-up or (re-)ensuring. */
 static void
-feed_schedule_initial(struct feed *f, bool prompt)
+feed_arm_wall_ms(struct feed *f, int64_t at_ms)
+{
+	int64_t delay = at_ms - wall_ms();
+
+	f->next_due = at_ms / 1000;
+	f->slot_reserved = false;
+	feed_arm_ms(f, delay > 0 ? (uint64_t)delay : 0);
+}
+
+static bool
+once_named(const struct run *r, const char *name)
+{
+	for (size_t i = 0; i < r->opts->once_nfeeds; i++)
+		if (strcmp(r->opts->once_feeds[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* --once: a feed it does not poll (not due, or not named). */
+static void
+once_skip(struct feed *f, const char *why)
+{
+	struct run *r = f->run;
+	char b[64];
+
+	if (f->once_counted)
+		return;
+	if (f->next_due > 0) {
+		time_t t = (time_t)f->next_due;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	} else {
+		snprintf(b, sizeof(b), "-");
+	}
+	log_info("sched", "feed=%s not polled: %s (next due %s)", f->name, why,
+		b);
+	f->once_counted = true;
+	r->once_done++;
+	r->once_skipped++;
+}
+
+/* Where a feed goes after start-up or (re-)ensuring. first_due_ms is the
+ * ramp slot reserved for it when it was ensured (0: none). */
+static void
+feed_schedule_initial(struct feed *f, bool prompt, int64_t first_due_ms)
 {
 	struct run *r = f->run;
 	char ubuf[1024];
 
-	if (f->gone) {
+	if (r->opts->once && r->opts->once_nfeeds && !once_named(r, f->name)) {
+		once_skip(f, "not named by --feed");
+		return;
+	}
+	if (f->gone && !(r->opts->once && (r->opts->once_all ||
+	    r->opts->once_nfeeds))) {
 		log_notice("sched", "feed=%s url=%s is gone (HTTP 410); not polling "
 			"until its URL changes in the config", f->name,
 			log_url(feed_url(f), ubuf, sizeof(ubuf)));
@@ -698,14 +800,21 @@ feed_schedule_initial(struct feed *f, bool prompt)
 		return;
 	}
 	if (r->opts->once) {
-		feed_arm_ms(f, 0);
-	} else if (prompt) {
-		feed_arm_prompt(f);
-	} else if (f->next_due > 0) {
-		feed_arm_at(f, f->next_due);
+		/* Due, never fetched, or asked for by --all / --feed: now.
+		 * Otherwise its stored schedule (interval, back-off,
+		 * Retry-After) says not yet, and cron must not override it. */
+		if (r->opts->once_all || r->opts->once_nfeeds ||
+		    f->next_due <= 0 || f->next_due * 1000 <= wall_ms())
+			feed_arm_ms(f, 0);
+		else
+			once_skip(f, "not due");
+	} else if (first_due_ms > 0 && f->next_due == first_due_ms / 1000) {
+		/* A new feed: its ramp slot, to the millisecond. */
+		feed_arm_wall_ms(f, first_due_ms);
+	} else if (prompt || f->next_due <= 0) {
+		feed_arm_wall_ms(f, ramp_slot_ms(r));
 	} else {
-		feed_arm_at(f, sched_first_due(time(NULL), f->cf->interval_s,
-			f->name));
+		feed_arm_at(f, f->next_due);
 	}
 }
 
@@ -727,6 +836,10 @@ job_free(struct job *j)
 	free(j->r_body_hash);
 	free(j->ens_name);
 	free(j->ens_url);
+	free(j->ens_tags);
+	free(j->ens_title);
+	free(j->ens_site);
+	free(j->warning);
 	store_feed_state_cleanup(&j->state);
 	free(j->cause);
 	free(j->etag);
@@ -767,12 +880,29 @@ job_work(struct worker_job *wj, struct store *st)
 			goto out;
 		}
 		rc = store_feed_get(st, j->sconf.name, &j->state);
-		if (rc < 0)
+		if (rc < 0) {
 			errmsg_set(j, "get", rc, st);
+			goto out;
+		}
+		/* A feed never scheduled (or whose URL changed) keeps its ramp
+		 * slot in the store: feedctl feeds shows it, and a restart
+		 * before it comes round resumes it instead of starting the
+		 * ramp over (frequent restarts must not starve the last
+		 * feeds of a long ramp). */
+		if (j->first_due_ms > 0 && (j->prompt || j->state.next_due <= 0)) {
+			rc = store_feed_set_due(st, j->state.id,
+				j->first_due_ms / 1000);
+			if (rc < 0) {
+				errmsg_set(j, "set due", rc, st);
+				goto out;
+			}
+			j->state.next_due = j->first_due_ms / 1000;
+		}
 		goto out;
 	}
 	if (j->kind == JOB_DISABLE) {
-		rc = store_feed_disable(st, j->ens_name);
+		rc = j->sconf.disabled ? store_feed_ensure(st, &j->sconf, NULL) :
+			store_feed_disable(st, j->ens_name);
 		if (rc < 0)
 			errmsg_set(j, "disable", rc, st);
 		goto out;
@@ -900,13 +1030,22 @@ feed_ensure(struct feed *f, bool prompt)
 	j->ens_url = url_public(f->cf->url);
 	if (!j->ens_name || !j->ens_url)
 		goto nomem;
+	if ((f->cf->tags && !(j->ens_tags = strdup(f->cf->tags))) ||
+	    (f->cf->title && !(j->ens_title = strdup(f->cf->title))) ||
+	    (f->cf->site && !(j->ens_site = strdup(f->cf->site))))
+		goto nomem;
 	j->sconf = (struct store_feed_conf){
 		.name = j->ens_name,
 		.url = j->ens_url,
 		.keep_days = f->cf->keep_days,
 		.keep_count = f->cf->keep_count,
+		.tags = j->ens_tags,
+		.title = j->ens_title,
+		.site = j->ens_site,
 	};
 	j->prompt = prompt;
+	if (prompt || f->next_due <= 0)
+		j->first_due_ms = ramp_slot_ms(f->run);
 	job_submit(j);
 	return;
 nomem:
@@ -936,7 +1075,7 @@ ensure_done(struct job *j)
 		return;
 	if (f->fetching)
 		return;
-	feed_schedule_initial(f, j->prompt);
+	feed_schedule_initial(f, j->prompt, j->first_due_ms);
 }
 
 /* --- the outcome of one poll ------------------------------------------- */
@@ -950,6 +1089,7 @@ struct poll {
 	int64_t retry_after_s, max_age_s, expires_at;
 	const struct parse_feed *pf;
 	struct batch *batch;          /* moved into the job (OUT_OK) */
+	bool unparsable;              /* a body the parser rejected (cause) */
 };
 
 static int64_t
@@ -1028,6 +1168,9 @@ poll_fill_submit(struct feed *f, struct job *j, struct poll *p)
 			j->truncated = p->pf->truncated;
 			j->malformed = p->pf->malformed;
 			j->nentries = p->pf->nentries;
+			if (j->malformed && j->parser)
+				rc |= remember(&j->warning,
+					parse_errmsg(j->parser));
 		}
 		/* Done with the parser (handed over from the pool thread). */
 		parse_destroy(j->parser);
@@ -1049,6 +1192,11 @@ poll_fill_submit(struct feed *f, struct job *j, struct poll *p)
 	j->res.body_hash = j->body_hash;
 	j->res.title = j->title;
 	j->res.site_link = j->site_link;
+	/* What the store shows of the document: set with each new one,
+	 * kept on a 304, an unchanged body or a failed fetch. */
+	j->res.document = p->out == OUT_OK || p->unparsable;
+	j->res.malformed = j->malformed || p->unparsable;
+	j->res.warning = p->unparsable ? j->cause : j->warning;
 	job_submit(j);
 }
 
@@ -1138,6 +1286,21 @@ poll_apply(struct feed *f, struct job *j, enum outcome out, const char *cause)
 				log_notice("parse", "feed=%s fits the caps again",
 					f->name);
 			f->capped = j->truncated;
+			if (j->malformed && str_differs(j->warning,
+			    f->last_warning)) {
+				log_warn("parse", "feed=%s url=%s: malformed "
+					"document, read with recovered errors: %s",
+					f->name, log_url(feed_url(f), ubuf,
+					sizeof(ubuf)), j->warning ? j->warning : "?");
+				free(f->last_warning);
+				f->last_warning = j->warning ?
+					strdup(j->warning) : NULL;
+			} else if (!j->malformed && f->last_warning) {
+				log_notice("parse", "feed=%s is well-formed again",
+					f->name);
+				free(f->last_warning);
+				f->last_warning = NULL;
+			}
 			log_info("store", "feed=%s entries=%zu new=%u updated=%u "
 				"unchanged=%u purged=%u%s next_in=%" PRId64 "s",
 				f->name, j->nentries, j->stats.inserted,
@@ -1380,7 +1543,7 @@ parse_after(uv_work_t *req, int status)
 			strerror(rc < 0 ? -rc : ENOMEM));
 		p = (struct poll){ .out = OUT_FAIL, .cause = cause,
 			.http_status = j->r_http_status, .retry_after_s = -1,
-			.max_age_s = -1 };
+			.max_age_s = -1, .unparsable = rc == -EBADMSG };
 		batch_destroy(j->batch);
 		j->batch = NULL;
 	} else {
@@ -1554,6 +1717,8 @@ feed_poll(struct feed *f)
 	if (rc < 0)
 		goto fail;
 	f->fetching = true;
+	f->fetch_start_ms = wall_ms();
+	f->never_fetched = false;
 	r->nfetching++;
 	r->stats.polls++;
 	if (log_level >= LOG_L_DEBUG) {
@@ -1656,7 +1821,10 @@ feed_due(struct feed *f)
 	}
 	if (f->gone)
 		return;
-	if (!r->opts->once && !f->slot_reserved) {
+	/* A first fetch is paced by the start-up ramp and the connection
+	 * caps alone: spacing 10,000 new feeds on one host by
+	 * interval / feeds would spread them over the interval again. */
+	if (!r->opts->once && !f->slot_reserved && !f->never_fetched) {
 		uint64_t now = uv_now(&r->loop);
 		uint64_t slot = f->host->next_slot_ms > now ?
 			f->host->next_slot_ms : now;
@@ -1671,6 +1839,78 @@ feed_due(struct feed *f)
 	}
 	f->slot_reserved = false;
 	feed_enqueue(f);
+}
+
+/* --- --once progress on a terminal ------------------------------------ */
+
+/*
+ * One line on stderr, redrawn in place: done/total, failures, the poll
+ * rate and the slowest transfer in flight. Only when stderr is a TTY and
+ * not --quiet; log lines clear it first (log_set_tty_hook()).
+ */
+static void
+progress_clear(void *ud)
+{
+	struct run *r = ud;
+
+	if (r->progress_shown) {
+		fputs("\r\033[K", stderr);
+		r->progress_shown = false;
+	}
+}
+
+static void
+on_progress(uv_timer_t *t)
+{
+	struct run *r = t->data;
+	const struct feed *slow = NULL;
+	int64_t now = wall_ms();
+	double el = (double)(uv_hrtime() - r->start_ns) / 1e9;
+	unsigned polled = r->once_done - r->once_skipped;
+	char line[512];
+	int n;
+
+	for (const struct feed *f = r->feeds; f; f = f->next)
+		if (f->fetching && (!slow || f->fetch_start_ms < slow->fetch_start_ms))
+			slow = f;
+	n = snprintf(line, sizeof(line), "feedd: %u/%u done, %u failed, "
+		"%.1f feeds/s", r->once_done, r->once_total, r->once_failed,
+		el > 0 ? polled / el : 0.0);
+	if (slow && n > 0 && (size_t)n < sizeof(line))
+		snprintf(line + n, sizeof(line) - (size_t)n, ", slowest %s (%.1f s)",
+			slow->name, (double)(now - slow->fetch_start_ms) / 1000);
+	fprintf(stderr, "\r\033[K%s", line);
+	fflush(stderr);
+	r->progress_shown = true;
+}
+
+static void
+progress_start(struct run *r)
+{
+	if (!r->opts->once || r->opts->quiet || !isatty(STDERR_FILENO))
+		return;
+	r->progress_on = true;
+	log_set_tty_hook(progress_clear, r);
+	uv_timer_start(&r->progress, on_progress, 200, 250);
+}
+
+/* The one-line summary at the end of a --once on a terminal. */
+static void
+progress_finish(struct run *r)
+{
+	double el = (double)(uv_hrtime() - r->start_ns) / 1e9;
+
+	if (!r->progress_on)
+		return;
+	progress_clear(r);
+	log_set_tty_hook(NULL, NULL);
+	fprintf(stderr, "feedd: %u feed%s polled in %.1f s: %u ok, %u failed, "
+		"%u not due; %u new and %u updated articles\n",
+		r->once_done - r->once_skipped,
+		r->once_done - r->once_skipped == 1 ? "" : "s", el,
+		r->once_done - r->once_skipped - r->once_failed, r->once_failed,
+		r->once_skipped, r->stats.inserted, r->stats.updated);
+	r->progress_on = false;
 }
 
 /* --- status, stall measurement, watchdog -------------------------------- */
@@ -1708,6 +1948,19 @@ on_prepare(uv_prepare_t *h)
 		uint64_t busy = span > blocked ? span - blocked : 0;
 		uint64_t used = cpu - r->last_cpu_ns;
 
+		/* A signal interrupts the poll with EINTR, and libuv then
+		 * drops the idle time it had waited so far (it restarts the
+		 * wait without recording it): an idle daemon that gets a
+		 * SIGHUP after 12 s looked like a 12 s stall. In such an
+		 * iteration count only what was measurably busy: the signal
+		 * callbacks themselves, and the CPU the loop thread used. */
+		if (r->signal_seen) {
+			uint64_t sure = r->signal_ns > used ? r->signal_ns : used;
+
+			if (busy > sure)
+				busy = sure;
+		}
+
 		if (busy > r->cycle_max_stall_ns)
 			r->cycle_max_stall_ns = busy;
 		if (busy > r->stats.max_stall_ns)
@@ -1718,6 +1971,8 @@ on_prepare(uv_prepare_t *h)
 	r->last_prepare_ns = now;
 	r->last_idle_ns = idle;
 	r->last_cpu_ns = cpu;
+	r->signal_seen = false;
+	r->signal_ns = 0;
 }
 
 static void
@@ -1875,13 +2130,16 @@ run_reload(struct run *r)
 		if (!ncf || !ncf->enabled) {
 			log_notice("conf", "feed=%s %s; stopped polling (articles "
 				"stay)", f->name, ncf ? "disabled" : "removed");
-			feed_remove(f);
+			feed_remove(f, ncf);
 			removed++;
 			continue;
 		}
 		url_changed = strcmp(ncf->url, f->cf->url) != 0;
 		keep_changed = ncf->keep_days != f->cf->keep_days ||
-			ncf->keep_count != f->cf->keep_count;
+			ncf->keep_count != f->cf->keep_count ||
+			str_differs(ncf->tags, f->cf->tags) ||
+			str_differs(ncf->title, f->cf->title) ||
+			str_differs(ncf->site, f->cf->site);
 		f->cf = ncf;
 		if (url_changed) {
 			struct host *h = host_get(r, ncf->url);
@@ -2007,6 +2265,7 @@ run_close_all(struct run *r)
 	run_close_handle(r, (uv_handle_t *)&r->cycle);
 	run_close_handle(r, (uv_handle_t *)&r->finish);
 	run_close_handle(r, (uv_handle_t *)&r->prepare);
+	run_close_handle(r, (uv_handle_t *)&r->progress);
 	/* Idle here (run_can_close(), or start-up before any job). */
 	worker_close(&r->worker, on_worker_close);
 	fetch_destroy(r->fetch);
@@ -2067,8 +2326,10 @@ static void
 run_maybe_finish(struct run *r)
 {
 	if (r->opts->once && !r->stopping && r->once_done >= r->once_total &&
-	    worker_idle(&r->worker))
+	    worker_idle(&r->worker)) {
+		progress_finish(r);
 		run_stop(r, "done");
+	}
 	if (run_can_close(r) && !uv_is_active((uv_handle_t *)&r->finish))
 		uv_timer_start(&r->finish, on_finish, 0, 0);
 }
@@ -2078,15 +2339,19 @@ on_signal(uv_signal_t *s, int signum)
 {
 	struct run *r = s->data;
 
+	uint64_t t0 = uv_hrtime();
+
+	r->signal_seen = true;
 	if (signum == SIGHUP) {
 		if (r->opts->once)
 			log_notice("sys", "SIGHUP ignored: --once runs on the config "
 				"it started with");
 		else if (!r->stopping)
 			run_reload(r);
-		return;
+	} else {
+		run_stop(r, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	}
-	run_stop(r, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	r->signal_ns += uv_hrtime() - t0;
 }
 
 /* --- start-up ----------------------------------------------------------- */
@@ -2117,6 +2382,9 @@ state_copy_free(struct store_feed_state *c)
 	free(c->etag);
 	free(c->last_modified);
 	free(c->body_hash);
+	free(c->tags);
+	free(c->conf_title);
+	free(c->conf_site);
 }
 
 static int
@@ -2142,15 +2410,20 @@ collect_state(void *ud, const struct store_feed_state *s)
 		.last_status = s->last_status,
 		.gone = s->gone,
 		.active = s->active,
+		.enabled = s->enabled,
 		.keep_days = s->keep_days,
 		.keep_count = s->keep_count,
+		.last_attempt = s->last_attempt,
 	};
 	/* Only what the daemon uses; the rest stays NULL. */
 	if (remember(&c->name, s->name) < 0 || remember(&c->url, s->url) < 0 ||
 	    remember(&c->url_in_use, s->url_in_use) < 0 ||
 	    remember(&c->etag, s->etag) < 0 ||
 	    remember(&c->last_modified, s->last_modified) < 0 ||
-	    remember(&c->body_hash, s->body_hash) < 0 || !c->name) {
+	    remember(&c->body_hash, s->body_hash) < 0 ||
+	    remember(&c->tags, s->tags) < 0 ||
+	    remember(&c->conf_title, s->conf_title) < 0 ||
+	    remember(&c->conf_site, s->conf_site) < 0 || !c->name) {
 		state_copy_free(c);
 		return -ENOMEM;
 	}
@@ -2174,6 +2447,28 @@ stored_cleanup(struct stored *sd)
 	free(sd->v);
 }
 
+/* A feed the config has with enabled=no: its row says so (status
+ * "disabled" in feeds_v1), and it is never polled. */
+static int
+store_conf_disabled(struct run *r, const struct conf_feed *cf)
+{
+	char *pub = url_public(cf->url);
+	struct store_feed_conf sc = {
+		.name = cf->name,
+		.url = pub,
+		.keep_days = cf->keep_days,
+		.keep_count = cf->keep_count,
+		.tags = cf->tags,
+		.title = cf->title,
+		.site = cf->site,
+		.disabled = true,
+	};
+	int rc = pub ? store_feed_ensure(r->st, &sc, NULL) : -ENOMEM;
+
+	free(pub);
+	return rc;
+}
+
 /* Whether the stored row already matches cf (no store_feed_ensure needed). */
 static bool
 stored_matches(const struct store_feed_state *s, const struct conf_feed *cf)
@@ -2181,8 +2476,11 @@ stored_matches(const struct store_feed_state *s, const struct conf_feed *cf)
 	char *pub;
 	bool same;
 
-	if (!s->active || !s->url || s->keep_days != cf->keep_days ||
-	    s->keep_count != cf->keep_count)
+	if (!s->active || !s->enabled || !s->url ||
+	    s->keep_days != cf->keep_days || s->keep_count != cf->keep_count ||
+	    str_differs(s->tags, cf->tags && *cf->tags ? cf->tags : NULL) ||
+	    str_differs(s->conf_title, cf->title && *cf->title ? cf->title : NULL) ||
+	    str_differs(s->conf_site, cf->site && *cf->site ? cf->site : NULL))
 		return false;
 	pub = url_public(cf->url);
 	same = pub && strcmp(pub, s->url) == 0;
@@ -2205,7 +2503,8 @@ startup_feeds(struct run *r)
 	struct stored sd = { 0 };
 	const struct conf_feed **cidx = NULL;
 	struct gone {
-		size_t i;             /* in sd.v */
+		size_t i;             /* in sd.v, or the config's index */
+		const struct conf_feed *disabled; /* enabled=no in the config */
 		bool ok;
 	} *gone = NULL;
 	size_t ngone = 0;
@@ -2249,7 +2548,7 @@ startup_feeds(struct run *r)
 		}
 	}
 	cidx = conf_index(r->conf);
-	gone = calloc(sd.n ? sd.n : 1, sizeof(*gone));
+	gone = calloc(sd.n + r->conf->nfeeds + 1, sizeof(*gone));
 	if (!gone) {
 		rc = -ENOMEM;
 		goto nomem;
@@ -2258,23 +2557,43 @@ startup_feeds(struct run *r)
 		const struct conf_feed *cf = conf_index_find(r->conf, cidx,
 			sd.v[i].name);
 
-		if (!sd.v[i].active || (cf && cf->enabled))
+		if (cf && cf->enabled)
 			continue;
-		gone[ngone++] = (struct gone){ .i = i };
+		if (cf && sd.v[i].enabled)
+			gone[ngone++] = (struct gone){ .i = i, .disabled = cf };
+		else if (!cf && sd.v[i].active)
+			gone[ngone++] = (struct gone){ .i = i };
+	}
+	/* Disabled in the config and not stored yet: recorded as such. */
+	for (size_t i = 0; i < r->conf->nfeeds; i++) {
+		const struct conf_feed *cf = &r->conf->feeds[i];
+		struct store_feed_state key = { .name = cf->name };
+
+		if (cf->enabled || (sd.n && bsearch(&key, sd.v, sd.n,
+		    sizeof(*sd.v), cmp_state)))
+			continue;
+		gone[ngone++] = (struct gone){ .i = SIZE_MAX, .disabled = cf };
 	}
 	/* One transaction for all of them; each on its own if that fails. */
 	grouped = ngone > 1 && store_group_begin(r->st) == 0;
 	for (int pass = grouped ? 0 : 1; pass < 2; pass++) {
 		for (size_t k = 0; k < ngone; k++)
-			gone[k].ok = store_feed_disable(r->st,
-				sd.v[gone[k].i].name) == 0;
+			gone[k].ok = gone[k].disabled ?
+				store_conf_disabled(r, gone[k].disabled) == 0 :
+				store_feed_disable(r->st, sd.v[gone[k].i].name) == 0;
 		if (pass == 0 && store_group_commit(r->st) == 0)
 			break;
 	}
-	for (size_t k = 0; k < ngone; k++)
-		if (gone[k].ok)
+	for (size_t k = 0; k < ngone; k++) {
+		if (!gone[k].ok)
+			continue;
+		if (gone[k].disabled)
+			log_notice("store", "feed=%s is disabled in the config "
+				"(enabled=no): not polled", gone[k].disabled->name);
+		else
 			log_notice("store", "feed=%s is no longer polled; marked "
 				"inactive (articles stay)", sd.v[gone[k].i].name);
+	}
 	goto out;
 nomem:
 	log_err("sys", "out of memory");
@@ -2362,7 +2681,9 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	r->sig_hup.data = r->sig_term.data = r->sig_int.data = r;
 	r->watchdog.data = r->grace.data = r->cycle.data = r->prepare.data = r;
 	r->finish.data = r;
-	r->open_handles = 9; /* with the worker's */
+	uv_timer_init(&r->loop, &r->progress);
+	r->progress.data = r;
+	r->open_handles = 10; /* with the worker's */
 
 	rc = startup_feeds(r);
 	if (rc < 0)
@@ -2391,7 +2712,7 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 
 	for (struct feed *f = r->feeds; f; f = f->next) {
 		if (f->ensured) {
-			feed_schedule_initial(f, false);
+			feed_schedule_initial(f, false, 0);
 		} else {
 			feed_ensure(f, f->url_changed);
 			nensure++;
@@ -2404,15 +2725,18 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 		FEEDD_VERSION, r->nfeeds, r->nfailing ? " (some failing)" : "",
 		conf->database, o->once ? ", polling each once" : "");
 	notify_send("READY=1");
+	progress_start(r);
 	run_status(r);
 	run_maybe_finish(r);
 
 	rc = uv_run(&r->loop, UV_RUN_DEFAULT);
 	exit_code = FEEDD_EXIT_OK;
 	if (o->once)
-		log_notice("sys", "once: feeds=%u ok=%u failed=%u new=%u updated=%u "
-			"max_loop_stall_ms=%.1f (cpu %.1f)", r->once_total,
-			r->once_total - r->once_failed, r->once_failed,
+		log_notice("sys", "once: feeds=%u ok=%u failed=%u not_due=%u "
+			"new=%u updated=%u max_loop_stall_ms=%.1f (cpu %.1f)",
+			r->once_total - r->once_skipped,
+			r->once_total - r->once_skipped - r->once_failed,
+			r->once_failed, r->once_skipped,
 			r->stats.inserted, r->stats.updated,
 			(double)r->stats.max_stall_ns / 1e6,
 			(double)r->stats.max_stall_cpu_ns / 1e6);

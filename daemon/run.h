@@ -6,11 +6,16 @@
  *
  * Scheduling rules (also in feedd(8)):
  * - At start-up a feed with a stored next-due time resumes it; a feed with
- *   none is spread over its first interval (sched_first_due()). A feed that
- *   the store marks gone (HTTP 410) is not polled until its configured URL
- *   changes.
- * - A feed added (or whose URL changed) on SIGHUP is due within a few
- *   seconds, spread by its name.
+ *   none (never fetched) takes the next slot of the start-up ramp
+ *   (start-ramp per second, default 50), so it is fetched within seconds,
+ *   not after a phase of its interval. The slot is stored at once: a
+ *   restart during the ramp resumes it. A feed that the store marks gone
+ *   (HTTP 410) is not polled until its configured URL changes.
+ * - A feed added (or whose URL changed) on SIGHUP takes a ramp slot too.
+ * - --once polls the feeds that are due (stored next-due, back-off and
+ *   Retry-After honoured; never-fetched feeds are due) and exits;
+ *   --once --all polls every enabled feed, --once --feed NAME the named
+ *   ones, whatever their schedule.
  * - Polls to one host are spaced: consecutive starts are at least
  *   min(1 s, interval / feeds-on-that-host) apart, so a host with many
  *   feeds is still polled within each interval. --once skips the spacing
@@ -33,7 +38,11 @@
 #define FEEDD_STOP_GRACE_MS 5000   /* default in-flight grace on SIGTERM */
 
 struct run_opts {
-	bool once;          /* poll every enabled feed once, then exit */
+	bool once;          /* poll the enabled feeds that are due, then exit */
+	bool once_all;      /* --once --all: every enabled feed, due or not */
+	const char *const *once_feeds; /* --once --feed NAME...: only these, now */
+	size_t once_nfeeds;
+	bool quiet;         /* no progress on a TTY */
 	bool stats;         /* print a "feedd-stats ..." line on stdout at exit */
 	int64_t grace_ms;   /* in-flight transfer grace on SIGTERM; 0 = default */
 	const char *config_path; /* borrowed; reloaded on SIGHUP */

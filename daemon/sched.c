@@ -9,15 +9,19 @@
  *   - success: a feed's hints (ttl, sy:updatePeriod, Cache-Control max-age,
  *     Expires) can only make the delay longer; skipHours/skipDays then move
  *     the due time out of the skipped hours and days (UTC);
- *   - failure: interval * 2^(failures-1), with +-10% jitter; 429 and 503
- *     with Retry-After wait at least that long. There is no give-up: at
- *     the ceiling a failing feed is still tried every ceiling.
+ *   - failure: min(60 s, interval) * 2^(failures-1), with +-10% jitter:
+ *     a DNS blip must not cost a daily feed a day, a feed polled every
+ *     10 s is retried after 10 s, and a feed that stays down backs off
+ *     to the ceiling. 429 and
+ *     503 with Retry-After wait at least that long. There is no give-up:
+ *     at the ceiling a failing feed is still tried every ceiling.
  */
 #include "sched.h"
 
 #include <string.h>
 
 #define SCHED_DEFAULT_CEILING (24 * 3600)
+#define SCHED_RETRY_BASE 60      /* the first retry after a failure */
 
 static int64_t
 max64(int64_t a, int64_t b)
@@ -89,7 +93,7 @@ sched_next_due(const struct sched_input *in)
 		int failures = in->failures > 0 ? in->failures : 1;
 		int32_t j;
 
-		delay = interval;
+		delay = min64(SCHED_RETRY_BASE, interval);
 		for (int i = 1; i < failures && delay < ceiling; i++)
 			delay *= 2;
 		delay = min64(delay, ceiling);
@@ -99,7 +103,7 @@ sched_next_due(const struct sched_input *in)
 		if ((in->http_status == 429 || in->http_status == 503) &&
 		    in->retry_after_s >= 0)
 			delay = max64(delay, in->retry_after_s);
-		delay = min64(max64(delay, interval), ceiling);
+		delay = min64(max64(delay, 1), ceiling);
 		return in->now + delay;
 	}
 
@@ -115,25 +119,4 @@ sched_next_due(const struct sched_input *in)
 	delay = min64(delay, ceiling);
 	due = skip_forward(in->now + delay, in->skip_hours, in->skip_days);
 	return min64(due, in->now + ceiling);
-}
-
-int64_t
-sched_first_due(int64_t now, int64_t interval_s, const char *name)
-{
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-
-	if (interval_s <= 1 || !name)
-		return now;
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		h ^= *p;
-		h *= 0x100000001b3ull;
-	}
-	h ^= h >> 33; /* FNV's low bits are weak for short names */
-	/* The hash picks a phase on the wall clock, not an offset from now:
-	 * until the first poll is stored, a restart must not move the due
-	 * time again (a daemon restarted more often than the offset would
-	 * otherwise never poll the feed). */
-	return now + (int64_t)(((h % (uint64_t)interval_s) +
-		(uint64_t)interval_s - (uint64_t)now % (uint64_t)interval_s) %
-		(uint64_t)interval_s);
 }

@@ -30,10 +30,4 @@ struct sched_input {
 /* The Unix time the feed is next due. */
 int64_t sched_next_due(const struct sched_input *in);
 
-/* Where a feed with no stored schedule first polls: spread over the first
- * interval by a hash of its name, so a new config does not fire all at once.
- * The hash fixes a phase on the wall clock (a multiple of the interval plus
- * the hash), so restarts before the first poll do not postpone it. */
-int64_t sched_first_due(int64_t now, int64_t interval_s, const char *name);
-
 #endif

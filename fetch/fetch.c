@@ -164,6 +164,7 @@ struct fetch_req {
 	enum req_abort abort;
 	char policy_err[256];
 	char msg[128];            /* our own error text */
+	char pmsg[CURL_ERROR_SIZE + 512]; /* "proxy URL: why" */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -634,6 +635,75 @@ os_errno_or(struct fetch_req *r, int fallback)
 	return e > 0 ? -(int)e : -fallback;
 }
 
+/* The proxy libcurl used for r: the configured one, else the
+ * environment's for the URL's scheme (as libcurl picks it). */
+static const char *
+proxy_for(const struct fetch_req *r)
+{
+	static const char *const http_vars[] = { "http_proxy", "all_proxy",
+		"ALL_PROXY" };
+	static const char *const https_vars[] = { "https_proxy", "HTTPS_PROXY",
+		"all_proxy", "ALL_PROXY" };
+	bool https = r->url && strncasecmp(r->url, "https:", 6) == 0;
+	const char *const *v = https ? https_vars : http_vars;
+	size_t n = https ? 4 : 3;
+
+	if (r->proxy)
+		return *r->proxy ? r->proxy : NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *e = getenv(v[i]);
+		if (e && *e)
+			return e;
+	}
+	return NULL;
+}
+
+/* url without a user:password@, into buf (never logged with secrets). */
+static const char *
+proxy_shown(const char *url, char *buf, size_t len)
+{
+	const char *at = strchr(url, '@'), *sl = strstr(url, "://");
+	const char *host = sl ? sl + 3 : url;
+	const char *end = host + strcspn(host, "/?#");
+
+	if (at && at < end && at >= host)
+		snprintf(buf, len, "%.*s****@%s", (int)(host - url), url, at + 1);
+	else
+		snprintf(buf, len, "%s", url);
+	return buf;
+}
+
+/*
+ * Through a proxy, a connect failure is the proxy's (libcurl connects
+ * only to it), and a refused CONNECT is the proxy's answer: say which
+ * proxy and why, as "proxy URL: ...".
+ */
+static void
+classify_proxy(struct fetch_req *r, CURLcode code, struct fetch_result *res)
+{
+	const char *proxy = r->proxied ? proxy_for(r) : NULL;
+	long connect_code = 0;
+	char shown[512];
+
+	if (!proxy)
+		return;
+	curl_easy_getinfo(r->easy, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+	if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_PROXY) {
+		res->stage = "proxy";
+		snprintf(r->pmsg, sizeof(r->pmsg), "proxy %s: %s",
+			proxy_shown(proxy, shown, sizeof(shown)), res->error);
+		res->error = r->pmsg;
+	} else if (connect_code >= 300) {
+		res->stage = "proxy";
+		res->rc = connect_code == 407 || connect_code == 403 ? -EACCES :
+			-ECONNREFUSED;
+		snprintf(r->pmsg, sizeof(r->pmsg), "proxy %s: CONNECT refused "
+			"(HTTP %ld)", proxy_shown(proxy, shown, sizeof(shown)),
+			connect_code);
+		res->error = r->pmsg;
+	}
+}
+
 static void
 classify(struct fetch_req *r, CURLcode code, struct fetch_result *res)
 {
@@ -862,6 +932,7 @@ complete(struct fetch_req *r, CURLcode code)
 		res.error = "cancelled";
 	} else if (code != CURLE_OK) {
 		classify(r, code, &res);
+		classify_proxy(r, code, &res);
 	} else if (res.http_status == 304) {
 		res.status = FETCH_NOT_MODIFIED;
 	} else if (res.http_status >= 200 && res.http_status <= 299) {

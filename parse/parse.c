@@ -225,6 +225,9 @@ struct parse {
 	bool ext_subset, netscape;
 	char *root_uri;     /* an unknown namespace on the root element ... */
 	enum ns root_ns;    /* ... read as this one */
+	enum ns nons_ns;    /* a root <feed> in no namespace: its unqualified
+	                     * elements read as Atom (NS_NONE: not that case) */
+	bool wrapper;       /* inside an (X)HTML wrapper around the feed */
 
 	struct frame *stack;
 	int depth, overflow;
@@ -1324,6 +1327,8 @@ classify(struct parse *p, const xmlChar *xlocal, enum ns ns,
 				begin_capture(p, idx, F_PUBLISHED, T_TEXT, 2);
 			else if (strcmp(l, "lastBuildDate") == 0)
 				begin_capture(p, idx, F_UPDATED, T_TEXT, 2);
+			else if (strcmp(l, "modified") == 0)
+				begin_capture(p, idx, F_UPDATED, T_TEXT, 1);
 			else if (strcmp(l, "generator") == 0)
 				begin_capture(p, idx, F_GENERATOR, T_GUESS, 2);
 			else if (strcmp(l, "ttl") == 0)
@@ -1348,6 +1353,8 @@ classify(struct parse *p, const xmlChar *xlocal, enum ns ns,
 				begin_capture(p, idx, E_GUID, T_TEXT, 2);
 			} else if (strcmp(l, "pubDate") == 0)
 				begin_capture(p, idx, E_PUBLISHED, T_TEXT, 2);
+			else if (strcmp(l, "modified") == 0)
+				begin_capture(p, idx, E_UPDATED, T_TEXT, 1);
 			else if (strcmp(l, "author") == 0)
 				begin_capture(p, idx, E_AUTHOR, T_TEXT, 2);
 			else if (strcmp(l, "category") == 0)
@@ -1675,6 +1682,25 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	ns = ns_of(uri);
 	if (ns == NS_OTHER && p->root_uri && strcmp((const char *)uri, p->root_uri) == 0)
 		ns = p->root_ns;
+	if (ns == NS_NONE && p->nons_ns != NS_NONE)
+		ns = p->nons_ns;
+	/* A feed inside an XHTML page (<html><body><feed xmlns=Atom>, as
+	 * some blog engines serve it): the page's own elements until the
+	 * feed's root are skipped; the feed inside is the document. */
+	if (!p->root_seen) {
+		const char *l = (const char *)local;
+		bool feed_root = ((ns == NS_ATOM10 || ns == NS_ATOM03) &&
+			strcmp(l, "feed") == 0) || (ns != NS_XHTML &&
+			(strcmp(l, "rss") == 0 || strcmp(l, "RDF") == 0));
+
+		if (!p->wrapper && (ns == NS_XHTML || ns == NS_NONE) &&
+		    strcmp(l, "html") == 0) {
+			p->wrapper = true;
+			return;
+		}
+		if (p->wrapper && !feed_root)
+			return;
+	}
 
 	/* xml:base, resolved against the enclosing base. */
 	base = (char *)frame_base(p);
@@ -1701,6 +1727,11 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 		}
 		int idx = push_frame(p, local, CTX_FEED, base, own);
 		p->stack[idx].root = true;
+		/* <feed> with no namespace at all: an Atom feed whose author
+		 * forgot xmlns (feedparser reads it as Atom). */
+		if (ns == NS_NONE && strcmp((const char *)local, "feed") == 0)
+			p->nons_ns = p->feed.format == PARSE_FORMAT_ATOM03 ?
+				NS_ATOM03 : NS_ATOM10;
 		/* A feed in a namespace of its own (a later or unofficial
 		 * version): its elements read as the format's own. */
 		if (ns == NS_OTHER) {
@@ -1724,8 +1755,10 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	}
 	if (p->depth == 0) {
 		/* An element after the root element closed: not part of the
-		 * feed. Its end tag matches no frame and is ignored too. */
-		p->feed.malformed = true;
+		 * feed. Its end tag matches no frame and is ignored too. In
+		 * an XHTML wrapper, the rest of the page is no error. */
+		if (!p->wrapper)
+			p->feed.malformed = true;
 		if (own)
 			free(base);
 		return;
@@ -2755,7 +2788,9 @@ parse_finish(struct parse *p)
 		goto out;
 	}
 	if (p->feed.format == PARSE_FORMAT_UNKNOWN) {
-		if (p->mode == M_XML && !p->root_seen)
+		if (p->mode == M_XML && !p->root_seen && p->wrapper)
+			not_a_feed(p, "not a feed: root element is <html>");
+		else if (p->mode == M_XML && !p->root_seen)
 			not_a_feed(p, "not a feed: no root element");
 		else if (p->mode != M_JSON)
 			not_a_feed(p, "not a feed: not XML or JSON");

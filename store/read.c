@@ -16,8 +16,8 @@
 	p "link, " p "canonical_link, " p "title, " p "author, "               \
 	p "published, " p "updated, " p "summary, " p "content, " p "text, "   \
 	p "categories, " p "enclosures, " p "content_hash, " p "sort_time, "   \
-	p "first_seen, " p "last_changed, " p "revision"
-#define ART_NCOLS 22
+	p "first_seen, " p "last_changed, " p "revision, " p "tags"
+#define ART_NCOLS 23
 
 static const char *
 text_at(sqlite3_stmt *s, int i)
@@ -52,6 +52,7 @@ article_from_row(sqlite3_stmt *s, int c, struct store_article_row *a)
 	a->first_seen = sqlite3_column_int64(s, c + 19);
 	a->last_changed = sqlite3_column_int64(s, c + 20);
 	a->revision = sqlite3_column_int(s, c + 21);
+	a->tags = text_at(s, c + 22);
 }
 
 static int
@@ -91,6 +92,10 @@ walk_articles(struct store *st, sqlite3_stmt *s, store_article_cb cb,
 		rc = store__fail(st, src, what);
 	return rc;
 }
+
+/* Whole tags only: "news" is not in "newsletter,tech". */
+#define TAG_MATCH(col, param) \
+	" AND instr(',' || " col " || ',', ',' || " param " || ',') > 0"
 
 static int
 feed_exists(struct store *st, const char *name)
@@ -133,14 +138,15 @@ store_articles_query(struct store *st, const struct store_query *q,
 		"SELECT a.id, a.feed_id, a.story_id, a.feed, a.key, a.guid,"
 		" a.link, a.canonical_link, a.title, a.author, a.published,"
 		" a.updated, %s, a.categories, a.enclosures, a.content_hash,"
-		" a.sort_time, a.first_seen, a.last_changed, a.revision"
+		" a.sort_time, a.first_seen, a.last_changed, a.revision, a.tags"
 		" FROM articles_v1 a WHERE 1"
-		"%s%s%s%s"
+		"%s%s%s%s%s"
 		" ORDER BY a.sort_time %s, a.id %s LIMIT ?4",
 		q->no_bodies ? "NULL, NULL, NULL" : "a.summary, a.content, a.text",
 		q->feed ? " AND a.feed = ?1" : "",
 		q->since ? " AND a.sort_time >= ?2" : "",
 		q->after_id ? " AND a.id > ?3" : "",
+		q->tag ? TAG_MATCH("a.tags", "?5") : "",
 		/* The first stored article of each story stands for it. */
 		q->unique ? " AND NOT EXISTS (SELECT 1 FROM articles_v1 b"
 			    " WHERE b.story_id = a.story_id AND b.id < a.id)" : "",
@@ -152,6 +158,7 @@ store_articles_query(struct store *st, const struct store_query *q,
 	sqlite3_bind_int64(s, 2, q->since);
 	sqlite3_bind_int64(s, 3, q->after_id);
 	sqlite3_bind_int64(s, 4, q->limit > 0 ? q->limit : -1);
+	store__bind_text(s, 5, q->tag);
 	rc = walk_articles(st, s, cb, ud, NULL, "reading articles");
 	sqlite3_finalize(s);
 	return rc;
@@ -179,22 +186,40 @@ store_article_get(struct store *st, int64_t id, store_article_cb cb, void *ud)
 }
 
 int
-store_search(struct store *st, const char *fts_query, int64_t limit,
-	store_article_cb cb, void *ud)
+store_search_query(struct store *st, const char *fts_query,
+	const struct store_query *q, store_article_cb cb, void *ud)
 {
+	static const struct store_query none;
+	char sql[2048];
 	sqlite3_stmt *s = NULL;
-	/* Title hits weigh three times as much as text hits. */
-	int rc = prepare(st, "SELECT " ART_COLS("a.") ","
-		" snippet(articles_fts, -1, '[', ']', '...', 16),"
-		" bm25(articles_fts, 3.0, 1.0) AS score"
-		" FROM articles_fts JOIN articles_v1 a ON a.id = articles_fts.rowid"
-		" WHERE articles_fts MATCH ?1 ORDER BY score, a.id DESC LIMIT ?2",
-		&s);
+	int rc;
 
+	if (!q)
+		q = &none;
+	if (q->feed) {
+		rc = feed_exists(st, q->feed);
+		if (rc < 0)
+			return rc;
+	}
+	/* Title hits weigh three times as much as summary or text hits;
+	 * the snippet is of the column that matched best. */
+	snprintf(sql, sizeof(sql), "SELECT " ART_COLS("a.") ","
+		" snippet(articles_fts, -1, '[', ']', '...', 16),"
+		" bm25(articles_fts, 3.0, 1.0, 1.0) AS score"
+		" FROM articles_fts JOIN articles_v1 a ON a.id = articles_fts.rowid"
+		" WHERE articles_fts MATCH ?1%s%s%s"
+		" ORDER BY score, a.id DESC LIMIT ?2",
+		q->feed ? " AND a.feed = ?3" : "",
+		q->since ? " AND a.sort_time >= ?4" : "",
+		q->tag ? TAG_MATCH("a.tags", "?5") : "");
+	rc = prepare(st, sql, &s);
 	if (rc < 0)
 		return rc;
 	store__bind_text(s, 1, fts_query ? fts_query : "");
-	sqlite3_bind_int64(s, 2, limit > 0 ? limit : 50);
+	sqlite3_bind_int64(s, 2, q->limit > 0 ? q->limit : 50);
+	store__bind_text(s, 3, q->feed);
+	sqlite3_bind_int64(s, 4, q->since);
+	store__bind_text(s, 5, q->tag);
 	rc = walk_articles(st, s, cb, ud, NULL, "searching");
 	/* FTS5 reports a bad query as a generic SQLITE_ERROR. */
 	if (rc == -EIO && (sqlite3_errcode(st->db) & 0xff) == SQLITE_ERROR) {
@@ -204,6 +229,15 @@ store_search(struct store *st, const char *fts_query, int64_t limit,
 	}
 	sqlite3_finalize(s);
 	return rc;
+}
+
+int
+store_search(struct store *st, const char *fts_query, int64_t limit,
+	store_article_cb cb, void *ud)
+{
+	struct store_query q = { .limit = limit };
+
+	return store_search_query(st, fts_query, &q, cb, ud);
 }
 
 int

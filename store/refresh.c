@@ -359,13 +359,13 @@ same_str(const char *a, const char *b)
 }
 
 /* Take article id out of the full-text index (before its row changes or
- * goes). With same (an update): unless its stored title and text equal
- * title and text (then *same is set and nothing changes), index title
- * and text in their place. An article new in this transaction is not
- * indexed yet: nothing to do. */
+ * goes). With same (an update): unless its stored title, summary and text
+ * equal these (then *same is set and nothing changes), index these in
+ * their place. An article new in this transaction is not indexed yet:
+ * nothing to do. */
 static int
 fts_remove_old(struct store *st, int64_t id, const char *title,
-	const char *text, bool *same)
+	const char *summary, const char *text, bool *same)
 {
 	sqlite3_stmt *s;
 	int rc = 0, src;
@@ -383,7 +383,8 @@ fts_remove_old(struct store *st, int64_t id, const char *title,
 		if (src == SQLITE_ROW)
 			*same = same_str((const char *)sqlite3_column_text(s, 0),
 				title) && same_str((const char *)
-				sqlite3_column_text(s, 1), text);
+				sqlite3_column_text(s, 1), summary) && same_str(
+				(const char *)sqlite3_column_text(s, 2), text);
 		else if (src != SQLITE_DONE)
 			rc = store__fail(st, src, "looking up an article");
 		sqlite3_reset(s);
@@ -394,7 +395,8 @@ fts_remove_old(struct store *st, int64_t id, const char *title,
 			return -EIO;
 		sqlite3_bind_int64(s, 1, id);
 		store__bind_static(s, 2, title);
-		store__bind_static(s, 3, text);
+		store__bind_static(s, 3, summary);
+		store__bind_static(s, 4, text);
 		src = sqlite3_step(s);
 		if (src != SQLITE_DONE)
 			rc = store__fail(st, src, "updating the full-text index");
@@ -529,7 +531,8 @@ update_article(struct store_refresh *r, const struct store_article *a,
 	 * indexed at the commit, as it is then. */
 	indexed = !st->fts_manual || fts_indexed(st, id);
 	if (indexed)
-		rc = fts_remove_old(st, id, a->title, a->text, &same_text);
+		rc = fts_remove_old(st, id, a->title, a->summary, a->text,
+			&same_text);
 	if (rc < 0)
 		return rc;
 	s = store__stmt(st, same_text ? STORE_STMT_ART_UPDATE_META
@@ -909,7 +912,7 @@ retention(struct store_refresh *r)
 			rc = store__fail(st, src, "recording a purged key");
 			break;
 		}
-		rc = fts_remove_old(st, v[i].id, NULL, NULL, NULL);
+		rc = fts_remove_old(st, v[i].id, NULL, NULL, NULL, NULL);
 		if (rc < 0)
 			break;
 		s = store__stmt(st, STORE_STMT_ART_DELETE);

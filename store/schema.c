@@ -145,9 +145,76 @@ static const char migrate_v2[] =
 	" f.active"
 	" FROM feeds f;";
 
+/*
+ * Version 3: what the operator sees and searches.
+ * feeds: the configured tags (normalized "a,b"), enabled = 0 for a feed
+ * the config has with enabled=no, malformed/last_warning for a last
+ * document that did not parse or parsed with recovered errors, and the
+ * configured title=/site=. feeds_v1 gains tags, a status word (store/
+ * SCHEMA.md has the precedence), last_warning, enabled, conf_title and
+ * conf_site; articles_v1 the feed's tags. The full-text index is rebuilt
+ * over title, summary and text.
+ */
+static const char migrate_v3[] =
+	"ALTER TABLE feeds ADD COLUMN tags TEXT;"
+	"ALTER TABLE feeds ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE feeds ADD COLUMN malformed INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE feeds ADD COLUMN last_warning TEXT;"
+	"ALTER TABLE feeds ADD COLUMN conf_title TEXT;"
+	"ALTER TABLE feeds ADD COLUMN conf_site TEXT;"
+	"DROP TRIGGER articles_fts_ai;"
+	"DROP TRIGGER articles_fts_ad;"
+	"DROP TRIGGER articles_fts_au;"
+	"DROP TABLE articles_fts;"
+	"CREATE VIRTUAL TABLE articles_fts USING fts5(title, summary, text,"
+	" content='articles', content_rowid='id',"
+	" tokenize='unicode61 remove_diacritics 2');"
+	"INSERT INTO articles_fts(articles_fts) VALUES ('rebuild');"
+	"CREATE TRIGGER articles_fts_ai AFTER INSERT ON articles BEGIN"
+	" INSERT INTO articles_fts(rowid, title, summary, text)"
+	"  VALUES (new.id, new.title, new.summary, new.text);"
+	" END;"
+	"CREATE TRIGGER articles_fts_ad AFTER DELETE ON articles BEGIN"
+	" INSERT INTO articles_fts(articles_fts, rowid, title, summary, text)"
+	"  VALUES ('delete', old.id, old.title, old.summary, old.text);"
+	" END;"
+	"CREATE TRIGGER articles_fts_au AFTER UPDATE OF title, summary, text"
+	" ON articles BEGIN"
+	" INSERT INTO articles_fts(articles_fts, rowid, title, summary, text)"
+	"  VALUES ('delete', old.id, old.title, old.summary, old.text);"
+	" INSERT INTO articles_fts(rowid, title, summary, text)"
+	"  VALUES (new.id, new.title, new.summary, new.text);"
+	" END;"
+	"DROP VIEW feeds_v1;"
+	"CREATE VIEW feeds_v1 AS SELECT"
+	" f.id, f.name, f.url, f.url_in_use, f.title, f.site_link,"
+	" f.etag, f.last_modified, f.last_attempt, f.last_success,"
+	" f.next_due, f.failures, f.last_error, f.last_status, f.gone,"
+	" f.keep_days, f.keep_count,"
+	" (SELECT count(*) FROM articles a WHERE a.feed_id = f.id) AS articles,"
+	" f.active, f.tags,"
+	" CASE WHEN f.enabled = 0 THEN 'disabled'"
+	"  WHEN f.active = 0 THEN 'removed'"
+	"  WHEN f.gone THEN 'gone'"
+	"  WHEN f.last_attempt IS NULL THEN 'new'"
+	"  WHEN f.malformed THEN 'malformed'"
+	"  WHEN f.failures > 0 THEN 'failing'"
+	"  ELSE 'ok' END AS status,"
+	" f.last_warning, f.enabled, f.conf_title, f.conf_site"
+	" FROM feeds f;"
+	"DROP VIEW articles_v1;"
+	"CREATE VIEW articles_v1 AS SELECT"
+	" a.id, a.feed_id, f.name AS feed, a.key, a.guid, a.link,"
+	" a.canon_link AS canonical_link, a.title, a.author, a.published,"
+	" a.updated, a.summary, a.content, a.text, a.categories,"
+	" a.enclosures, a.hash AS content_hash, a.sort_time, a.first_seen,"
+	" a.last_changed, a.revision, a.story_id, f.tags"
+	" FROM articles a JOIN feeds f ON f.id = a.feed_id;";
+
 const char *const store__migrations[] = {
 	schema_v1,
 	migrate_v2,
+	migrate_v3,
 };
 const int store__nmigrations =
 	(int)(sizeof(store__migrations) / sizeof(store__migrations[0]));

@@ -19,7 +19,8 @@
 	"id, name, url, url_in_use, title, site_link, etag, last_modified,"    \
 	" body_hash, last_attempt, last_success, next_due, failures,"         \
 	" last_error, last_status, gone, " count ", active, keep_days,"       \
-	" keep_count"
+	" keep_count, tags, enabled, malformed, last_warning, conf_title,"    \
+	" conf_site"
 #define FEED_COLS                                                              \
 	FEED_COLS_("(SELECT count(*) FROM articles a WHERE a.feed_id = feeds.id)")
 #define FEED_COLS_NOCOUNT FEED_COLS_("-1")
@@ -30,20 +31,24 @@ static const char *const sql[STORE_STMT_COUNT_] = {
 	[STORE_STMT_FEED_KEEP] =
 		"SELECT keep_days, keep_count FROM feeds WHERE id = ?1",
 	[STORE_STMT_FEED_INSERT] =
-		"INSERT INTO feeds(name, url, keep_days, keep_count, created)"
-		" VALUES (?1, ?2, ?3, ?4, ?5)",
+		"INSERT INTO feeds(name, url, keep_days, keep_count, created,"
+		" tags, enabled, active, conf_title, conf_site)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)",
 	/* SET expressions see the old row, so "url = ?2" asks whether the
 	 * configured URL stayed the same. */
 	[STORE_STMT_FEED_UPDATE_CONF] =
 		"UPDATE feeds SET url = ?2, keep_days = ?3, keep_count = ?4,"
-		" active = 1,"
+		" active = ?6, enabled = ?6, tags = ?5, conf_title = ?7,"
+		" conf_site = ?8,"
 		" url_in_use = CASE WHEN url = ?2 THEN url_in_use END,"
 		" etag = CASE WHEN url = ?2 THEN etag END,"
 		" last_modified = CASE WHEN url = ?2 THEN last_modified END,"
 		" body_hash = CASE WHEN url = ?2 THEN body_hash END,"
 		" gone = CASE WHEN url = ?2 THEN gone ELSE 0 END"
 		" WHERE id = ?1 AND (url IS NOT ?2 OR keep_days IS NOT ?3"
-		" OR keep_count IS NOT ?4 OR active IS NOT 1)",
+		" OR keep_count IS NOT ?4 OR active IS NOT ?6 OR enabled IS NOT ?6"
+		" OR tags IS NOT ?5 OR conf_title IS NOT ?7"
+		" OR conf_site IS NOT ?8)",
 	[STORE_STMT_FEED_RECORD] =
 		"UPDATE feeds SET last_attempt = ?2,"
 		" last_success = CASE WHEN ?3 THEN ?2 ELSE last_success END,"
@@ -54,10 +59,14 @@ static const char *const sql[STORE_STMT_COUNT_] = {
 		" body_hash = coalesce(?9, body_hash),"
 		" title = coalesce(?10, title),"
 		" site_link = coalesce(?11, site_link),"
-		" next_due = ?12, failures = ?13, gone = ?14"
+		" next_due = ?12, failures = ?13, gone = ?14,"
+		" malformed = CASE WHEN ?15 THEN ?16 ELSE malformed END,"
+		" last_warning = CASE WHEN ?15 THEN ?17 ELSE last_warning END"
 		" WHERE id = ?1",
+	[STORE_STMT_FEED_SET_DUE] =
+		"UPDATE feeds SET next_due = ?2 WHERE id = ?1",
 	[STORE_STMT_FEED_DISABLE] =
-		"UPDATE feeds SET active = 0 WHERE name = ?1",
+		"UPDATE feeds SET active = 0, enabled = 1 WHERE name = ?1",
 	[STORE_STMT_ART_BY_KEY] =
 		"SELECT id, hash, canon_link, first_seen, story_id FROM articles"
 		" WHERE feed_id = ?1 AND key = ?2",
@@ -90,33 +99,37 @@ static const char *const sql[STORE_STMT_COUNT_] = {
 		" sort_time = ?16, last_changed = ?17, revision = revision + 1,"
 		" story_id = ?18"
 		" WHERE id = ?1",
-	/* The update when title and text stay: the full-text trigger
-	 * (AFTER UPDATE OF title, text) does not fire, so FTS5 does not
-	 * re-tokenize the old and the new text for nothing. */
+	/* The update when title, summary and text stay: the full-text
+	 * trigger (AFTER UPDATE OF title, summary, text) does not fire, so
+	 * FTS5 does not re-tokenize the old and the new text for nothing. */
 	[STORE_STMT_ART_UPDATE_META] =
 		"UPDATE articles SET key = ?2, guid = ?3, link = ?4,"
 		" canon_link = ?5, author = ?7, published = ?8,"
-		" updated = ?9, summary = ?10, content = ?11,"
+		" updated = ?9, content = ?11,"
 		" categories = ?13, enclosures = ?14, hash = ?15,"
 		" sort_time = ?16, last_changed = ?17, revision = revision + 1,"
 		" story_id = ?18"
 		" WHERE id = ?1",
 	[STORE_STMT_ART_FTS_COLS] =
-		"SELECT title, text FROM articles WHERE id = ?1",
+		"SELECT title, summary, text FROM articles WHERE id = ?1",
 	/* What the schema's articles_fts_* triggers do, for fts_manual
 	 * (refresh.c: why INSERT ... SELECT). */
-	/* Out with the stored title and text, in with ?2 and ?3: one
-	 * statement, so FTS5 flushes once (at its statement savepoint). */
+	/* Out with the stored title, summary and text, in with ?2, ?3 and
+	 * ?4: one statement, so FTS5 flushes once (at its statement
+	 * savepoint). */
 	[STORE_STMT_FTS_REPLACE_ROW] =
-		"INSERT INTO articles_fts(articles_fts, rowid, title, text)"
-		" SELECT 'delete', id, title, text FROM articles WHERE id = ?1"
-		" UNION ALL SELECT NULL, ?1, ?2, ?3",
+		"INSERT INTO articles_fts(articles_fts, rowid, title, summary, text)"
+		" SELECT 'delete', id, title, summary, text FROM articles"
+		" WHERE id = ?1"
+		" UNION ALL SELECT NULL, ?1, ?2, ?3, ?4",
 	[STORE_STMT_FTS_DELETE_ROW] =
-		"INSERT INTO articles_fts(articles_fts, rowid, title, text)"
-		" SELECT 'delete', id, title, text FROM articles WHERE id = ?1",
+		"INSERT INTO articles_fts(articles_fts, rowid, title, summary, text)"
+		" SELECT 'delete', id, title, summary, text FROM articles"
+		" WHERE id = ?1",
 	[STORE_STMT_FTS_INSERT_NEW] =
-		"INSERT INTO articles_fts(rowid, title, text)"
-		" SELECT id, title, text FROM articles WHERE id > ?1 ORDER BY id",
+		"INSERT INTO articles_fts(rowid, title, summary, text)"
+		" SELECT id, title, summary, text FROM articles WHERE id > ?1"
+		" ORDER BY id",
 	[STORE_STMT_ART_REKEY] =
 		"UPDATE articles SET key = ?2, guid = ?3 WHERE id = ?1",
 	[STORE_STMT_ART_SET_STORY] =
@@ -742,6 +755,20 @@ feed_from_row(sqlite3_stmt *s, struct store_feed_state *f, bool copy)
 	f->active = sqlite3_column_int(s, 17) != 0;
 	f->keep_days = sqlite3_column_int(s, 18);
 	f->keep_count = sqlite3_column_int(s, 19);
+	f->tags = copy ? col_dup(s, 20, &err) : (char *)sqlite3_column_text(s, 20);
+	f->enabled = sqlite3_column_int(s, 21) != 0;
+	f->malformed = sqlite3_column_int(s, 22) != 0;
+	f->last_warning = copy ? col_dup(s, 23, &err)
+			       : (char *)sqlite3_column_text(s, 23);
+	f->conf_title = copy ? col_dup(s, 24, &err)
+			     : (char *)sqlite3_column_text(s, 24);
+	f->conf_site = copy ? col_dup(s, 25, &err)
+			    : (char *)sqlite3_column_text(s, 25);
+	/* The same precedence as feeds_v1.status (schema.c, SCHEMA.md). */
+	f->status = !f->enabled ? "disabled" : !f->active ? "removed" :
+		f->gone ? "gone" : sqlite3_column_type(s, 9) == SQLITE_NULL ?
+		"new" : f->malformed ? "malformed" : f->failures > 0 ?
+		"failing" : "ok";
 	if (err < 0 && copy)
 		store_feed_state_cleanup(f);
 	return err;
@@ -786,7 +813,42 @@ store_feed_state_cleanup(struct store_feed_state *f)
 	store__free(f->last_modified);
 	store__free(f->body_hash);
 	store__free(f->last_error);
+	store__free(f->tags);
+	store__free(f->last_warning);
+	store__free(f->conf_title);
+	store__free(f->conf_site);
 	memset(f, 0, sizeof(*f));
+}
+
+/* "a, b,,c " -> "a,b,c" (malloc'd; "" when nothing is left). */
+static char *
+tags_normalize(const char *in)
+{
+	size_t n = strlen(in);
+	char *out = malloc(n + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (const char *p = in; *p;) {
+		const char *b, *e;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		b = p;
+		while (*p && *p != ',')
+			p++;
+		e = p;
+		while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e > b) {
+			if (o > out)
+				*o++ = ',';
+			memcpy(o, b, (size_t)(e - b));
+			o += e - b;
+		}
+	}
+	*o = '\0';
+	return out;
 }
 
 int
@@ -796,6 +858,7 @@ store_feed_ensure(struct store *st, const struct store_feed_conf *c,
 	sqlite3_stmt *s;
 	int rc = 0, src;
 	int64_t fid = 0;
+	char *tags = NULL;
 
 	if (!c || !c->name || !*c->name || !c->url) {
 		snprintf(st->err, sizeof(st->err), "a feed needs a name and a URL");
@@ -815,23 +878,33 @@ store_feed_ensure(struct store *st, const struct store_feed_conf *c,
 	if (src != SQLITE_ROW && src != SQLITE_DONE)
 		return store__write_failed(st,
 			store__fail(st, src, "reading a feed"));
+	if (c->tags && !(tags = tags_normalize(c->tags)))
+		return store__write_failed(st, -ENOMEM);
+	s = store__stmt(st, fid ? STORE_STMT_FEED_UPDATE_CONF :
+		STORE_STMT_FEED_INSERT);
+	if (!s) {
+		free(tags);
+		return -EIO;
+	}
 	if (fid) {
-		s = store__stmt(st, STORE_STMT_FEED_UPDATE_CONF);
-		if (!s)
-			return -EIO;
 		sqlite3_bind_int64(s, 1, fid);
 		store__bind_text(s, 2, c->url);
 		sqlite3_bind_int(s, 3, c->keep_days);
 		sqlite3_bind_int(s, 4, c->keep_count);
+		store__bind_text(s, 5, tags && *tags ? tags : NULL);
+		sqlite3_bind_int(s, 6, !c->disabled);
+		store__bind_text(s, 7, c->title && *c->title ? c->title : NULL);
+		store__bind_text(s, 8, c->site && *c->site ? c->site : NULL);
 	} else {
-		s = store__stmt(st, STORE_STMT_FEED_INSERT);
-		if (!s)
-			return -EIO;
 		store__bind_text(s, 1, c->name);
 		store__bind_text(s, 2, c->url);
 		sqlite3_bind_int(s, 3, c->keep_days);
 		sqlite3_bind_int(s, 4, c->keep_count);
 		sqlite3_bind_int64(s, 5, store__now(st));
+		store__bind_text(s, 6, tags && *tags ? tags : NULL);
+		sqlite3_bind_int(s, 7, !c->disabled);
+		store__bind_text(s, 8, c->title && *c->title ? c->title : NULL);
+		store__bind_text(s, 9, c->site && *c->site ? c->site : NULL);
 	}
 	src = sqlite3_step(s);
 	if (src != SQLITE_DONE)
@@ -839,8 +912,35 @@ store_feed_ensure(struct store *st, const struct store_feed_conf *c,
 	else if (!fid)
 		fid = sqlite3_last_insert_rowid(st->db);
 	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	free(tags);
 	if (rc == 0 && id)
 		*id = fid;
+	return store__write_failed(st, rc);
+}
+
+int
+store_feed_set_due(struct store *st, int64_t feed_id, int64_t next_due)
+{
+	sqlite3_stmt *s;
+	int rc = store__write_ok(st), src;
+
+	if (rc < 0)
+		return rc;
+	s = store__stmt(st, STORE_STMT_FEED_SET_DUE);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, feed_id);
+	sqlite3_bind_int64(s, 2, next_due);
+	src = sqlite3_step(s);
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "scheduling a feed");
+	else if (sqlite3_changes(st->db) == 0) {
+		snprintf(st->err, sizeof(st->err), "no feed with id %lld",
+			(long long)feed_id);
+		rc = -ENOENT;
+	}
+	sqlite3_reset(s);
 	return store__write_failed(st, rc);
 }
 
@@ -894,6 +994,9 @@ store_feed_record(struct store *st, int64_t feed_id,
 	sqlite3_bind_int64(s, 12, r->next_due);
 	sqlite3_bind_int(s, 13, r->failures);
 	sqlite3_bind_int(s, 14, r->gone);
+	sqlite3_bind_int(s, 15, r->document);
+	sqlite3_bind_int(s, 16, r->malformed);
+	store__bind_text(s, 17, r->warning);
 	src = sqlite3_step(s);
 	if (src != SQLITE_DONE)
 		rc = store__fail(st, src, "recording a poll");

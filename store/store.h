@@ -60,18 +60,25 @@ int store_schema_version(void);
 
 /* --- feeds ------------------------------------------------------------ */
 
-/* Per-feed settings the store needs from the config. */
+/* Per-feed settings the store needs from the config. Use designated
+ * initializers: fields are added over time, zero keeps the old meaning. */
 struct store_feed_conf {
 	const char *name;      /* borrowed; unique */
 	const char *url;       /* borrowed; the configured URL */
 	int keep_days;         /* 0 = keep forever */
 	int keep_count;        /* 0 = no count limit */
+	const char *tags;      /* borrowed; "a,b" as configured, NULL = none;
+	                        * stored trimmed, empty parts dropped */
+	bool disabled;         /* configured enabled=no: kept, never polled */
+	const char *title;     /* borrowed; configured title=, NULL = none */
+	const char *site;      /* borrowed; configured site=, NULL = none */
 };
 
 /*
  * Create the feed row or update its configured URL/settings. When the
  * configured URL changed, the URL in use and the validators are reset.
- * Returns 0 and the feed id in *id.
+ * disabled marks the row enabled = 0 and active = 0 (status "disabled");
+ * otherwise it is enabled and active. Returns 0 and the feed id in *id.
  */
 int store_feed_ensure(struct store *st, const struct store_feed_conf *c,
 	int64_t *id);
@@ -90,6 +97,15 @@ struct store_feed_state {
 	int64_t articles;      /* stored articles; -1 = not counted */
 	bool active;           /* false after store_feed_disable() */
 	int keep_days, keep_count;
+	char *tags;            /* normalized "a,b", NULL = none */
+	bool enabled;          /* false: configured enabled=no */
+	bool malformed;        /* the last document did not parse, or parsed
+	                        * with recovered errors */
+	char *last_warning;    /* why malformed, NULL = none */
+	char *conf_title, *conf_site; /* configured title=/site=, NULL = none */
+	const char *status;    /* static: "disabled", "removed", "gone",
+	                        * "new", "malformed", "failing" or "ok"
+	                        * (store/SCHEMA.md: the first that applies) */
 };
 
 /* Returns 0, or -ENOENT when no feed has that name. */
@@ -131,11 +147,22 @@ struct store_feed_result {
 	int64_t next_due;
 	int failures;             /* consecutive, after this poll */
 	bool gone;
+	/* The document: with document (a body was fetched and handed to the
+	 * parser), malformed and warning replace the stored ones (warning
+	 * NULL clears it); without (304, unchanged body, fetch failure) the
+	 * stored ones stay. */
+	bool document;
+	bool malformed;           /* did not parse, or recovered errors */
+	const char *warning;      /* the parser's message, NULL = none */
 };
 
 /* Record a poll that stores no articles (failure, 304, unchanged body). */
 int store_feed_record(struct store *st, int64_t feed_id,
 	const struct store_feed_result *r);
+
+/* Set only the feed's next_due (the daemon's planned first fetch of a
+ * never-fetched feed, so readers and a restart see it). 0, -ENOENT, -EIO. */
+int store_feed_set_due(struct store *st, int64_t feed_id, int64_t next_due);
 
 /* --- one refresh: all of a feed's changes in one transaction ---------- */
 
@@ -270,6 +297,7 @@ struct store_article_row {
 	const char *content_hash;
 	int64_t sort_time, first_seen, last_changed;
 	int revision;
+	const char *tags;            /* the feed's tags ("a,b"), NULL = none */
 	const char *snippet;         /* store_search only, else NULL */
 	double rank;                 /* store_search only: lower is better */
 };
@@ -279,6 +307,8 @@ typedef int (*store_article_cb)(void *ud, const struct store_article_row *a);
 
 struct store_query {
 	const char *feed;      /* borrowed; feed name, NULL = every feed */
+	const char *tag;       /* borrowed; feeds with this tag (whole, exact
+	                        * match), NULL = any */
 	int64_t since;         /* sort_time >= since; 0 = no bound */
 	int64_t after_id;      /* id > after_id; 0 = no bound */
 	int64_t limit;         /* 0 = no limit */
@@ -297,13 +327,18 @@ int store_article_get(struct store *st, int64_t id, store_article_cb cb,
 	void *ud);
 
 /*
- * Full-text search (FTS5 query syntax over title and text), best match
- * first, at most limit rows (0 = 50), with a snippet of the text where
- * the matches are marked with [ and ]. Returns 0, cb's value, -EINVAL (a
- * query FTS5 rejects; store_errmsg() says why), -EIO, -ENOMEM.
+ * Full-text search (FTS5 query syntax over title, summary and text), best
+ * match first, at most limit rows (0 = 50), with a snippet of the text
+ * where the matches are marked with [ and ]. Returns 0, cb's value,
+ * -EINVAL (a query FTS5 rejects; store_errmsg() says why), -EIO, -ENOMEM.
  */
 int store_search(struct store *st, const char *fts_query, int64_t limit,
 	store_article_cb cb, void *ud);
+
+/* The same, narrowed by q->feed (-ENOENT when it names no feed), q->tag
+ * and q->since, at most q->limit rows (0 = 50); q may be NULL. */
+int store_search_query(struct store *st, const char *fts_query,
+	const struct store_query *q, store_article_cb cb, void *ud);
 
 /* One change-log row. article is NULL for a purge (the row is gone) and
  * when the article was purged since; borrowed, valid during the call. */

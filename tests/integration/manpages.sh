@@ -1,6 +1,7 @@
 #!/bin/sh
 # The man pages render without groff warnings, and feedctl(1) documents
-# every command `feedctl --help` lists.
+# every command `feedctl help` lists (a section each; tests/cli/help_man.py
+# checks their options).
 #
 # usage: manpages.sh FEEDCTL SRCDIR
 set -u
@@ -22,12 +23,12 @@ else
 	echo "note: no groff; rendering not checked"
 fi
 
-cmds=$("$feedctl" --help | sed -n 's/^  \([a-z][a-z-]*\).*/\1/p')
+cmds=$("$feedctl" help | sed -n '/^commands:$/,/^$/s/^  \([a-z][a-z-]*\).*/\1/p')
 [ -n "$cmds" ] || { echo "FAIL: no commands in feedctl --help"; exit 1; }
 for c in $cmds; do
 	# In roff source a '-' in a command name is written '\-'.
 	pat=$(printf '%s' "$c" | sed 's/-/\\\\-/g')
-	if grep -q "^\.B $pat\( \|$\)" "$man/feedctl.1"; then
+	if grep -q "^\.SS $pat$" "$man/feedctl.1"; then
 		echo "ok   feedctl.1 documents '$c'"
 	else
 		echo "FAIL feedctl.1 lacks command '$c'"

@@ -42,7 +42,7 @@ if expect import 0 "$feedctl" --config "$tmp/empty.conf" import-opml ok_import.o
 	same "import output" ok_import.expected "$tmp/out"
 	has "import: invalid URL reported" "$tmp/err" \
 		"skipping 'Old gopher feed': invalid URL 'gopher://example.org/1/news': only http and https are supported"
-	has "import: summary" "$tmp/err" "8 imported, 1 skipped"
+	has "import: summary" "$tmp/err" "read 10 feeds, skipped 2 (1 duplicate URL, 1 invalid URL), wrote 8 to standard output"
 fi
 
 # The same from standard input.

@@ -217,6 +217,10 @@ def daemon_lifecycle(tmp):
         check(articles(db, "beta")[1] == 2, "a disabled feed lost articles")
         check(db_rows(db, "SELECT active FROM feeds_v1 WHERE name = 'beta'")
               == [(0,)], "beta not marked inactive in feeds_v1")
+        # enabled=no reads "disabled", not "removed" (not configured).
+        wait_for("beta shown as disabled", lambda: db_rows(
+            db, "SELECT status FROM feeds_v1 WHERE name = 'beta'")
+            == [("disabled",)])
 
         # --- kill -9 and restart ---------------------------------------------
         gamma_requests = srv.count("/gamma.xml")

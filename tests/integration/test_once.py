@@ -74,8 +74,13 @@ def once_all_ok(tmp):
               "no summary line:\n" + p.stderr)
         check("max_loop_stall_ms=" in p.stdout and "feedd-stats" in p.stdout,
               "--stats printed no stats: %r" % p.stdout)
-        # A second run: conditional requests, 304, still success, no dups.
+        # A second run makes no request: nothing is due for an hour.
+        n = srv.count("/one.xml")
         p = run(["--config", conf, "--once"])
+        check(p.returncode == 0 and srv.count("/one.xml") == n,
+              "a second --once polled a feed that is not due")
+        # --all: conditional requests, 304, still success, no dups.
+        p = run(["--config", conf, "--once", "--all"])
         check(p.returncode == 0, "second run exit %d:\n%s" % (p.returncode,
                                                              p.stderr))
         last = srv.requests("/one.xml")[-1]
@@ -219,7 +224,7 @@ def once_store_fails(tmp):
         db.close()
         conf = config(tmp, [("one", srv.url("/one.xml")),
                             ("two", srv.url("/two.xml"))])
-        p = run(["--config", conf, "--once"], timeout=30)
+        p = run(["--config", conf, "--once", "--all"], timeout=30)
         check(p.returncode == 2, "exit %d (want 2):\n%s" % (p.returncode,
                                                             p.stderr))
         check("feed=two" in p.stderr and

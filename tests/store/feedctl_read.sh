@@ -85,6 +85,11 @@ json "$d/f" '[(f["name"], f["articles"], f["failures"]) for f in L] == [("alpha"
 # while writers come and go (each store_fill is a writer process that
 # opens and closes the database, like a daemon restart).
 "$FEEDCTL" --db "$db" follow --after 0 --interval 50 >"$d/fo" 2>"$d/foerr" & pids="$pids $!"
+# A feed the database does not know is an error at once, not a silent wait;
+# gamma is registered (no articles yet) before it is followed.
+fc follow --feed gamma >"$d/out" 2>"$d/err"; [ $? -eq 1 ] || fail "follow --feed of an unknown feed: exit status"
+grep -q "no feed named 'gamma'" "$d/err" || fail "follow --feed of an unknown feed: message"
+"$FILL" "$db" gamma 1 0 >/dev/null || fail "register gamma"
 "$FEEDCTL" --db "$db" follow --new-only --feed gamma --interval 50 >"$d/fg" 2>"$d/fgerr" & pids="$pids $!"
 wait_lines "$d/fo" 35 || fail "follow: replay $(lines "$d/fo") lines, want 35"
 sleep 0.3

@@ -41,7 +41,7 @@ writer(int refreshes)
 	}
 	for (int f = 0; f < NFEEDS; f++) {
 		char name[16];
-		struct store_feed_conf c = { name, "https://example.org/f", 0, 0 };
+		struct store_feed_conf c = { .name = name, .url = "https://example.org/f", .keep_days = 0, .keep_count = 0 };
 		snprintf(name, sizeof(name), "feed%d", f);
 		rc = store_feed_ensure(st, &c, &fid[f]);
 		if (rc < 0)

@@ -29,7 +29,7 @@ writer(int out, int iter, unsigned seed)
 {
 	struct store *st = NULL;
 	struct store_opts o = { 0 };
-	struct store_feed_conf fc = { "crash", "https://example.org/f", 0, 0 };
+	struct store_feed_conf fc = { .name = "crash", .url = "https://example.org/f", .keep_days = 0, .keep_count = 0 };
 	int64_t fid;
 	char err[512];
 	int n = 0;

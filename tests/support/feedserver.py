@@ -21,7 +21,8 @@ How a request is answered, first match wins:
 1. Control endpoints under /_/ (never recorded):
    GET  /_/requests   JSON list of the requests received so far, oldest
                       first: {"method", "path" (with query), "headers"
-                      (lower-case name -> value, exactly as received)}
+                      (lower-case name -> value, exactly as received),
+                      "t" (Unix time of arrival, float)}
    GET  /_/stats      JSON {"requests", "connections", "active_connections",
                       "max_connections", "active_requests", "max_requests"}:
                       max_* are the highest concurrency seen
@@ -240,6 +241,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             STATE["stats"]["requests"] += 1
             log = STATE["requests"]
             log.append({"method": self.command, "path": self.path,
+                        "t": time.time(),
                         "headers": {k.lower(): v for k, v in self.headers.items()}})
             if len(log) > MAX_LOG:
                 del log[: len(log) - MAX_LOG]

@@ -991,8 +991,107 @@ t_garbage(void)
 	}
 }
 
+
+/* ---- feeds new users add that read wrong (issue: the first hour) ------ */
+
+static void
+t_atom_no_namespace(void)
+{
+	struct result r = { 0 };
+	parse_file(&r, "ok_atom_no_namespace.xml", "http://workshop.example/feed");
+	CHECK_INT_EQ(r.rc, 0);
+	CHECK_INT_EQ(r.feed.format, PARSE_FORMAT_ATOM10);
+	CHECK(!r.feed.malformed);
+	CHECK_STR_EQ(r.ftitle, "Notes from the workshop");
+	REQUIRE(r.n == 2);
+	CHECK_STR_EQ(r.e[0].title, "Sharpening chisels");
+	CHECK_STR_EQ(r.e[0].link, "http://workshop.example/2024/03/chisels.html");
+	CHECK_STR_EQ(r.e[0].published, "2024-03-01T09:00:00Z");
+	CHECK_STR_EQ(r.e[1].id, "tag:workshop.example,2024:bench");
+	CHECK(r.e[1].content && strstr(r.e[1].content, "<b>two</b>"));
+	result_free(&r);
+}
+
+static void
+t_atom_in_xhtml(void)
+{
+	struct result r = { 0 };
+	parse_file(&r, "ok_atom_in_xhtml.xml", NULL);
+	CHECK_INT_EQ(r.rc, 0);
+	CHECK_INT_EQ(r.feed.format, PARSE_FORMAT_ATOM10);
+	CHECK(!r.feed.malformed);
+	CHECK_STR_EQ(r.ftitle, "Wrapped releases");
+	REQUIRE(r.n == 1);
+	CHECK_STR_EQ(r.e[0].title, "Version 2.4");
+	CHECK_STR_EQ(r.e[0].link, "https://releases.example/2.4");
+	result_free(&r);
+	/* A plain XHTML page is still no feed, and says so. */
+	const char page[] = "<?xml version=\"1.0\"?><html xmlns="
+		"\"http://www.w3.org/1999/xhtml\"><body><p>hi</p></body></html>";
+	r = (struct result){ 0 };
+	parse_chunks(&r, page, sizeof(page) - 1, 0, NULL, NULL);
+	CHECK_INT_EQ(r.rc, -EBADMSG);
+	CHECK(strstr(r.err, "root element is <html>") != NULL);
+	result_free(&r);
+}
+
+static void
+t_utf16_no_bom(void)
+{
+	struct result r = { 0 };
+	parse_file(&r, "ok_encoding_utf16le_nobom.xml", NULL);
+	CHECK_INT_EQ(r.rc, 0);
+	CHECK(!r.feed.malformed);
+	CHECK_STR_EQ(r.ftitle, "Kaffeehaus");
+	REQUIRE(r.n == 2);
+	CHECK_STR_EQ(r.e[0].title, "Caf\xc3\xa9 und Kuchen");
+	CHECK_STR_EQ(r.e[1].title, "Stra\xc3\x9f" "enfest");
+	CHECK_STR_EQ(r.e[0].published, "2024-03-05T08:00:00Z");
+	result_free(&r);
+	r = (struct result){ 0 };
+	parse_file(&r, "ok_encoding_utf16be_nobom.xml", NULL);
+	CHECK_INT_EQ(r.rc, 0);
+	CHECK(!r.feed.malformed);
+	REQUIRE(r.n == 1);
+	CHECK_STR_EQ(r.e[0].title, "\xc3\x84rger im B\xc3\xbcro");
+	result_free(&r);
+}
+
+static void
+t_rss_modified(void)
+{
+	struct result r = { 0 };
+	parse_file(&r, "ok_rss_modified.xml", NULL);
+	CHECK_INT_EQ(r.rc, 0);
+	CHECK_STR_EQ(r.fupdated, "2024-02-03T04:05:06Z");
+	REQUIRE(r.n == 1);
+	CHECK_STR_EQ(r.e[0].updated, "2024-02-03T03:05:06Z");
+	result_free(&r);
+}
+
+static void
+t_comment_in_text(void)
+{
+	struct result r = { 0 };
+	parse_file(&r, "ok_comment_in_text.xml", NULL);
+	CHECK_INT_EQ(r.rc, 0);
+	CHECK_STR_EQ(r.ftitle, "Security notes");
+	REQUIRE(r.n == 1);
+	CHECK_STR_EQ(r.e[0].title, "safe");
+	CHECK_STR_EQ(r.e[0].summary, "before after");
+	CHECK_STR_EQ(r.e[0].email, "ops@sec.example");
+	REQUIRE(r.e[0].ncats == 1);
+	CHECK_STR_EQ(r.e[0].cats[0], "advisory");
+	result_free(&r);
+}
+
 static const struct check_case cases[] = {
 	{ "rss20", t_rss20 },
+	{ "atom_no_namespace", t_atom_no_namespace },
+	{ "atom_in_xhtml", t_atom_in_xhtml },
+	{ "utf16_no_bom", t_utf16_no_bom },
+	{ "rss_modified", t_rss_modified },
+	{ "comment_in_text", t_comment_in_text },
 	{ "rss091_netscape", t_rss091_netscape },
 	{ "rss_versions", t_rss_versions },
 	{ "rss10", t_rss10 },

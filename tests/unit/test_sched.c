@@ -64,25 +64,27 @@ static const struct {
 	{ "skip every day ignored", 30 * M, D, 1, 0, 0, -1, -1, 0, -1, 0, 0, 0x7f, 30 * M, 30 * M },
 	{ "skip capped at ceiling", 30 * M, H, 1, 0, 0, -1, -1, 0, -1, 0, 0, SUN, H, H },
 	{ "skip after a hint", 30 * M, D, 1, 0, 0, -1, 120, 0, -1, 0, HOUR(12), 0, 3 * H, 3 * H },
-	/* Failures: interval * 2^(failures-1), +-10%, floor interval, cap ceiling. */
-	{ "1st failure", 30 * M, D, 0, 500, 1, -1, -1, 0, -1, 0, 0, 0, 30 * M, 33 * M },
-	{ "failure without count", 30 * M, D, 0, 0, 0, -1, -1, 0, -1, 0, 0, 0, 30 * M, 33 * M },
-	{ "2nd failure", 30 * M, D, 0, 502, 2, -1, -1, 0, -1, 0, 0, 0, 54 * M, 66 * M },
-	{ "3rd failure", 30 * M, D, 0, 0, 3, -1, -1, 0, -1, 0, 0, 0, 108 * M, 132 * M },
-	{ "6th failure", 30 * M, D, 0, 0, 6, -1, -1, 0, -1, 0, 0, 0, 51840, 63360 },
-	{ "7th failure hits ceiling", 30 * M, D, 0, 0, 7, -1, -1, 0, -1, 0, 0, 0, 77760, D },
+	/* Failures: min(60 s, interval) * 2^(failures-1), +-10%, cap ceiling. */
+	{ "1st failure", 30 * M, D, 0, 500, 1, -1, -1, 0, -1, 0, 0, 0, 54, 66 },
+	{ "1st failure of a 10s feed", 10, D, 0, 0, 1, -1, -1, 0, -1, 0, 0, 0, 9, 11 },
+	{ "3rd failure of a 10s feed", 10, D, 0, 0, 3, -1, -1, 0, -1, 0, 0, 0, 36, 44 },
+	{ "1st failure of a daily feed", D, D, 0, 0, 1, -1, -1, 0, -1, 0, 0, 0, 54, 66 },
+	{ "1st failure of a weekly feed", 7 * D, D, 0, 0, 1, -1, -1, 0, -1, 0, 0, 0, 54, 66 },
+	{ "failure without count", 30 * M, D, 0, 0, 0, -1, -1, 0, -1, 0, 0, 0, 54, 66 },
+	{ "2nd failure", 30 * M, D, 0, 502, 2, -1, -1, 0, -1, 0, 0, 0, 108, 132 },
+	{ "3rd failure", 30 * M, D, 0, 0, 3, -1, -1, 0, -1, 0, 0, 0, 216, 264 },
+	{ "6th failure", 30 * M, D, 0, 0, 6, -1, -1, 0, -1, 0, 0, 0, 1728, 2112 },
+	{ "12th failure hits ceiling", 30 * M, D, 0, 0, 12, -1, -1, 0, -1, 0, 0, 0, 77760, D },
+	{ "11th failure near ceiling", 30 * M, D, 0, 0, 11, -1, -1, 0, -1, 0, 0, 0, 55296, 67584 },
 	{ "never given up", 30 * M, D, 0, 0, 100000, -1, -1, 0, -1, 0, 0, 0, 77760, D },
-	{ "backoff with small ceiling", 30 * M, 2 * H, 0, 0, 5, -1, -1, 0, -1, 0, 0, 0, 108 * M, 2 * H },
-	{ "hints ignored on failure", 30 * M, D, 0, 0, 1, -1, 600, 0, 5 * H, 0, 0, 0, 30 * M, 33 * M },
-	/* Retry-After: obeyed on 429/503, beyond the interval, capped. */
+	{ "backoff with small ceiling", 30 * M, 2 * H, 0, 0, 9, -1, -1, 0, -1, 0, 0, 0, 108 * M, 2 * H },
+	{ "weekly feed backs off past 24h", 7 * D, D, 0, 0, 13, -1, -1, 0, -1, 0, 0, 0, 221184, 270336 },
+	{ "hints ignored on failure", 30 * M, D, 0, 0, 1, -1, 600, 0, 5 * H, 0, 0, 0, 54, 66 },
+	/* Retry-After: obeyed on 429/503, capped. */
 	{ "503 Retry-After 2h", 30 * M, D, 0, 503, 1, 2 * H, -1, 0, -1, 0, 0, 0, 2 * H, 2 * H },
 	{ "429 Retry-After 90m", 30 * M, D, 0, 429, 1, 90 * M, -1, 0, -1, 0, 0, 0, 90 * M, 90 * M },
-	{ "429 Retry-After below interval", 30 * M, D, 0, 429, 1, 60, -1, 0, -1, 0, 0, 0, 30 * M, 33 * M },
-	{ "429 Retry-After 0", 30 * M, D, 0, 429, 1, 0, -1, 0, -1, 0, 0, 0, 30 * M, 33 * M },
-	{ "Retry-After capped", 30 * M, D, 0, 503, 1, 30 * D, -1, 0, -1, 0, 0, 0, D, D },
-	{ "Retry-After vs longer backoff", 30 * M, D, 0, 503, 4, H, -1, 0, -1, 0, 0, 0, 216 * M, 264 * M },
-	{ "Retry-After on 500 ignored", 30 * M, D, 0, 500, 1, 2 * H, -1, 0, -1, 0, 0, 0, 30 * M, 33 * M },
-	{ "503 without Retry-After", 30 * M, D, 0, 503, 2, -1, -1, 0, -1, 0, 0, 0, 54 * M, 66 * M },
+	{ "429 Retry-After below backoff", 30 * M, D, 0, 429, 1, 10, -1, 0, -1, 0, 0, 0, 54, 66 },
+	{ "503 Retry-After 3d capped", 30 * M, D, 0, 503, 1, 3 * D, -1, 0, -1, 0, 0, 0, D, D },
 };
 
 static void
@@ -124,7 +126,7 @@ static void
 t_jitter(void)
 {
 	struct sched_input in = { .now = NOW, .interval_s = 30 * M, .ceiling_s = D,
-		.failures = 3, .ttl_minutes = -1, .max_age_s = -1, .retry_after_s = -1 };
+		.failures = 10, .ttl_minutes = -1, .max_age_s = -1, .retry_after_s = -1 };
 	int64_t lo = INT64_MAX, hi = 0;
 	int distinct = 0;
 	int64_t prev = -1;
@@ -141,45 +143,16 @@ t_jitter(void)
 			distinct++;
 		prev = d;
 	}
-	/* 2h +- 10%: expect the extremes to come near both bounds. */
-	CHECK(lo < 2 * H - 600);
-	CHECK(hi > 2 * H + 600);
-	CHECK(lo >= 108 * M && hi <= 132 * M);
+	/* 60 s * 2^9 = 30720 s +- 10%: expect the extremes near both bounds. */
+	CHECK(lo < 30720 - 1500);
+	CHECK(hi > 30720 + 1500);
+	CHECK(lo >= 27648 && hi <= 33792);
 	CHECK(distinct > 500);
-}
-
-static void
-t_first_due(void)
-{
-	int buckets[10] = { 0 };
-	char name[32];
-
-	CHECK_INT_EQ(sched_first_due(NOW, 0, "x"), NOW);
-	CHECK_INT_EQ(sched_first_due(NOW, 1, "x"), NOW);
-	CHECK_INT_EQ(sched_first_due(NOW, 1800, "lwn"), sched_first_due(NOW, 1800, "lwn"));
-	for (int i = 0; i < 1000; i++) {
-		snprintf(name, sizeof(name), "feed%d", i);
-		int64_t d = sched_first_due(NOW, 30 * M, name) - NOW;
-		if (d < 0 || d >= 30 * M) {
-			fprintf(stderr, "%s: first due in %lld\n", name, (long long)d);
-			CHECK(0);
-			continue;
-		}
-		buckets[d / (3 * M)]++;
-	}
-	/* Spread over the whole interval, not bunched: each tenth of it gets
-	 * a fair share of 1,000 feeds. */
-	for (int b = 0; b < 10; b++) {
-		if (buckets[b] < 50 || buckets[b] > 150)
-			fprintf(stderr, "bucket %d: %d feeds\n", b, buckets[b]);
-		CHECK(buckets[b] >= 50 && buckets[b] <= 150);
-	}
 }
 
 static const struct check_case tests[] = {
 	{ "table", t_table },
 	{ "jitter", t_jitter },
-	{ "first_due", t_first_due },
 	{ 0 },
 };
 

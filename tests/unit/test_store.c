@@ -84,8 +84,7 @@ finish(struct store *st)
 static int64_t
 feed(struct store *st, const char *name, int keep_days, int keep_count)
 {
-	struct store_feed_conf c = { name, "https://example.org/feed.xml",
-		keep_days, keep_count };
+	struct store_feed_conf c = { .name = name, .url = "https://example.org/feed.xml", .keep_days = keep_days, .keep_count = keep_count };
 	int64_t id = 0;
 
 	CHECK_INT_EQ(store_feed_ensure(st, &c, &id), 0);
@@ -237,7 +236,7 @@ t_migration_from_v1(void)
 
 	struct store *st = open_rw(NULL);
 	REQUIRE(st);
-	CHECK_INT_EQ(q_int(st, "PRAGMA user_version"), 2);
+	CHECK_INT_EQ(q_int(st, "PRAGMA user_version"), store_schema_version());
 	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_v1"), 3);
 	CHECK_INT_EQ(q_int(st, "SELECT story_id FROM articles_v1 WHERE key = 'k2'"), 1);
 	CHECK_INT_EQ(q_int(st, "SELECT story_id FROM articles_v1 WHERE key = 'k3'"), 3);
@@ -246,8 +245,7 @@ t_migration_from_v1(void)
 	/* FTS from v1 still in step after the upgrade. */
 	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'gamma'"), 1);
 	/* And the upgraded file takes new articles that join old stories. */
-	struct store_article a = { .guid = "n1", .link = "https://x/3?utm_medium=rss",
-		.title = "Three again", .text = "gamma" };
+	struct store_article a = { .guid = "n1", .link = "https://x/3?utm_medium=rss", .title = "Three again", .text = "gamma" };
 	int64_t id = 0;
 	CHECK_INT_EQ(refresh(st, 1, &a, 1, NULL, &id, NULL), 0);
 	CHECK(id > 3);
@@ -266,11 +264,11 @@ t_reader_views(void)
 		{ "articles_v1", "id,feed_id,feed,key,guid,link,canonical_link,title,"
 			"author,published,updated,summary,content,text,categories,"
 			"enclosures,content_hash,sort_time,first_seen,last_changed,"
-			"revision,story_id" },
+			"revision,story_id,tags" },
 		{ "feeds_v1", "id,name,url,url_in_use,title,site_link,etag,"
 			"last_modified,last_attempt,last_success,next_due,failures,"
 			"last_error,last_status,gone,keep_days,keep_count,articles,"
-			"active" },
+			"active,tags,status,last_warning,enabled,conf_title,conf_site" },
 		{ "changes_v1", "seq,article_id,feed_id,feed,kind,at" },
 	};
 	struct store *st = fresh();
@@ -917,8 +915,8 @@ t_group_commit(void)
 	struct store *st = fresh();
 	REQUIRE(st);
 	int64_t fa = 0, fb = 0, fc = 0;
-	struct store_feed_conf ca = { "a", "https://a/", 0, 0 },
-		cb = { "b", "https://b/", 0, 0 }, cc = { "c", "https://c/", 0, 0 };
+	struct store_feed_conf ca = { .name = "a", .url = "https://a/", .keep_days = 0, .keep_count = 0 },
+		cb = { .name = "b", .url = "https://b/", .keep_days = 0, .keep_count = 0 }, cc = { .name = "c", .url = "https://c/", .keep_days = 0, .keep_count = 0 };
 	struct store_article a[2] = {
 		{ .guid = "a1", .title = "A one", .text = "alpha" },
 		{ .guid = "a2", .title = "A two", .text = "beta" },
@@ -995,7 +993,7 @@ t_group_broken(void)
 	struct store_article b = { .guid = "b1", .title = "B" };
 	struct store_feed_result res = { .attempt = fake_now, .ok = true,
 		.http_status = 304 };
-	struct store_feed_conf cc = { "c", "https://c/", 0, 0 };
+	struct store_feed_conf cc = { .name = "c", .url = "https://c/", .keep_days = 0, .keep_count = 0 };
 
 	REQUIRE(store_group_begin(st) == 0);
 	CHECK_INT_EQ(refresh(st, fa, &a, 1, NULL, NULL, NULL), 0);
@@ -1150,7 +1148,7 @@ t_feed_state(void)
 {
 	struct store *st = fresh();
 	REQUIRE(st);
-	struct store_feed_conf c = { "a", "https://a/feed", 7, 100 };
+	struct store_feed_conf c = { .name = "a", .url = "https://a/feed", .keep_days = 7, .keep_count = 100 };
 	int64_t id = 0, id2 = 0;
 	CHECK_INT_EQ(store_feed_ensure(st, &c, &id), 0);
 	CHECK_INT_EQ(store_feed_ensure(st, &c, &id2), 0);
@@ -1189,7 +1187,7 @@ t_feed_state(void)
 	store_feed_state_cleanup(&s);
 	CHECK_INT_EQ(store_feed_get(st, "zz", &s), -ENOENT);
 	/* Disable, list, enable again. */
-	struct store_feed_conf cb = { "b", "https://b/", 0, 0 };
+	struct store_feed_conf cb = { .name = "b", .url = "https://b/", .keep_days = 0, .keep_count = 0 };
 	CHECK_INT_EQ(store_feed_ensure(st, &cb, NULL), 0);
 	CHECK_INT_EQ(store_feed_disable(st, "b"), 0);
 	CHECK_INT_EQ(store_feed_disable(st, "nope"), -ENOENT);
@@ -1268,6 +1266,225 @@ t_read_api(void)
 	finish(st);
 }
 
+
+/* Schema v3: the status word, in both feeds_v1 and store_feed_state. */
+static const char *
+status_of(struct store *st, const char *name)
+{
+	static char buf[32];
+	struct store_feed_state f;
+	char sql[128];
+
+	if (store_feed_get(st, name, &f) < 0)
+		return "(none)";
+	snprintf(sql, sizeof(sql), "SELECT status FROM feeds_v1 WHERE name = '%s'",
+		name);
+	/* Both must agree; return the view's word after checking. */
+	CHECK_STR_EQ(q_text(st, sql), f.status);
+	snprintf(buf, sizeof(buf), "%s", f.status);
+	store_feed_state_cleanup(&f);
+	return buf;
+}
+
+static void
+t_status_words(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t id = feed(st, "a", 0, 0);
+	struct store_feed_result fail = { .attempt = fake_now, .error = "HTTP 500",
+		.http_status = 500, .next_due = fake_now + 60, .failures = 1 };
+	struct store_feed_result ok = { .attempt = fake_now, .ok = true,
+		.http_status = 200, .next_due = fake_now + 3600, .document = true };
+	struct store_feed_result bad = ok;
+
+	CHECK_STR_EQ(status_of(st, "a"), "new");
+	CHECK_INT_EQ(store_feed_record(st, id, &fail), 0);
+	CHECK_STR_EQ(status_of(st, "a"), "failing");
+	CHECK_INT_EQ(store_feed_record(st, id, &ok), 0);
+	CHECK_STR_EQ(status_of(st, "a"), "ok");
+	bad.ok = false;
+	bad.malformed = true;
+	bad.warning = "parse: not a feed (an HTML page)";
+	bad.error = "parse: not a feed";
+	bad.failures = 1;
+	CHECK_INT_EQ(store_feed_record(st, id, &bad), 0);
+	CHECK_STR_EQ(status_of(st, "a"), "malformed");
+	CHECK_STR_EQ(q_text(st, "SELECT last_warning FROM feeds_v1"),
+		"parse: not a feed (an HTML page)");
+	/* A 304 or a fetch failure has no document: the warning stays. */
+	struct store_feed_result nm = { .attempt = fake_now, .ok = true,
+		.not_modified = true, .http_status = 304, .next_due = fake_now + 3600 };
+	CHECK_INT_EQ(store_feed_record(st, id, &nm), 0);
+	CHECK_STR_EQ(status_of(st, "a"), "malformed");
+	CHECK_INT_EQ(store_feed_record(st, id, &fail), 0);
+	CHECK_STR_EQ(status_of(st, "a"), "malformed");
+	/* A clean document clears it. */
+	CHECK_INT_EQ(store_feed_record(st, id, &ok), 0);
+	CHECK_STR_EQ(status_of(st, "a"), "ok");
+	CHECK_INT_EQ(q_int(st, "SELECT last_warning IS NULL FROM feeds_v1"), 1);
+	/* Gone, then disabled by the config, then removed from it. */
+	struct store_feed_result gone = fail;
+	gone.gone = true;
+	gone.http_status = 410;
+	CHECK_INT_EQ(store_feed_record(st, id, &gone), 0);
+	CHECK_STR_EQ(status_of(st, "a"), "gone");
+	struct store_feed_conf dc = { .name = "a", .url = "https://example.org/feed.xml",
+		.disabled = true };
+	CHECK_INT_EQ(store_feed_ensure(st, &dc, NULL), 0);
+	CHECK_STR_EQ(status_of(st, "a"), "disabled");
+	CHECK_INT_EQ(q_int(st, "SELECT active + enabled FROM feeds_v1"), 0);
+	CHECK_INT_EQ(store_feed_disable(st, "a"), 0);
+	CHECK_STR_EQ(status_of(st, "a"), "removed");
+	/* Configured again: active and enabled. */
+	dc.disabled = false;
+	CHECK_INT_EQ(store_feed_ensure(st, &dc, NULL), 0);
+	CHECK_INT_EQ(q_int(st, "SELECT active + enabled FROM feeds_v1"), 2);
+	finish(st);
+}
+
+static void
+t_tags_and_conf(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	struct store_feed_conf ca = { .name = "a", .url = "https://a/",
+		.tags = " news , tech,, ", .title = "Ä feed", .site = "https://a.example/" };
+	struct store_feed_conf cb = { .name = "b", .url = "https://b/",
+		.tags = "newsletter" };
+	int64_t fa = 0, fb = 0;
+	struct store_feed_state f;
+
+	CHECK_INT_EQ(store_feed_ensure(st, &ca, &fa), 0);
+	CHECK_INT_EQ(store_feed_ensure(st, &cb, &fb), 0);
+	CHECK_INT_EQ(store_feed_get(st, "a", &f), 0);
+	CHECK_STR_EQ(f.tags, "news,tech");
+	CHECK_STR_EQ(f.conf_title, "Ä feed");
+	CHECK_STR_EQ(f.conf_site, "https://a.example/");
+	CHECK(f.enabled);
+	store_feed_state_cleanup(&f);
+	CHECK_STR_EQ(q_text(st, "SELECT tags FROM feeds_v1 WHERE name = 'a'"),
+		"news,tech");
+
+	struct store_article a1 = { .guid = "1", .title = "Kernel", .text = "one" };
+	struct store_article b1 = { .guid = "2", .title = "Letter", .text = "two" };
+	CHECK_INT_EQ(refresh(st, fa, &a1, 1, NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(refresh(st, fb, &b1, 1, NULL, NULL, NULL), 0);
+	struct titles t = { "", 0 };
+	struct store_query q = { .tag = "news" };
+	CHECK_INT_EQ(store_articles_query(st, &q, collect_titles, &t), 0);
+	CHECK_STR_EQ(t.s, "Kernel");    /* whole tags: not "newsletter" */
+	t = (struct titles){ "", 0 };
+	q.tag = "newsletter";
+	CHECK_INT_EQ(store_articles_query(st, &q, collect_titles, &t), 0);
+	CHECK_STR_EQ(t.s, "Letter");
+	t = (struct titles){ "", 0 };
+	q.tag = "nosuch";
+	CHECK_INT_EQ(store_articles_query(st, &q, collect_titles, &t), 0);
+	CHECK_INT_EQ(t.n, 0);
+	CHECK_STR_EQ(q_text(st, "SELECT tags FROM articles_v1 WHERE title = 'Kernel'"),
+		"news,tech");
+
+	/* Tags changed in the config: stored again. */
+	ca.tags = "tech";
+	CHECK_INT_EQ(store_feed_ensure(st, &ca, NULL), 0);
+	CHECK_STR_EQ(q_text(st, "SELECT tags FROM feeds_v1 WHERE name = 'a'"), "tech");
+	ca.tags = NULL;
+	CHECK_INT_EQ(store_feed_ensure(st, &ca, NULL), 0);
+	CHECK_INT_EQ(q_int(st, "SELECT tags IS NULL FROM feeds_v1 WHERE name = 'a'"), 1);
+
+	/* The planned first fetch. */
+	CHECK_INT_EQ(store_feed_set_due(st, fb, 1700000123), 0);
+	CHECK_INT_EQ(q_int(st, "SELECT next_due FROM feeds_v1 WHERE name = 'b'"),
+		1700000123);
+	CHECK_INT_EQ(store_feed_set_due(st, 999, 1), -ENOENT);
+	finish(st);
+}
+
+/* Search covers title, summary and text, narrowed by feed, tag, since. */
+static void
+t_search_query(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	struct store_feed_conf ca = { .name = "a", .url = "https://a/", .tags = "news" };
+	struct store_feed_conf cb = { .name = "b", .url = "https://b/", .tags = "blogs" };
+	int64_t fa = 0, fb = 0;
+	CHECK_INT_EQ(store_feed_ensure(st, &ca, &fa), 0);
+	CHECK_INT_EQ(store_feed_ensure(st, &cb, &fb), 0);
+	struct store_article a[2] = {
+		{ .guid = "1", .title = "Old one", .summary = "<p>zeppelin</p>",
+		  .published = "2023-01-01T00:00:00Z" },
+		{ .guid = "2", .title = "New one", .text = "a zeppelin again",
+		  .published = "2024-06-01T00:00:00Z" },
+	};
+	struct store_article b1 = { .guid = "3", .title = "Zeppelin blog",
+		.published = "2024-06-02T00:00:00Z" };
+	CHECK_INT_EQ(refresh(st, fa, a, 2, NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(refresh(st, fb, &b1, 1, NULL, NULL, NULL), 0);
+	struct titles t = { "", 0 };
+	struct store_query q = { 0 };
+	CHECK_INT_EQ(store_search_query(st, "zeppelin", &q, collect_titles, &t), 0);
+	CHECK_INT_EQ(t.n, 3);            /* the summary-only hit too */
+	t = (struct titles){ "", 0 };
+	q = (struct store_query){ .feed = "a" };
+	CHECK_INT_EQ(store_search_query(st, "zeppelin", &q, collect_titles, &t), 0);
+	CHECK_INT_EQ(t.n, 2);
+	t = (struct titles){ "", 0 };
+	q = (struct store_query){ .tag = "blogs" };
+	CHECK_INT_EQ(store_search_query(st, "zeppelin", &q, collect_titles, &t), 0);
+	CHECK_INT_EQ(t.n, 1);
+	CHECK(strstr(t.s, "[Zeppelin]") != NULL);
+	t = (struct titles){ "", 0 };
+	q = (struct store_query){ .feed = "a", .since = 1672617600 /* 2023-01-02 */ };
+	CHECK_INT_EQ(store_search_query(st, "zeppelin", &q, collect_titles, &t), 0);
+	CHECK_INT_EQ(t.n, 1);
+	CHECK(strstr(t.s, "[zeppelin] again") != NULL);
+	q = (struct store_query){ .feed = "nosuch" };
+	CHECK_INT_EQ(store_search_query(st, "zeppelin", &q, collect_titles, &t), -ENOENT);
+	/* An update of the summary alone re-indexes it. */
+	a[0].summary = "<p>dirigible</p>";
+	CHECK_INT_EQ(refresh(st, fa, a, 2, NULL, NULL, NULL), 0);
+	t = (struct titles){ "", 0 };
+	CHECK_INT_EQ(store_search_query(st, "dirigible", NULL, collect_titles, &t), 0);
+	CHECK_INT_EQ(t.n, 1);
+	t = (struct titles){ "", 0 };
+	q = (struct store_query){ .feed = "a" };
+	CHECK_INT_EQ(store_search_query(st, "zeppelin", &q, collect_titles, &t), 0);
+	CHECK_INT_EQ(t.n, 1);
+	finish(st);
+}
+
+/* A v2 database: state kept, status derived, old summaries searchable. */
+static void
+t_migration_from_v2(void)
+{
+	sqlite3 *db = NULL;
+	fresh_path();
+	REQUIRE(sqlite3_open(dbpath, &db) == SQLITE_OK);
+	for (int i = 0; i < 2; i++)
+		CHECK_INT_EQ(sqlite3_exec(db, store__migrations[i], NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(sqlite3_exec(db,
+		"INSERT INTO feeds(id, name, url, created, last_attempt, failures)"
+		" VALUES (1, 'a', 'https://a/', 1, 10, 0), (2, 'b', 'https://b/', 1, 10, 3),"
+		" (3, 'c', 'https://c/', 1, NULL, 0);"
+		"INSERT INTO articles(feed_id, key, title, summary, text, hash,"
+		" sort_time, first_seen, last_changed) VALUES"
+		" (1, 'k1', 'One', '<p>obelisk</p>', NULL, 'h', 5, 5, 5);"
+		"PRAGMA user_version = 2;", NULL, NULL, NULL), 0);
+	sqlite3_close(db);
+	struct store *st = open_rw(NULL);
+	REQUIRE(st);
+	CHECK_INT_EQ(q_int(st, "PRAGMA user_version"), 3);
+	CHECK_STR_EQ(status_of(st, "a"), "ok");
+	CHECK_STR_EQ(status_of(st, "b"), "failing");
+	CHECK_STR_EQ(status_of(st, "c"), "new");
+	struct titles t = { "", 0 };
+	CHECK_INT_EQ(store_search(st, "obelisk", 0, collect_titles, &t), 0);
+	CHECK_INT_EQ(t.n, 1);
+	finish(st);
+}
+
 static const struct check_case cases[] = {
 	{ "open_pragmas", t_open_pragmas },
 	{ "newer_schema_refused", t_newer_schema_refused },
@@ -1296,6 +1513,10 @@ static const struct check_case cases[] = {
 	{ "feeds_list_counts", t_feeds_list_counts },
 	{ "feed_state", t_feed_state },
 	{ "read_api", t_read_api },
+	{ "status_words", t_status_words },
+	{ "tags_and_conf", t_tags_and_conf },
+	{ "search_query", t_search_query },
+	{ "migration_from_v2", t_migration_from_v2 },
 	{ 0 },
 };
 

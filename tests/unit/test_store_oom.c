@@ -109,8 +109,8 @@ refresh_unit(struct store *st, int64_t id, const struct store_article *a,
 static int
 scenario_on(struct store *st)
 {
-	struct store_feed_conf fa = { "a", "https://a/", 0, 3 };
-	struct store_feed_conf fb = { "b", "https://b/", 0, 0 };
+	struct store_feed_conf fa = { .name = "a", .url = "https://a/", .keep_days = 0, .keep_count = 3 };
+	struct store_feed_conf fb = { .name = "b", .url = "https://b/", .keep_days = 0, .keep_count = 0 };
 	int64_t ida = 0, idb = 0;
 	int rc;
 
