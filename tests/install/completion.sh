@@ -141,6 +141,13 @@ for o in --feed --since --limit --format --db --config; do
 	esac
 done
 expect "jsonl tsv text" "$real_feedctl" feeds --format ""
+# Each option once, though a command's --help repeats the global ones.
+COMP_WORDS=("$real_feedctl" search --)
+COMP_CWORD=2
+_feedctl
+dups=$(printf '%s\n' "${COMPREPLY[@]}" | sort | uniq -d)
+[ -z "$dups" ] && [ ${#COMPREPLY[@]} -gt 3 ] && echo "ok   real: search -- offers ${#COMPREPLY[@]} options, each once" ||
+	{ echo "FAIL real: search -- repeats '$dups' (${COMPREPLY[*]})"; fails=$((fails + 1)); }
 
 echo "$fails failed"
 [ $fails -eq 0 ]

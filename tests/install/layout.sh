@@ -137,6 +137,14 @@ EOF
 	[ $rc -eq 0 ] && ok "$prefix: systemd_unit.sh on the installed unit" ||
 		{ fail "$prefix: systemd_unit.sh (exit $rc):"; cat "$tmp/unit"; }
 
+	# A second install keeps an edited config and puts the example beside it.
+	echo "# edited" >>"$d$conf"
+	DESTDIR=$d "$cmake" --install "$b" >"$tmp/log" 2>&1
+	tail -1 "$d$conf" | grep -qx '# edited' && [ -f "$d$conf.example" ] &&
+	[ "$(stat -c %a "$d$conf.example")" = 640 ] &&
+		ok "$prefix: reinstall keeps the edited config, example beside it (0640)" ||
+		{ fail "$prefix: reinstall over an edited config:"; cat "$tmp/log"; }
+
 	# Hand-run feedd and feedctl on the default config, with the tree
 	# mounted where it was built for: both find the state directory.
 	if [ "$prefix" = /usr/local ]; then
