@@ -93,8 +93,10 @@ walk_articles(struct store *st, sqlite3_stmt *s, store_article_cb cb,
 	return rc;
 }
 
-/* Whole tags only: "news" is not in "newsletter,tech". */
+/* Whole tags only: "news" is not in "newsletter,tech". A tag never holds
+ * a comma, so "news,tech" is no tag and matches nothing. */
 #define TAG_MATCH(col, param) \
+	" AND instr(" param ", ',') = 0"                                      \
 	" AND instr(',' || " col " || ',', ',' || " param " || ',') > 0"
 
 static int
@@ -185,12 +187,29 @@ store_article_get(struct store *st, int64_t id, store_article_cb cb, void *ud)
 	return rc;
 }
 
+/*
+ * The snippet: of the text (column 2) where it matches, else of the
+ * summary (column 1) where it matches, else the start of the text; an
+ * article without text, whose summary does not match either, shows its
+ * best column (the title). Which column matched is told by a snippet with
+ * private markers (\1, \2); computed for the rows returned only (at most
+ * the limit).
+ */
+#define SNIP(col, open, close) \
+	"snippet(articles_fts, " col ", " open ", " close ", '...', 16)"
+#define SNIP_HIT(col) "instr(" SNIP(col, "char(1)", "char(2)") ", char(1)) > 0"
+#define SNIPPET                                                                \
+	"CASE WHEN " SNIP_HIT("2") " THEN " SNIP("2", "'['", "']'")            \
+	" WHEN " SNIP_HIT("1") " THEN " SNIP("1", "'['", "']'")                \
+	" WHEN a.text IS NOT NULL THEN " SNIP("2", "'['", "']'")               \
+	" ELSE " SNIP("-1", "'['", "']'") " END"
+
 int
 store_search_query(struct store *st, const char *fts_query,
 	const struct store_query *q, store_article_cb cb, void *ud)
 {
 	static const struct store_query none;
-	char sql[2048];
+	char sql[4096];
 	sqlite3_stmt *s = NULL;
 	int rc;
 
@@ -201,10 +220,8 @@ store_search_query(struct store *st, const char *fts_query,
 		if (rc < 0)
 			return rc;
 	}
-	/* Title hits weigh three times as much as summary or text hits;
-	 * the snippet is of the column that matched best. */
-	snprintf(sql, sizeof(sql), "SELECT " ART_COLS("a.") ","
-		" snippet(articles_fts, -1, '[', ']', '...', 16),"
+	/* Title hits weigh three times as much as summary or text hits. */
+	snprintf(sql, sizeof(sql), "SELECT " ART_COLS("a.") ", " SNIPPET ","
 		" bm25(articles_fts, 3.0, 1.0, 1.0) AS score"
 		" FROM articles_fts JOIN articles_v1 a ON a.id = articles_fts.rowid"
 		" WHERE articles_fts MATCH ?1%s%s%s"

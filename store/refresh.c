@@ -30,6 +30,7 @@ struct entry {
 	char *guid, *link, *canon;   /* owned */
 	char *key;                   /* owned */
 	char *alias[2];              /* owned; more specific keys of this entry */
+	char *summary_text;          /* owned; what the index gets for the summary */
 	char hash[17];               /* content hash */
 	int64_t sort_time;
 };
@@ -43,6 +44,7 @@ entry_cleanup(struct entry *e)
 	store__free(e->key);
 	store__free(e->alias[0]);
 	store__free(e->alias[1]);
+	store__free(e->summary_text);
 }
 
 /*
@@ -454,6 +456,7 @@ bind_article(sqlite3_stmt *s, const struct store_article *a,
 	store__bind_static(s, 14, a->enclosures_json);
 	store__bind_static(s, 15, e->hash);
 	sqlite3_bind_int64(s, 16, e->sort_time);
+	store__bind_static(s, 20, e->summary_text);
 }
 
 static int
@@ -531,7 +534,7 @@ update_article(struct store_refresh *r, const struct store_article *a,
 	 * indexed at the commit, as it is then. */
 	indexed = !st->fts_manual || fts_indexed(st, id);
 	if (indexed)
-		rc = fts_remove_old(st, id, a->title, a->summary, a->text,
+		rc = fts_remove_old(st, id, a->title, e->summary_text, a->text,
 			&same_text);
 	if (rc < 0)
 		return rc;
@@ -613,6 +616,18 @@ was_purged(struct store_refresh *r, const struct entry *e, const char *title,
 	return rc;
 }
 
+/* The summary's plain text for the index (schema version 4), only for an
+ * entry that is written: an unchanged entry, the common case, costs
+ * nothing. */
+static int
+summary_for_index(const struct store_article *a, struct entry *e)
+{
+	int rc = 0;
+
+	e->summary_text = store__summary_text(a->summary, a->text, &rc);
+	return rc;
+}
+
 static int
 put(struct store_refresh *r, const struct store_article *a,
 	enum store_put_outcome *outcome, int64_t *article_id)
@@ -687,8 +702,10 @@ put(struct store_refresh *r, const struct store_article *a,
 		if (strcmp(old_hash, e.hash) == 0) {
 			*outcome = STORE_PUT_UNCHANGED;
 		} else {
-			rc = update_article(r, a, &e, id, old_canon, first_seen,
-				story);
+			rc = summary_for_index(a, &e);
+			if (rc == 0)
+				rc = update_article(r, a, &e, id, old_canon,
+					first_seen, story);
 			*outcome = STORE_PUT_UPDATED;
 		}
 		goto done;
@@ -749,15 +766,19 @@ put(struct store_refresh *r, const struct store_article *a,
 			*outcome = STORE_PUT_UNCHANGED;
 		} else {
 			/* Same canonical link by construction: story stays. */
-			rc = update_article(r, a, &e, id, e.canon, first_seen,
-				story);
+			rc = summary_for_index(a, &e);
+			if (rc == 0)
+				rc = update_article(r, a, &e, id, e.canon,
+					first_seen, story);
 			*outcome = STORE_PUT_UPDATED;
 		}
 		goto done;
 	}
 
 	/* 4. New. */
-	rc = insert_article(r, a, &e, &id);
+	rc = summary_for_index(a, &e);
+	if (rc == 0)
+		rc = insert_article(r, a, &e, &id);
 	*outcome = STORE_PUT_NEW;
 done:
 	if (rc < 0)

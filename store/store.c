@@ -82,9 +82,9 @@ static const char *const sql[STORE_STMT_COUNT_] = {
 		"INSERT INTO articles(id, feed_id, key, guid, link, canon_link,"
 		" title, author, published, updated, summary, content, text,"
 		" categories, enclosures, hash, sort_time, first_seen,"
-		" last_changed, revision, story_id)"
+		" last_changed, revision, story_id, summary_text)"
 		" VALUES (?19, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		" ?13, ?14, ?15, ?16, ?17, ?17, 1, coalesce(?18, ?19))",
+		" ?13, ?14, ?15, ?16, ?17, ?17, 1, coalesce(?18, ?19), ?20)",
 	/* What AUTOINCREMENT would pick: above every id ever used. Exact
 	 * because the one writer holds the write lock (BEGIN IMMEDIATE). */
 	[STORE_STMT_NEXT_ID] =
@@ -97,38 +97,40 @@ static const char *const sql[STORE_STMT_COUNT_] = {
 		" updated = ?9, summary = ?10, content = ?11, text = ?12,"
 		" categories = ?13, enclosures = ?14, hash = ?15,"
 		" sort_time = ?16, last_changed = ?17, revision = revision + 1,"
-		" story_id = ?18"
+		" story_id = ?18, summary_text = ?20"
 		" WHERE id = ?1",
-	/* The update when title, summary and text stay: the full-text
-	 * trigger (AFTER UPDATE OF title, summary, text) does not fire, so
-	 * FTS5 does not re-tokenize the old and the new text for nothing. */
+	/* The update when the indexed columns (title, summary_text, text)
+	 * stay: the full-text trigger (AFTER UPDATE OF those) does not
+	 * fire, so FTS5 does not re-tokenize the old and the new text for
+	 * nothing. The HTML summary may still change (markup only). */
 	[STORE_STMT_ART_UPDATE_META] =
 		"UPDATE articles SET key = ?2, guid = ?3, link = ?4,"
 		" canon_link = ?5, author = ?7, published = ?8,"
-		" updated = ?9, content = ?11,"
+		" updated = ?9, summary = ?10, content = ?11,"
 		" categories = ?13, enclosures = ?14, hash = ?15,"
 		" sort_time = ?16, last_changed = ?17, revision = revision + 1,"
 		" story_id = ?18"
 		" WHERE id = ?1",
 	[STORE_STMT_ART_FTS_COLS] =
-		"SELECT title, summary, text FROM articles WHERE id = ?1",
+		"SELECT title, summary_text, text FROM articles WHERE id = ?1",
 	/* What the schema's articles_fts_* triggers do, for fts_manual
 	 * (refresh.c: why INSERT ... SELECT). */
-	/* Out with the stored title, summary and text, in with ?2, ?3 and
-	 * ?4: one statement, so FTS5 flushes once (at its statement
-	 * savepoint). */
+	/* Out with the stored title, summary text and text, in with ?2, ?3
+	 * and ?4: one statement, so FTS5 flushes once (at its statement
+	 * savepoint). The index's summary column is articles.summary_text
+	 * (schema.c, version 4). */
 	[STORE_STMT_FTS_REPLACE_ROW] =
 		"INSERT INTO articles_fts(articles_fts, rowid, title, summary, text)"
-		" SELECT 'delete', id, title, summary, text FROM articles"
+		" SELECT 'delete', id, title, summary_text, text FROM articles"
 		" WHERE id = ?1"
 		" UNION ALL SELECT NULL, ?1, ?2, ?3, ?4",
 	[STORE_STMT_FTS_DELETE_ROW] =
 		"INSERT INTO articles_fts(articles_fts, rowid, title, summary, text)"
-		" SELECT 'delete', id, title, summary, text FROM articles"
+		" SELECT 'delete', id, title, summary_text, text FROM articles"
 		" WHERE id = ?1",
 	[STORE_STMT_FTS_INSERT_NEW] =
 		"INSERT INTO articles_fts(rowid, title, summary, text)"
-		" SELECT id, title, summary, text FROM articles WHERE id > ?1"
+		" SELECT id, title, summary_text, text FROM articles WHERE id > ?1"
 		" ORDER BY id",
 	[STORE_STMT_ART_REKEY] =
 		"UPDATE articles SET key = ?2, guid = ?3 WHERE id = ?1",
@@ -467,6 +469,10 @@ db_connect(struct store *st)
 	rc = store__exec(st, "PRAGMA cache_size = -16384");
 	if (rc < 0)
 		return rc;
+	/* Before the migrations: the v4 step's backfill calls it. */
+	src = store__register_functions(st->db);
+	if (src != SQLITE_OK)
+		return store__fail(st, src, "registering SQL functions");
 	rc = migrate(st);
 	if (rc == 0) {
 		/* After the migrations, which may rely on the triggers: see

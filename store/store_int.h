@@ -153,6 +153,17 @@ void store__hash_fields(const char *const *f, size_t n, char out[17]);
  * -ENOMEM on allocation failure. */
 char *store__trim_dup(const char *s, int *err);
 
+/* What the full-text index gets for an article's summary (sanitized
+ * HTML): its plain text (tags out, entities decoded, white space
+ * collapsed), or NULL when the summary is NULL, has no words, or reads
+ * the same as text (which the index has already; white space aside).
+ * *err set to -ENOMEM on allocation failure. */
+char *store__summary_text(const char *summary, const char *text, int *err);
+
+/* feedd_summary_text(summary, text) for SQL (the v4 migration's
+ * backfill); registered on writable connections. */
+int store__register_functions(sqlite3 *db);
+
 /* RFC 3339 text to Unix seconds; -1 when unparseable. */
 int64_t store__parse_time(const char *s);
 

@@ -89,6 +89,219 @@ store__trim_dup(const char *s, int *err)
 	return out;
 }
 
+/* Tags after which no word break is written: inline markup may sit
+ * inside a word ("<b>un</b>safe"). Every other tag separates words. */
+static bool
+inline_tag(const char *name, size_t len)
+{
+	static const char *const names[] = { "a", "abbr", "b", "bdi", "bdo",
+		"cite", "code", "data", "dfn", "em", "i", "kbd", "mark", "q",
+		"s", "samp", "small", "span", "strong", "sub", "sup", "time",
+		"u", "var", "wbr", "del", "ins" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+/* Append the UTF-8 encoding of code point c (which must be valid). */
+static size_t
+put_utf8(char *o, uint32_t c)
+{
+	if (c < 0x80) {
+		o[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		o[0] = (char)(0xc0 | (c >> 6));
+		o[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		o[0] = (char)(0xe0 | (c >> 12));
+		o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | (c >> 18));
+	o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	o[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/* An entity at p ('&'): writes its text to o, returns the bytes of input
+ * it took (0: not one we decode; the '&' is then copied as is). Every
+ * decoded form is no longer than its entity, so o never outruns p. */
+static size_t
+entity(const char *p, char *o, size_t *olen)
+{
+	static const struct {
+		const char *name;
+		const char *text;
+	} named[] = { { "amp;", "&" }, { "lt;", "<" }, { "gt;", ">" },
+		{ "quot;", "\"" }, { "apos;", "'" }, { "nbsp;", " " } };
+	uint32_t c = 0;
+	size_t n = 1;
+	int base = 10, digits = 0;
+
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+		size_t l = strlen(named[i].name);
+		if (strncmp(p + 1, named[i].name, l) == 0) {
+			*olen = strlen(named[i].text);
+			memcpy(o, named[i].text, *olen);
+			return l + 1;
+		}
+	}
+	if (p[n] != '#')
+		return 0;
+	n++;
+	if (p[n] == 'x' || p[n] == 'X') {
+		base = 16;
+		n++;
+	}
+	for (; digits < 7; n++, digits++) {
+		int d;
+		if (isdigit((unsigned char)p[n]))
+			d = p[n] - '0';
+		else if (base == 16 && isxdigit((unsigned char)p[n]))
+			d = tolower((unsigned char)p[n]) - 'a' + 10;
+		else
+			break;
+		c = c * (uint32_t)base + (uint32_t)d;
+	}
+	/* "&#1;" is 4 bytes and its longest UTF-8 form is too: only the
+	 * shortest decimal ones could outgrow, and they are below 0x80. */
+	if (!digits || p[n] != ';' || c == 0 || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*olen = put_utf8(o, c);
+	return n + 1;
+}
+
+char *
+store__summary_text(const char *summary, const char *text, int *err)
+{
+	const char *p = summary;
+	char *out;
+	size_t o = 0;
+	bool space = false;
+
+	if (!summary)
+		return NULL;
+	out = store__malloc(strlen(summary) + 1);
+	if (!out) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	while (*p) {
+		if (*p == '<') {
+			const char *e, *name = p + 1;
+			size_t nlen;
+
+			if (strncmp(p, "<!--", 4) == 0) {
+				e = strstr(p + 4, "-->");
+				p = e ? e + 3 : p + strlen(p);
+				space = true;
+				continue;
+			}
+			if (*name == '/')
+				name++;
+			nlen = strspn(name, "abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+			e = strchr(p, '>');
+			p = e ? e + 1 : p + strlen(p);
+			if (!inline_tag(name, nlen))
+				space = true;
+			continue;
+		}
+		if (is_space(*p)) {
+			space = true;
+			p++;
+			continue;
+		}
+		if (*p == '&') {
+			char dec[8];
+			size_t olen = 0, took = entity(p, dec, &olen);
+
+			if (took) {
+				p += took;
+				/* "&nbsp;" is white space too. */
+				if (olen == 1 && dec[0] == ' ') {
+					space = true;
+					continue;
+				}
+				if (space && o)
+					out[o++] = ' ';
+				space = false;
+				memcpy(out + o, dec, olen);
+				o += olen;
+				continue;
+			}
+		}
+		if (space && o)
+			out[o++] = ' ';
+		space = false;
+		out[o++] = *p++;
+	}
+	out[o] = '\0';
+	if (!o) {
+		store__free(out);
+		return NULL;
+	}
+	/* The same words as the text (white space aside): nothing new for
+	 * the index. */
+	if (text) {
+		const char *a = out, *b = text;
+		for (;;) {
+			while (is_space(*a))
+				a++;
+			while (is_space(*b))
+				b++;
+			if (!*a || !*b || *a != *b)
+				break;
+			a++;
+			b++;
+		}
+		if (!*a && !*b) {
+			store__free(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+static void
+summary_text_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	int err = 0;
+	char *t;
+
+	(void)argc;
+	t = store__summary_text((const char *)sqlite3_value_text(argv[0]),
+		(const char *)sqlite3_value_text(argv[1]), &err);
+	if (err < 0) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if (!t) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	sqlite3_result_text(ctx, t, -1, store__free);
+}
+
+int
+store__register_functions(sqlite3 *db)
+{
+	/* SQLITE_DIRECTONLY: never from a trigger or view (another writer's
+	 * connection would not have it). */
+	return sqlite3_create_function_v2(db, "feedd_summary_text", 2,
+		SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+		summary_text_fn, NULL, NULL, NULL);
+}
+
 void
 store__hash_fields(const char *const *f, size_t n, char out[17])
 {

@@ -1255,12 +1255,13 @@ t_read_api(void)
 	CHECK_INT_EQ(store_article_get(st, ids[2], collect_titles, &t), 0);
 	CHECK_STR_EQ(t.s, "Garden");
 	CHECK_INT_EQ(store_article_get(st, 12345, collect_titles, &t), -ENOENT);
-	/* Search: ranked (title hit first), with a marked snippet. */
+	/* Search: ranked (title hit first), with a marked snippet of the
+	 * text (the title hit's text has no match: its start). */
 	t = (struct titles){ "", 0 };
 	CHECK_INT_EQ(store_search(st, "rust", 0, collect_titles, &t), 0);
 	CHECK_INT_EQ(t.n, 2);
-	CHECK(strncmp(t.s, "[Rust]", 6) == 0);
-	CHECK(strstr(t.s, "[rust] drivers") != NULL);
+	CHECK_STR_EQ(t.s, "The compiler got faster.,"
+		"A new scheduler for the kernel, and [rust] drivers.");
 	CHECK_INT_EQ(store_search(st, "\"unbalanced", 0, collect_titles, &t), -EINVAL);
 	CHECK(strstr(store_errmsg(st), "bad search query") != NULL);
 	finish(st);
@@ -1475,7 +1476,7 @@ t_migration_from_v2(void)
 	sqlite3_close(db);
 	struct store *st = open_rw(NULL);
 	REQUIRE(st);
-	CHECK_INT_EQ(q_int(st, "PRAGMA user_version"), 3);
+	CHECK_INT_EQ(q_int(st, "PRAGMA user_version"), store_schema_version());
 	CHECK_STR_EQ(status_of(st, "a"), "ok");
 	CHECK_STR_EQ(status_of(st, "b"), "failing");
 	CHECK_STR_EQ(status_of(st, "c"), "new");

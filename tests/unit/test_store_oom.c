@@ -109,21 +109,26 @@ refresh_unit(struct store *st, int64_t id, const struct store_article *a,
 static int
 scenario_on(struct store *st)
 {
-	struct store_feed_conf fa = { .name = "a", .url = "https://a/", .keep_days = 0, .keep_count = 3 };
-	struct store_feed_conf fb = { .name = "b", .url = "https://b/", .keep_days = 0, .keep_count = 0 };
+	struct store_feed_conf fa = { .name = "a", .url = "https://a/",
+		.keep_count = 3, .tags = " news ,tech", .title = "A" };
+	struct store_feed_conf fb = { .name = "b", .url = "https://b/" };
 	int64_t ida = 0, idb = 0;
 	int rc;
 
 	rc = store_feed_ensure(st, &fa, &ida);
 	if (rc == 0)
 		rc = store_feed_ensure(st, &fb, &idb);
+	if (rc == 0)
+		rc = store_feed_set_due(st, idb, 10);
 	for (int round = 0; rc == 0 && round < 3; round++) {
 		struct store_article docs[2][5] = {
 			{
-				{ .guid = " g1 ", .link = "https://x.org/1?utm_source=a", .title = "One", .text = "alpha" },
+				{ .guid = " g1 ", .link = "https://x.org/1?utm_source=a", .title = "One", .text = "alpha",
+				  .summary = round == 2 ? "<p>alpha <b>edited</b> &amp; more</p>" : "<p>alpha &amp; more</p>" },
 				{ .guid = "g1", .link = "https://x.org/2", .title = "Two", .text = "beta" },
 				{ .link = "https://x.org/3", .title = "Three", .text = "gamma" },
-				{ .title = "Four", .published = "2024-01-01T00:00:00Z", .text = "delta" },
+				{ .title = "Four", .published = "2024-01-01T00:00:00Z", .text = "delta",
+				  .summary = "<p>delta</p>" },
 				{ .guid = round ? "https://g/5" : "http://g/5", .link = "https://x.org/5", .title = "Five", .text = round == 2 ? "edited" : "eps" },
 			},
 			{
@@ -132,7 +137,9 @@ scenario_on(struct store *st)
 		};
 		struct store_refresh *r = NULL;
 		struct store_feed_result res = { .attempt = 1000 + round, .ok = true,
-			.http_status = 200, .etag = "\"e\"", .next_due = 5000 };
+			.http_status = 200, .etag = "\"e\"", .next_due = 5000,
+			.document = true, .malformed = round == 1,
+			.warning = round == 1 ? "line 1: recovered" : NULL };
 		/* Round 1 drops entries 0..1 from a's document: retention
 		 * (keep 3) purges what is not listed. */
 		int from = round == 1 ? 2 : 0;
@@ -246,6 +253,7 @@ read_scenario(void)
 	struct store_opts o = { .readonly = true };
 	struct store *st = NULL;
 	struct store_query q = { .unique = true };
+	struct store_query tq = { .tag = "tech", .since = 1 };
 	char err[512];
 	int rc = store_open(&st, path, &o, err, sizeof(err));
 
@@ -253,7 +261,11 @@ read_scenario(void)
 		return rc;
 	rc = store_articles_query(st, &q, nop_article, NULL);
 	if (rc == 0)
+		rc = store_articles_query(st, &tq, nop_article, NULL);
+	if (rc == 0)
 		rc = store_search(st, "alpha", 0, nop_article, NULL);
+	if (rc == 0)
+		rc = store_search_query(st, "more", &tq, nop_article, NULL);
 	if (rc == 0)
 		rc = store_changes_after(st, 0, NULL, false, 0, nop_change, NULL);
 	if (rc == 0)
