@@ -140,7 +140,7 @@ on_done(void *ud, const struct fetch_result *r)
 		else if (r->status == FETCH_HTTP_ERROR)
 			n = asprintf(&d->cause, "HTTP status %ld", r->http_status);
 		else if (r->rc == -EPERM && strcmp(r->stage, "policy") == 0)
-			n = asprintf(&d->cause, "%s: %s (--allow-private allows them)",
+			n = asprintf(&d->cause, "%s: %s (--allow-private allows private addresses)",
 				r->stage, r->error ? r->error : strerror(-r->rc));
 		else
 			n = asprintf(&d->cause, "%s: %s", r->stage ? r->stage : "fetch",

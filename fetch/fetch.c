@@ -567,8 +567,8 @@ policy_check(struct fetch_req *r, const char *why_private, const char *ip)
 	}
 	if (!r->left_origin && r->public_only) {
 		snprintf(r->policy_err, sizeof(r->policy_err),
-			"address %s is %s, not a public address; not connected "
-			"(private addresses are not allowed)", ip, why_private);
+			"address %s is %s, not a public address; not connected",
+			ip, why_private);
 		r->abort = ABORT_POLICY;
 		return -EPERM;
 	}
