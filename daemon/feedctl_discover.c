@@ -320,14 +320,39 @@ attr(xmlNode *n, const char *name)
 	return s;
 }
 
+/* s with bytes a URI may not hold (non-ASCII, spaces, controls) written
+ * as %XX, as browsers do with an href; NULL when out of memory. */
+static char *
+uri_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = malloc(strlen(s) * 3 + 1), *w = out;
+
+	if (!out)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p <= ' ' || *p >= 0x7f) {
+			*w++ = '%';
+			*w++ = hex[*p >> 4];
+			*w++ = hex[*p & 15];
+		} else {
+			*w++ = (char)*p;
+		}
+	}
+	*w = '\0';
+	return out;
+}
+
 /* href resolved against base, when it gives an http(s) URL; else NULL. */
 static char *
 resolve(const char *href, const char *base)
 {
-	char *h = clean_text(href), *out = NULL;
+	char *t = clean_text(href), *h, *out = NULL;
 	xmlChar *u;
 	const char *why;
 
+	h = t ? uri_escape(t) : NULL;
+	free(t);
 	if (!h)
 		return NULL;
 	u = xmlBuildURI((const xmlChar *)h, (const xmlChar *)base);
