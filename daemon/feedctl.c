@@ -80,6 +80,25 @@ static const struct feedctl_opt export_opts[] = {
 	{ 0 },
 };
 
+static const struct feedctl_opt discover_opts[] = {
+	{ "allow-private", 'p', NULL, "let URL and its feeds be on loopback or private network addresses" },
+	{ 0 },
+};
+
+#define NO_RELOAD_HELP "do not run 'systemctl reload feedd'; print how to reload instead"
+
+static const struct feedctl_opt add_opts[] = {
+	{ "name", 'n', "NAME", "the feed's name (default: from title=, else the URL's host)" },
+	{ "tags", 't', "TAGS", "comma-separated tags (tags=TAGS)" },
+	{ "no-reload", 'R', NULL, NO_RELOAD_HELP },
+	{ 0 },
+};
+
+static const struct feedctl_opt edit_opts[] = {
+	{ "no-reload", 'R', NULL, NO_RELOAD_HELP },
+	{ 0 },
+};
+
 static const struct feedctl_cmd commands[] = {
 	{ "parse", feedctl_parse, "FILE|-...",
 	  "parse feed documents with feedd's parser and print them as JSON lines", parse_opts },
@@ -97,6 +116,16 @@ static const struct feedctl_cmd commands[] = {
 	  "turn an OPML subscription list into feedd.conf feed lines", import_opts },
 	{ "export-opml", feedctl_export_opml, "",
 	  "print the configured (or stored) feeds as OPML 2.0", export_opts },
+	{ "discover", feedctl_discover, "URL",
+	  "find the feeds a web page advertises and print them as feed lines", discover_opts },
+	{ "add", feedctl_add, "URL [KEY=VALUE]...",
+	  "add a feed to feeds.d/feedctl.conf and reload feedd", add_opts },
+	{ "remove", feedctl_remove, "NAME",
+	  "remove a feed that feedctl add added, and reload feedd", edit_opts },
+	{ "enable", feedctl_enable, "NAME",
+	  "poll a disabled feed again (drops its enabled=no), and reload feedd", edit_opts },
+	{ "disable", feedctl_disable, "NAME",
+	  "stop polling a feed (enabled=no), keeping its articles, and reload feedd", edit_opts },
 	{ "help", feedctl_help, "[COMMAND]",
 	  "list the commands, or describe one", NULL },
 };

@@ -17,6 +17,7 @@
 #define FEEDD_DAEMON_FEEDCTL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum {
 	FEEDCTL_OK = 0,
@@ -96,5 +97,19 @@ int feedctl_feeds(const struct feedctl_global *g, int argc, char **argv);
  * config or the store. */
 int feedctl_import_opml(const struct feedctl_global *g, int argc, char **argv);
 int feedctl_export_opml(const struct feedctl_global *g, int argc, char **argv);
+
+/* Finding feeds (feedctl_discover.c): fetches a page, prints feed lines. */
+int feedctl_discover(const struct feedctl_global *g, int argc, char **argv);
+
+/* Editing the feed list (feedctl_edit.c): feeds.d/feedctl.conf beside the
+ * main config, validated before it is written, then a reload. */
+int feedctl_add(const struct feedctl_global *g, int argc, char **argv);
+int feedctl_remove(const struct feedctl_global *g, int argc, char **argv);
+int feedctl_enable(const struct feedctl_global *g, int argc, char **argv);
+int feedctl_disable(const struct feedctl_global *g, int argc, char **argv);
+
+/* The name import-opml gives a feed with this title (NULL = none) and URL
+ * (feedctl_opml.c): from the title, else the URL's host; never empty. */
+void feedctl_feed_name(const char *title, const char *url, char *out, size_t outlen);
 
 #endif

@@ -1191,3 +1191,21 @@ out:
 	store_close(st);
 	return status;
 }
+
+/* For discover and add: the name import-opml would give a feed with this
+ * title (NULL: none) and URL, so every command names feeds alike. */
+void
+feedctl_feed_name(const char *title, const char *url, char *out, size_t outlen)
+{
+	char host[256];
+
+	out[0] = '\0';
+	if (title)
+		slugify(title, out, outlen);
+	if (!out[0]) {
+		url_host(url, host, sizeof(host));
+		slugify(host, out, outlen);
+	}
+	if (!out[0])
+		snprintf(out, outlen, "feed");
+}

@@ -104,6 +104,11 @@ struct fetch_req_opts {
 	                            * public address (fetch/addr.h); the configured
 	                            * host itself is trusted. Through a proxy only
 	                            * the proxy can check. */
+	bool public_only;          /* Stricter: every connection, also to the
+	                            * URL's own host, must go to a public
+	                            * address (unless allow_private). For a URL
+	                            * a person typed at a prompt (feedctl
+	                            * discover) rather than one configured. */
 	fetch_data_cb on_data;     /* may be NULL: the body is only hashed */
 	fetch_done_cb on_done;
 	void *ud;
