@@ -278,8 +278,22 @@ def once_sighup(tmp):
         env.pop("JOURNAL_STREAM", None)
         p = subprocess.Popen([FEEDD, "--config", conf, "--once"],
                              stderr=subprocess.PIPE, text=True, env=env)
-        # Early (maybe still starting up) and late (fetching).
-        for delay in (0.05, 0.7):
+        # Early (still starting up) and late (fetching). Before main()
+        # blocks SIGHUP no program can take it (a sanitizer build may take
+        # a while to get there), so wait until the process blocks or
+        # catches it: /proc/PID/status, bit 0 of SigBlk or SigCgt.
+        def hup_handled():
+            try:
+                with open("/proc/%d/status" % p.pid) as f:
+                    st = dict(l.split(":\t", 1) for l in f if ":\t" in l)
+            except OSError:
+                return False
+            return any(int(st.get(k, "0").strip(), 16) & 1
+                       for k in ("SigBlk", "SigCgt"))
+        t0 = time.monotonic()
+        while not hup_handled() and time.monotonic() - t0 < 30:
+            time.sleep(0.005)
+        for delay in (0.0, 0.7):
             time.sleep(delay)
             p.send_signal(signal.SIGHUP)
         _, err = p.communicate(timeout=60)
