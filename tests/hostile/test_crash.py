@@ -304,18 +304,21 @@ def first_due():
     """A feed feedd has never polled must still be polled when feedd
     restarts more often than that feed's first due time comes round (a
     crash loop, or an operator reloading by restart): the first due time
-    must not move with every start."""
+    must not move with every start. New feeds take start-up ramp slots;
+    with start-ramp 1 the eight feeds' slots span 8 s, longer than a run,
+    so a ramp that started over at each start would never reach the last
+    ones: the planned first fetch is stored and kept."""
     tmp = tempfile.mkdtemp(prefix="feedd-firstdue-")
     srv = hs.Server()
     notify = common.Notify(os.path.join(tmp, "notify.sock"))
     feeds = {n: ChangingFeed(n, random.Random(i)) for i, n in
-             enumerate("new%d" % k for k in range(4))}
+             enumerate("new%d" % k for k in range(8))}
     srv.routes = {"/c/" + n: f.handler for n, f in feeds.items()}
     srv.start()
     conf = os.path.join(tmp, "feedd.conf")
     interval = 20
     with open(conf, "w") as f:
-        f.write("database %s\ninterval %ds\nlog-level info\n"
+        f.write("database %s\ninterval %ds\nlog-level info\nstart-ramp 1\n"
                 % (os.path.join(tmp, "feedd.db"), interval))
         for n in feeds:
             f.write("feed %s %s\n" % (n, srv.url("/c/" + n)))
