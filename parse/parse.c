@@ -204,6 +204,10 @@ struct parse {
 	int lx_count, lx_depth;
 	uint32_t lx_tail;   /* LX_DECL: the last four bytes */
 	bool lx_dcomment;   /* LX_DECL: inside a comment */
+	int lx_cpos;        /* LX_COMMENT: bytes since "<!--" */
+	bool lx_cbang;      /* LX_COMMENT: "--!" seen, '>' would end it */
+	bool lx_cbad;       /* LX_COMMENT: "--" inside, or ends in "-" */
+	bool lx_pi_drop;    /* LX_PI: inside an element, dropped */
 	bool lx_in_name, lx_name_done;
 	char lx_last;       /* last non-space char in a start tag */
 	char lx_name[LX_NAME + 1];
@@ -225,6 +229,10 @@ struct parse {
 	bool ext_subset, netscape;
 	char *root_uri;     /* an unknown namespace on the root element ... */
 	enum ns root_ns;    /* ... read as this one */
+	enum ns none_ns;    /* no namespace reads as this one (an Atom <feed>
+	                     * without its namespace); NS_NONE: as RSS */
+	bool html_wrap;     /* the document element is <html>: a feed may be
+	                     * inside it (an Atom feed in an XHTML page) */
 
 	struct frame *stack;
 	int depth, overflow;
@@ -1324,6 +1332,10 @@ classify(struct parse *p, const xmlChar *xlocal, enum ns ns,
 				begin_capture(p, idx, F_PUBLISHED, T_TEXT, 2);
 			else if (strcmp(l, "lastBuildDate") == 0)
 				begin_capture(p, idx, F_UPDATED, T_TEXT, 2);
+			else if (strcmp(l, "modified") == 0)
+				/* Atom 0.3's name, seen in RSS without a namespace;
+				 * feedparser reads it as updated, as dcterms:modified. */
+				begin_capture(p, idx, F_UPDATED, T_TEXT, 1);
 			else if (strcmp(l, "generator") == 0)
 				begin_capture(p, idx, F_GENERATOR, T_GUESS, 2);
 			else if (strcmp(l, "ttl") == 0)
@@ -1348,6 +1360,8 @@ classify(struct parse *p, const xmlChar *xlocal, enum ns ns,
 				begin_capture(p, idx, E_GUID, T_TEXT, 2);
 			} else if (strcmp(l, "pubDate") == 0)
 				begin_capture(p, idx, E_PUBLISHED, T_TEXT, 2);
+			else if (strcmp(l, "modified") == 0)
+				begin_capture(p, idx, E_UPDATED, T_TEXT, 1);
 			else if (strcmp(l, "author") == 0)
 				begin_capture(p, idx, E_AUTHOR, T_TEXT, 2);
 			else if (strcmp(l, "category") == 0)
@@ -1553,6 +1567,19 @@ detect_root(struct parse *p, const xmlChar *xlocal, enum ns ns,
 	return true;
 }
 
+/* A feed's document element, looked for inside an <html> wrapper. */
+static bool
+feed_root(const xmlChar *xlocal, enum ns ns)
+{
+	const char *l = (const char *)xlocal;
+
+	if (strcmp(l, "feed") == 0)
+		return ns == NS_NONE || is_atom(ns);
+	if (strcmp(l, "rss") == 0)
+		return ns == NS_NONE;
+	return strcmp(l, "RDF") == 0 && ns == NS_RDF;
+}
+
 /* ---------------------------------------------------------------- */
 /* SAX callbacks. The user data is the parser context itself (so that
  * libxml2's own SAX2 DTD handlers work); our state is in ctxt->_private. */
@@ -1675,6 +1702,8 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	ns = ns_of(uri);
 	if (ns == NS_OTHER && p->root_uri && strcmp((const char *)uri, p->root_uri) == 0)
 		ns = p->root_ns;
+	else if (ns == NS_NONE && p->none_ns != NS_NONE)
+		ns = p->none_ns;
 
 	/* xml:base, resolved against the enclosing base. */
 	base = (char *)frame_base(p);
@@ -1691,6 +1720,25 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 		free(xb);
 	}
 
+	if (!p->root_seen && !p->html_wrap && (ns == NS_NONE || ns == NS_XHTML) &&
+		strcmp((const char *)local, "html") == 0) {
+		/* Not a feed itself, but it may hold one: look inside. Until a
+		 * feed element starts, every element is ignored. */
+		p->html_wrap = true;
+		push_frame(p, local, CTX_IGNORE, base, own);
+		return;
+	}
+	if (!p->root_seen && p->html_wrap && (p->depth == 0 || !feed_root(local, ns))) {
+		if (p->depth == 0) {
+			/* After </html>: not part of anything. */
+			p->feed.malformed = true;
+			if (own)
+				free(base);
+			return;
+		}
+		push_frame(p, local, CTX_IGNORE, base, own);
+		return;
+	}
 	if (!p->root_seen) {
 		p->root_seen = true;
 		if (!detect_root(p, local, ns, &at, nb_ns, nss)) {
@@ -1715,6 +1763,12 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 				p->root_uri = NULL;
 			}
 		}
+		/* An Atom <feed> without the Atom namespace (feedparser reads
+		 * its elements by name): elements without a namespace are
+		 * Atom's. */
+		if (ns == NS_NONE && strcmp((const char *)local, "feed") == 0)
+			p->none_ns = p->feed.format == PARSE_FORMAT_ATOM03 ? NS_ATOM03
+								     : NS_ATOM10;
 		char *lang = attr_get(p, &at, "lang", (const char *)XML_XML_NAMESPACE);
 		if (lang)
 			slot_set(&p->f_language, trim_dup(p, lang, strlen(lang)), 0, false);
@@ -2234,10 +2288,21 @@ lex(struct parse *p, const char *in, size_t n)
 				p->lx = LX_BANG;
 				run = ++i;
 			} else if (c == '?') {
-				rc = lx_emit(p, "<", 1);
+				/* Inside an element a processing instruction
+				 * carries nothing for us; libxml2 would end the
+				 * text there when it is malformed ("<? x ?>"). In
+				 * the prolog it goes through (the declaration). */
 				p->lx = LX_PI;
 				p->lx_count = 0;
-				run = i++;
+				p->lx_pi_drop = p->lx_depth_open > 0;
+				p->lx_in_name = true;
+				p->lx_namelen = 0;
+				if (p->lx_pi_drop) {
+					run = ++i;
+				} else {
+					rc = lx_emit(p, "<", 1);
+					run = i++;
+				}
 			} else if (c == '/') {
 				p->lx = LX_ETAG;
 				p->lx_namelen = 0;
@@ -2268,8 +2333,14 @@ lex(struct parse *p, const char *in, size_t n)
 			run = i;
 			size_t h = p->lx_nhold;
 			if (h == 4 && memcmp(p->lx_hold, comment, 4) == 0) {
+				/* Comments are dropped here, not by libxml2:
+				 * see LX_COMMENT. */
 				p->lx = LX_COMMENT;
 				p->lx_count = 0;
+				p->lx_cpos = 0;
+				p->lx_cbang = false;
+				p->lx_cbad = false;
+				break;
 			} else if (h == 9 && memcmp(p->lx_hold, cdata, 9) == 0) {
 				p->lx = LX_CDATA;
 				p->lx_count = 0;
@@ -2293,14 +2364,44 @@ lex(struct parse *p, const char *in, size_t n)
 			break;
 		}
 		case LX_COMMENT:
+			/*
+			 * A comment never reaches libxml2, so text around it
+			 * stays one text ("sa<!-- x -->fe" is "safe"). Given a
+			 * comment XML does not allow (a "--" inside, "--->",
+			 * "<!-->"), libxml2's recovery would end the text at
+			 * the comment, or read the rest of the document as
+			 * one: the comment ends where a browser ends it
+			 * ("-->", "--!>", or "<!-->" and "<!--->" as empty
+			 * comments), and the feed is marked malformed.
+			 */
 			while (i < n) {
 				unsigned char d = s[i++];
-				if (d == '>' && p->lx_count >= 2) {
+				bool end = false;
+				if (d == '>') {
+					if (p->lx_count >= 2) {
+						end = true;
+					} else if (p->lx_cbang ||
+						   p->lx_cpos == p->lx_count) {
+						/* "--!>", "<!-->", "<!--->" */
+						end = true;
+						p->lx_cbad = true;
+					}
+				}
+				if (end) {
+					if (p->lx_cbad)
+						mark_malformed(p, "a comment XML does not "
+							"allow ('--' inside, or '-' at its end)");
 					p->lx = LX_TEXT;
 					break;
 				}
+				if (p->lx_count >= 2)
+					p->lx_cbad = true; /* "--" not before '>' */
+				p->lx_cbang = d == '!' && p->lx_count >= 2;
 				p->lx_count = d == '-' ? p->lx_count + 1 : 0;
+				if (p->lx_cpos < 8)
+					p->lx_cpos++;
 			}
+			run = i;
 			break;
 		case LX_CDATA:
 			while (i < n) {
@@ -2320,6 +2421,23 @@ lex(struct parse *p, const char *in, size_t n)
 					break;
 				}
 				p->lx_count = d == '?';
+				if (p->lx_in_name) {
+					if (p->lx_namelen < LX_NAME &&
+						(p->lx_namelen ? name_char(d) : name_start(d)))
+						p->lx_name[p->lx_namelen++] = (char)d;
+					else
+						p->lx_in_name = false;
+				}
+			}
+			if (p->lx_pi_drop) {
+				run = i;
+				/* What libxml2 would have reported. */
+				if (p->lx == LX_TEXT && (p->lx_namelen == 0 ||
+					(p->lx_namelen == 3 &&
+					 strncasecmp(p->lx_name, "xml", 3) == 0)))
+					mark_malformed(p, p->lx_namelen ?
+						"an XML declaration inside the document" :
+						"a processing instruction without a target");
 			}
 			break;
 		case LX_DECL:
@@ -2465,6 +2583,10 @@ lex_flush(struct parse *p)
 	} else if (p->lx == LX_TAG) {
 		/* Cut off inside a start tag: libxml2 drops it. */
 		p->lx_over = 0;
+	} else if (p->lx == LX_COMMENT || (p->lx == LX_PI && p->lx_pi_drop)) {
+		mark_malformed(p, p->lx == LX_COMMENT ?
+			"the document ends inside a comment" :
+			"the document ends inside a processing instruction");
 	}
 	p->lx = LX_TEXT;
 	/* A truncated document: close what is open so that libxml2 reports
@@ -2662,24 +2784,20 @@ decode_and_route(struct parse *p, const char *s, size_t n, bool last)
 static int
 open_charset(struct parse *p)
 {
-	bool bad = false;
+	bool bad = false, wide = false;
 	size_t skip = 0;
 	int rc;
 
 	rc = parse__charset_open(&p->cs, p->head.s ? p->head.s : "", p->head.len,
-		p->o.charset, &bad, &skip);
+		p->o.charset, &bad, &skip, &wide);
 	if (rc < 0)
 		return rc;
 	if (bad)
 		mark_malformed(p, "unknown character encoding");
-	/* NUL bytes without a UTF-16/32 BOM: binary data, not a feed. */
-	if (skip == 0 && p->head.len && memchr(p->head.s, '\0', p->head.len)) {
-		const unsigned char *h = (const unsigned char *)p->head.s;
-		bool utf16 = p->head.len >= 4 && ((h[0] == '<' && h[1] == 0) ||
-						     (h[0] == 0 && h[1] == '<'));
-		if (!utf16)
-			p->binary = true;
-	}
+	/* NUL bytes that are not UTF-16/32 (no BOM, not their byte pattern):
+	 * binary data, not a feed. */
+	if (!wide && p->head.len && memchr(p->head.s, '\0', p->head.len))
+		p->binary = true;
 	p->mode = M_START;
 	/* An empty body leaves head.s NULL; NULL + 0 is undefined in C. */
 	return decode_and_route(p, p->head.s ? p->head.s + skip : "",
@@ -2755,7 +2873,9 @@ parse_finish(struct parse *p)
 		goto out;
 	}
 	if (p->feed.format == PARSE_FORMAT_UNKNOWN) {
-		if (p->mode == M_XML && !p->root_seen)
+		if (p->html_wrap)
+			not_a_feed(p, "not a feed: root element is <html>");
+		else if (p->mode == M_XML && !p->root_seen)
 			not_a_feed(p, "not a feed: no root element");
 		else if (p->mode != M_JSON)
 			not_a_feed(p, "not a feed: not XML or JSON");
