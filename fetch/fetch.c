@@ -163,7 +163,7 @@ struct fetch_req {
 	uint64_t hash;            /* FNV-1a 64 of the decoded 2xx body */
 	enum req_abort abort;
 	char policy_err[256];
-	char msg[128];            /* our own error text */
+	char msg[512];            /* our own error text (may name the proxy) */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -537,6 +537,155 @@ out:
 	return out;
 }
 
+/* ---- which proxy carries a URL ---- */
+
+/* Does host (lower case, no brackets) match one no_proxy entry? The rules
+ * of libcurl 7.86+: a name matches itself and its subdomains (a leading dot
+ * is optional), an address matches itself or a CIDR block containing it. */
+static bool
+noproxy_entry(const char *host, const char *e, size_t n)
+{
+	unsigned char ha[16], na[16];
+	char buf[256];
+	int fam = strchr(host, ':') ? AF_INET6 : AF_INET;
+	long bits = -1;
+	size_t hl = strlen(host);
+
+	while (n > 0 && e[0] == '.') {
+		e++;
+		n--;
+	}
+	while (n > 0 && e[n - 1] == '.')
+		n--;
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, e, n);
+	buf[n] = '\0';
+	if (inet_pton(fam, host, ha) == 1) {
+		char *slash = strchr(buf, '/');
+		if (slash) {
+			*slash = '\0';
+			bits = strtol(slash + 1, NULL, 10);
+		}
+		if (buf[0] == '[') {
+			memmove(buf, buf + 1, strlen(buf));
+			char *rb = strchr(buf, ']');
+			if (rb)
+				*rb = '\0';
+		}
+		if (inet_pton(fam, buf, na) != 1)
+			return false;
+		long all = fam == AF_INET ? 32 : 128;
+		if (bits < 0 || bits > all)
+			bits = all;
+		for (long i = 0; i < bits; i++) {
+			unsigned char m = (unsigned char)(0x80u >> (i % 8));
+			if ((ha[i / 8] & m) != (na[i / 8] & m))
+				return false;
+		}
+		return true;
+	}
+	if (hl == n)
+		return strcasecmp(host, buf) == 0;
+	return hl > n && host[hl - n - 1] == '.' &&
+		strcasecmp(host + hl - n, buf) == 0;
+}
+
+static bool
+noproxy_match(const char *host, const char *list)
+{
+	if (!list || !host)
+		return false;
+	if (strcmp(list, "*") == 0)
+		return true;
+	for (const char *p = list; *p;) {
+		size_t n;
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		n = strcspn(p, ", \t");
+		if (n > 0 && noproxy_entry(host, p, n))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static const char *
+env_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : NULL;
+}
+
+/*
+ * The proxy libcurl uses for url, as libcurl chooses it: the option (""
+ * means none), else <scheme>_proxy (HTTPS_PROXY too, never HTTP_PROXY),
+ * then all_proxy / ALL_PROXY. *bypass is set when no_proxy (NO_PROXY)
+ * exempts the URL's host. Borrowed; NULL when there is none.
+ */
+static const char *
+proxy_for(const struct fetch_req *r, const char *url, bool *bypass)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	const char *px = NULL;
+
+	*bypass = false;
+	if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+		curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		goto out;
+	if (r->proxy) {
+		px = *r->proxy ? r->proxy : NULL;
+	} else {
+		if (strcasecmp(scheme, "https") == 0)
+			px = env_nonempty("https_proxy") ? env_nonempty("https_proxy")
+							  : env_nonempty("HTTPS_PROXY");
+		else
+			px = env_nonempty("http_proxy");
+		if (!px)
+			px = env_nonempty("all_proxy") ? env_nonempty("all_proxy")
+							: env_nonempty("ALL_PROXY");
+	}
+	if (px) {
+		const char *np = getenv("no_proxy");
+		size_t hl = strlen(host);
+		if (!np)
+			np = getenv("NO_PROXY");
+		/* curl gives IPv6 hosts in brackets. */
+		if (hl > 1 && host[0] == '[' && host[hl - 1] == ']') {
+			memmove(host, host + 1, hl - 2);
+			host[hl - 2] = '\0';
+		}
+		*bypass = noproxy_match(host, np);
+	}
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return px;
+}
+
+/* The proxy as the user wrote it, with any user name and password masked
+ * (user:password@ becomes ***@), into buf. */
+static void
+proxy_shown(const char *px, char *buf, size_t len)
+{
+	const char *auth = strstr(px, "://");
+	const char *end, *at = NULL;
+
+	auth = auth ? auth + 3 : px;
+	end = auth + strcspn(auth, "/?#");
+	for (const char *c = auth; c < end; c++)
+		if (*c == '@')
+			at = c;
+	if (at)
+		snprintf(buf, len, "%.*s***%.*s", (int)(auth - px), px,
+			(int)(end - at), at);
+	else
+		snprintf(buf, len, "%.*s", (int)(end - px), px);
+}
+
 /*
  * The private-address rule, for one connection about to be made or reused.
  * The configured URL's host is trusted wherever it points (self-hosted
@@ -634,6 +783,70 @@ os_errno_or(struct fetch_req *r, int fallback)
 	return e > 0 ? -(int)e : -fallback;
 }
 
+/*
+ * A failure of the proxy rather than of the feed's server: say which proxy
+ * (masked) and why, stage "proxy". code is the transfer's result; status a
+ * response status when it completed (a 407 from a plain HTTP proxy).
+ * Through a proxy every connection is to the proxy, so a refused or timed
+ * out connect is the proxy's; a CONNECT answered with an error, a proxy
+ * name that does not resolve and a proxy handshake failure are the proxy's
+ * whatever no_proxy says. Returns true when res was filled.
+ */
+static bool
+proxy_failure(struct fetch_req *r, CURLcode code, long status,
+	struct fetch_result *res)
+{
+	char *eff = NULL, shown[256];
+	long tunnel = 0;
+	curl_off_t t_conn = 0;
+	bool bypass = false;
+	const char *px, *why = NULL;
+	char whybuf[160];
+	int rc = 0;
+
+	curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &eff);
+	px = proxy_for(r, eff ? eff : r->url, &bypass);
+	if (!px)
+		return false;
+	curl_easy_getinfo(r->easy, CURLINFO_HTTP_CONNECTCODE, &tunnel);
+	if (code == CURLE_COULDNT_RESOLVE_PROXY) {
+		rc = -EHOSTUNREACH;
+		why = "its host name does not resolve";
+	} else if (code == CURLE_PROXY) {
+		rc = -EPROTO;
+		snprintf(whybuf, sizeof(whybuf), "handshake failed (%s)",
+			r->errbuf[0] ? r->errbuf : curl_easy_strerror(code));
+		why = whybuf;
+	} else if (code != CURLE_OK && tunnel > 0 && (tunnel < 200 || tunnel > 299)) {
+		rc = tunnel == 407 ? -EACCES : -ECONNREFUSED;
+		snprintf(whybuf, sizeof(whybuf), "CONNECT refused (%ld%s)", tunnel,
+			tunnel == 407 ? ": proxy authentication required" : "");
+		why = whybuf;
+	} else if (bypass) {
+		return false;
+	} else if (code == CURLE_COULDNT_CONNECT) {
+		rc = os_errno_or(r, ECONNREFUSED);
+		why = strerror(-rc);
+	} else if (code == CURLE_OPERATION_TIMEDOUT &&
+		   curl_easy_getinfo(r->easy, CURLINFO_CONNECT_TIME_T, &t_conn) ==
+			   CURLE_OK && t_conn == 0) {
+		rc = -ETIMEDOUT;
+		why = "connect timed out";
+	} else if (code == CURLE_OK && status == 407) {
+		rc = -EACCES;
+		why = "authentication required (HTTP 407)";
+	} else {
+		return false;
+	}
+	proxy_shown(px, shown, sizeof(shown));
+	snprintf(r->msg, sizeof(r->msg), "proxy %s: %s", shown, why);
+	res->status = FETCH_FAILED;
+	res->rc = rc;
+	res->stage = "proxy";
+	res->error = r->msg;
+	return true;
+}
+
 static void
 classify(struct fetch_req *r, CURLcode code, struct fetch_result *res)
 {
@@ -671,6 +884,8 @@ classify(struct fetch_req *r, CURLcode code, struct fetch_result *res)
 	case ABORT_NONE:
 		break;
 	}
+	if (proxy_failure(r, code, 0, res))
+		return;
 	switch (code) {
 	case CURLE_FILESIZE_EXCEEDED:
 		snprintf(msg, msgsz,
@@ -868,6 +1083,8 @@ complete(struct fetch_req *r, CURLcode code)
 		res.status = FETCH_OK;
 		snprintf(hash, sizeof(hash), "%016" PRIx64, r->hash);
 		res.body_hash = hash;
+	} else if (res.http_status == 407 && proxy_failure(r, code, 407, &res)) {
+		/* The proxy wants credentials: the feed's server never answered. */
 	} else {
 		snprintf(r->msg, sizeof(r->msg), "the server answered HTTP %ld",
 			res.http_status);
