@@ -146,7 +146,6 @@ struct fetch_req {
 	long connect_timeout_ms, timeout_ms, low_speed_bytes, low_speed_s;
 	size_t max_body;
 	bool allow_private;
-	bool public_only;         /* the URL's own host is not trusted either */
 	bool proxied;             /* a proxy may carry it: see policy_check */
 	fetch_data_cb on_data;
 	fetch_done_cb on_done;
@@ -164,8 +163,7 @@ struct fetch_req {
 	uint64_t hash;            /* FNV-1a 64 of the decoded 2xx body */
 	enum req_abort abort;
 	char policy_err[256];
-	char msg[128];            /* our own error text */
-	char pmsg[CURL_ERROR_SIZE + 512]; /* "proxy URL: why" */
+	char msg[512];            /* our own error text (may name the proxy) */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -539,13 +537,161 @@ out:
 	return out;
 }
 
+/* ---- which proxy carries a URL ---- */
+
+/* Does host (lower case, no brackets) match one no_proxy entry? The rules
+ * of libcurl 7.86+: a name matches itself and its subdomains (a leading dot
+ * is optional), an address matches itself or a CIDR block containing it. */
+static bool
+noproxy_entry(const char *host, const char *e, size_t n)
+{
+	unsigned char ha[16], na[16];
+	char buf[256];
+	int fam = strchr(host, ':') ? AF_INET6 : AF_INET;
+	long bits = -1;
+	size_t hl = strlen(host);
+
+	while (n > 0 && e[0] == '.') {
+		e++;
+		n--;
+	}
+	while (n > 0 && e[n - 1] == '.')
+		n--;
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, e, n);
+	buf[n] = '\0';
+	if (inet_pton(fam, host, ha) == 1) {
+		char *slash = strchr(buf, '/');
+		if (slash) {
+			*slash = '\0';
+			bits = strtol(slash + 1, NULL, 10);
+		}
+		if (buf[0] == '[') {
+			memmove(buf, buf + 1, strlen(buf));
+			char *rb = strchr(buf, ']');
+			if (rb)
+				*rb = '\0';
+		}
+		if (inet_pton(fam, buf, na) != 1)
+			return false;
+		long all = fam == AF_INET ? 32 : 128;
+		if (bits < 0 || bits > all)
+			bits = all;
+		for (long i = 0; i < bits; i++) {
+			unsigned char m = (unsigned char)(0x80u >> (i % 8));
+			if ((ha[i / 8] & m) != (na[i / 8] & m))
+				return false;
+		}
+		return true;
+	}
+	if (hl == n)
+		return strcasecmp(host, buf) == 0;
+	return hl > n && host[hl - n - 1] == '.' &&
+		strcasecmp(host + hl - n, buf) == 0;
+}
+
+static bool
+noproxy_match(const char *host, const char *list)
+{
+	if (!list || !host)
+		return false;
+	if (strcmp(list, "*") == 0)
+		return true;
+	for (const char *p = list; *p;) {
+		size_t n;
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		n = strcspn(p, ", \t");
+		if (n > 0 && noproxy_entry(host, p, n))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static const char *
+env_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : NULL;
+}
+
+/*
+ * The proxy libcurl uses for url, as libcurl chooses it: the option (""
+ * means none), else <scheme>_proxy (HTTPS_PROXY too, never HTTP_PROXY),
+ * then all_proxy / ALL_PROXY. *bypass is set when no_proxy (NO_PROXY)
+ * exempts the URL's host. Borrowed; NULL when there is none.
+ */
+static const char *
+proxy_for(const struct fetch_req *r, const char *url, bool *bypass)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	const char *px = NULL;
+
+	*bypass = false;
+	if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+		curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		goto out;
+	if (r->proxy) {
+		px = *r->proxy ? r->proxy : NULL;
+	} else {
+		if (strcasecmp(scheme, "https") == 0)
+			px = env_nonempty("https_proxy") ? env_nonempty("https_proxy")
+							  : env_nonempty("HTTPS_PROXY");
+		else
+			px = env_nonempty("http_proxy");
+		if (!px)
+			px = env_nonempty("all_proxy") ? env_nonempty("all_proxy")
+							: env_nonempty("ALL_PROXY");
+	}
+	if (px) {
+		const char *np = getenv("no_proxy");
+		size_t hl = strlen(host);
+		if (!np)
+			np = getenv("NO_PROXY");
+		/* curl gives IPv6 hosts in brackets. */
+		if (hl > 1 && host[0] == '[' && host[hl - 1] == ']') {
+			memmove(host, host + 1, hl - 2);
+			host[hl - 2] = '\0';
+		}
+		*bypass = noproxy_match(host, np);
+	}
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return px;
+}
+
+/* The proxy as the user wrote it, with any user name and password masked
+ * (user:password@ becomes ***@), into buf. */
+static void
+proxy_shown(const char *px, char *buf, size_t len)
+{
+	const char *auth = strstr(px, "://");
+	const char *end, *at = NULL;
+
+	auth = auth ? auth + 3 : px;
+	end = auth + strcspn(auth, "/?#");
+	for (const char *c = auth; c < end; c++)
+		if (*c == '@')
+			at = c;
+	if (at)
+		snprintf(buf, len, "%.*s***%.*s", (int)(auth - px), px,
+			(int)(end - at), at);
+	else
+		snprintf(buf, len, "%.*s", (int)(end - px), px);
+}
+
 /*
  * The private-address rule, for one connection about to be made or reused.
  * The configured URL's host is trusted wherever it points (self-hosted
  * feeds). Once a redirect has led to a different host name, every further
  * connection (even back to the first host) must go to a public address
- * unless the feed allows private ones; with public_only the first host
- * is held to that rule too. Through a proxy the target address
+ * unless the feed allows private ones. Through a proxy the target address
  * is the proxy's business: we only see the proxy's. Returns 0 or -EPERM
  * (with r->policy_err set).
  */
@@ -565,13 +711,6 @@ policy_check(struct fetch_req *r, const char *why_private, const char *ip)
 		if (!host || strcmp(host, r->host->name) != 0)
 			r->left_origin = true;
 		free(host);
-	}
-	if (!r->left_origin && r->public_only) {
-		snprintf(r->policy_err, sizeof(r->policy_err),
-			"address %s is %s, not a public address; not connected",
-			ip, why_private);
-		r->abort = ABORT_POLICY;
-		return -EPERM;
 	}
 	if (!r->left_origin)
 		return 0;
@@ -644,73 +783,68 @@ os_errno_or(struct fetch_req *r, int fallback)
 	return e > 0 ? -(int)e : -fallback;
 }
 
-/* The proxy libcurl used for r: the configured one, else the
- * environment's for the URL's scheme (as libcurl picks it). */
-static const char *
-proxy_for(const struct fetch_req *r)
-{
-	static const char *const http_vars[] = { "http_proxy", "all_proxy",
-		"ALL_PROXY" };
-	static const char *const https_vars[] = { "https_proxy", "HTTPS_PROXY",
-		"all_proxy", "ALL_PROXY" };
-	bool https = r->url && strncasecmp(r->url, "https:", 6) == 0;
-	const char *const *v = https ? https_vars : http_vars;
-	size_t n = https ? 4 : 3;
-
-	if (r->proxy)
-		return *r->proxy ? r->proxy : NULL;
-	for (size_t i = 0; i < n; i++) {
-		const char *e = getenv(v[i]);
-		if (e && *e)
-			return e;
-	}
-	return NULL;
-}
-
-/* url without a user:password@, into buf (never logged with secrets). */
-static const char *
-proxy_shown(const char *url, char *buf, size_t len)
-{
-	const char *at = strchr(url, '@'), *sl = strstr(url, "://");
-	const char *host = sl ? sl + 3 : url;
-	const char *end = host + strcspn(host, "/?#");
-
-	if (at && at < end && at >= host)
-		snprintf(buf, len, "%.*s****@%s", (int)(host - url), url, at + 1);
-	else
-		snprintf(buf, len, "%s", url);
-	return buf;
-}
-
 /*
- * Through a proxy, a connect failure is the proxy's (libcurl connects
- * only to it), and a refused CONNECT is the proxy's answer: say which
- * proxy and why, as "proxy URL: ...".
+ * A failure of the proxy rather than of the feed's server: say which proxy
+ * (masked) and why, stage "proxy". code is the transfer's result; status a
+ * response status when it completed (a 407 from a plain HTTP proxy).
+ * Through a proxy every connection is to the proxy, so a refused or timed
+ * out connect is the proxy's; a CONNECT answered with an error, a proxy
+ * name that does not resolve and a proxy handshake failure are the proxy's
+ * whatever no_proxy says. Returns true when res was filled.
  */
-static void
-classify_proxy(struct fetch_req *r, CURLcode code, struct fetch_result *res)
+static bool
+proxy_failure(struct fetch_req *r, CURLcode code, long status,
+	struct fetch_result *res)
 {
-	const char *proxy = r->proxied ? proxy_for(r) : NULL;
-	long connect_code = 0;
-	char shown[512];
+	char *eff = NULL, shown[256];
+	long tunnel = 0;
+	curl_off_t t_conn = 0;
+	bool bypass = false;
+	const char *px, *why = NULL;
+	char whybuf[160];
+	int rc = 0;
 
-	if (!proxy)
-		return;
-	curl_easy_getinfo(r->easy, CURLINFO_HTTP_CONNECTCODE, &connect_code);
-	if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_PROXY) {
-		res->stage = "proxy";
-		snprintf(r->pmsg, sizeof(r->pmsg), "proxy %s: %s",
-			proxy_shown(proxy, shown, sizeof(shown)), res->error);
-		res->error = r->pmsg;
-	} else if (connect_code >= 300) {
-		res->stage = "proxy";
-		res->rc = connect_code == 407 || connect_code == 403 ? -EACCES :
-			-ECONNREFUSED;
-		snprintf(r->pmsg, sizeof(r->pmsg), "proxy %s: CONNECT refused "
-			"(HTTP %ld)", proxy_shown(proxy, shown, sizeof(shown)),
-			connect_code);
-		res->error = r->pmsg;
+	curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &eff);
+	px = proxy_for(r, eff ? eff : r->url, &bypass);
+	if (!px)
+		return false;
+	curl_easy_getinfo(r->easy, CURLINFO_HTTP_CONNECTCODE, &tunnel);
+	if (code == CURLE_COULDNT_RESOLVE_PROXY) {
+		rc = -EHOSTUNREACH;
+		why = "its host name does not resolve";
+	} else if (code == CURLE_PROXY) {
+		rc = -EPROTO;
+		snprintf(whybuf, sizeof(whybuf), "handshake failed (%s)",
+			r->errbuf[0] ? r->errbuf : curl_easy_strerror(code));
+		why = whybuf;
+	} else if (code != CURLE_OK && tunnel > 0 && (tunnel < 200 || tunnel > 299)) {
+		rc = tunnel == 407 ? -EACCES : -ECONNREFUSED;
+		snprintf(whybuf, sizeof(whybuf), "CONNECT refused (%ld%s)", tunnel,
+			tunnel == 407 ? ": proxy authentication required" : "");
+		why = whybuf;
+	} else if (bypass) {
+		return false;
+	} else if (code == CURLE_COULDNT_CONNECT) {
+		rc = os_errno_or(r, ECONNREFUSED);
+		why = strerror(-rc);
+	} else if (code == CURLE_OPERATION_TIMEDOUT &&
+		   curl_easy_getinfo(r->easy, CURLINFO_CONNECT_TIME_T, &t_conn) ==
+			   CURLE_OK && t_conn == 0) {
+		rc = -ETIMEDOUT;
+		why = "connect timed out";
+	} else if (code == CURLE_OK && status == 407) {
+		rc = -EACCES;
+		why = "authentication required (HTTP 407)";
+	} else {
+		return false;
 	}
+	proxy_shown(px, shown, sizeof(shown));
+	snprintf(r->msg, sizeof(r->msg), "proxy %s: %s", shown, why);
+	res->status = FETCH_FAILED;
+	res->rc = rc;
+	res->stage = "proxy";
+	res->error = r->msg;
+	return true;
 }
 
 static void
@@ -750,6 +884,8 @@ classify(struct fetch_req *r, CURLcode code, struct fetch_result *res)
 	case ABORT_NONE:
 		break;
 	}
+	if (proxy_failure(r, code, 0, res))
+		return;
 	switch (code) {
 	case CURLE_FILESIZE_EXCEEDED:
 		snprintf(msg, msgsz,
@@ -941,13 +1077,14 @@ complete(struct fetch_req *r, CURLcode code)
 		res.error = "cancelled";
 	} else if (code != CURLE_OK) {
 		classify(r, code, &res);
-		classify_proxy(r, code, &res);
 	} else if (res.http_status == 304) {
 		res.status = FETCH_NOT_MODIFIED;
 	} else if (res.http_status >= 200 && res.http_status <= 299) {
 		res.status = FETCH_OK;
 		snprintf(hash, sizeof(hash), "%016" PRIx64, r->hash);
 		res.body_hash = hash;
+	} else if (res.http_status == 407 && proxy_failure(r, code, 407, &res)) {
+		/* The proxy wants credentials: the feed's server never answered. */
 	} else {
 		snprintf(r->msg, sizeof(r->msg), "the server answered HTTP %ld",
 			res.http_status);
@@ -1457,7 +1594,6 @@ fetch_start(struct fetch *f, const struct fetch_req_opts *o,
 	r->low_speed_s = o->low_speed_s > 0 ? o->low_speed_s : 30;
 	r->max_body = o->max_body ? o->max_body : FEEDD_MAX_BODY;
 	r->allow_private = o->allow_private;
-	r->public_only = o->public_only;
 	r->proxied = o->proxy ? *o->proxy != '\0' : env_proxy();
 	r->on_data = o->on_data;
 	r->on_done = o->on_done;

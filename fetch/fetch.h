@@ -51,7 +51,9 @@ struct fetch_result {
 	int rc;                   /* 0, or -ETIMEDOUT, -EFBIG, -ECONNREFUSED, -EPERM (policy), ... */
 	long http_status;         /* 0 when no response */
 	int curl_code;
-	const char *error;        /* specific text: libcurl's message or the policy */
+	const char *error;        /* specific text: libcurl's message or the policy;
+	                           * at stage "proxy", "proxy URL: why" (the URL's
+	                           * user name and password masked) */
 	const char *stage;        /* "resolve", "connect", "tls", "request", "body", "policy",
 	                           * "redirect", "headers", "response" (HTTP error), "proxy", "cancel" */
 	const char *url;          /* the requested URL */

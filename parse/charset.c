@@ -5,7 +5,8 @@
  *
  * Which encoding a document is in is decided once, from its first bytes:
  *   1. a byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE);
- *   2. UTF-16 without a BOM, from the "<?" of the XML declaration;
+ *   2. UTF-16 or UTF-32 without a BOM, from the byte pattern of the first
+ *      characters (XML 1.0 Appendix F, see sniff_wide());
  *   3. the XML declaration's encoding="..."; then the caller's hint (the
  *      HTTP Content-Type charset; the document's own declaration is closer
  *      to the bytes than a server default, so it wins);
@@ -449,14 +450,65 @@ table_from_iconv(struct charset *cs, iconv_t cd)
 	return true;
 }
 
+/*
+ * UTF-16 or UTF-32 without a byte-order mark, from the code units of the
+ * first characters (XML 1.0 Appendix F). Appendix F looks for the "<?" of
+ * the XML declaration (3C 00 3F 00 is UTF-16LE, 00 00 00 3C UTF-32BE, ...);
+ * a document without a declaration, or with white space before it (not
+ * allowed, but servers send it), is just as clear: white space, then '<'
+ * and a character that can follow it, each in a code unit whose other bytes
+ * are zero. No ASCII-compatible document starts that way. Returns the
+ * iconv name, or NULL.
+ */
+static const char *
+sniff_wide(const unsigned char *h, size_t n)
+{
+	static const struct {
+		const char *name;
+		size_t unit, pos; /* code unit size; where the ASCII byte is */
+	} w[] = {
+		{ "UTF-32LE", 4, 0 },
+		{ "UTF-32BE", 4, 3 },
+		{ "UTF-16LE", 2, 0 },
+		{ "UTF-16BE", 2, 1 },
+	};
+
+	for (size_t k = 0; k < sizeof(w) / sizeof(w[0]); k++) {
+		size_t u = w[k].unit, pos = w[k].pos;
+		bool lt = false;
+
+		for (size_t i = 0; i + u <= n; i += u) {
+			unsigned char c = h[i + pos];
+			bool ascii = c != 0 && c < 0x80;
+
+			for (size_t j = 0; j < u && ascii; j++)
+				if (j != pos && h[i + j] != 0)
+					ascii = false;
+			if (!ascii)
+				break;
+			if (lt) {
+				if (isalpha(c) || c == '?' || c == '!' || c == '_')
+					return w[k].name;
+				break;
+			}
+			if (c == '<')
+				lt = true;
+			else if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+				break;
+		}
+	}
+	return NULL;
+}
+
 int
 parse__charset_open(struct charset **out, const char *head, size_t n,
-	const char *hint, bool *bad, size_t *skip)
+	const char *hint, bool *bad, size_t *skip, bool *wide)
 {
 	const unsigned char *h = (const unsigned char *)head;
 	struct charset *cs = calloc(1, sizeof(*cs));
 	const char *name = NULL;
 	char decl[64];
+	bool sniffed = false;
 	int rc = 0;
 
 	if (!cs)
@@ -464,6 +516,7 @@ parse__charset_open(struct charset **out, const char *head, size_t n,
 	cs->cd = (iconv_t)-1;
 	*bad = false;
 	*skip = 0;
+	*wide = false;
 	if (n >= 3 && h[0] == 0xEF && h[1] == 0xBB && h[2] == 0xBF) {
 		*skip = 3;
 		name = "UTF-8";
@@ -479,10 +532,10 @@ parse__charset_open(struct charset **out, const char *head, size_t n,
 	} else if (n >= 2 && h[0] == 0xFE && h[1] == 0xFF) {
 		*skip = 2;
 		name = "UTF-16BE";
-	} else if (n >= 4 && h[0] == '<' && h[1] == 0 && h[2] == '?' && h[3] == 0) {
-		name = "UTF-16LE";
-	} else if (n >= 4 && h[0] == 0 && h[1] == '<' && h[2] == 0 && h[3] == '?') {
-		name = "UTF-16BE";
+	} else if ((name = sniff_wide(h, n)) != NULL) {
+		/* UTF-16 or UTF-32 without a BOM: the bytes say so, whatever
+		 * the declaration or the server claims. */
+		sniffed = true;
 	} else {
 		xml_decl_encoding(head, n, decl, sizeof(decl));
 		if (decl[0])
@@ -496,6 +549,8 @@ parse__charset_open(struct charset **out, const char *head, size_t n,
 			name = "UTF-8";
 	}
 
+	/* Chosen from a BOM or the byte pattern: NUL bytes are expected. */
+	*wide = *skip == 2 || *skip == 4 || sniffed;
 	if (is_name(name, utf8_names)) {
 		cs->mode = CS_UTF8;
 	} else if (is_name(name, latin1_names)) {

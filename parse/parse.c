@@ -30,6 +30,7 @@
 #include "parse.h"
 #include "norm.h"
 #include "parse_int.h"
+#include "parse_xml.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -45,212 +46,6 @@
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 
-#define SNIFF_BYTES 1024           /* bytes read before choosing a charset */
-#define MAX_JUNK (64 * 1024)       /* junk skipped before the first tag */
-#define MAX_JSON (32 * 1024 * 1024) /* a JSON Feed is parsed whole */
-#define LX_NAME 64                 /* tag-name bytes the repair pass compares */
-
-enum ns {
-	NS_NONE,
-	NS_RSS, /* RSS 0.9x/2.0 (no namespace or a userland one), 0.90, 1.0 */
-	NS_ATOM03,
-	NS_ATOM10,
-	NS_DC,
-	NS_DCTERMS,
-	NS_CONTENT,
-	NS_MEDIA,
-	NS_ITUNES,
-	NS_XHTML,
-	NS_RDF,
-	NS_SY,
-	NS_OTHER,
-};
-
-enum ctx {
-	CTX_FEED,     /* feed-level: children of rss, channel, rdf:RDF, feed */
-	CTX_ENTRY,    /* inside item/entry */
-	CTX_AUTHOR_F, /* atom author of the feed */
-	CTX_AUTHOR_E, /* atom author of an entry */
-	CTX_IMAGE,    /* RSS channel image */
-	CTX_IGNORE,   /* an element we do not map, and all inside it */
-};
-
-/* Where a captured text goes. */
-enum field {
-	F_NONE,
-	F_TITLE,
-	F_LINK,
-	F_ID,
-	F_SUBTITLE,
-	F_LANGUAGE,
-	F_UPDATED,
-	F_PUBLISHED,
-	F_AUTHOR,       /* "name (email)" style: split */
-	F_AUTHOR_NAME,
-	F_AUTHOR_EMAIL,
-	F_IMAGE,
-	F_GENERATOR,
-	F_RIGHTS,
-	F_TTL,
-	F_SKIPHOUR,
-	F_SKIPDAY,
-	F_SYPERIOD,
-	F_SYFREQ,
-	E_TITLE,
-	E_LINK,
-	E_ID,
-	E_GUID,
-	E_AUTHOR,
-	E_AUTHOR_NAME,
-	E_AUTHOR_EMAIL,
-	E_PUBLISHED,
-	E_UPDATED,
-	E_SUMMARY,
-	E_CONTENT,
-	E_COMMENTS,
-	E_CATEGORY,
-	E_ENCLOSURE_TEXT, /* atom link rel=enclosure without href */
-};
-
-/* How a captured text is to be read. */
-enum ttype {
-	T_GUESS,       /* RSS: HTML if it looks like HTML */
-	T_TEXT,        /* plain text */
-	T_HTML,        /* escaped HTML */
-	T_XHTML,       /* Atom 1.0 xhtml: inline markup in a wrapper div */
-	T_XHTML_KEEP,  /* inline markup, kept whole (Atom 0.3 xml mode) */
-	T_B64_TEXT,    /* base64 of plain text */
-	T_B64_HTML,    /* base64 of HTML */
-};
-
-struct slot {
-	char *v;
-	char *text; /* summary/content: the plain-text rendering of v */
-	int prio;
-};
-
-struct frame {
-	const xmlChar *local; /* libxml2 dict string, lives as long as ctxt */
-	char *base;           /* owned when own_base */
-	bool own_base;
-	unsigned char ctx;
-	bool entry;           /* this element is an item/entry */
-	bool capture;         /* this element is the capture root */
-	bool tagged;          /* a start tag was serialized into the capture */
-	bool root;            /* the document element */
-	unsigned char ns;     /* enum ns of the element */
-	const char *prefix;   /* tagged: the prefix written, dict string */
-};
-
-struct encl {
-	char *url, *type;
-	int64_t length;
-};
-
-struct entry_tmp {
-	struct slot id, link, title, author, author_email, published, updated,
-		summary, content, comments;
-	char *guid;
-	bool guid_permalink;
-	char **cats;
-	size_t ncats, capcats;
-	struct encl *encs;
-	size_t nencs, capencs;
-	bool any;
-};
-
-enum lx {
-	LX_TEXT,
-	LX_LT,
-	LX_BANG,
-	LX_CDATA,
-	LX_COMMENT,
-	LX_PI,
-	LX_DECL,
-	LX_TAG,
-	LX_ETAG,
-	LX_AMP,
-};
-
-enum mode {
-	M_SNIFF,
-	M_START, /* charset chosen, looking for the first tag or '{' */
-	M_XML,
-	M_JSON,
-	M_DONE,
-};
-
-struct parse {
-	struct parse_opts o;
-	struct parse_feed feed;
-	struct slot f_title, f_link, f_id, f_subtitle, f_language, f_updated,
-		f_published, f_author, f_author_email, f_image, f_generator, f_rights;
-	int64_t sy_period, sy_freq;
-
-	enum mode mode;
-	struct sbuf head;   /* M_SNIFF: raw bytes so far */
-	struct charset *cs;
-	struct sbuf dec;    /* decoded UTF-8 of the current chunk */
-	struct sbuf lexout; /* repaired bytes for libxml2 */
-	struct sbuf json;   /* M_JSON: the whole document */
-	size_t junk;
-	bool binary;
-
-	/* The repair pass. */
-	enum lx lx, lx_ret;
-	char lx_hold[48];
-	size_t lx_nhold;
-	char lx_quote;
-	int lx_count, lx_depth;
-	uint32_t lx_tail;   /* LX_DECL: the last four bytes */
-	bool lx_dcomment;   /* LX_DECL: inside a comment */
-	bool lx_in_name, lx_name_done;
-	char lx_last;       /* last non-space char in a start tag */
-	char lx_name[LX_NAME + 1];
-	size_t lx_namelen;
-	/* The repair pass's own stack of open tag names (QNames as written),
-	 * so that libxml2 only ever sees balanced tags. */
-	struct sbuf lx_names;
-	size_t lx_off[FEEDD_MAX_DEPTH + 1];
-	int lx_depth_open, lx_over;
-
-	xmlParserCtxtPtr ctxt;
-	xmlSAXHandler sax;
-	xmlEntity hent; /* the HTML entity answered last */
-	xmlChar hent_buf[72];
-	xmlEntity ient; /* the internal entity answered last, inlined */
-	struct sbuf ient_buf; /* its replacement text */
-	size_t ient_used;     /* bytes of replacement text so far */
-	bool ient_over;       /* over the budget: no more expansions */
-	bool ext_subset, netscape;
-	char *root_uri;     /* an unknown namespace on the root element ... */
-	enum ns root_ns;    /* ... read as this one */
-	enum ns nons_ns;    /* a root <feed> in no namespace: its unqualified
-	                     * elements read as Atom (NS_NONE: not that case) */
-	bool wrapper;       /* inside an (X)HTML wrapper around the feed */
-
-	struct frame *stack;
-	int depth, overflow;
-	bool root_seen, root_closed;
-	char mismatch[128]; /* the real name of the end tag libxml2 misread */
-	bool have_mismatch;
-
-	/* The text being captured. */
-	struct sbuf cap;
-	int cap_depth;
-	enum field cap_field;
-	enum ttype cap_type;
-	int cap_prio;
-	bool cap_children;
-
-	struct entry_tmp e;
-	bool in_entry;
-
-	int cb_rc;   /* non-zero: the entry callback stopped us */
-	int oom;
-	char err[256];
-	bool err_set, notfeed;
-};
 
 /* ---------------------------------------------------------------- */
 
@@ -276,8 +71,8 @@ not_a_feed(struct parse *p, const char *msg)
 	p->notfeed = true;
 }
 
-static void
-mark_malformed(struct parse *p, const char *why)
+void
+parse__mark_malformed(struct parse *p, const char *why)
 {
 	if (!p->feed.malformed)
 		set_err(p, why);
@@ -363,8 +158,8 @@ entry_clear(struct entry_tmp *e)
 	memset(e, 0, sizeof(*e));
 }
 
-static void
-oom(struct parse *p)
+void
+parse__oom(struct parse *p)
 {
 	p->oom = -ENOMEM;
 	stop(p);
@@ -375,7 +170,7 @@ xstrndup(struct parse *p, const char *s, size_t n)
 {
 	char *r = malloc(n + 1);
 	if (!r) {
-		oom(p);
+		parse__oom(p);
 		return NULL;
 	}
 	memcpy(r, s, n);
@@ -404,7 +199,7 @@ demoronize(struct parse *p, char *s)
 		return NULL;
 	char *r = parse__text_demoronize(s, strlen(s), &err);
 	if (err < 0)
-		oom(p);
+		parse__oom(p);
 	if (!r)
 		return s;
 	free(s);
@@ -425,7 +220,7 @@ url_from(struct parse *p, const char *base, const char *s, size_t n)
 	errno = 0;
 	r = parse__url_resolve(base, t);
 	if (!r && errno == ENOMEM)
-		oom(p);
+		parse__oom(p);
 	free(t);
 	return r;
 }
@@ -488,7 +283,7 @@ plain_text(struct parse *p, const char *s, size_t n, enum ttype t)
 	} else {
 		r = parse__html_strip(s, n);
 		if (!r)
-			oom(p);
+			parse__oom(p);
 	}
 	return demoronize(p, r);
 }
@@ -513,7 +308,7 @@ html_text(struct parse *p, const char *s, size_t n, enum ttype t,
 		esc = parse__html_escape(t2, strlen(t2));
 		free(t2);
 		if (!esc) {
-			oom(p);
+			parse__oom(p);
 			return NULL;
 		}
 		s = esc;
@@ -522,7 +317,7 @@ html_text(struct parse *p, const char *s, size_t n, enum ttype t,
 	rc = parse__html_render(s, n, base, &r, &tx);
 	free(esc);
 	if (rc) {
-		oom(p);
+		parse__oom(p);
 		return NULL;
 	}
 	/* Whitespace-only HTML is no value. */
@@ -599,7 +394,7 @@ add_category(struct parse *p, char *c)
 		char **n = realloc(e->cats, cap * sizeof(*n));
 		if (!n) {
 			free(c);
-			oom(p);
+			parse__oom(p);
 			return;
 		}
 		e->cats = n;
@@ -631,7 +426,7 @@ add_enclosure(struct parse *p, char *url, const char *type, const char *length)
 		struct encl *n = realloc(e->encs, cap * sizeof(*n));
 		if (!n) {
 			free(url);
-			oom(p);
+			parse__oom(p);
 			return;
 		}
 		e->encs = n;
@@ -654,7 +449,7 @@ set_author(struct parse *p, bool entry, const char *s, int prio)
 {
 	char *name = NULL, *email = NULL;
 	if (parse__author_split(s, &name, &email) < 0) {
-		oom(p);
+		parse__oom(p);
 		return;
 	}
 	if (name) {
@@ -1033,7 +828,7 @@ attr_get(struct parse *p, const struct attrs *at, const char *local,
 		char *r = malloc(n + 1);
 		size_t j = 0;
 		if (!r) {
-			oom(p);
+			parse__oom(p);
 			return NULL;
 		}
 		for (size_t k = 0; k < n; k++) {
@@ -1053,7 +848,7 @@ attr_get(struct parse *p, const struct attrs *at, const char *local,
 			free(r);
 			r = fixed;
 			if (!r)
-				oom(p);
+				parse__oom(p);
 		}
 		return r;
 	}
@@ -1083,7 +878,7 @@ cap_add(struct parse *p, const char *s, size_t n)
 		n = FEEDD_MAX_FIELD - p->cap.len;
 	}
 	if (parse__sbuf_add(&p->cap, s, n) < 0)
-		oom(p);
+		parse__oom(p);
 }
 
 static void
@@ -1328,6 +1123,8 @@ classify(struct parse *p, const xmlChar *xlocal, enum ns ns,
 			else if (strcmp(l, "lastBuildDate") == 0)
 				begin_capture(p, idx, F_UPDATED, T_TEXT, 2);
 			else if (strcmp(l, "modified") == 0)
+				/* Atom 0.3's name, seen in RSS without a namespace;
+				 * feedparser reads it as updated, as dcterms:modified. */
 				begin_capture(p, idx, F_UPDATED, T_TEXT, 1);
 			else if (strcmp(l, "generator") == 0)
 				begin_capture(p, idx, F_GENERATOR, T_GUESS, 2);
@@ -1560,6 +1357,19 @@ detect_root(struct parse *p, const xmlChar *xlocal, enum ns ns,
 	return true;
 }
 
+/* A feed's document element, looked for inside an <html> wrapper. */
+static bool
+feed_root(const xmlChar *xlocal, enum ns ns)
+{
+	const char *l = (const char *)xlocal;
+
+	if (strcmp(l, "feed") == 0)
+		return ns == NS_NONE || is_atom(ns);
+	if (strcmp(l, "rss") == 0)
+		return ns == NS_NONE;
+	return strcmp(l, "RDF") == 0 && ns == NS_RDF;
+}
+
 /* ---------------------------------------------------------------- */
 /* SAX callbacks. The user data is the parser context itself (so that
  * libxml2's own SAX2 DTD handlers work); our state is in ctxt->_private. */
@@ -1682,25 +1492,8 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	ns = ns_of(uri);
 	if (ns == NS_OTHER && p->root_uri && strcmp((const char *)uri, p->root_uri) == 0)
 		ns = p->root_ns;
-	if (ns == NS_NONE && p->nons_ns != NS_NONE)
-		ns = p->nons_ns;
-	/* A feed inside an XHTML page (<html><body><feed xmlns=Atom>, as
-	 * some blog engines serve it): the page's own elements until the
-	 * feed's root are skipped; the feed inside is the document. */
-	if (!p->root_seen) {
-		const char *l = (const char *)local;
-		bool feed_root = ((ns == NS_ATOM10 || ns == NS_ATOM03) &&
-			strcmp(l, "feed") == 0) || (ns != NS_XHTML &&
-			(strcmp(l, "rss") == 0 || strcmp(l, "RDF") == 0));
-
-		if (!p->wrapper && (ns == NS_XHTML || ns == NS_NONE) &&
-		    strcmp(l, "html") == 0) {
-			p->wrapper = true;
-			return;
-		}
-		if (p->wrapper && !feed_root)
-			return;
-	}
+	else if (ns == NS_NONE && p->none_ns != NS_NONE)
+		ns = p->none_ns;
 
 	/* xml:base, resolved against the enclosing base. */
 	base = (char *)frame_base(p);
@@ -1712,11 +1505,30 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 			base = r;
 			own = true;
 		} else if (errno == ENOMEM) {
-			oom(p);
+			parse__oom(p);
 		}
 		free(xb);
 	}
 
+	if (!p->root_seen && !p->html_wrap && (ns == NS_NONE || ns == NS_XHTML) &&
+		strcmp((const char *)local, "html") == 0) {
+		/* Not a feed itself, but it may hold one: look inside. Until a
+		 * feed element starts, every element is ignored. */
+		p->html_wrap = true;
+		push_frame(p, local, CTX_IGNORE, base, own);
+		return;
+	}
+	if (!p->root_seen && p->html_wrap && (p->depth == 0 || !feed_root(local, ns))) {
+		if (p->depth == 0) {
+			/* After </html>: not part of anything. */
+			p->feed.malformed = true;
+			if (own)
+				free(base);
+			return;
+		}
+		push_frame(p, local, CTX_IGNORE, base, own);
+		return;
+	}
 	if (!p->root_seen) {
 		p->root_seen = true;
 		if (!detect_root(p, local, ns, &at, nb_ns, nss)) {
@@ -1727,17 +1539,12 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 		}
 		int idx = push_frame(p, local, CTX_FEED, base, own);
 		p->stack[idx].root = true;
-		/* <feed> with no namespace at all: an Atom feed whose author
-		 * forgot xmlns (feedparser reads it as Atom). */
-		if (ns == NS_NONE && strcmp((const char *)local, "feed") == 0)
-			p->nons_ns = p->feed.format == PARSE_FORMAT_ATOM03 ?
-				NS_ATOM03 : NS_ATOM10;
 		/* A feed in a namespace of its own (a later or unofficial
 		 * version): its elements read as the format's own. */
 		if (ns == NS_OTHER) {
 			p->root_uri = strdup((const char *)uri);
 			if (!p->root_uri)
-				oom(p);
+				parse__oom(p);
 			p->root_ns = p->feed.format == PARSE_FORMAT_ATOM03 ? NS_ATOM03
 				: p->feed.format == PARSE_FORMAT_ATOM10 ? NS_ATOM10
 				: NS_RSS;
@@ -1746,6 +1553,12 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 				p->root_uri = NULL;
 			}
 		}
+		/* An Atom <feed> without the Atom namespace (feedparser reads
+		 * its elements by name): elements without a namespace are
+		 * Atom's. */
+		if (ns == NS_NONE && strcmp((const char *)local, "feed") == 0)
+			p->none_ns = p->feed.format == PARSE_FORMAT_ATOM03 ? NS_ATOM03
+								     : NS_ATOM10;
 		char *lang = attr_get(p, &at, "lang", (const char *)XML_XML_NAMESPACE);
 		if (lang)
 			slot_set(&p->f_language, trim_dup(p, lang, strlen(lang)), 0, false);
@@ -1755,10 +1568,8 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	}
 	if (p->depth == 0) {
 		/* An element after the root element closed: not part of the
-		 * feed. Its end tag matches no frame and is ignored too. In
-		 * an XHTML wrapper, the rest of the page is no error. */
-		if (!p->wrapper)
-			p->feed.malformed = true;
+		 * feed. Its end tag matches no frame and is ignored too. */
+		p->feed.malformed = true;
 		if (own)
 			free(base);
 		return;
@@ -1770,7 +1581,7 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 		 * closed. End it (and the entry) and go on. */
 		if (!xhtml && ((is_rssish(ns) && strcmp((const char *)local, "item") == 0) ||
 				      (is_atom(ns) && strcmp((const char *)local, "entry") == 0))) {
-			mark_malformed(p, "an entry starts inside a text element");
+			parse__mark_malformed(p, "an entry starts inside a text element");
 			pop_to(p, p->cap_depth);
 			if (!own)
 				base = (char *)frame_base(p);
@@ -1936,13 +1747,13 @@ entity_inline(struct parse *p, xmlParserCtxtPtr c, xmlEntityPtr e)
 		rc = entity_expand(p, c, e->content ?
 			(const char *)e->content : "", 0);
 	if (rc == -ENOMEM) {
-		oom(p);
+		parse__oom(p);
 		return NULL;
 	}
 	if (rc < 0) {
 		p->ient_over = true;
 		p->feed.truncated = true;
-		mark_malformed(p, "entity expansion over its budget "
+		parse__mark_malformed(p, "entity expansion over its budget "
 			"(an entity bomb?)");
 		stop(p);
 		return NULL;
@@ -1978,7 +1789,7 @@ sax_get_entity(void *ctx, const xmlChar *name)
 	int len;
 	if (d) {
 		if (!p->ext_subset)
-			mark_malformed(p, "an HTML entity in XML without a DTD");
+			parse__mark_malformed(p, "an HTML entity in XML without a DTD");
 		len = xmlCopyCharMultiByte(p->hent_buf, (int)d->value);
 		if (len <= 0)
 			return NULL;
@@ -1989,7 +1800,7 @@ sax_get_entity(void *ctx, const xmlChar *name)
 		if (len <= 0 || (size_t)len >= sizeof(p->hent_buf))
 			return NULL;
 		if (!p->ext_subset)
-			mark_malformed(p, "an undefined entity");
+			parse__mark_malformed(p, "an undefined entity");
 	}
 	p->hent_buf[len] = '\0';
 	memset(&p->hent, 0, sizeof(p->hent));
@@ -2054,461 +1865,10 @@ sax_error(void *ud, xmlErrorPtr err)
 		n = strlen(msg);
 		while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 			msg[--n] = '\0';
-		mark_malformed(p, msg);
+		parse__mark_malformed(p, msg);
 	}
 }
 
-/* ---------------------------------------------------------------- */
-/* The repair pass between the decoder and libxml2. */
-
-static int
-lx_emit(struct parse *p, const char *s, size_t n)
-{
-	return parse__sbuf_add(&p->lexout, s, n);
-}
-
-static bool
-name_start(unsigned char c)
-{
-	return isalpha(c) || c == '_' || c == ':' || c >= 0x80;
-}
-
-static bool
-name_char(unsigned char c)
-{
-	return isalnum(c) || c == '_' || c == ':' || c == '-' || c == '.' || c >= 0x80;
-}
-
-/* Is hold (starting "&") still a possible reference after adding c?
- * 1 = complete, 0 = go on, -1 = not a reference. */
-static int
-amp_step(const char *h, size_t n, unsigned char c)
-{
-	/* h[0] == '&', n >= 1; c is the next char. */
-	if (n == 1)
-		return c == '#' || name_start(c) ? 0 : -1;
-	if (h[1] == '#') {
-		if (n == 2)
-			return c == 'x' || c == 'X' || isdigit(c) ? 0 : -1;
-		bool hex = h[2] == 'x' || h[2] == 'X';
-		if (c == ';')
-			return n > (size_t)(hex ? 3 : 2) ? 1 : -1;
-		return (hex ? isxdigit(c) : isdigit(c)) ? 0 : -1;
-	}
-	if (c == ';')
-		return 1;
-	return name_char(c) ? 0 : -1;
-}
-
-/* A tag name cut at LX_NAME bytes must not end inside a character. */
-static void
-lx_name_fix(struct parse *p)
-{
-	while (p->lx_namelen > 0 && !parse__utf8_valid(p->lx_name, p->lx_namelen))
-		p->lx_namelen--;
-}
-
-static void
-lx_push(struct parse *p)
-{
-	lx_name_fix(p);
-	if (p->lx_depth_open >= FEEDD_MAX_DEPTH) {
-		/* libxml2 stops at this depth anyway. */
-		p->lx_over++;
-		return;
-	}
-	p->lx_off[p->lx_depth_open++] = p->lx_names.len;
-	if (parse__sbuf_add(&p->lx_names, p->lx_name, p->lx_namelen) < 0 ||
-		parse__sbuf_addc(&p->lx_names, '\0') < 0)
-		oom(p);
-}
-
-static const char *
-lx_name_at(struct parse *p, int i)
-{
-	return p->lx_names.s + p->lx_off[i];
-}
-
-/* Write the end tag of the innermost open element and pop it. */
-static int
-lx_close_top(struct parse *p)
-{
-	const char *nm = lx_name_at(p, --p->lx_depth_open);
-	int rc = lx_emit(p, "</", 2);
-
-	if (rc == 0)
-		rc = lx_emit(p, nm, strlen(nm));
-	if (rc == 0)
-		rc = lx_emit(p, ">", 1);
-	return rc;
-}
-
-/*
- * An end tag ("</" lx_name ">") is complete. Close the elements left open
- * inside the one it names, then it; an end tag that names no open element
- * is dropped. libxml2 then sees balanced tags only.
- */
-static int
-lx_end_tag(struct parse *p)
-{
-	int rc = 0, k;
-
-	lx_name_fix(p);
-	p->lx_name[p->lx_namelen] = '\0';
-	if (p->lx_over > 0) {
-		p->lx_over--;
-		rc = lx_emit(p, "</", 2);
-		if (rc == 0)
-			rc = lx_emit(p, p->lx_name, p->lx_namelen);
-		if (rc == 0)
-			rc = lx_emit(p, ">", 1);
-		return rc;
-	}
-	for (k = p->lx_depth_open - 1; k >= 0; k--)
-		if (strcmp(lx_name_at(p, k), p->lx_name) == 0)
-			break;
-	if (k < 0 || p->lx_namelen == 0) {
-		mark_malformed(p, "an end tag without a start tag");
-		return 0;
-	}
-	if (k < p->lx_depth_open - 1)
-		mark_malformed(p, "an element is not closed");
-	while (p->lx_depth_open > k) {
-		rc = lx_close_top(p);
-		if (rc < 0)
-			break;
-		p->lx_names.len = p->lx_off[p->lx_depth_open];
-	}
-	return rc;
-}
-
-/* A complete reference in lx_hold ("&...;"): emit it, repaired. */
-static int
-amp_done(struct parse *p)
-{
-	char *h = p->lx_hold;
-	size_t n = p->lx_nhold;
-
-	if (h[1] == '#' && h[2] == 'X') {
-		/* HTML allows &#X41;, XML only &#x41;. */
-		h[2] = 'x';
-		mark_malformed(p, "a character reference with an upper-case X");
-	} else if (h[1] != '#' && p->lx_ret == LX_TAG) {
-		/* In attribute values libxml2 copies only the first byte of
-		 * an entity we answer, so HTML entities become character
-		 * references here. */
-		char name[48];
-		memcpy(name, h + 1, n - 2);
-		name[n - 2] = '\0';
-		if (strcmp(name, "amp") && strcmp(name, "lt") && strcmp(name, "gt") &&
-			strcmp(name, "quot") && strcmp(name, "apos")) {
-			const htmlEntityDesc *d = htmlEntityLookup((const xmlChar *)name);
-			if (d) {
-				char ref[24];
-				int len = snprintf(ref, sizeof(ref), "&#%u;", d->value);
-				if (!p->ext_subset)
-					mark_malformed(p, "an HTML entity in XML without a DTD");
-				return lx_emit(p, ref, (size_t)len);
-			}
-		}
-	}
-	return lx_emit(p, h, n);
-}
-
-static int
-lex(struct parse *p, const char *in, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)in;
-	size_t i = 0, run = 0;
-	int rc = 0;
-
-#define FLUSH()                                                                \
-	do {                                                                   \
-		if (i > run) {                                                 \
-			rc = lx_emit(p, in + run, i - run);                    \
-			if (rc < 0)                                            \
-				goto out;                                      \
-		}                                                              \
-	} while (0)
-
-	while (i < n) {
-		unsigned char c = s[i];
-		switch (p->lx) {
-		case LX_TEXT:
-			/* Eight bytes at a time while none is '<' or '&'. */
-			while (i + 8 <= n) {
-				uint64_t w, a, b;
-				memcpy(&w, s + i, 8);
-				a = w ^ 0x3C3C3C3C3C3C3C3Cull; /* '<' */
-				b = w ^ 0x2626262626262626ull; /* '&' */
-				if (((a - 0x0101010101010101ull) & ~a & 0x8080808080808080ull) |
-				    ((b - 0x0101010101010101ull) & ~b & 0x8080808080808080ull))
-					break;
-				i += 8;
-			}
-			while (i < n && s[i] != '<' && s[i] != '&')
-				i++;
-			if (i == n)
-				break;
-			FLUSH();
-			p->lx_hold[0] = (char)s[i];
-			p->lx_nhold = 1;
-			if (s[i] == '<') {
-				p->lx = LX_LT;
-			} else {
-				p->lx = LX_AMP;
-				p->lx_ret = LX_TEXT;
-			}
-			run = ++i;
-			break;
-		case LX_LT:
-			if (c == '!') {
-				p->lx_hold[p->lx_nhold++] = '!';
-				p->lx = LX_BANG;
-				run = ++i;
-			} else if (c == '?') {
-				rc = lx_emit(p, "<", 1);
-				p->lx = LX_PI;
-				p->lx_count = 0;
-				run = i++;
-			} else if (c == '/') {
-				p->lx = LX_ETAG;
-				p->lx_namelen = 0;
-				p->lx_name_done = false;
-				run = ++i;
-			} else if (name_start(c)) {
-				rc = lx_emit(p, "<", 1);
-				p->lx = LX_TAG;
-				p->lx_quote = 0;
-				p->lx_last = 0;
-				p->lx_in_name = true;
-				p->lx_namelen = 0;
-				run = i;
-			} else {
-				/* A bare '<' in text. */
-				rc = lx_emit(p, "&lt;", 4);
-				mark_malformed(p, "unescaped '<' in text");
-				p->lx = LX_TEXT;
-				run = i;
-			}
-			if (rc < 0)
-				goto out;
-			break;
-		case LX_BANG: {
-			static const char cdata[] = "<![CDATA[", comment[] = "<!--";
-			p->lx_hold[p->lx_nhold++] = (char)c;
-			i++;
-			run = i;
-			size_t h = p->lx_nhold;
-			if (h == 4 && memcmp(p->lx_hold, comment, 4) == 0) {
-				p->lx = LX_COMMENT;
-				p->lx_count = 0;
-			} else if (h == 9 && memcmp(p->lx_hold, cdata, 9) == 0) {
-				p->lx = LX_CDATA;
-				p->lx_count = 0;
-			} else if ((h <= 4 && memcmp(p->lx_hold, comment, h) == 0) ||
-				   memcmp(p->lx_hold, cdata, h) == 0) {
-				break;
-			} else {
-				p->lx = LX_DECL;
-				p->lx_quote = 0;
-				p->lx_depth = 0;
-				/* The held chars are part of the declaration. */
-				for (size_t k = 2; k < h; k++) {
-					char d = p->lx_hold[k];
-					if (d == '[')
-						p->lx_depth++;
-				}
-			}
-			rc = lx_emit(p, p->lx_hold, h);
-			if (rc < 0)
-				goto out;
-			break;
-		}
-		case LX_COMMENT:
-			while (i < n) {
-				unsigned char d = s[i++];
-				if (d == '>' && p->lx_count >= 2) {
-					p->lx = LX_TEXT;
-					break;
-				}
-				p->lx_count = d == '-' ? p->lx_count + 1 : 0;
-			}
-			break;
-		case LX_CDATA:
-			while (i < n) {
-				unsigned char d = s[i++];
-				if (d == '>' && p->lx_count >= 2) {
-					p->lx = LX_TEXT;
-					break;
-				}
-				p->lx_count = d == ']' ? p->lx_count + 1 : 0;
-			}
-			break;
-		case LX_PI:
-			while (i < n) {
-				unsigned char d = s[i++];
-				if (d == '>' && p->lx_count) {
-					p->lx = LX_TEXT;
-					break;
-				}
-				p->lx_count = d == '?';
-			}
-			break;
-		case LX_DECL:
-			while (i < n) {
-				unsigned char d = s[i++];
-				/* Comments inside the internal subset may hold
-				 * quotes and brackets that mean nothing. */
-				p->lx_tail = (p->lx_tail << 8) | d;
-				if (p->lx_dcomment) {
-					if ((p->lx_tail & 0xFFFFFF) == 0x2D2D3E) /* --> */
-						p->lx_dcomment = false;
-					continue;
-				}
-				if (!p->lx_quote && p->lx_tail == 0x3C212D2D) { /* <!-- */
-					p->lx_dcomment = true;
-					continue;
-				}
-				if (p->lx_quote) {
-					if (d == (unsigned char)p->lx_quote)
-						p->lx_quote = 0;
-				} else if (d == '"' || d == '\'') {
-					p->lx_quote = (char)d;
-				} else if (d == '[') {
-					p->lx_depth++;
-				} else if (d == ']') {
-					p->lx_depth--;
-				} else if (d == '>' && p->lx_depth <= 0) {
-					p->lx = LX_TEXT;
-					break;
-				}
-			}
-			break;
-		case LX_TAG:
-			while (i < n) {
-				unsigned char d = s[i];
-				if (p->lx_quote) {
-					if (d == (unsigned char)p->lx_quote)
-						p->lx_quote = 0;
-					else if (d == '&' || d == '<')
-						break;
-				} else if (d == '"' || d == '\'') {
-					p->lx_quote = (char)d;
-				} else if (d == '>') {
-					i++;
-					p->lx = LX_TEXT;
-					if (p->lx_last != '/')
-						lx_push(p);
-					break;
-				}
-				if (p->lx_in_name) {
-					if (name_char(d) && p->lx_namelen < LX_NAME)
-						p->lx_name[p->lx_namelen++] = (char)d;
-					else if (!name_char(d))
-						p->lx_in_name = false;
-				}
-				if (!isspace(d))
-					p->lx_last = (char)d;
-				i++;
-			}
-			if (p->lx == LX_TAG && i < n) {
-				FLUSH();
-				if (s[i] == '<') {
-					rc = lx_emit(p, "&lt;", 4);
-					if (rc < 0)
-						goto out;
-					mark_malformed(p, "unescaped '<' in an attribute value");
-					run = ++i;
-				} else {
-					p->lx_hold[0] = '&';
-					p->lx_nhold = 1;
-					p->lx = LX_AMP;
-					p->lx_ret = LX_TAG;
-					run = ++i;
-				}
-			}
-			break;
-		case LX_ETAG:
-			while (i < n) {
-				unsigned char d = s[i++];
-				if (d == '>') {
-					p->lx = LX_TEXT;
-					break;
-				}
-				if (!p->lx_name_done && p->lx_namelen < LX_NAME &&
-					(p->lx_namelen ? name_char(d) : name_start(d)))
-					p->lx_name[p->lx_namelen++] = (char)d;
-				else if (p->lx_namelen > 0 || !isspace(d))
-					p->lx_name_done = true;
-			}
-			run = i;
-			if (p->lx == LX_TEXT) {
-				rc = lx_end_tag(p);
-				if (rc < 0)
-					goto out;
-			}
-			break;
-		case LX_AMP: {
-			int r = p->lx_nhold >= sizeof(p->lx_hold) - 1
-				? -1
-				: amp_step(p->lx_hold, p->lx_nhold, c);
-			if (r >= 0) {
-				p->lx_hold[p->lx_nhold++] = (char)c;
-				run = ++i;
-				if (r == 1) {
-					rc = amp_done(p);
-					if (rc < 0)
-						goto out;
-					p->lx = p->lx_ret;
-				}
-				break;
-			}
-			/* A bare '&': escape it, then read c again. */
-			mark_malformed(p, "unescaped '&'");
-			rc = lx_emit(p, "&amp;", 5);
-			if (rc == 0)
-				rc = lx_emit(p, p->lx_hold + 1, p->lx_nhold - 1);
-			if (rc < 0)
-				goto out;
-			p->lx = p->lx_ret;
-			run = i;
-			break;
-		}
-		}
-	}
-	FLUSH();
-#undef FLUSH
-out:
-	return rc;
-}
-
-static int
-lex_flush(struct parse *p)
-{
-	int rc = 0;
-	if (p->lx == LX_AMP) {
-		rc = lx_emit(p, "&amp;", 5);
-		if (rc == 0)
-			rc = lx_emit(p, p->lx_hold + 1, p->lx_nhold - 1);
-	} else if (p->lx == LX_LT) {
-		rc = lx_emit(p, "&lt;", 4);
-	} else if (p->lx == LX_BANG) {
-		rc = lx_emit(p, p->lx_hold, p->lx_nhold);
-	} else if (p->lx == LX_TAG) {
-		/* Cut off inside a start tag: libxml2 drops it. */
-		p->lx_over = 0;
-	}
-	p->lx = LX_TEXT;
-	/* A truncated document: close what is open so that libxml2 reports
-	 * every element (libxml2 itself reports nothing at a premature end). */
-	if (rc == 0 && p->lx_depth_open > 0) {
-		mark_malformed(p, "the document ends before its root element closes");
-		while (rc == 0 && p->lx_depth_open > 0)
-			rc = lx_close_top(p);
-	}
-	return rc;
-}
 
 /* ---------------------------------------------------------------- */
 
@@ -2620,7 +1980,7 @@ route(struct parse *p, const char *s, size_t n, bool last)
 			p->mode = M_JSON;
 		} else if (*s == '<') {
 			if (p->junk)
-				mark_malformed(p, "junk before the root element");
+				parse__mark_malformed(p, "junk before the root element");
 			rc = xml_start(p);
 			if (rc < 0)
 				goto out;
@@ -2646,9 +2006,9 @@ route(struct parse *p, const char *s, size_t n, bool last)
 	}
 	if (p->mode == M_XML) {
 		parse__sbuf_reset(&p->lexout);
-		rc = lex(p, s, n);
+		rc = parse__lex(p, s, n);
 		if (rc == 0 && last)
-			rc = lex_flush(p);
+			rc = parse__lex_flush(p);
 		if (rc < 0)
 			goto out;
 		if (p->lexout.len || last)
@@ -2678,7 +2038,7 @@ decode_and_route(struct parse *p, const char *s, size_t n, bool last)
 		if (rc < 0)
 			break;
 		if (repaired)
-			mark_malformed(p, "bytes not valid in the document's encoding");
+			parse__mark_malformed(p, "bytes not valid in the document's encoding");
 		rc = route(p, p->dec.s ? p->dec.s : "", p->dec.len, fin);
 		if (rc < 0 || p->mode == M_DONE)
 			break;
@@ -2695,24 +2055,20 @@ decode_and_route(struct parse *p, const char *s, size_t n, bool last)
 static int
 open_charset(struct parse *p)
 {
-	bool bad = false;
+	bool bad = false, wide = false;
 	size_t skip = 0;
 	int rc;
 
 	rc = parse__charset_open(&p->cs, p->head.s ? p->head.s : "", p->head.len,
-		p->o.charset, &bad, &skip);
+		p->o.charset, &bad, &skip, &wide);
 	if (rc < 0)
 		return rc;
 	if (bad)
-		mark_malformed(p, "unknown character encoding");
-	/* NUL bytes without a UTF-16/32 BOM: binary data, not a feed. */
-	if (skip == 0 && p->head.len && memchr(p->head.s, '\0', p->head.len)) {
-		const unsigned char *h = (const unsigned char *)p->head.s;
-		bool utf16 = p->head.len >= 4 && ((h[0] == '<' && h[1] == 0) ||
-						     (h[0] == 0 && h[1] == '<'));
-		if (!utf16)
-			p->binary = true;
-	}
+		parse__mark_malformed(p, "unknown character encoding");
+	/* NUL bytes that are not UTF-16/32 (no BOM, not their byte pattern):
+	 * binary data, not a feed. */
+	if (!wide && p->head.len && memchr(p->head.s, '\0', p->head.len))
+		p->binary = true;
 	p->mode = M_START;
 	/* An empty body leaves head.s NULL; NULL + 0 is undefined in C. */
 	return decode_and_route(p, p->head.s ? p->head.s + skip : "",
@@ -2774,7 +2130,7 @@ parse_finish(struct parse *p)
 		/* A truncated document: close what is still open. */
 		if (!p->notfeed && !p->cb_rc && !p->oom) {
 			if (p->depth > 0 && !p->root_closed)
-				mark_malformed(p, "the document ends before its root element closes");
+				parse__mark_malformed(p, "the document ends before its root element closes");
 			pop_to(p, 0);
 		}
 	}
@@ -2788,7 +2144,7 @@ parse_finish(struct parse *p)
 		goto out;
 	}
 	if (p->feed.format == PARSE_FORMAT_UNKNOWN) {
-		if (p->mode == M_XML && !p->root_seen && p->wrapper)
+		if (p->html_wrap)
 			not_a_feed(p, "not a feed: root element is <html>");
 		else if (p->mode == M_XML && !p->root_seen)
 			not_a_feed(p, "not a feed: no root element");

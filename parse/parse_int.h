@@ -32,9 +32,11 @@ struct charset;
 
 /* Decide from the first bytes of the document (head, n bytes) and the hint.
  * Returns 0 or -ENOMEM; *bad is set when the declared or hinted charset is
- * unknown (the document then reads as UTF-8). *skip is the BOM length. */
+ * unknown (the document then reads as UTF-8). *skip is the BOM length;
+ * *wide is set when the bytes themselves (a BOM or the pattern of UTF-16 or
+ * UTF-32 code units) chose a UTF-16/32 decoder, so NUL bytes are text. */
 int parse__charset_open(struct charset **out, const char *head, size_t n,
-	const char *hint, bool *bad, size_t *skip);
+	const char *hint, bool *bad, size_t *skip, bool *wide);
 /* Decode n bytes, appending UTF-8 to out. *repaired is set when invalid
  * input had to be replaced or reinterpreted. Returns 0 or -ENOMEM. */
 int parse__charset_decode(struct charset *cs, const char *in, size_t n,

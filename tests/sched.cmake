@@ -8,10 +8,3 @@ set_tests_properties(integration.firstpoll PROPERTIES LABELS integration
 	TIMEOUT 600 RUN_SERIAL TRUE
 	ENVIRONMENT "FEEDD=$<TARGET_FILE:feedd>;FEEDCTL=$<TARGET_FILE:feedctl>;FEEDD_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 
-# Proxy failures name the proxy and the cause: tests/integration/test_proxy.py.
-add_test(NAME integration.proxy
-	COMMAND ${Python3_EXECUTABLE}
-		${CMAKE_CURRENT_SOURCE_DIR}/integration/test_proxy.py)
-set_tests_properties(integration.proxy PROPERTIES LABELS integration
-	TIMEOUT 120
-	ENVIRONMENT "FEEDD=$<TARGET_FILE:feedd>;FEEDD_SOURCE_DIR=${PROJECT_SOURCE_DIR}")

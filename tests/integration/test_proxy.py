@@ -1,55 +1,28 @@
 #!/usr/bin/env python3
-"""Proxy failures say which proxy and why (feed name, URL and cause).
+"""feedd through failing proxies: the log line names the feed, its URL and
+the proxy (password masked) with the cause.
 
-connect_refused: CONNECT answered 403 -> "proxy URL: CONNECT refused (HTTP 403)".
-unreachable:     nothing listens at the proxy -> "proxy URL: ... connect ...",
-                 with the proxy's user:password masked.
+proxy_refused:  a proxy on a closed port -> "proxy http://***@127.0.0.1:P:
+                Connection refused"; the password never appears.
+proxy_connect:  a proxy that answers CONNECT with 403 (feedserver.py
+                --connect-status 403) -> "CONNECT refused (403)", and the
+                proxy really was asked for the tunnel.
 """
+import json
 import os
 import socket
 import subprocess
 import sys
-import threading
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import FEEDD, check, main  # noqa: E402
+from harness import FEEDD, SRC, check, main  # noqa: E402
 
 
-def refusing_proxy():
-    """A proxy on 127.0.0.1 that answers every request with 403."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(8)
-    seen = []
-
-    def serve():
-        while True:
-            try:
-                c, _ = srv.accept()
-            except OSError:
-                return
-            with c:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = c.recv(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-                seen.append(data.split(b"\r\n", 1)[0].decode("latin-1"))
-                c.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n"
-                          b"Connection: close\r\n\r\n")
-    threading.Thread(target=serve, daemon=True).start()
-    return srv, seen
-
-
-def run_once(tmp, proxy, url):
-    conf = os.path.join(tmp, "feedd.conf")
-    with open(conf, "w") as f:
-        f.write("database %s\nproxy %s\nfeed viaproxy %s\n"
-                % (os.path.join(tmp, "f.db"), proxy, url))
+def run(conf):
     env = dict(os.environ)
-    for k in ("NOTIFY_SOCKET", "http_proxy", "https_proxy", "HTTPS_PROXY",
-              "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+    for k in ("NOTIFY_SOCKET", "JOURNAL_STREAM", "http_proxy", "https_proxy",
+              "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
         env.pop(k, None)
     p = subprocess.run([FEEDD, "--config", conf, "--once"], capture_output=True,
                        text=True, timeout=60, env=env)
@@ -58,36 +31,69 @@ def run_once(tmp, proxy, url):
     return p
 
 
-def connect_refused(tmp):
-    srv, seen = refusing_proxy()
-    try:
-        port = srv.getsockname()[1]
-        p = run_once(tmp, "http://127.0.0.1:%d" % port,
-                     "https://127.0.0.1:9/feed.xml")
-        check(p.returncode == 2, "exit %d, want 2" % p.returncode)
-        line = [l for l in p.stderr.splitlines() if "feed=viaproxy" in l]
-        check(line and "proxy http://127.0.0.1:%d: CONNECT refused (HTTP 403)"
-              % port in line[0] and "https://127.0.0.1:9/feed.xml" in line[0],
-              "proxy refusal not named:\n" + p.stderr)
-        check(seen and seen[0].startswith("CONNECT 127.0.0.1:9"),
-              "the proxy saw no CONNECT: %r" % seen)
-    finally:
-        srv.close()
+def config(tmp, lines):
+    path = os.path.join(tmp, "feedd.conf")
+    with open(path, "w") as f:
+        f.write("database %s\ninterval 1h\n" % os.path.join(tmp, "f.db"))
+        f.write("".join(l + "\n" for l in lines))
+    return path
 
 
-def unreachable(tmp):
+def failing_line(stderr, feed):
+    for line in stderr.splitlines():
+        if "feed=%s " % feed in line and "fail" in line:
+            return line
+    return None
+
+
+def proxy_refused(tmp):
+    # Bound but never listening: connecting is refused, and no other
+    # process can take the port meanwhile.
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
-    s.close()                        # nothing listens there now
-    p = run_once(tmp, "http://joe:s3cret@127.0.0.1:%d" % port,
-                 "http://127.0.0.1:9/feed.xml")
-    check(p.returncode == 2, "exit %d, want 2" % p.returncode)
-    line = [l for l in p.stderr.splitlines() if "feed=viaproxy" in l]
-    check(line and "proxy http://****@127.0.0.1:%d: " % port in line[0] and
-          "onnect" in line[0], "unreachable proxy not named:\n" + p.stderr)
-    check("s3cret" not in p.stderr, "proxy password logged:\n" + p.stderr)
+    try:
+        conf = config(tmp, [
+            "feed news http://news.example.invalid/rss.xml "
+            "proxy=http://ops:hunter2@127.0.0.1:%d" % port])
+        p = run(conf)
+    finally:
+        s.close()
+    check(p.returncode != 0, "exit 0 although the only feed failed:\n" + p.stderr)
+    line = failing_line(p.stderr, "news")
+    check(line is not None, "no failure line for the feed:\n" + p.stderr)
+    check("url=http://news.example.invalid/rss.xml" in line, "no URL: " + line)
+    check("proxy http://***@127.0.0.1:%d: Connection refused" % port in line,
+          "the proxy and the cause are not named: " + line)
+    check("hunter2" not in p.stderr and "ops:" not in p.stderr,
+          "proxy credentials in the log:\n" + p.stderr)
+
+
+def proxy_connect(tmp):
+    script = os.path.join(SRC, "tests", "support", "feedserver.py")
+    px = subprocess.Popen([sys.executable, script, "--exit-on-eof",
+                           "--connect-status", "403"],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(px.stdout.readline().split()[1])
+        conf = config(tmp, [
+            "feed secure https://secure.example.invalid/atom.xml "
+            "proxy=http://127.0.0.1:%d" % port])
+        p = run(conf)
+        with urllib.request.urlopen("http://127.0.0.1:%d/_/requests" % port,
+                                    timeout=5) as r:
+            reqs = json.loads(r.read())
+    finally:
+        px.stdin.close()
+        px.wait(timeout=5)
+    line = failing_line(p.stderr, "secure")
+    check(line is not None, "no failure line for the feed:\n" + p.stderr)
+    check("proxy http://127.0.0.1:%d: CONNECT refused (403)" % port in line,
+          "the proxy and the cause are not named: " + line)
+    check(any(r["method"] == "CONNECT" and
+              r["path"] == "secure.example.invalid:443" for r in reqs),
+          "the proxy was not asked for a tunnel: %r" % reqs)
 
 
 if __name__ == "__main__":
-    sys.exit(main([connect_refused, unreachable]))
+    sys.exit(main([proxy_refused, proxy_connect]))

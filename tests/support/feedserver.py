@@ -8,10 +8,17 @@ until its stdin is closed (so it never outlives a crashed test).
     python3 feedserver.py [--root DIR] [--routes FILE.json] [--port N]
                           [--bind ADDR] [--exit-on-eof] [--verbose]
                           [--tls | --tls-cert CERT --tls-key KEY]
+                          [--connect-status N]
 
 --tls serves HTTPS with a throw-away self-signed certificate for 127.0.0.1
 and localhost (made with the openssl command; a client that verifies
 certificates must refuse it); --tls-cert/--tls-key use the given ones.
+
+--connect-status N makes it a proxy that refuses tunnels: a CONNECT request
+is recorded (its "path" is the HOST:PORT asked for) and answered with status
+N and no tunnel. Without it CONNECT gets 501, as any unknown method. A
+request for an absolute URL (what a client sends a plain HTTP proxy) is
+answered as its path, so route and query specs work through "the proxy".
 
 Used by tests/unit/test_fetch.c (through tests/support/feedserver.c) and meant
 for the daemon's end-to-end and hostile-input tests.
@@ -321,6 +328,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_HEAD(self):
         self.do_GET(head=True)
 
+    def do_CONNECT(self):
+        if ARGS.connect_status is None:
+            self.send_error(501, "Unsupported method ('CONNECT')")
+            return
+        self.record()
+        self.close_connection = True
+        self.simple(ARGS.connect_status, b"no tunnel for you\n")
+
     def do_GET(self, head=False):
         u = urllib.parse.urlsplit(self.path)
         if u.path.startswith("/_/"):
@@ -570,6 +585,7 @@ def main():
     ap.add_argument("--tls", action="store_true")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
+    ap.add_argument("--connect-status", type=int)
     ARGS = ap.parse_args()
     load_file_routes()
     srv = Server((ARGS.bind, ARGS.port), Handler)

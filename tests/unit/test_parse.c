@@ -1039,7 +1039,7 @@ static void
 t_utf16_no_bom(void)
 {
 	struct result r = { 0 };
-	parse_file(&r, "ok_encoding_utf16le_nobom.xml", NULL);
+	parse_file(&r, "ok_encoding_utf16le_nobom_decl.xml", NULL);
 	CHECK_INT_EQ(r.rc, 0);
 	CHECK(!r.feed.malformed);
 	CHECK_STR_EQ(r.ftitle, "Kaffeehaus");
