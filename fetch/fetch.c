@@ -146,6 +146,7 @@ struct fetch_req {
 	long connect_timeout_ms, timeout_ms, low_speed_bytes, low_speed_s;
 	size_t max_body;
 	bool allow_private;
+	bool public_only;         /* the URL's own host is not trusted either */
 	bool proxied;             /* a proxy may carry it: see policy_check */
 	fetch_data_cb on_data;
 	fetch_done_cb on_done;
@@ -691,7 +692,8 @@ proxy_shown(const char *px, char *buf, size_t len)
  * The configured URL's host is trusted wherever it points (self-hosted
  * feeds). Once a redirect has led to a different host name, every further
  * connection (even back to the first host) must go to a public address
- * unless the feed allows private ones. Through a proxy the target address
+ * unless the feed allows private ones; with public_only the first host
+ * is held to that rule too. Through a proxy the target address
  * is the proxy's business: we only see the proxy's. Returns 0 or -EPERM
  * (with r->policy_err set).
  */
@@ -711,6 +713,13 @@ policy_check(struct fetch_req *r, const char *why_private, const char *ip)
 		if (!host || strcmp(host, r->host->name) != 0)
 			r->left_origin = true;
 		free(host);
+	}
+	if (!r->left_origin && r->public_only) {
+		snprintf(r->policy_err, sizeof(r->policy_err),
+			"address %s is %s, not a public address; not connected "
+			"(private addresses are not allowed)", ip, why_private);
+		r->abort = ABORT_POLICY;
+		return -EPERM;
 	}
 	if (!r->left_origin)
 		return 0;
@@ -1594,6 +1603,7 @@ fetch_start(struct fetch *f, const struct fetch_req_opts *o,
 	r->low_speed_s = o->low_speed_s > 0 ? o->low_speed_s : 30;
 	r->max_body = o->max_body ? o->max_body : FEEDD_MAX_BODY;
 	r->allow_private = o->allow_private;
+	r->public_only = o->public_only;
 	r->proxied = o->proxy ? *o->proxy != '\0' : env_proxy();
 	r->on_data = o->on_data;
 	r->on_done = o->on_done;
