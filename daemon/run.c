@@ -697,15 +697,22 @@ feed_arm_ms(struct feed *f, uint64_t delay_ms)
 	uv_timer_start(&f->timer, on_feed_timer, delay_ms, 0);
 }
 
+/* Arm f's timer for the wall-clock time at_ms (Unix milliseconds). */
+static void
+feed_arm_wall_ms(struct feed *f, int64_t at_ms)
+{
+	int64_t delay = at_ms - wall_ms();
+
+	f->next_due = at_ms / 1000;
+	f->slot_reserved = false;
+	feed_arm_ms(f, delay > 0 ? (uint64_t)delay : 0);
+}
+
 /* Arm f's timer for the Unix time due (seconds). */
 static void
 feed_arm_at(struct feed *f, int64_t due)
 {
-	int64_t delay = due * 1000 - wall_ms();
-
-	f->next_due = due;
-	f->slot_reserved = false;
-	feed_arm_ms(f, delay > 0 ? (uint64_t)delay : 0);
+	feed_arm_wall_ms(f, due * 1000);
 }
 
 /*
@@ -730,16 +737,6 @@ ramp_slot_ms(struct run *r)
 	slot = r->ramp_next_us;
 	r->ramp_next_us += step;
 	return slot / 1000;
-}
-
-static void
-feed_arm_wall_ms(struct feed *f, int64_t at_ms)
-{
-	int64_t delay = at_ms - wall_ms();
-
-	f->next_due = at_ms / 1000;
-	f->slot_reserved = false;
-	feed_arm_ms(f, delay > 0 ? (uint64_t)delay : 0);
 }
 
 static bool

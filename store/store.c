@@ -925,11 +925,30 @@ store_feed_ensure(struct store *st, const struct store_feed_conf *c,
 	return store__write_failed(st, rc);
 }
 
+/* Step s, an UPDATE of the feed row feed_id, and reset it: 0, -ENOENT
+ * when no such feed, or the failure (what says what was being done). */
+static int
+feed_row_step(struct store *st, sqlite3_stmt *s, int64_t feed_id,
+	const char *what)
+{
+	int rc = 0, src = sqlite3_step(s);
+
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, what);
+	else if (sqlite3_changes(st->db) == 0) {
+		snprintf(st->err, sizeof(st->err), "no feed with id %lld",
+			(long long)feed_id);
+		rc = -ENOENT;
+	}
+	sqlite3_reset(s);
+	return store__write_failed(st, rc);
+}
+
 int
 store_feed_set_due(struct store *st, int64_t feed_id, int64_t next_due)
 {
 	sqlite3_stmt *s;
-	int rc = store__write_ok(st), src;
+	int rc = store__write_ok(st);
 
 	if (rc < 0)
 		return rc;
@@ -938,16 +957,7 @@ store_feed_set_due(struct store *st, int64_t feed_id, int64_t next_due)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, feed_id);
 	sqlite3_bind_int64(s, 2, next_due);
-	src = sqlite3_step(s);
-	if (src != SQLITE_DONE)
-		rc = store__fail(st, src, "scheduling a feed");
-	else if (sqlite3_changes(st->db) == 0) {
-		snprintf(st->err, sizeof(st->err), "no feed with id %lld",
-			(long long)feed_id);
-		rc = -ENOENT;
-	}
-	sqlite3_reset(s);
-	return store__write_failed(st, rc);
+	return feed_row_step(st, s, feed_id, "scheduling a feed");
 }
 
 int
@@ -978,7 +988,7 @@ store_feed_record(struct store *st, int64_t feed_id,
 	const struct store_feed_result *r)
 {
 	sqlite3_stmt *s;
-	int rc = store__write_ok(st), src;
+	int rc = store__write_ok(st);
 
 	if (rc < 0)
 		return rc;
@@ -1003,16 +1013,7 @@ store_feed_record(struct store *st, int64_t feed_id,
 	sqlite3_bind_int(s, 15, r->document);
 	sqlite3_bind_int(s, 16, r->malformed);
 	store__bind_text(s, 17, r->warning);
-	src = sqlite3_step(s);
-	if (src != SQLITE_DONE)
-		rc = store__fail(st, src, "recording a poll");
-	else if (sqlite3_changes(st->db) == 0) {
-		snprintf(st->err, sizeof(st->err), "no feed with id %lld",
-			(long long)feed_id);
-		rc = -ENOENT;
-	}
-	sqlite3_reset(s);
-	return store__write_failed(st, rc);
+	return feed_row_step(st, s, feed_id, "recording a poll");
 }
 
 int
