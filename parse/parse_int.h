@@ -1,7 +1,8 @@
 /*
- * Internal to parse/ (the core: parse.c, charset.c, jsonfeed.c): a growable
- * byte buffer, the charset decoder in front of the XML parser, and the
- * per-entry / per-feed staging the formats fill in.
+ * Internal to parse/ (the core: parse.c, sax.c, classify.c, entry.c,
+ * charset.c, jsonfeed.c): a growable byte buffer, the charset decoder in
+ * front of the XML parser, and the per-entry / per-feed staging the
+ * formats fill in.
  */
 #ifndef FEEDD_PARSE_PARSE_INT_H
 #define FEEDD_PARSE_PARSE_INT_H
@@ -64,7 +65,7 @@ char *parse__base64_decode(const char *s, size_t len, size_t *outlen);
 
 /*
  * JSON Feed (jsonfeed.c) fills the same staging as the XML formats through
- * these (defined in parse.c).
+ * these (defined in entry.c).
  */
 int parse__jsonfeed(struct parse *p, const char *buf, size_t len);
 void parse__json_set_format(struct parse *p);

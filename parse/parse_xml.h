@@ -1,7 +1,9 @@
 /*
- * Internal to parse/'s XML path (parse.c, repair.c): the state of one
- * document's parse, shared by the SAX mapping in parse.c and the repair
- * pass in repair.c.
+ * Internal to parse/'s XML path: the state of one document's parse, and
+ * the functions its parts call in each other. parse.c drives the document,
+ * repair.c is the repair pass, sax.c the SAX handlers and the element
+ * stack, classify.c what each element is, entry.c the feed's and entries'
+ * fields (jsonfeed.c reaches entry.c through parse_int.h).
  */
 #ifndef FEEDD_PARSE_PARSE_XML_H
 #define FEEDD_PARSE_PARSE_XML_H
@@ -227,10 +229,79 @@ struct parse {
 	bool err_set, notfeed;
 };
 
+/* parse.c: not a feed; msg replaces any earlier message. */
+void parse__not_a_feed(struct parse *p, const char *msg);
 /* parse.c: the feed is not well-formed (why: the first reason is kept). */
 void parse__mark_malformed(struct parse *p, const char *why);
+/* parse.c: stop libxml2 (no more callbacks for this document). */
+void parse__stop(struct parse *p);
 /* parse.c: out of memory; stops the parse. */
 void parse__oom(struct parse *p);
+
+/* SAX2 attributes: 5 pointers each (local, prefix, URI, value, end). */
+struct attrs {
+	const xmlChar **a;
+	int n;
+};
+
+/* sax.c: the push parser in p->ctxt, with our SAX handlers. 0 or -ENOMEM. */
+int parse__xml_start(struct parse *p);
+/* sax.c: the xml:base in effect (the innermost frame's, else the
+ * document's URL). */
+const char *parse__frame_base(struct parse *p);
+/* sax.c: an attribute's value, decoded (malloc'd, or NULL when absent). */
+char *parse__attr_get(struct parse *p, const struct attrs *at,
+	const char *local, const char *uri);
+/* sax.c: push a frame (base owned when own); returns its index. */
+int parse__push_frame(struct parse *p, const xmlChar *local, enum ctx c,
+	char *base, bool own);
+/* sax.c: close the frames from the innermost down to index idx. */
+void parse__pop_to(struct parse *p, int idx);
+
+/* classify.c: what a namespace URI is. */
+enum ns parse__ns_of(const xmlChar *uri);
+/* classify.c: decide what an element is and push its frame. */
+void parse__classify(struct parse *p, const xmlChar *xlocal, enum ns ns,
+	const struct attrs *at, char *base, bool own_base);
+/* classify.c: the document element sets the format; false: not a feed. */
+bool parse__detect_root(struct parse *p, const xmlChar *xlocal, enum ns ns,
+	const struct attrs *at, int nb_ns, const xmlChar **nss);
+/* classify.c: a feed's document element, inside an <html> wrapper. */
+bool parse__feed_root(const xmlChar *xlocal, enum ns ns);
+
+static inline bool
+is_rssish(enum ns n)
+{
+	return n == NS_NONE || n == NS_RSS;
+}
+
+static inline bool
+is_atom(enum ns n)
+{
+	return n == NS_ATOM10 || n == NS_ATOM03;
+}
+
+/* entry.c: set a slot when prio wins; takes ownership of v. */
+void parse__slot_set(struct slot *s, char *v, int prio, bool replace_tie);
+/* entry.c: point p->feed at the feed's slots (and derive the update
+ * period). */
+void parse__feed_sync(struct parse *p);
+/* entry.c: a trimmed copy (NULL on ENOMEM, the parse stopped). */
+char *parse__trim_dup(struct parse *p, const char *s, size_t n);
+/* entry.c: a URL resolved against base (NULL when empty or unsafe, or on
+ * ENOMEM). */
+char *parse__url_from(struct parse *p, const char *base, const char *s,
+	size_t n);
+/* entry.c: add to the entry; both take ownership of c / url. */
+void parse__add_category(struct parse *p, char *c);
+void parse__add_enclosure(struct parse *p, char *url, const char *type,
+	const char *length);
+/* entry.c: the capture ended: its text becomes its field. */
+void parse__capture_finish(struct parse *p, const char *base);
+/* entry.c: an entry starts, ends (and is reported), or is dropped. */
+void parse__entry_start(struct parse *p);
+void parse__entry_finish(struct parse *p);
+void parse__entry_clear(struct entry_tmp *e);
 
 /* repair.c: the repair pass. Decoded UTF-8 in, balanced and escaped XML
  * appended to p->lexout; parse__lex_flush() at the end of the document.
