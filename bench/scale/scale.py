@@ -366,7 +366,10 @@ class Run:
 		w0, t0 = time.time(), time.monotonic()
 		self.p = subprocess.Popen([self.a.feedd, "--config", self.P["conf"],
 			"--stats"], stdout=open(self.out, "wb"),
-			stderr=open(self.err, "ab"), env=env)
+			stderr=open(self.err, "ab"), env=env,
+			# Its own session: a Ctrl-C reaches the driver only, which
+			# then stops feedd itself.
+			start_new_session=True)
 		with open(os.path.join(self.a.work, "feedd.pid"), "w") as f:
 			f.write("%d\n" % self.p.pid)
 		t = self.nt.wait_for("READY=1", self.a.ready_timeout)
@@ -583,8 +586,7 @@ def run_n(a, P):
 		if chg:
 			chg.stop()
 		if run.p is not None:
-			run.p.kill()
-			run.p.wait()
+			soak.stop(run.p, 10)
 		if run.nt:
 			run.nt.close()
 		ng.stop()
@@ -740,13 +742,13 @@ def verdict(a, R):
 			"with --nginx-workers 2" % (W["nginx_cpu_pct_of_core"] /
 			a.nginx_workers))
 	else:
-		bits.append("nginx was not the bottleneck (%.0f%% of a core)" %
+		bits.append("nginx was not the bottleneck (%.1f%% of a core)" %
 			W["nginx_cpu_pct_of_core"])
 	if W["machine_busy_pct"] is not None and W["machine_busy_pct"] > 90:
 		bits.append("the machine was saturated (%.0f%% busy)" %
 			W["machine_busy_pct"])
 	else:
-		bits.append("the machine was %.0f%% busy, feedd's share %.0f%%" % (
+		bits.append("the machine was %.0f%% busy, feedd's share %.1f%%" % (
 			W["machine_busy_pct"], W["feedd_cpu_pct_of_cores"]))
 	return "Reading: " + "; ".join(bits) + "."
 
@@ -756,12 +758,18 @@ def write_docs(path, md, command):
 	with open(path) as f:
 		s = f.read()
 	if BEGIN not in s:
-		s = s.rstrip("\n") + "\n\n## Scale (bench/scale.sh)\n\n" + (
+		sec = ("## Scale (bench/scale.sh)\n\n"
 			"feedd with 10,000 and 100,000 feeds (1,000,000 by hand) on one "
 			"private nginx in a network namespace, each host a distinct "
-			"127.A.B.C address, 5% of the feeds changing per interval; "
+			"127.A.B.C address, 5%% of the feeds changing per interval; "
 			"`bench/scale/README.md` has the method. Re-run with:\n\n"
 			"```\n%s\n```\n\n%s\n%s\n" % (command, BEGIN, END))
+		# Before the closing commentary when there is one, else at the end.
+		k = s.find("\n## Reading the figures")
+		if k >= 0:
+			s = s[:k + 1] + sec + "\n" + s[k + 1:]
+		else:
+			s = s.rstrip("\n") + "\n\n" + sec
 		with open(path + ".tmp", "w") as f:
 			f.write(s)
 		os.replace(path + ".tmp", path)
@@ -769,6 +777,23 @@ def write_docs(path, md, command):
 
 
 def main():
+	if "--from-json" in sys.argv:
+		# Only rewrite the report from the --json file of an earlier run.
+		p = argparse.ArgumentParser()
+		p.add_argument("--from-json", required=True)
+		p.add_argument("--write-docs", action="store_true")
+		p.add_argument("--root", default=os.path.dirname(BENCH))
+		o = p.parse_args()
+		with open(o.from_json) as f:
+			d = json.load(f)
+		md = markdown(argparse.Namespace(**d["args"]), d["results"],
+			d["machine"])
+		print(md)
+		if o.write_docs:
+			path = os.path.join(o.root, "docs", "benchmarks.md")
+			write_docs(path, md, d["machine"]["command"])
+			log("wrote %s" % path)
+		return 0
 	p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 	p.add_argument("--work", required=True)
 	p.add_argument("--feedd", required=True)
@@ -804,6 +829,9 @@ def main():
 		help="the command line to quote in the report")
 	a = p.parse_args()
 	ns = a.n or [10000, 100000]
+	# SIGTERM unwinds like Ctrl-C, through the finally blocks that stop
+	# feedd and nginx.
+	signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 	cpu = "?"
 	with open("/proc/cpuinfo") as f:
 		for line in f:
@@ -815,17 +843,23 @@ def main():
 	mach = {"machine": "%d CPUs (%s)" % (NCPU, cpu), "ram_gib": ram,
 		"load_start": loadavg(), "command": a.command}
 	results = []
-	for n in ns:
-		results.append(run_n(a, plan(a, n)))
+	try:
+		for n in ns:
+			results.append(run_n(a, plan(a, n)))
+	except KeyboardInterrupt:
+		log("interrupted; feedd and nginx stopped")
+		return 130
 	mach["load_end"] = loadavg()
 	mach["date"] = datetime.datetime.now(datetime.timezone.utc).strftime(
 		"%Y-%m-%d %H:%M UTC")
+	# The figures first, so a failure in the report loses none of them.
+	with open(a.json or os.path.join(a.work, "scale.json"), "w") as f:
+		json.dump({"machine": mach, "args": vars(a), "results": results}, f,
+			indent=1)
+	if a.json:
+		log("wrote %s" % a.json)
 	md = markdown(a, results, mach)
 	print(md)
-	if a.json:
-		with open(a.json, "w") as f:
-			json.dump({"machine": mach, "results": results}, f, indent=1)
-		log("wrote %s" % a.json)
 	if a.write_docs:
 		path = os.path.join(a.root, "docs", "benchmarks.md")
 		write_docs(path, md, a.command)
