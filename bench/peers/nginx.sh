@@ -9,6 +9,18 @@
 # requests answer 304; gzip is on, and gzip_static serves the NAME.gz files
 # gen_feeds.py --gzip writes, so compression costs nginx nothing during a run
 # (the clients still decompress).
+#
+# Optional knobs (environment; unset, the config is the one above):
+#   NGINX_WORKERS             worker_processes (default 1)
+#   NGINX_LISTEN              the listen address (default 127.0.0.1; 0.0.0.0
+#                             in a private network namespace makes every
+#                             127.x.y.z reach the one socket)
+#   NGINX_WORKER_CONNECTIONS  worker_connections (default 8192)
+#   NGINX_RLIMIT_NOFILE       worker_rlimit_nofile (default 200000)
+#   NGINX_HTTP_EXTRA          directives added to the http block
+#   NGINX_SERVER_EXTRA        directives added to the server block (these
+#                             override the http block's access_log off and
+#                             open_file_cache off)
 
 NGINX_PORT=
 NGINX_PID=
@@ -39,12 +51,13 @@ $_user
 worker_processes ${NGINX_WORKERS:-1};
 pid $NGINX_PREFIX/nginx.pid;
 error_log $NGINX_PREFIX/logs/error.log warn;
-worker_rlimit_nofile 200000;
-events { worker_connections 8192; multi_accept on; }
+worker_rlimit_nofile ${NGINX_RLIMIT_NOFILE:-200000};
+events { worker_connections ${NGINX_WORKER_CONNECTIONS:-8192}; multi_accept on; }
 http {
 	include /etc/nginx/mime.types;
 	default_type application/octet-stream;
 	$_log
+${NGINX_HTTP_EXTRA:-}
 	client_body_temp_path $NGINX_PREFIX/tmp/body;
 	proxy_temp_path $NGINX_PREFIX/tmp/proxy;
 	fastcgi_temp_path $NGINX_PREFIX/tmp/fastcgi;
@@ -63,10 +76,11 @@ http {
 	gzip_comp_level 1;
 	gzip_types application/xml text/xml application/rss+xml application/atom+xml;
 	server {
-		listen 127.0.0.1:$NGINX_PORT reuseport;
+		listen ${NGINX_LISTEN:-127.0.0.1}:$NGINX_PORT reuseport;
 		server_name localhost;
 		root $_root;
 		location / { }
+${NGINX_SERVER_EXTRA:-}
 	}
 }
 EOF
