@@ -801,7 +801,8 @@ feed_schedule_initial(struct feed *f, bool prompt, int64_t first_due_ms)
 		 * Otherwise its stored schedule (interval, back-off,
 		 * Retry-After) says not yet, and cron must not override it. */
 		if (r->opts->once_all || r->opts->once_nfeeds ||
-		    f->next_due <= 0 || f->next_due * 1000 <= wall_ms())
+		    f->never_fetched || f->next_due <= 0 ||
+		    f->next_due * 1000 <= wall_ms())
 			feed_arm_ms(f, 0);
 		else
 			once_skip(f, "not due");
@@ -1041,7 +1042,9 @@ feed_ensure(struct feed *f, bool prompt)
 		.site = j->ens_site,
 	};
 	j->prompt = prompt;
-	if (prompt || f->next_due <= 0)
+	/* --once polls a new feed now: no ramp slot to store (one a few ms
+	 * ahead would round to a second not yet begun and read "not due"). */
+	if (!f->run->opts->once && (prompt || f->next_due <= 0))
 		j->first_due_ms = ramp_slot_ms(f->run);
 	job_submit(j);
 	return;
