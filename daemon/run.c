@@ -1042,9 +1042,7 @@ feed_ensure(struct feed *f, bool prompt)
 		.site = j->ens_site,
 	};
 	j->prompt = prompt;
-	/* --once polls a new feed now: no ramp slot to store (one a few ms
-	 * ahead would round to a second not yet begun and read "not due"). */
-	if (!f->run->opts->once && (prompt || f->next_due <= 0))
+	if (prompt || f->next_due <= 0)
 		j->first_due_ms = ramp_slot_ms(f->run);
 	job_submit(j);
 	return;
