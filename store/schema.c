@@ -266,12 +266,39 @@ static const char migrate_v4[] =
 static const char migrate_v5[] =
 	"CREATE INDEX articles_feed_link ON articles(feed_id, canon_link, title);";
 
+/*
+ * Version 6: state that outlives the daemon for push and rules.
+ * hook_state holds each configured hook's cursor over the change log
+ * (the last seq delivered and acknowledged), its retry state and its
+ * health; a hook's backlog is "changes after cursor", read from the
+ * store, never queued in memory. rule_counts holds how many articles
+ * each keep/block rule has decided, so feedctl can show a rule that
+ * never matches. Rows are keyed by the config's names.
+ */
+static const char migrate_v6[] =
+	"CREATE TABLE hook_state ("
+	" name TEXT PRIMARY KEY,"
+	" cursor INTEGER NOT NULL,"
+	" last_attempt INTEGER,"
+	" last_success INTEGER,"
+	" failures INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT,"
+	" next_attempt INTEGER,"
+	" disabled TEXT"
+	");"
+	"CREATE TABLE rule_counts ("
+	" name TEXT PRIMARY KEY,"
+	" matches INTEGER NOT NULL DEFAULT 0,"
+	" last_match INTEGER"
+	");";
+
 const char *const store__migrations[] = {
 	schema_v1,
 	migrate_v2,
 	migrate_v3,
 	migrate_v4,
 	migrate_v5,
+	migrate_v6,
 };
 const int store__nmigrations =
 	(int)(sizeof(store__migrations) / sizeof(store__migrations[0]));

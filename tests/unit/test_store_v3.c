@@ -281,7 +281,10 @@ t_migration_from_v2(void)
 	struct store *st = open_store(false);
 	REQUIRE(st);
 	CHECK_INT_EQ(q_int(st, "PRAGMA user_version"), store_schema_version());
-	CHECK_INT_EQ(store_schema_version(), 5);
+	CHECK_INT_EQ(store_schema_version(), 6);
+	/* Version 6's tables, empty. */
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM hook_state"), 0);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM rule_counts"), 0);
 	/* State kept. */
 	struct store_feed_state f;
 	REQUIRE(store_feed_get(st, "fine", &f) == 0);
