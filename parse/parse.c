@@ -189,10 +189,11 @@ route(struct parse *p, const char *s, size_t n, bool last)
 		if (p->lexout.len || last)
 			xmlParseChunk(p->ctxt, p->lexout.s ? p->lexout.s : "",
 				(int)p->lexout.len, last);
-		if (p->lexout.cap > 1024 * 1024) {
+		/* A big chunk's output is not kept for the rest of the
+		 * document. (lx_names stays: it holds the names of the
+		 * elements still open, which later chunks close.) */
+		if (p->lexout.cap > 1024 * 1024)
 			parse__sbuf_free(&p->lexout);
-	parse__sbuf_free(&p->lx_names);
-		}
 	}
 out:
 	return rc;
