@@ -33,6 +33,7 @@ import datetime
 import json
 import math
 import os
+import resource
 import random
 import shutil
 import signal
@@ -263,8 +264,21 @@ class Nginx:
 		# feed when the descriptor limit allows, else leave it off (an LRU
 		# smaller than the set polled round-robin only misses).
 		want = n + 10000
+		# nginx's worker_rlimit_nofile cannot pass the hard limit it
+		# inherits unless it may raise it (CAP_SYS_RESOURCE, missing in
+		# some containers): raise it here if we can, else plan with it.
+		soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+		goal = min(nr_open, want + 20000)
+		if hard != resource.RLIM_INFINITY and hard < goal:
+			try:
+				resource.setrlimit(resource.RLIMIT_NOFILE, (goal, goal))
+			except (ValueError, OSError):
+				pass
+			soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+		if hard != resource.RLIM_INFINITY:
+			nr_open = min(nr_open, hard)
 		self.cache = want + 20000 <= nr_open
-		nofile = min(nr_open, want + 20000) if self.cache else 200000
+		nofile = min(nr_open, want + 20000) if self.cache else min(nr_open, 200000)
 		cache = ("open_file_cache max=%d inactive=1h; "
 			"open_file_cache_valid 1s; open_file_cache_min_uses 1; "
 			"open_file_cache_errors on;" % want if self.cache else "")
