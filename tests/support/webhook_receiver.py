@@ -20,6 +20,7 @@ Answers. A SPEC is "STATUS" optionally followed by ":key=value" options:
     retry-date=N   Retry-After: the HTTP date N seconds from now
     delay=SEC      sleep SEC (float) before answering (a slow receiver)
     size=N         a body of N bytes (default: a short text)
+    location=PATH  Location: PATH (a redirect; no ':' in PATH)
 e.g. "200", "500", "410", "429:retry=5", "503:retry-date=30",
 "200:delay=3", "200:size=1000000". Several SPECs separated by commas form
 a sequence: request k gets the k-th, the last one repeats ("500,200":
@@ -183,6 +184,8 @@ class Handler(BaseHTTPRequestHandler):
             when = time.time() + float(spec["retry-date"])
             extra.append(("Retry-After",
                           email.utils.formatdate(when, usegmt=True)))
+        if "location" in spec:
+            extra.append(("Location", spec["location"]))
         if "size" in spec:
             out = b"x" * int(spec["size"])
         else:

@@ -445,13 +445,18 @@ static void
 t_no_redirect(void)
 {
 	char url[256];
-	struct webhook_conf wc = conf_for("/moved?respond=307", url, sizeof(url));
+	struct webhook_conf wc = conf_for("/moved?respond=307:location=/moved-to",
+		url, sizeof(url));
+	json_t *recs;
 	struct got g;
 
 	deliver(&wc, "r-1-1", "{}", 2, &g);
 	CHECK(!g.res.ok);
 	CHECK_INT_EQ(g.res.http_status, 307);
 	CHECK(strstr(g.res.error, "not followed") != NULL);
+	recs = logged("/moved-to");
+	CHECK_INT_EQ(json_array_size(recs), 0);
+	json_decref(recs);
 }
 
 static void
@@ -624,7 +629,98 @@ t_bad_input(void)
 	}
 }
 
+/* ---- fetch_post() itself ---- */
+
+struct fgot {
+	int calls;
+	enum fetch_status status;
+	long http;
+	bool permanent;
+	int rc;
+};
+
+static void
+fetch_record(void *ud, const struct fetch_result *r)
+{
+	struct fgot *g = ud;
+
+	g->calls++;
+	g->status = r->status;
+	g->http = r->http_status;
+	g->permanent = r->permanent_redirect;
+	g->rc = r->rc;
+}
+
+static void
+fpost(const char *path, const char *const *headers, const char *etag,
+	const char *body, struct fgot *g)
+{
+	char url[256];
+	struct fetch_req_opts o = {
+		.url = feedserver_url(&srv, url, sizeof(url), path),
+		.headers = headers,
+		.etag = etag,
+		.allow_private = true,
+		.proxy = "",
+		.on_done = fetch_record,
+		.ud = g,
+	};
+	struct env e;
+
+	memset(g, 0, sizeof(*g));
+	REQUIRE(env_open(&e));
+	CHECK_INT_EQ(fetch_post(e.f, &o, body, body ? strlen(body) : 0, NULL), 0);
+	run_until(&e, &g->calls, 1);
+	env_close(&e);
+}
+
+static void
+t_fetch_post_kind(void)
+{
+	const char *hl[] = { "Content-Type: text/plain", "X-Extra: yes", NULL };
+	struct fgot g;
+	json_t *recs, *r;
+
+	/* Extra header lines go out; validators and the feed Accept do not. */
+	fpost("/fp-headers", hl, "\"v1\"", "plain body", &g);
+	CHECK_INT_EQ(g.status, FETCH_OK);
+	recs = logged("/fp-headers");
+	CHECK_INT_EQ(json_array_size(recs), 1);
+	r = json_array_get(recs, 0);
+	CHECK_STR_EQ(json_string_value(json_object_get(r, "method")), "POST");
+	CHECK_STR_EQ(json_string_value(json_object_get(r, "body")), "plain body");
+	CHECK_STR_EQ(rec_header(r, "content-type"), "text/plain");
+	CHECK_STR_EQ(rec_header(r, "x-extra"), "yes");
+	CHECK_NULL(rec_header(r, "if-none-match"));
+	CHECK(!rec_header(r, "accept") ||
+		!strstr(rec_header(r, "accept"), "atom"));
+	json_decref(recs);
+
+	/* An empty body is a POST with Content-Length 0. */
+	fpost("/fp-empty", NULL, NULL, NULL, &g);
+	CHECK_INT_EQ(g.status, FETCH_OK);
+	recs = logged("/fp-empty");
+	r = json_array_get(recs, 0);
+	CHECK_STR_EQ(rec_header(r, "content-length"), "0");
+	json_decref(recs);
+
+	/* 304 is not "not modified" for a POST, and a 301 is not followed
+	 * nor reported as a permanent redirect. */
+	fpost("/fp-304?respond=304", NULL, NULL, "x", &g);
+	CHECK_INT_EQ(g.status, FETCH_HTTP_ERROR);
+	CHECK_INT_EQ(g.http, 304);
+	CHECK_INT_EQ(g.rc, -EREMOTEIO);
+	fpost("/fp-301?respond=301:location=/fp-target", NULL, NULL, "x", &g);
+	CHECK_INT_EQ(g.status, FETCH_HTTP_ERROR);
+	CHECK_INT_EQ(g.http, 301);
+	CHECK(!g.permanent);
+	recs = logged("/fp-target");
+	CHECK_INT_EQ(json_array_size(recs), 0);
+	json_decref(recs);
+}
+
 static const struct check_case cases[] = {
+	{ "fetch_post_kind", t_fetch_post_kind },
 	{ "ok_2xx", t_ok_2xx },
 	{ "unsigned", t_unsigned },
 	{ "large_body", t_large_body },
