@@ -374,9 +374,10 @@ on_done(void *ud, const struct fetch_result *r)
 	case FETCH_CANCELLED:
 		if (res.rc == 0)
 			res.rc = -EIO;
-		snprintf(res.error, sizeof(res.error), "webhook %s: %s%s%s", u,
+		snprintf(res.error, sizeof(res.error), "webhook %s: %s%s%s%s", u,
 			r->stage ? r->stage : "", r->stage ? ": " : "",
-			r->error ? r->error : strerror(-res.rc));
+			r->error ? r->error : strerror(-res.rc),
+			res.rc == -EPERM ? " (allow-private=yes permits it)" : "");
 		break;
 	}
 	rq->cb(rq->ud, &res);

@@ -380,6 +380,9 @@ t_private_refused(void)
 	CHECK(strstr(g.res.error, "/private") != NULL);
 	CHECK(strstr(g.res.error, "127.0.0.1") != NULL);
 	CHECK(strstr(g.res.error, "loopback") != NULL);
+	CHECK(strstr(g.res.error, "allow-private=yes") != NULL);
+	if (!strstr(g.res.error, "allow-private=yes"))
+		fprintf(stderr, "  error: %s\n", g.res.error);
 	/* Refused before connecting: the receiver never saw it. */
 	recs = logged("/private");
 	CHECK_INT_EQ(json_array_size(recs), 0);
