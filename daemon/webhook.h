@@ -23,6 +23,21 @@
  *
  * Everything runs on the loop's thread; the secret and signing functions
  * are pure and may be called from anywhere.
+ *
+ * A hook runner, in outline: load the key once (start-up, SIGHUP) with
+ * webhook_load_secret(), failing the config on an error; per batch, make
+ * the id with webhook_msg_id(), then
+ *
+ *	struct webhook_conf wc = { .url = h->url, .key = h->key,
+ *		.keylen = h->keylen, .allow_private = h->allow_private,
+ *		.proxy = conf->proxy, .timeout_ms = h->timeout_s * 1000 };
+ *	rc = webhook_post(run->fetch, &wc, id, time(NULL), body, len,
+ *		hook_sent, h, &h->wreq);
+ *
+ * and in hook_sent(): res->ok -> advance the cursor; res->disable ->
+ * disable the hook; else retry later, no sooner than res->retry_after_s
+ * when that is >= 0, logging res->error. webhook_cancel(h->wreq) on
+ * reload or shutdown, before fetch_destroy().
  */
 #ifndef FEEDD_DAEMON_WEBHOOK_H
 #define FEEDD_DAEMON_WEBHOOK_H
@@ -69,7 +84,9 @@ struct webhook_result {
 	                             * for a refused private address, ...), or
 	                             * -ECANCELED when the fetch object was
 	                             * destroyed */
-	int http_status;            /* 0 when there was no response */
+	int http_status;            /* 0 when there was no response; set on
+	                             * some failures too (a 2xx whose body
+	                             * went over max_response: not ok) */
 	int64_t retry_after_s;      /* 429 or 503 with a valid Retry-After:
 	                             * seconds from now, at most
 	                             * FEEDD_WEBHOOK_MAX_RETRY_AFTER; else -1 */
