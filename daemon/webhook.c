@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SECRET_PREFIX "whsec_"
@@ -447,6 +448,58 @@ webhook_post(struct fetch *fx, const struct webhook_conf *wc,
 out:
 	free(rq);
 	return rc;
+}
+
+int
+webhook_post_batch(struct fetch *fx, const struct webhook_conf *wc,
+	const char *secret_file, const char *hook, uint64_t first_seq,
+	uint64_t last_seq, const char *body, size_t len, webhook_done_cb cb,
+	void *ud, struct webhook_req **out, char *err, size_t errlen)
+{
+	struct webhook_conf c;
+	unsigned char *key = NULL;
+	size_t keylen = 0;
+	char id[FEEDD_WEBHOOK_MAX_ID + 1], shown[160];
+	int rc;
+
+	if (errlen)
+		err[0] = '\0';
+	if (!wc || !wc->url) {
+		snprintf(err, errlen, "webhook: no URL");
+		return -EINVAL;
+	}
+	url_shown(wc->url, shown, sizeof(shown));
+	rc = webhook_msg_id(id, sizeof(id), hook ? hook : "", first_seq,
+		last_seq);
+	if (rc < 0) {
+		snprintf(err, errlen, "webhook %s: hook name \"%s\" cannot make "
+			"a message id", shown, hook ? hook : "");
+		return rc;
+	}
+	if (secret_file) {
+		rc = webhook_load_secret(secret_file, &key, &keylen, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	c = *wc;
+	c.key = key;
+	c.keylen = keylen;
+	rc = webhook_post(fx, &c, id, (int64_t)time(NULL), body, len, cb, ud,
+		out);
+	if (rc < 0)
+		snprintf(err, errlen, "webhook %s: %s", shown, rc == -EINVAL ?
+			"not an http or https URL" : strerror(-rc));
+	webhook_secret_free(key, keylen);
+	return rc;
+}
+
+void
+webhook_abort(struct webhook_req *rq)
+{
+	/* fetch/ finishes a cancelled request on its next loop turn, so the
+	 * callback never runs inside this call. */
+	if (rq && !rq->cancelled && rq->fr)
+		fetch_req_cancel(rq->fr);
 }
 
 void

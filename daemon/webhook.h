@@ -34,10 +34,12 @@
  *	rc = webhook_post(run->fetch, &wc, id, time(NULL), body, len,
  *		hook_sent, h, &h->wreq);
  *
+ * (or webhook_post_batch(), which also loads the key and makes the id),
  * and in hook_sent(): res->ok -> advance the cursor; res->disable ->
  * disable the hook; else retry later, no sooner than res->retry_after_s
- * when that is >= 0, logging res->error. webhook_cancel(h->wreq) on
- * reload or shutdown, before fetch_destroy().
+ * when that is >= 0, logging res->error. webhook_cancel(h->wreq) (no
+ * callback) or webhook_abort() (a cancelled callback) on reload or
+ * shutdown.
  */
 #ifndef FEEDD_DAEMON_WEBHOOK_H
 #define FEEDD_DAEMON_WEBHOOK_H
@@ -161,6 +163,27 @@ int webhook_b64_decode(const char *in, size_t len, unsigned char *out,
 int webhook_post(struct fetch *fx, const struct webhook_conf *wc,
 	const char *msg_id, int64_t ts, const char *body, size_t len,
 	webhook_done_cb cb, void *ud, struct webhook_req **out);
+
+/*
+ * The whole of one hook delivery: read the key from secret_file (NULL: an
+ * unsigned delivery; wc->key is ignored), make the id with
+ * webhook_msg_id(hook, first_seq, last_seq), stamp it with the current
+ * time, and webhook_post() it; the key is wiped before this returns. So a
+ * rotated secret file takes effect on the next batch. Returns as
+ * webhook_post(), plus webhook_load_secret()'s errors; on failure err
+ * holds one line naming the secret file or the (masked) URL, and cb is
+ * not called.
+ */
+int webhook_post_batch(struct fetch *fx, const struct webhook_conf *wc,
+	const char *secret_file, const char *hook, uint64_t first_seq,
+	uint64_t last_seq, const char *body, size_t len, webhook_done_cb cb,
+	void *ud, struct webhook_req **out, char *err, size_t errlen);
+
+/* Stop a delivery and still get its cb: once, soon, on the loop (never
+ * from within this call), with ok false and rc -ECANCELED. For a caller
+ * whose own contract promises a completion. No-op on NULL, after
+ * webhook_cancel() and from within the cb. */
+void webhook_abort(struct webhook_req *rq);
 
 /* Stop a delivery; cb is never called for it afterwards and rq is invalid
  * once this returns. Whether the receiver got the request is unknown, so a

@@ -563,6 +563,101 @@ t_destroy(void)
 }
 
 static void
+t_abort(void)
+{
+	char url[256];
+	struct webhook_conf wc = conf_for("/abort?respond=200:delay=2", url,
+		sizeof(url));
+	struct got g = { 0 };
+	struct webhook_req *rq = NULL;
+	struct env e;
+
+	REQUIRE(env_open(&e));
+	CHECK_INT_EQ(webhook_post(e.f, &wc, "a-1-1", time(NULL), "{}", 2,
+		on_result, &g, &rq), 0);
+	for (int i = 0; i < 5; i++)
+		uv_run(&e.loop, UV_RUN_NOWAIT);
+	webhook_abort(rq);
+	CHECK_INT_EQ(g.calls, 0);   /* not from within webhook_abort() */
+	run_until(&e, &g.calls, 1);
+	CHECK_INT_EQ(g.calls, 1);
+	CHECK(!g.res.ok);
+	CHECK(!g.res.disable);
+	CHECK_INT_EQ(g.res.rc, -ECANCELED);
+	CHECK(strstr(g.res.error, "/abort") != NULL);
+	env_close(&e);
+	CHECK_INT_EQ(g.calls, 1);
+	webhook_abort(NULL);
+}
+
+static void
+t_post_batch(void)
+{
+	char url[256], err[256], bad[160];
+	struct webhook_conf wc = conf_for("/batch", url, sizeof(url));
+	struct got g = { 0 };
+	struct env e;
+	json_t *recs;
+	int fd;
+
+	/* The key comes from the file; the id from the hook and the seqs. */
+	wc.key = NULL;
+	wc.keylen = 0;
+	REQUIRE(env_open(&e));
+	CHECK_INT_EQ(webhook_post_batch(e.f, &wc, secretpath, "chat", 7, 9,
+		batch, sizeof(batch) - 1, on_result, &g, NULL, err, sizeof(err)), 0);
+	CHECK_STR_EQ(err, "");
+	run_until(&e, &g.calls, 1);
+	CHECK(g.res.ok);
+	recs = logged("/batch");
+	CHECK_INT_EQ(json_array_size(recs), 1);
+	CHECK_STR_EQ(rec_header(json_array_get(recs, 0), "webhook-id"), "chat-7-9");
+	CHECK(rec_true(json_array_get(recs, 0), "sig_ok"));
+	CHECK(rec_true(json_array_get(recs, 0), "ts_ok"));
+	json_decref(recs);
+
+	/* Without a secret file: unsigned, even with a key in wc. */
+	wc = conf_for("/batch-unsigned", url, sizeof(url));
+	g.calls = 0;
+	CHECK_INT_EQ(webhook_post_batch(e.f, &wc, NULL, "chat", 1, 1, "{}", 2,
+		on_result, &g, NULL, err, sizeof(err)), 0);
+	run_until(&e, &g.calls, 1);
+	recs = logged("/batch-unsigned");
+	CHECK_NULL(rec_header(json_array_get(recs, 0), "webhook-signature"));
+	json_decref(recs);
+
+	/* Refused before anything is sent, with a reason; no callback. */
+	g.calls = 0;
+	snprintf(bad, sizeof(bad), "%s/open-secret", tmpdir);
+	fd = open(bad, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	REQUIRE(fd >= 0);
+	CHECK_INT_EQ(write(fd, "k\n", 2), 2);
+	close(fd);
+	REQUIRE(chmod(bad, 0644) == 0);
+	wc = conf_for("/batch-refused", url, sizeof(url));
+	CHECK_INT_EQ(webhook_post_batch(e.f, &wc, bad, "chat", 1, 1, "{}", 2,
+		on_result, &g, NULL, err, sizeof(err)), -EACCES);
+	CHECK(strstr(err, bad) && strstr(err, "mode 0644"));
+	unlink(bad);
+	CHECK_INT_EQ(webhook_post_batch(e.f, &wc, bad, "chat", 1, 1, "{}", 2,
+		on_result, &g, NULL, err, sizeof(err)), -ENOENT);
+	CHECK(strstr(err, bad) != NULL);
+	CHECK_INT_EQ(webhook_post_batch(e.f, &wc, NULL, "two words", 1, 1, "{}",
+		2, on_result, &g, NULL, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "two words") && strstr(err, "/batch-refused"));
+	wc.url = "ftp://127.0.0.1/x";
+	CHECK_INT_EQ(webhook_post_batch(e.f, &wc, secretpath, "chat", 1, 1, "{}",
+		2, on_result, &g, NULL, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "ftp://127.0.0.1/x") && strstr(err, "http"));
+	CHECK_INT_EQ(fetch_pending(e.f), 0);
+	env_close(&e);
+	CHECK_INT_EQ(g.calls, 0);
+	recs = logged("/batch-refused");
+	CHECK_INT_EQ(json_array_size(recs), 0);
+	json_decref(recs);
+}
+
+static void
 t_bad_input(void)
 {
 	char url[256], longid[FEEDD_WEBHOOK_MAX_ID + 2];
@@ -738,6 +833,8 @@ static const struct check_case cases[] = {
 	{ "refused_connect", t_refused_connect },
 	{ "cancel", t_cancel },
 	{ "destroy", t_destroy },
+	{ "abort", t_abort },
+	{ "post_batch", t_post_batch },
 	{ "bad_input", t_bad_input },
 	{ 0 },
 };
