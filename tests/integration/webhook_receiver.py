@@ -120,6 +120,21 @@ def main():
         finally:
             p.stdin.close()
             p.wait(timeout=10)
+    # harness.WebhookReceiver, as the end-to-end hook tests use it.
+    sys.path.insert(0, HERE)
+    import harness
+    with tempfile.TemporaryDirectory() as d:
+        r = harness.WebhookReceiver(d, respond=["500", "200"])
+        try:
+            st1, _ = post(r.port, "/h", b"{}", {})
+            st2, _ = post(r.port, "/h", b"{}", {})
+            check((st1, st2) == (500, 200), "harness respond: %r" % ((st1, st2),))
+            check(r.count("/h") == 2 and r.count() == 2, "harness count")
+            check(r.requests("/h")[0]["sig_ok"] is None, "no secret: null")
+            with open(r.log) as f:
+                check(len(f.readlines()) == 2, "harness log file")
+        finally:
+            r.stop()
     print("webhook_receiver: %s" % ("ok" if not failures else
                                     "%d failure(s)" % failures))
     return 1 if failures else 0
