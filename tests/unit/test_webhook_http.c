@@ -563,6 +563,34 @@ t_destroy(void)
 }
 
 static void
+t_tls_verified(void)
+{
+	/* The fetches' TLS settings: a self-signed certificate is refused,
+	 * before any byte of the batch is sent. */
+	static const char *const args[] = { "--tls", NULL };
+	struct feedserver tls;
+	char url[128];
+	struct webhook_conf wc = conf_for("", url, sizeof(url));
+	struct got g;
+	int rc = feedserver_start_args(&tls, NULL, args);
+
+	if (rc < 0) {
+		fprintf(stderr, "  tls_verified: no TLS server (%s), not run\n",
+			strerror(-rc));
+		return;
+	}
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/tls", tls.port);
+	deliver(&wc, "tls-1-1", "{}", 2, &g);
+	feedserver_stop(&tls);
+	CHECK(!g.res.ok);
+	CHECK(!g.res.disable);
+	CHECK_INT_EQ(g.res.rc, -EPROTO);
+	CHECK(strstr(g.res.error, url) != NULL);
+	CHECK(strstr(g.res.error, "tls: ") != NULL);
+	CHECK(strstr(g.res.error, "certificate") != NULL);
+}
+
+static void
 t_abort(void)
 {
 	char url[256];
@@ -831,6 +859,7 @@ static const struct check_case cases[] = {
 	{ "no_redirect", t_no_redirect },
 	{ "redacted", t_redacted },
 	{ "refused_connect", t_refused_connect },
+	{ "tls_verified", t_tls_verified },
 	{ "cancel", t_cancel },
 	{ "destroy", t_destroy },
 	{ "abort", t_abort },
