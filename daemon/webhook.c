@@ -31,7 +31,7 @@ struct webhook_req {
 	struct fetch_req *fr;     /* borrowed: fetch/ owns it until on_done */
 	webhook_done_cb cb;
 	void *ud;
-	bool cancelled;           /* webhook_cancel(): free without calling cb */
+	bool cancelled;           /* webhook_cancel(): no cb, just free */
 	char url_shown[160];      /* the URL for messages, masked */
 };
 
@@ -130,18 +130,21 @@ webhook_load_secret(const char *path, unsigned char **key, size_t *keylen,
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
-		rc = errno == ENOENT ? -ENOENT : errno == EACCES ? -EACCES : -EIO;
-		snprintf(err, errlen, "secret file %s: %s", path, strerror(errno));
+		int e = errno;
+		rc = e == ENOENT ? -ENOENT : e == EACCES ? -EACCES : -EIO;
+		snprintf(err, errlen, "secret file %s: %s", path, strerror(e));
 		goto out;
 	}
 	if (fstat(fd, &st) < 0) {
 		rc = -EIO;
-		snprintf(err, errlen, "secret file %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "secret file %s: %s", path,
+			strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		rc = -EINVAL;
-		snprintf(err, errlen, "secret file %s: not a regular file", path);
+		snprintf(err, errlen, "secret file %s: not a regular file",
+			path);
 		goto out;
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
@@ -153,9 +156,9 @@ webhook_load_secret(const char *path, unsigned char **key, size_t *keylen,
 	}
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
 		rc = -EACCES;
-		snprintf(err, errlen, "secret file %s: owned by uid %u, not by "
-			"this service (uid %u) or root", path, (unsigned)st.st_uid,
-			(unsigned)geteuid());
+		snprintf(err, errlen, "secret file %s: owned by uid %u, not "
+			"by this service (uid %u) or root", path,
+			(unsigned)st.st_uid, (unsigned)geteuid());
 		goto out;
 	}
 	for (;;) {
@@ -242,9 +245,11 @@ id_ok(const char *id)
 
 	if (n == 0 || n > FEEDD_WEBHOOK_MAX_ID)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)id[i] <= 0x20 || (unsigned char)id[i] >= 0x7f)
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)id[i];
+		if (c <= 0x20 || c >= 0x7f)
 			return false;
+	}
 	return true;
 }
 
@@ -278,8 +283,10 @@ webhook_sign(const unsigned char *key, size_t keylen, const char *msg_id,
 	if (!EVP_MAC_init(ctx, key, keylen, params) ||
 		!EVP_MAC_update(ctx, (const unsigned char *)msg_id,
 			strlen(msg_id)) ||
-		!EVP_MAC_update(ctx, (const unsigned char *)tsbuf, strlen(tsbuf)) ||
-		(len && !EVP_MAC_update(ctx, (const unsigned char *)body, len)) ||
+		!EVP_MAC_update(ctx, (const unsigned char *)tsbuf,
+			strlen(tsbuf)) ||
+		(len && !EVP_MAC_update(ctx, (const unsigned char *)body,
+			len)) ||
 		!EVP_MAC_final(ctx, md, &mdlen, sizeof(md)) || mdlen != 32) {
 		rc = -EIO;
 		goto out;
@@ -325,10 +332,58 @@ url_shown(const char *url, char *buf, size_t len)
 
 	conf_redact_url(url, buf, len);
 	q = strpbrk(buf, "?#");
-	if (q && (size_t)(q - buf) + 6 <= len)
-		snprintf(q, len - (size_t)(q - buf), "%s", *q == '?' ? "?****" : "");
+	if (q && *q == '?' && (size_t)(q - buf) + 6 <= len)
+		memcpy(q, "?****", 6);
 	else if (q)
 		*q = '\0';
+}
+
+/* What an answer means for the hook, and the line to log about it. */
+static void
+result_of(const struct fetch_result *r, const char *u,
+	struct webhook_result *res)
+{
+	char *e = res->error;
+	size_t elen = sizeof(res->error);
+	long st = r->http_status;
+	const char *why;
+
+	res->http_status = (int)st;
+	res->rc = r->rc;
+	switch (r->status) {
+	case FETCH_OK:
+		res->ok = true;
+		res->rc = 0;
+		break;
+	case FETCH_HTTP_ERROR:
+	case FETCH_NOT_MODIFIED:  /* never for a POST; defensive */
+		res->rc = -EREMOTEIO;
+		if (st == 410) {
+			res->disable = true;
+			snprintf(e, elen, "webhook %s: HTTP 410 Gone: the "
+				"receiver asks to stop; hook disabled", u);
+		} else if ((st == 429 || st == 503) && r->retry_after_s >= 0) {
+			res->retry_after_s = r->retry_after_s;
+			if (res->retry_after_s > FEEDD_WEBHOOK_MAX_RETRY_AFTER)
+				res->retry_after_s = FEEDD_WEBHOOK_MAX_RETRY_AFTER;
+			snprintf(e, elen, "webhook %s: HTTP %ld, retry after "
+				"%" PRId64 " s", u, st, res->retry_after_s);
+		} else {
+			why = st >= 300 && st < 400 ?
+				" (redirects are not followed)" : "";
+			snprintf(e, elen, "webhook %s: HTTP %ld%s", u, st, why);
+		}
+		break;
+	case FETCH_FAILED:
+	case FETCH_CANCELLED:
+		if (res->rc == 0)
+			res->rc = -EIO;
+		why = res->rc == -EPERM ? " (allow-private=yes permits it)" : "";
+		snprintf(e, elen, "webhook %s: %s%s%s%s", u,
+			r->stage ? r->stage : "", r->stage ? ": " : "",
+			r->error ? r->error : strerror(-res->rc), why);
+		break;
+	}
 }
 
 static void
@@ -336,53 +391,12 @@ on_done(void *ud, const struct fetch_result *r)
 {
 	struct webhook_req *rq = ud;
 	struct webhook_result res = { .retry_after_s = -1 };
-	const char *u = rq->url_shown;
 
 	rq->fr = NULL;
-	if (rq->cancelled)
-		goto out;
-	res.http_status = (int)r->http_status;
-	res.rc = r->rc;
-	switch (r->status) {
-	case FETCH_OK:
-		res.ok = true;
-		res.rc = 0;
-		break;
-	case FETCH_HTTP_ERROR:
-	case FETCH_NOT_MODIFIED:  /* never for a POST; defensive */
-		res.rc = -EREMOTEIO;
-		if (r->http_status == 410) {
-			res.disable = true;
-			snprintf(res.error, sizeof(res.error), "webhook %s: HTTP "
-				"410 Gone: the receiver asks to stop; hook disabled", u);
-			break;
-		}
-		if ((r->http_status == 429 || r->http_status == 503) &&
-			r->retry_after_s >= 0) {
-			res.retry_after_s = r->retry_after_s >
-				FEEDD_WEBHOOK_MAX_RETRY_AFTER ?
-				FEEDD_WEBHOOK_MAX_RETRY_AFTER : r->retry_after_s;
-			snprintf(res.error, sizeof(res.error), "webhook %s: HTTP "
-				"%ld, retry after %" PRId64 " s", u, r->http_status,
-				res.retry_after_s);
-			break;
-		}
-		snprintf(res.error, sizeof(res.error), "webhook %s: HTTP %ld%s",
-			u, r->http_status, r->http_status >= 300 &&
-			r->http_status < 400 ? " (redirects are not followed)" : "");
-		break;
-	case FETCH_FAILED:
-	case FETCH_CANCELLED:
-		if (res.rc == 0)
-			res.rc = -EIO;
-		snprintf(res.error, sizeof(res.error), "webhook %s: %s%s%s%s", u,
-			r->stage ? r->stage : "", r->stage ? ": " : "",
-			r->error ? r->error : strerror(-res.rc),
-			res.rc == -EPERM ? " (allow-private=yes permits it)" : "");
-		break;
+	if (!rq->cancelled) {
+		result_of(r, rq->url_shown, &res);
+		rq->cb(rq->ud, &res);
 	}
-	rq->cb(rq->ud, &res);
-out:
 	free(rq);
 }
 
@@ -472,12 +486,13 @@ webhook_post_batch(struct fetch *fx, const struct webhook_conf *wc,
 	rc = webhook_msg_id(id, sizeof(id), hook ? hook : "", first_seq,
 		last_seq);
 	if (rc < 0) {
-		snprintf(err, errlen, "webhook %s: hook name \"%s\" cannot make "
-			"a message id", shown, hook ? hook : "");
+		snprintf(err, errlen, "webhook %s: hook name \"%s\" cannot "
+			"make a message id", shown, hook ? hook : "");
 		return rc;
 	}
 	if (secret_file) {
-		rc = webhook_load_secret(secret_file, &key, &keylen, err, errlen);
+		rc = webhook_load_secret(secret_file, &key, &keylen, err,
+			errlen);
 		if (rc < 0)
 			return rc;
 	}

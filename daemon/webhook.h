@@ -71,7 +71,8 @@ struct webhook_conf {
 	const char *proxy;          /* NULL = environment, "" = none */
 	const char *user_agent;     /* NULL = the fetch default */
 	long connect_timeout_ms;    /* 0 = fetch's default (15 s) */
-	long timeout_ms;            /* whole request; 0 = fetch's default (60 s) */
+	long timeout_ms;            /* the whole request; 0 = fetch's
+	                             * default (60 s) */
 	size_t max_response;        /* response body cap in bytes; 0 =
 	                             * FEEDD_WEBHOOK_MAX_RESPONSE */
 };
@@ -82,8 +83,9 @@ struct webhook_result {
 	bool disable;               /* a 410: disable the hook permanently */
 	int rc;                     /* 0 when ok; -EREMOTEIO for another HTTP
 	                             * status (410 too); else fetch's code
-	                             * (-ECONNREFUSED, -ETIMEDOUT, -EFBIG, -EPERM
-	                             * for a refused private address, ...), or
+	                             * (-ECONNREFUSED, -ETIMEDOUT, -EFBIG,
+	                             * -EPERM for a refused private address,
+	                             * ...), or
 	                             * -ECANCELED when the fetch object was
 	                             * destroyed */
 	int http_status;            /* 0 when there was no response; set on
