@@ -133,6 +133,26 @@ t_b64(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK_INT_EQ(webhook_b64_decode(bad[i], strlen(bad[i]), dec,
 			sizeof(dec)), -EINVAL);
+	/* Round trips of every length up to 96, pseudo-random bytes. */
+	{
+		unsigned char raw[96], back[96];
+		char e2[132];
+		uint32_t x = 2463534242u;
+		for (size_t n = 0; n <= sizeof(raw); n++) {
+			for (size_t i = 0; i < n; i++) {
+				x ^= x << 13;
+				x ^= x >> 17;
+				x ^= x << 5;
+				raw[i] = (unsigned char)x;
+			}
+			int el = webhook_b64_encode(raw, n, e2, sizeof(e2));
+			CHECK_INT_EQ(el, (int)((n + 2) / 3 * 4));
+			REQUIRE(el >= 0);
+			CHECK_INT_EQ(webhook_b64_decode(e2, (size_t)el, back,
+				sizeof(back)), (int)n);
+			CHECK(memcmp(raw, back, n) == 0);
+		}
+	}
 	CHECK_INT_EQ(webhook_b64_decode("Zm9vYmFy", 8, dec, 5), -ENOSPC);
 	CHECK_INT_EQ(webhook_b64_encode((const unsigned char *)"foo", 3, enc, 4),
 		-ENOSPC);
