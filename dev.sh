@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 # targets, sqlite3 is handy for inspecting the database; systemd checks the
 # unit; debhelper, dpkg-dev, fakeroot, lintian and mmdebstrap build, check
 # and install the Debian package in install.deb).
-PKGS="gcc make cmake pkg-config libcurl4-openssl-dev libxml2-dev libuv1-dev
+PKGS="gcc make cmake pkg-config libcurl4-openssl-dev libxml2-dev libuv1-dev libssl-dev
 libsqlite3-dev libjansson-dev python3 clang libclang-rt-14-dev sqlite3
 systemd debhelper dpkg-dev fakeroot lintian mmdebstrap"
 

@@ -148,6 +148,10 @@ struct fetch_req {
 	bool allow_private;
 	bool public_only;         /* the URL's own host is not trusted either */
 	bool proxied;             /* a proxy may carry it: see policy_check */
+	bool post;                /* fetch_post(): no redirects, no validators */
+	char *body;               /* owned: the POST body (NULL when empty) */
+	size_t body_len;
+	struct curl_slist *extra; /* owned: the caller's header lines */
 	fetch_data_cb on_data;
 	fetch_done_cb on_done;
 	void *ud;
@@ -315,6 +319,8 @@ req_free(struct fetch_req *r)
 	if (r->easy)
 		easy_put(r->f, r->easy);
 	curl_slist_free_all(r->headers);
+	curl_slist_free_all(r->extra);
+	free(r->body);
 	free(r->url);
 	free(r->etag);
 	free(r->last_modified);
@@ -391,7 +397,8 @@ static void
 new_response(struct fetch_req *r, long code)
 {
 	r->cur_status = code;
-	if (code >= 300 && code < 400 && code != 304) {
+	/* A POST follows no redirect: a 3xx is its final answer. */
+	if (!r->post && code >= 300 && code < 400 && code != 304) {
 		r->redirects_seen++;
 		if (code != 301 && code != 308)
 			r->all_permanent = false;
@@ -986,8 +993,8 @@ classify(struct fetch_req *r, CURLcode code, struct fetch_result *res)
 	}
 }
 
-static int64_t
-parse_retry_after(const char *s)
+int64_t
+fetch_retry_after_parse(const char *s, int64_t now)
 {
 	int64_t v = 0;
 	const char *p = s;
@@ -1006,7 +1013,7 @@ parse_retry_after(const char *s)
 	t = curl_getdate(s, NULL);
 	if (t == (time_t)-1)
 		return -1;
-	v = (int64_t)t - (int64_t)time(NULL);
+	v = (int64_t)t - now;
 	return v < 0 ? 0 : v;
 }
 
@@ -1062,7 +1069,8 @@ complete(struct fetch_req *r, CURLcode code)
 	res.cache_control = r->h_cache_control;
 	res.expires = r->h_expires;
 	res.retry_after = r->h_retry_after;
-	res.retry_after_s = parse_retry_after(r->h_retry_after);
+	res.retry_after_s = fetch_retry_after_parse(r->h_retry_after,
+		(int64_t)time(NULL));
 	res.content_type = r->h_content_type;
 	r->charset = parse_charset(r->h_content_type);
 	res.charset = r->charset;
@@ -1075,7 +1083,8 @@ complete(struct fetch_req *r, CURLcode code)
 		res.t_first_byte = (double)v / 1e6;
 	if (curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &v) == CURLE_OK)
 		res.t_total = (double)v / 1e6;
-	res.permanent_redirect = r->redirects_seen > 0 && r->all_permanent;
+	res.permanent_redirect = !r->post && r->redirects_seen > 0 &&
+		r->all_permanent;
 	if (res.permanent_redirect)
 		res.redirect_url = eff;
 
@@ -1086,7 +1095,7 @@ complete(struct fetch_req *r, CURLcode code)
 		res.error = "cancelled";
 	} else if (code != CURLE_OK) {
 		classify(r, code, &res);
-	} else if (res.http_status == 304) {
+	} else if (res.http_status == 304 && !r->post) {
 		res.status = FETCH_NOT_MODIFIED;
 	} else if (res.http_status >= 200 && res.http_status <= 299) {
 		res.status = FETCH_OK;
@@ -1132,8 +1141,11 @@ launch(struct fetch_req *r)
 	r->all_permanent = true;
 	r->hash = FNV64_OFFSET;
 
-	h = curl_slist_append(NULL, ACCEPT_HEADER);
-	if (h && r->etag) {
+	/* A POST carries no feed Accept header and no validators; curl's
+	 * "Expect: 100-continue" (sent for large bodies) costs a round trip
+	 * or a 1 s wait on servers that ignore it, so it is switched off. */
+	h = curl_slist_append(NULL, r->post ? "Expect:" : ACCEPT_HEADER);
+	if (h && r->etag && !r->post) {
 		if (asprintf(&line, "If-None-Match: %s", r->etag) < 0)
 			line = NULL;
 		t = line ? curl_slist_append(h, line) : NULL;
@@ -1144,7 +1156,7 @@ launch(struct fetch_req *r)
 		free(line);
 		line = NULL;
 	}
-	if (h && r->last_modified) {
+	if (h && r->last_modified && !r->post) {
 		if (asprintf(&line, "If-Modified-Since: %s", r->last_modified) < 0)
 			line = NULL;
 		t = line ? curl_slist_append(h, line) : NULL;
@@ -1154,6 +1166,13 @@ launch(struct fetch_req *r)
 		}
 		free(line);
 		line = NULL;
+	}
+	for (struct curl_slist *x = r->extra; h && x; x = x->next) {
+		t = curl_slist_append(h, x->data);
+		if (!t) {
+			curl_slist_free_all(h);
+			h = NULL;
+		}
 	}
 	if (!h) {
 		rc = -ENOMEM;
@@ -1180,8 +1199,13 @@ launch(struct fetch_req *r)
 	SET(CURLOPT_USERAGENT, r->user_agent ? r->user_agent : f->user_agent);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_FOLLOWLOCATION, 1L);
+	SET(CURLOPT_FOLLOWLOCATION, r->post ? 0L : 1L);
 	SET(CURLOPT_MAXREDIRS, (long)FEEDD_MAX_REDIRECTS);
+	if (r->post) {
+		/* The size first: with it set, curl never calls strlen(). */
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+		SET(CURLOPT_POSTFIELDS, r->body ? r->body : "");
+	}
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, r->connect_timeout_ms);
@@ -1571,9 +1595,27 @@ env_proxy(void)
 	return false;
 }
 
-int
-fetch_start(struct fetch *f, const struct fetch_req_opts *o,
-	struct fetch_req **out)
+/* A caller's header line: "Name: value" (or curl's "Name;" for an empty
+ * value), with a name of token characters and nothing that could end the
+ * line early. */
+static bool
+header_line_ok(const char *s)
+{
+	size_t n = strcspn(s, ":;");
+
+	if (n == 0 || !s[n] || !header_safe(s, strlen(s)))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("!#$%&'*+-.^_`|~", s[i]) &&
+			!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+			  (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return true;
+}
+
+static int
+start_req(struct fetch *f, const struct fetch_req_opts *o, bool post,
+	const void *body, size_t body_len, struct fetch_req **out)
 {
 	struct fetch_req *r = NULL;
 	struct host *h;
@@ -1581,9 +1623,15 @@ fetch_start(struct fetch *f, const struct fetch_req_opts *o,
 	bool scheme_ok;
 	int rc = 0;
 
-	if (!f || !o || !o->url || !o->on_done) {
+	if (!f || !o || !o->url || !o->on_done || (body_len && !body)) {
 		rc = -EINVAL;
 		goto out;
+	}
+	for (const char *const *hl = o->headers; hl && *hl; hl++) {
+		if (!header_line_ok(*hl)) {
+			rc = -EINVAL;
+			goto out;
+		}
 	}
 	if (f->destroying || f->destroy_pending) {
 		rc = -ECANCELED;
@@ -1623,6 +1671,24 @@ fetch_start(struct fetch *f, const struct fetch_req_opts *o,
 	r->on_data = o->on_data;
 	r->on_done = o->on_done;
 	r->ud = o->ud;
+	r->post = post;
+	if (post && body_len) {
+		r->body = malloc(body_len);
+		if (!r->body) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		memcpy(r->body, body, body_len);
+		r->body_len = body_len;
+	}
+	for (const char *const *hl = o->headers; hl && *hl; hl++) {
+		struct curl_slist *t = curl_slist_append(r->extra, *hl);
+		if (!t) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		r->extra = t;
+	}
 
 	h = host_get(f, hostname);
 	if (!h) {
@@ -1645,6 +1711,20 @@ out:
 		req_free(r);
 	free(hostname);
 	return rc;
+}
+
+int
+fetch_start(struct fetch *f, const struct fetch_req_opts *o,
+	struct fetch_req **out)
+{
+	return start_req(f, o, false, NULL, 0, out);
+}
+
+int
+fetch_post(struct fetch *f, const struct fetch_req_opts *o, const void *body,
+	size_t len, struct fetch_req **out)
+{
+	return start_req(f, o, true, body, len, out);
 }
 
 void

@@ -111,6 +111,11 @@ struct fetch_req_opts {
 	                            * address (unless allow_private). For a URL
 	                            * a person typed at a prompt (feedctl
 	                            * discover) rather than one configured. */
+	const char *const *headers; /* more request header lines, "Name: value",
+	                            * NULL-terminated; borrowed (copied), sent
+	                            * after fetch/'s own. A line without a name
+	                            * and a colon, or with control characters,
+	                            * makes the start fail with -EINVAL. */
 	fetch_data_cb on_data;     /* may be NULL: the body is only hashed */
 	fetch_done_cb on_done;
 	void *ud;
@@ -128,6 +133,27 @@ int fetch_create(struct fetch **out, uv_loop_t *loop, const struct fetch_opts *o
  */
 int fetch_start(struct fetch *f, const struct fetch_req_opts *o,
 	struct fetch_req **out);
+
+/*
+ * The POST kind: the same queue, caps, budgets, proxy, TLS and address
+ * policy as fetch_start(), with len bytes of body (copied; body may be
+ * NULL when len is 0). Differences: etag and last_modified are ignored,
+ * redirects are not followed (a 3xx is FETCH_HTTP_ERROR, and so is a 304),
+ * no feed Accept header is sent and "Expect: 100-continue" is suppressed.
+ * Give the Content-Type in o->headers (libcurl's default is
+ * application/x-www-form-urlencoded). Returns as fetch_start().
+ */
+int fetch_post(struct fetch *f, const struct fetch_req_opts *o,
+	const void *body, size_t len, struct fetch_req **out);
+
+/*
+ * A Retry-After value (RFC 9110 10.2.3): delta-seconds, or an HTTP date
+ * (IMF-fixdate, RFC 850 or asctime form) read against now (Unix seconds).
+ * Returns the seconds from now (0 for a date in the past), or -1 when value
+ * is NULL, empty or neither form. Huge deltas saturate at INT64_MAX / 10.
+ * fetch_result.retry_after_s is this with now = time(NULL).
+ */
+int64_t fetch_retry_after_parse(const char *value, int64_t now);
 
 /* Cancel a queued or running transfer; its on_done fires once with
  * FETCH_CANCELLED (from within this call or soon after, on the loop). */

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Fails when a module includes a header of a library it must not know.
 # parse/ knows libxml2 and jansson; store/ knows SQLite; fetch/ knows libcurl
-# and libuv. None of them includes another module's headers.
+# and libuv. None of them includes another module's headers, and none uses
+# OpenSSL directly (daemon/webhook.c signs; fetch/ only carries bytes).
 top=${1:-.}
 fail=0
 check() { # dir pattern what
@@ -12,8 +13,8 @@ check() { # dir pattern what
 		fail=1
 	fi
 }
-check parse 'uv\.h|curl/|sqlite3\.h|store\.h|fetch\.h' "libuv, libcurl, SQLite or another module"
-check store 'uv\.h|curl/|libxml/|jansson\.h|parse\.h|fetch\.h' "libuv, libcurl, libxml2, jansson or another module"
-check fetch 'sqlite3\.h|libxml/|jansson\.h|parse\.h|store\.h' "SQLite, libxml2, jansson or another module"
+check parse 'uv\.h|curl/|sqlite3\.h|openssl/|store\.h|fetch\.h' "libuv, libcurl, SQLite, OpenSSL or another module"
+check store 'uv\.h|curl/|libxml/|jansson\.h|openssl/|parse\.h|fetch\.h' "libuv, libcurl, libxml2, jansson, OpenSSL or another module"
+check fetch 'sqlite3\.h|libxml/|jansson\.h|openssl/|parse\.h|store\.h' "SQLite, libxml2, jansson, OpenSSL or another module"
 [ $fail -eq 0 ] && echo "layering: ok (parse/, store/, fetch/ include only their own libraries)"
 exit $fail

@@ -128,6 +128,55 @@ class Server:
                 self.proc.wait()
 
 
+class WebhookReceiver:
+    """tests/support/webhook_receiver.py: a webhook endpoint that checks
+    Standard Webhooks signatures itself. respond: SPECs answered in order,
+    the last repeating (see the script; a URL's ?respond= overrides).
+    Each logged request has "sig_ok" (null without secret_file), "ts_ok",
+    "headers", "body" and "status"; the same go to workdir/webhook.jsonl."""
+
+    def __init__(self, workdir, secret_file=None, respond=()):
+        script = os.path.join(SRC, "tests", "support", "webhook_receiver.py")
+        if not os.path.exists(script):
+            raise Failure("missing %s" % script)
+        self.log = os.path.join(workdir, "webhook.jsonl")
+        args = [sys.executable, script, "--exit-on-eof", "--log", self.log]
+        if secret_file:
+            args += ["--secret-file", secret_file]
+        for spec in respond:
+            args += ["--respond", spec]
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline().split()
+        check(len(line) == 2 and line[0] == "PORT",
+              "webhook_receiver did not announce its port: %r" % line)
+        self.port = int(line[1])
+        self.base = "http://127.0.0.1:%d" % self.port
+
+    def url(self, path):
+        return self.base + path
+
+    def requests(self, path=None):
+        """The requests received so far (optionally only those to path)."""
+        with urllib.request.urlopen(self.base + "/_/requests", timeout=5) as r:
+            reqs = json.loads(r.read())
+        if path is None:
+            return reqs
+        return [r for r in reqs if r["path"].split("?")[0] == path]
+
+    def count(self, path=None):
+        return len(self.requests(path))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 class Notify:
     """An AF_UNIX datagram socket standing in for systemd's NOTIFY_SOCKET."""
 

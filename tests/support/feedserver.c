@@ -21,25 +21,30 @@
 
 extern char **environ;
 
+/* name is a script in tests/support/; $FEEDD_FEEDSERVER overrides
+ * feedserver.py only. */
 static int
-script_path(char *buf, size_t len)
+script_path(const char *name, char *buf, size_t len)
 {
 	const char *env = getenv("FEEDD_FEEDSERVER");
 	const char *data = getenv("FEEDD_TEST_DATA");
 	const char *here = __FILE__;
 	const char *slash;
 
-	if (env && *env) {
+	if (env && *env && strcmp(name, "feedserver.py") == 0) {
 		snprintf(buf, len, "%s", env);
 	} else if (data && *data) {
-		snprintf(buf, len, "%s/../support/feedserver.py", data);
+		snprintf(buf, len, "%s/../support/%s", data, name);
 	} else if ((slash = strrchr(here, '/'))) {
-		snprintf(buf, len, "%.*s/feedserver.py", (int)(slash - here), here);
+		snprintf(buf, len, "%.*s/%s", (int)(slash - here), here, name);
 	} else {
-		snprintf(buf, len, "feedserver.py");
+		snprintf(buf, len, "%s", name);
 	}
 	return access(buf, R_OK) == 0 ? 0 : -ENOENT;
 }
+
+static int start(struct feedserver *s, const char *name, const char *root,
+	const char *const *args);
 
 int
 feedserver_start(struct feedserver *s, const char *root)
@@ -49,6 +54,20 @@ feedserver_start(struct feedserver *s, const char *root)
 
 int
 feedserver_start_args(struct feedserver *s, const char *root,
+	const char *const *args)
+{
+	return start(s, "feedserver.py", root, args);
+}
+
+int
+feedserver_start_script(struct feedserver *s, const char *name,
+	const char *const *args)
+{
+	return start(s, name, NULL, args);
+}
+
+static int
+start(struct feedserver *s, const char *name, const char *root,
 	const char *const *args)
 {
 	char script[4096], line[64];
@@ -62,7 +81,7 @@ feedserver_start_args(struct feedserver *s, const char *root,
 	memset(s, 0, sizeof(*s));
 	s->pid = -1;
 	s->stdin_fd = -1;
-	rc = script_path(script, sizeof(script));
+	rc = script_path(name, script, sizeof(script));
 	if (rc < 0)
 		goto out;
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {

@@ -38,6 +38,13 @@ int feedserver_start(struct feedserver *s, const char *root);
 int feedserver_start_args(struct feedserver *s, const char *root,
 	const char *const *args);
 
+/* Another server script of tests/support/ that speaks the same protocol
+ * (--exit-on-eof, then "PORT <n>" on stdout), such as
+ * "webhook_receiver.py", with its arguments (NULL-terminated, may be
+ * NULL). feedserver_stop() and feedserver_url() work on it too. */
+int feedserver_start_script(struct feedserver *s, const char *name,
+	const char *const *args);
+
 /* Stop it and reap it. Safe on a server that failed to start. */
 void feedserver_stop(struct feedserver *s);
 
