@@ -155,6 +155,9 @@ struct run {
 	bool stopping, closing, cancelled_all;
 	unsigned nfetching;
 	unsigned nparsing;            /* parse jobs on the threadpool */
+	unsigned npolljobs;           /* polls fetched and not yet stored:
+	                               * parsing or waiting for the writer */
+	unsigned max_npolljobs;       /* its peak (--stats) */
 	unsigned nfeeds;              /* active (not removed) */
 	unsigned nfailing;
 	unsigned once_total, once_done, once_failed, once_skipped;
@@ -823,6 +826,8 @@ job_free(struct job *j)
 {
 	if (!j)
 		return;
+	if (j->kind == JOB_POLL)
+		j->run->npolljobs--;
 	batch_destroy(j->batch);
 	free(j->body);
 	free(j->base_url);
@@ -976,6 +981,8 @@ job_new(struct feed *f, enum job_kind kind)
 	j->feed_id = f->id;
 	j->wj.work = job_work;
 	j->wj.done = job_done;
+	if (kind == JOB_POLL && ++j->run->npolljobs > j->run->max_npolljobs)
+		j->run->max_npolljobs = j->run->npolljobs;
 	return j;
 }
 
@@ -1402,6 +1409,7 @@ job_done(struct worker_job *wj)
 	}
 	job_free(j);
 	feed_maybe_free(f);
+	run_pump(r);   /* a slot of the store backlog is free */
 	run_maybe_finish(r);
 	run_status(r);
 }
@@ -1560,6 +1568,7 @@ parse_after(uv_work_t *req, int status)
 	}
 	poll_fill_submit(f, j, &p);
 out:
+	run_pump(r);
 	run_maybe_finish(r);
 }
 
@@ -1754,10 +1763,26 @@ start_limit(const struct run *r)
 	return n * 2;
 }
 
+/*
+ * Polls fetched but not yet stored (parsing, or waiting for the writer)
+ * hold their body and parsed entries in memory. When the writer falls
+ * behind (a first cycle of 100,000 feeds inserts 2 million articles; a
+ * database locked by another process), new polls wait here instead of
+ * piling up: at 100,000 feeds an unbounded backlog reached 1 GiB of RSS.
+ * Four times the transfers in flight keeps the writer's groups full
+ * (up to 64 jobs each) and the parse threads busy.
+ */
+static unsigned
+backlog_limit(const struct run *r)
+{
+	return start_limit(r) * 4;
+}
+
 static void
 run_pump(struct run *r)
 {
-	while (r->ready && !r->stopping && r->nfetching < start_limit(r)) {
+	while (r->ready && !r->stopping && r->nfetching < start_limit(r) &&
+		r->nfetching + r->npolljobs < backlog_limit(r)) {
 		struct feed *f = r->ready;
 
 		r->ready = f->ready_next;
@@ -2609,12 +2634,14 @@ print_stats(struct run *r)
 
 	printf("feedd-stats feeds=%u polls=%u ok=%u not_modified=%u "
 		"unchanged=%u failed=%u inserted=%u updated=%u "
-		"max_loop_stall_ms=%.2f max_loop_cpu_ms=%.2f wall_s=%.2f\n",
+		"max_loop_stall_ms=%.2f max_loop_cpu_ms=%.2f wall_s=%.2f "
+		"max_backlog=%u backlog_limit=%u\n",
 		r->nfeeds ? r->nfeeds : r->once_total, r->stats.polls,
 		r->stats.ok, r->stats.not_modified, r->stats.unchanged,
 		r->stats.failed, r->stats.inserted, r->stats.updated,
 		(double)r->stats.max_stall_ns / 1e6,
-		(double)r->stats.max_stall_cpu_ns / 1e6, wall);
+		(double)r->stats.max_stall_cpu_ns / 1e6, wall,
+		r->max_npolljobs, backlog_limit(r));
 	fflush(stdout);
 }
 

@@ -16,15 +16,21 @@ once_redirect_credentials: a same-host 301 of a user:password@ URL keeps the
                   password out of feeds_v1 but still sends it next time.
 once_sighup:      SIGHUP during --once (a reload meant for the service) is
                   logged and ignored: the run finishes, exit 0, all stored.
+once_store_backlog: a writer held up (another process holds the database's
+                  write lock) stops new polls once the fetched-but-unstored
+                  backlog is full, instead of fetching every feed into
+                  memory; when the lock goes, every feed is stored.
 """
 import os
+import re
+import sqlite3
 import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FEEDD, Server, check, db_rows, main, rss)  # noqa: E402
+from harness import (FEEDD, Failure, Server, check, db_rows, main, rss)  # noqa: E402
 
 
 def run(args, timeout=60):
@@ -308,7 +314,72 @@ def once_sighup(tmp):
         srv.stop()
 
 
+def once_store_backlog(tmp):
+    root = os.path.join(tmp, "www")
+    os.mkdir(root)
+    srv = Server(root)
+    n = 200
+    try:
+        feeds = []
+        for i in range(n):
+            srv.write("f%d.xml" % i, rss([("%d-%d" % (i, k), "t%d" % k, "d")
+                                          for k in range(3)]))
+            feeds.append(("f%d" % i, srv.url("/f%d.xml" % i)))
+        # 2 connections: 4 transfers started at most, a backlog of 16.
+        conf = config(tmp, feeds, extra="max-connections 2\n"
+                      "max-per-host 2\nstart-ramp 10000\n")
+        env = dict(os.environ)
+        env.pop("NOTIFY_SOCKET", None)
+        env.pop("JOURNAL_STREAM", None)
+        proc = subprocess.Popen([FEEDD, "--config", conf, "--once", "--stats"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env)
+        db = os.path.join(tmp, "f.db")
+        lock = None
+        try:
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                try:
+                    if db_rows(db, "SELECT count(*) FROM articles_v1")[0][0] > 0:
+                        break
+                except Exception:
+                    pass
+                time.sleep(0.02)
+            else:
+                raise Failure("no article stored within 30 s")
+            lock = sqlite3.connect(db, timeout=10, isolation_level=None)
+            lock.execute("BEGIN IMMEDIATE")
+            before = len(srv.requests())
+            time.sleep(2.5)
+            during = len(srv.requests()) - before
+            lock.execute("ROLLBACK")
+            lock.close()
+            lock = None
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if lock:
+                lock.close()
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        check(proc.returncode == 0, "exit %d:\n%s" % (proc.returncode, err))
+        m = re.search(r"max_backlog=(\d+) backlog_limit=(\d+)", out)
+        check(m, "no backlog figures in --stats: %r" % out)
+        peak, limit = int(m.group(1)), int(m.group(2))
+        check(limit == 16, "backlog limit %d, want 16 (4 x 2 x 2)" % limit)
+        check(peak <= limit, "backlog peaked at %d, over its limit %d" % (peak, limit))
+        # While the writer waited, at most a backlog's worth of feeds were
+        # fetched (without the bound, all the remaining ones were).
+        check(0 < during <= limit,
+              "%d requests while the store was locked (limit %d)" % (during, limit))
+        rows = db_rows(db, "SELECT count(*), count(DISTINCT feed) FROM articles_v1")
+        check(rows[0] == (3 * n, n), "stored %r, want (%d, %d)" % (rows[0], 3 * n, n))
+    finally:
+        srv.stop()
+
+
 if __name__ == "__main__":
     sys.exit(main([once_all_ok, once_some_failed, once_gone_and_redirect,
                    once_charset, check_config, once_store_fails,
-                   once_redirect_credentials, once_sighup]))
+                   once_redirect_credentials, once_sighup,
+                   once_store_backlog]))
