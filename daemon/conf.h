@@ -74,6 +74,8 @@ struct conf {
 	bool sync_full;        /* database durability; default true */
 	struct conf_feed *feeds; /* owned array */
 	size_t nfeeds;
+	struct rule *rules;    /* owned array, config order (rules.h) */
+	size_t nrules;
 };
 
 /*

@@ -45,6 +45,7 @@
 #include <uv.h>
 
 #include "batch.h"
+#include "rules.h"
 #include "fetch.h"
 #include "log.h"
 #include "notify.h"
@@ -220,6 +221,7 @@ struct job {
 	/* JOB_POLL */
 	enum outcome out;
 	struct batch *batch;          /* owned; OUT_OK only */
+	struct rules_tally *tally;    /* owned; NULL = no rule applies */
 	struct store_feed_result res; /* strings point to the owned copies */
 	char *cause, *etag, *last_modified, *url_in_use, *body_hash;
 	char *url_in_use_pub;         /* url_in_use without user:password@ */
@@ -824,6 +826,7 @@ job_free(struct job *j)
 	if (!j)
 		return;
 	batch_destroy(j->batch);
+	rules_tally_destroy(j->tally);
 	free(j->body);
 	free(j->base_url);
 	free(j->charset);
@@ -926,13 +929,25 @@ job_work(struct worker_job *wj, struct store *st)
 			goto failed;
 		}
 	}
+	rules_tally_reset(j->tally);
 	for (size_t i = 0; i < batch_count(j->batch); i++) {
-		rc = store_refresh_put(rf, batch_article(j->batch, i), NULL, NULL);
+		struct store_article a = *batch_article(j->batch, i);
+		enum store_put_outcome oc;
+
+		a.block_new = rules_tally_blocks(j->tally, i);
+		rc = store_refresh_put(rf, &a, &oc, NULL);
 		if (rc < 0) {
 			errmsg_set(j, "put", rc, st);
 			store_refresh_abort(rf);
 			goto failed;
 		}
+		rules_tally_count(j->tally, i, oc);
+	}
+	rc = rules_tally_store(j->tally, rf);
+	if (rc < 0) {
+		errmsg_set(j, "rule counts", rc, st);
+		store_refresh_abort(rf);
+		goto failed;
 	}
 	/* commit frees rf whatever happens and rolls back on failure. */
 	rc = store_refresh_commit(rf, &j->res, &j->stats);
@@ -1175,6 +1190,9 @@ poll_fill_submit(struct feed *f, struct job *j, struct poll *p)
 		j->parser = NULL;
 		j->batch = p->batch;
 		p->batch = NULL;
+		/* Keep/block rules of the running config, decided here: the
+		 * job then needs nothing of the config (a reload may free it). */
+		rc |= rules_tally_create(&j->tally, f->run->conf, f->cf, j->batch);
 	}
 	batch_destroy(p->batch); /* not OUT_OK: nothing to store */
 	p->batch = NULL;
@@ -1380,6 +1398,9 @@ job_done(struct worker_job *wj)
 	struct run *r = j->run;
 
 	f->jobs--;
+	/* Committed: the rules' in-memory counters (and metrics) follow. */
+	if (j->kind == JOB_POLL && j->rc == 0)
+		rules_tally_apply(j->tally, r->conf);
 	if (j->kind == JOB_ENSURE) {
 		ensure_done(j);
 	} else if (j->kind == JOB_DISABLE) {
@@ -2183,6 +2204,7 @@ run_reload(struct run *r)
 			(uint64_t)nc->interval_s * 1000);
 	free(fidx);
 	free(cidx);
+	rules_carry(nc, r->conf);
 	conf_free(r->conf);
 	r->conf = nc;
 	log_notice("conf", "reloaded %s: feeds=%u added=%u removed=%u changed=%u",

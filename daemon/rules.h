@@ -1,0 +1,157 @@
+/*
+ * rules: keep and block rules (`rule NAME block|keep FIELD~REGEX
+ * [feeds=...]` in feedd.conf(5)), decided for each new entry before it
+ * is stored.
+ *
+ * Semantics, also in feedd.conf(5):
+ * - A rule applies to a feed when it has no feeds= or when feeds= names
+ *   the feed or one of its tags (tag:TAG).
+ * - Of the rules that apply, the first block rule (config order) whose
+ *   regex matches blocks the entry. Otherwise, when any keep rule
+ *   applies, the first matching keep rule keeps it, and an entry no keep
+ *   rule matches is blocked (by no rule). Without keep rules an entry no
+ *   block rule matches is kept. Block wins over keep.
+ * - Only entries that would be new articles are affected: an article
+ *   already stored is updated as usual whatever the rules say now.
+ * - A rule's count is the new entries it decided: for a keep rule the
+ *   articles it let in, for a block rule the entries it kept out, each
+ *   counted once (the store remembers blocked keys).
+ *
+ * Parsing and matching are pure (conf.c calls rule_parse(); tests call
+ * rules_judge()); the tally carries one refresh's verdicts from the loop
+ * to the store worker and the counts back. Regexes are POSIX extended,
+ * compiled REG_EXTENDED | REG_NOSUB (| REG_ICASE for FIELD~*REGEX).
+ */
+#ifndef FEEDD_DAEMON_RULES_H
+#define FEEDD_DAEMON_RULES_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct batch;
+struct conf;
+struct conf_feed;
+
+enum rule_action {
+	RULE_ACTION_BLOCK,
+	RULE_ACTION_KEEP,
+};
+
+enum rule_field {
+	RULE_FIELD_TITLE,
+	RULE_FIELD_TEXT,
+	RULE_FIELD_SUMMARY,
+	RULE_FIELD_AUTHOR,
+	RULE_FIELD_LINK,
+	RULE_FIELD_CATEGORIES,
+};
+
+struct rule {
+	char *name;            /* owned; unique, [A-Za-z0-9._-]+ */
+	enum rule_action action;
+	enum rule_field field;
+	bool icase;            /* FIELD~*REGEX */
+	char *pattern;         /* owned; the regex as written */
+	regex_t re;            /* compiled; freed by rule_cleanup() */
+	bool compiled;
+	char **feeds;          /* owned; names and "tag:TAG"; NULL = all feeds */
+	size_t nfeeds;
+	char *file;            /* owned; where it was defined */
+	int line;
+	/* Loop side, for metrics: the new entries this rule decided since
+	 * feedd started (carried over a reload by name, rules_carry()). */
+	uint64_t matched;
+};
+
+/* What a rule looks at, as stored; NULL = absent (matched as ""). */
+struct rule_item {
+	const char *title, *text, *summary, *author, *link;
+	const char *categories_json; /* JSON array of strings */
+};
+
+const char *rule_action_name(enum rule_action a);
+const char *rule_field_name(enum rule_field f);
+
+/*
+ * Parse the words of a rule line after the directive: argv[0] NAME,
+ * argv[1] ACTION, argv[2] FIELD~REGEX or FIELD~*REGEX, then key=value
+ * words (feeds=a,b,tag:x). On success *out is filled (release with
+ * rule_cleanup()); file/line/matched are the caller's. On -EINVAL why
+ * holds what is wrong ("unknown field 'x' (use title, ...)"), *out is
+ * cleaned. -ENOMEM.
+ */
+int rule_parse(struct rule *out, int argc, char **argv, char *why,
+	size_t whylen);
+
+/* Whether every feeds= entry names a configured feed or a tag some
+ * configured feed has. 0, or -EINVAL with why set. */
+int rule_check_feeds(const struct rule *r, const struct conf *c, char *why,
+	size_t whylen);
+
+void rule_cleanup(struct rule *r);
+void rules_free(struct rule *rules, size_t n);
+
+/* Print r as a config line ("rule NAME ACTION FIELD~REGEX feeds=...\n"),
+ * quoted so that it parses back the same. */
+void rule_print(const struct rule *r, void *file /* FILE* */);
+
+/* Whether r applies to the feed named feed with tags ("a,b" or NULL). */
+bool rule_applies(const struct rule *r, const char *feed, const char *tags);
+
+/* Whether r's regex matches it's field of it. */
+bool rule_matches(const struct rule *r, const struct rule_item *it);
+
+/*
+ * The verdict on one entry of feed (name, tags) under rules[0..n):
+ * returns true to store (keep), false to block; *decider is the index
+ * of the deciding rule, or -1 (no rule matched: kept when no keep rule
+ * applies, blocked when one does).
+ */
+bool rules_judge(const struct rule *rules, size_t n, const char *feed,
+	const char *tags, const struct rule_item *it, int *decider);
+
+/* An article as the store gives it back, as a rule item. */
+void rule_item_from_row(struct rule_item *it, const struct store_article_row *a);
+
+/*
+ * One refresh's verdicts: made on the loop from the running config,
+ * then owned by the store job, so it needs nothing of the config after.
+ * rules_tally_create() gives *out = NULL (and 0) when no rule applies to
+ * the feed: then nothing is blocked or counted.
+ */
+struct rules_tally;
+
+int rules_tally_create(struct rules_tally **out, const struct conf *c,
+	const struct conf_feed *f, const struct batch *b);
+void rules_tally_destroy(struct rules_tally *t);
+
+/* Worker: whether entry i is to be blocked (store_article.block_new). */
+bool rules_tally_blocks(const struct rules_tally *t, size_t i);
+/* Worker: zero the counts (a job run again after a failed group). */
+void rules_tally_reset(struct rules_tally *t);
+/* Worker: entry i was put with this outcome; counts it for its rule when
+ * the rule decided a new entry (STORE_PUT_NEW for keep, STORE_PUT_BLOCKED
+ * for block). */
+void rules_tally_count(struct rules_tally *t, size_t i,
+	enum store_put_outcome oc);
+/* Worker: add the counts to the store in refresh rf (before its commit).
+ * 0 or the store's error. */
+int rules_tally_store(const struct rules_tally *t, struct store_refresh *rf);
+
+/*
+ * Loop, after the refresh was committed: add the counts to the in-memory
+ * counters of the rules of c with the same names (rule.matched). This is
+ * the call site for metrics: each (rule, action, n) passes through here
+ * once per committed refresh.
+ */
+void rules_tally_apply(const struct rules_tally *t, struct conf *c);
+
+/* Reload: new rules take the in-memory counters of old rules of the same
+ * name. */
+void rules_carry(struct conf *to, const struct conf *from);
+
+#endif
