@@ -327,7 +327,11 @@ feedctl_rules(const struct feedctl_global *g, int argc, char **argv)
 	if (!path)
 		goto out;
 	rc = store_open(&st, path, &so, err, sizeof(err));
-	if (rc < 0) {
+	if (rc == -ENOENT && !test) {
+		/* Nothing fetched yet: every rule has matched nothing. */
+		fprintf(stderr, "feedctl rules: no database at %s yet: no rule "
+			"has matched\n", path);
+	} else if (rc < 0) {
 		fprintf(stderr, "feedctl rules: cannot open the database: %s\n", err);
 		goto out;
 	}
@@ -358,12 +362,14 @@ feedctl_rules(const struct feedctl_global *g, int argc, char **argv)
 			printf("%zu kept, %zu blocked (nothing changed: the rules "
 				"apply to new articles only)\n", t.kept, t.blocked);
 	} else {
-		rc = store_rule_counts_list(st, count_row, &cs);
+		rc = st ? store_rule_counts_list(st, count_row, &cs) : 0;
 		if (rc == 0)
 			rc = list_rules(c, &cs, json);
 		if (rc < 0) {
+			bool detail = st && rc != -ENOMEM && rc != -EIO;
+
 			fprintf(stderr, "feedctl rules: %s%s%s\n", strerror(-rc),
-				rc == -ENOMEM ? "" : ": ", rc == -ENOMEM ? "" : store_errmsg(st));
+				detail ? ": " : "", detail ? store_errmsg(st) : "");
 			goto out;
 		}
 	}

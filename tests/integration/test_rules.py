@@ -217,6 +217,11 @@ def rules_check_config(tmp):
     p = run(["--check-config", "--config", conf])
     check(p.returncode == 0, "exit %d:\n%s" % (p.returncode, p.stderr))
     check('rule ok block "title~*a b" feeds=a\n' in p.stdout, p.stdout)
+    # Before feedd ever stored anything, feedctl rules shows the rules
+    # with nothing matched yet.
+    out = ctl(conf, "rules", "--format", "text").splitlines()
+    check(len(out) == 2 and out[1].split()[0] == "ok"
+          and out[1].split()[-2:] == ["0", "never"], "no database: %r" % out)
 
 
 def rules_sighup(tmp):
