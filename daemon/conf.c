@@ -991,15 +991,15 @@ static int
 d_rule(struct pstate *ps, const struct directive *d, int argc, char **argv)
 {
 	struct conf *c = ps->c;
-	struct rule r, *nr;
+	struct rule r;
 	char why[512];
 	int rc;
 
 	(void)d;
-	for (size_t i = 0; i < c->nrules; i++)
-		if (strcmp(c->rules[i].name, argv[1]) == 0)
+	for (size_t i = 0; i < c->rules->n; i++)
+		if (strcmp(c->rules->v[i].name, argv[1]) == 0)
 			return perr(ps, "duplicate rule name '%s' (first defined at %s:%d)",
-				argv[1], c->rules[i].file, c->rules[i].line);
+				argv[1], c->rules->v[i].file, c->rules->v[i].line);
 	rc = rule_parse(&r, argc - 1, argv + 1, why, sizeof(why));
 	if (rc == -EINVAL)
 		return perr(ps, "%s", why);
@@ -1007,14 +1007,11 @@ d_rule(struct pstate *ps, const struct directive *d, int argc, char **argv)
 		return rc;
 	r.line = ps->line;
 	r.file = strdup(ps->file ? ps->file : "?");
-	nr = r.file ? realloc(c->rules, (c->nrules + 1) * sizeof(*nr)) : NULL;
-	if (!nr) {
+	if (!r.file) {
 		rule_cleanup(&r);
 		return -ENOMEM;
 	}
-	c->rules = nr;
-	c->rules[c->nrules++] = r;
-	return 0;
+	return rule_set_add(c->rules, &r);
 }
 
 static void
@@ -1022,8 +1019,8 @@ check_rules(struct pstate *ps)
 {
 	char why[512];
 
-	for (size_t i = 0; i < ps->c->nrules; i++) {
-		const struct rule *r = &ps->c->rules[i];
+	for (size_t i = 0; i < ps->c->rules->n; i++) {
+		const struct rule *r = &ps->c->rules->v[i];
 		if (rule_check_feeds(r, ps->c, why, sizeof(why)) == 0)
 			continue;
 		ps->file = r->file;
@@ -1668,7 +1665,8 @@ parse_all(struct conf **out, const char *path, const char *buf, size_t len,
 		goto out;
 	}
 	ps.c->path = strdup(path);
-	if (!ps.c->path) {
+	ps.c->rules = rule_set_create();
+	if (!ps.c->path || !ps.c->rules) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -1887,7 +1885,7 @@ conf_free(struct conf *c)
 	for (size_t i = 0; i < c->nfeeds; i++)
 		feed_free(&c->feeds[i]);
 	free(c->feeds);
-	rules_free(c->rules, c->nrules);
+	rule_set_unref(c->rules);
 	free(c->path);
 	free(c->database);
 	free(c->database_file);
@@ -2094,6 +2092,6 @@ conf_print(const struct conf *c, void *file)
 			fputs(" allow-private=yes", f);
 		fputc('\n', f);
 	}
-	for (size_t i = 0; i < c->nrules; i++)
-		rule_print(&c->rules[i], f);
+	for (size_t i = 0; i < c->rules->n; i++)
+		rule_print(&c->rules->v[i], f);
 }

@@ -74,8 +74,7 @@ struct conf {
 	bool sync_full;        /* database durability; default true */
 	struct conf_feed *feeds; /* owned array */
 	size_t nfeeds;
-	struct rule *rules;    /* owned array, config order (rules.h) */
-	size_t nrules;
+	struct rule_set *rules; /* owned reference (rules.h); never NULL */
 };
 
 /*

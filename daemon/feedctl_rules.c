@@ -160,27 +160,27 @@ list_rules(const struct conf *c, const struct counts *cs, bool json)
 	int w[4] = { 4, 6, 5, 5 }, rc = 0;
 	char **match = NULL, **feeds = NULL;
 
-	match = calloc(c->nrules + 1, sizeof(*match));
-	feeds = calloc(c->nrules + 1, sizeof(*feeds));
+	match = calloc(c->rules->n + 1, sizeof(*match));
+	feeds = calloc(c->rules->n + 1, sizeof(*feeds));
 	if (!match || !feeds) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < c->nrules; i++) {
-		match[i] = match_text(&c->rules[i]);
-		feeds[i] = feeds_text(&c->rules[i]);
+	for (size_t i = 0; i < c->rules->n; i++) {
+		match[i] = match_text(&c->rules->v[i]);
+		feeds[i] = feeds_text(&c->rules->v[i]);
 		if (!match[i] || !feeds[i]) {
 			rc = -ENOMEM;
 			goto out;
 		}
-		if ((int)strlen(c->rules[i].name) > w[0])
-			w[0] = (int)strlen(c->rules[i].name);
+		if ((int)strlen(c->rules->v[i].name) > w[0])
+			w[0] = (int)strlen(c->rules->v[i].name);
 		if ((int)strlen(match[i]) > w[2])
 			w[2] = (int)strlen(match[i]);
 		if ((int)strlen(feeds[i]) > w[3])
 			w[3] = (int)strlen(feeds[i]);
 	}
-	if (!json && c->nrules == 0) {
+	if (!json && c->rules->n == 0) {
 		printf("no rules in %s\n", c->path);
 		goto out;
 	}
@@ -191,8 +191,8 @@ list_rules(const struct conf *c, const struct counts *cs, bool json)
 		put_cell("FEEDS", w[3] + 2);
 		printf("%7s  %s\n", "MATCHES", "LAST MATCH");
 	}
-	for (size_t i = 0; i < c->nrules && rc == 0; i++) {
-		const struct rule *r = &c->rules[i];
+	for (size_t i = 0; i < c->rules->n && rc == 0; i++) {
+		const struct rule *r = &c->rules->v[i];
 		const struct store_rule_count *sc = counts_find(cs, r->name);
 		int64_t n = sc ? sc->matches : 0, last = sc ? sc->last_match : 0;
 		char when[40];
@@ -228,9 +228,9 @@ list_rules(const struct conf *c, const struct counts *cs, bool json)
 		printf("%7" PRId64 "  %s\n", n, when);
 	}
 out:
-	for (size_t i = 0; match && i < c->nrules; i++)
+	for (size_t i = 0; match && i < c->rules->n; i++)
 		free(match[i]);
-	for (size_t i = 0; feeds && i < c->nrules; i++)
+	for (size_t i = 0; feeds && i < c->rules->n; i++)
 		free(feeds[i]);
 	free(match);
 	free(feeds);
@@ -254,8 +254,8 @@ test_row(void *ud, const struct store_article_row *a)
 	int d;
 
 	rule_item_from_row(&it, a);
-	keep = rules_judge(t->c->rules, t->c->nrules, t->f->name, t->f->tags, &it, &d);
-	rule = d >= 0 ? t->c->rules[d].name : NULL;
+	keep = rules_judge(t->c->rules->v, t->c->rules->n, t->f->name, t->f->tags, &it, &d);
+	rule = d >= 0 ? t->c->rules->v[d].name : NULL;
 	if (d >= 0)
 		why = keep ? "keep rule matched" : "block rule matched";
 	else

@@ -54,12 +54,52 @@ rule_cleanup(struct rule *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void
-rules_free(struct rule *rules, size_t n)
+struct rule_set *
+rule_set_create(void)
 {
-	for (size_t i = 0; rules && i < n; i++)
-		rule_cleanup(&rules[i]);
-	free(rules);
+	struct rule_set *s = calloc(1, sizeof(*s));
+
+	if (s)
+		s->refs = 1;
+	return s;
+}
+
+int
+rule_set_add(struct rule_set *s, struct rule *r)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		struct rule *nv = realloc(s->v, cap * sizeof(*nv));
+
+		if (!nv) {
+			rule_cleanup(r);
+			return -ENOMEM;
+		}
+		s->v = nv;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *r;
+	memset(r, 0, sizeof(*r));
+	return 0;
+}
+
+struct rule_set *
+rule_set_ref(struct rule_set *s)
+{
+	if (s)
+		s->refs++;
+	return s;
+}
+
+void
+rule_set_unref(struct rule_set *s)
+{
+	if (!s || --s->refs > 0)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		rule_cleanup(&s->v[i]);
+	free(s->v);
+	free(s);
 }
 
 static bool

@@ -67,6 +67,27 @@ struct rule {
 	uint64_t matched;
 };
 
+/*
+ * A config's rules, in config order. Immutable once parsed, so parse
+ * threads may match with it while the loop reloads: whoever needs it
+ * past the config's life takes a reference. References are taken and
+ * dropped on the loop thread only (or a single-threaded program).
+ */
+struct rule_set {
+	struct rule *v;        /* owned array */
+	size_t n, cap;
+	unsigned refs;
+};
+
+/* An empty set with one reference; NULL when out of memory. */
+struct rule_set *rule_set_create(void);
+/* Append *r (moved: *r is zeroed); 0, or -ENOMEM and *r cleaned up. */
+int rule_set_add(struct rule_set *s, struct rule *r);
+/* Another reference to s (NULL stays NULL); returns s. */
+struct rule_set *rule_set_ref(struct rule_set *s);
+/* Drop a reference; the last frees the rules. NULL is a no-op. */
+void rule_set_unref(struct rule_set *s);
+
 /* What a rule looks at, as stored; NULL = absent (matched as ""). */
 struct rule_item {
 	const char *title, *text, *summary, *author, *link;
@@ -93,7 +114,6 @@ int rule_check_feeds(const struct rule *r, const struct conf *c, char *why,
 	size_t whylen);
 
 void rule_cleanup(struct rule *r);
-void rules_free(struct rule *rules, size_t n);
 
 /* Print r as a config line ("rule NAME ACTION FIELD~REGEX feeds=...\n"),
  * quoted so that it parses back the same. */
@@ -118,15 +138,22 @@ bool rules_judge(const struct rule *rules, size_t n, const char *feed,
 void rule_item_from_row(struct rule_item *it, const struct store_article_row *a);
 
 /*
- * One refresh's verdicts: made on the loop from the running config,
- * then owned by the store job, so it needs nothing of the config after.
- * rules_tally_create() gives *out = NULL (and 0) when no rule applies to
- * the feed: then nothing is blocked or counted.
+ * One refresh's verdicts. Created on the loop when a fetched body goes
+ * to the parser, from the running config's rules (a reference) and the
+ * feed's name and tags (copies): it needs nothing of the config after,
+ * which a reload may free. rules_tally_judge() then runs on the parse
+ * thread, so regexes over large documents never stall the loop; the
+ * store job carries the tally to the worker. rules_tally_create() gives
+ * *out = NULL (and 0) when no rule applies to the feed: then nothing is
+ * blocked or counted, and every rules_tally_*() takes NULL.
+ * rules_tally_destroy() on the loop (it drops the reference).
  */
 struct rules_tally;
 
-int rules_tally_create(struct rules_tally **out, const struct conf *c,
-	const struct conf_feed *f, const struct batch *b);
+int rules_tally_create(struct rules_tally **out, struct rule_set *s,
+	const struct conf_feed *f);
+/* Any thread: decide every entry of b (once). 0 or -ENOMEM. */
+int rules_tally_judge(struct rules_tally *t, const struct batch *b);
 void rules_tally_destroy(struct rules_tally *t);
 
 /* Worker: whether entry i is to be blocked (store_article.block_new). */

@@ -1,6 +1,7 @@
 /*
- * rules_tally: one refresh's rule verdicts, carried from the loop to the
- * store worker, and the counts back (rules.h).
+ * rules_tally: one refresh's rule verdicts, from the loop (the rules) to
+ * the parse thread (the verdicts) to the store worker (the counts) and
+ * back to the loop (the in-memory counters). See rules.h.
  */
 #include "rules.h"
 #include "batch.h"
@@ -10,29 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void
-item_from_article(struct rule_item *it, const struct store_article *a)
-{
-	*it = (struct rule_item){
-		.title = a->title,
-		.text = a->text,
-		.summary = a->summary,
-		.author = a->author,
-		.link = a->link,
-		.categories_json = a->categories_json,
-	};
-}
-
-/* --- the tally ------------------------------------------------------------ */
-
 struct rules_tally {
-	size_t n;                 /* entries of the batch */
+	struct rule_set *rules;   /* a reference */
+	char *feed, *tags;        /* owned copies; tags NULL = none */
+	size_t n;                 /* entries judged */
 	bool *block;              /* owned; per entry */
 	int *decider;             /* owned; per entry: rule index or -1 */
-	size_t nrules;
-	char **names;             /* owned; copies of the config's rule names */
-	enum rule_action *actions; /* owned */
-	unsigned *counts;         /* owned; per rule, this refresh */
+	unsigned *counts;         /* owned; per rule of the set, this refresh */
 };
 
 void
@@ -40,59 +25,75 @@ rules_tally_destroy(struct rules_tally *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; t->names && i < t->nrules; i++)
-		free(t->names[i]);
-	free(t->names);
-	free(t->actions);
-	free(t->counts);
+	rule_set_unref(t->rules);
+	free(t->feed);
+	free(t->tags);
 	free(t->block);
 	free(t->decider);
+	free(t->counts);
 	free(t);
 }
 
 int
-rules_tally_create(struct rules_tally **out, const struct conf *c,
-	const struct conf_feed *f, const struct batch *b)
+rules_tally_create(struct rules_tally **out, struct rule_set *s,
+	const struct conf_feed *f)
 {
-	struct rules_tally *t = NULL;
-	size_t n = batch_count(b);
+	struct rules_tally *t;
 	bool any = false;
 
 	*out = NULL;
-	for (size_t i = 0; i < c->nrules && !any; i++)
-		any = rule_applies(&c->rules[i], f->name, f->tags);
-	if (!any || n == 0)
+	for (size_t i = 0; s && i < s->n && !any; i++)
+		any = rule_applies(&s->v[i], f->name, f->tags);
+	if (!any)
 		return 0;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->n = n;
-	t->nrules = c->nrules;
-	t->block = calloc(n, sizeof(*t->block));
-	t->decider = calloc(n, sizeof(*t->decider));
-	t->names = calloc(c->nrules, sizeof(*t->names));
-	t->actions = calloc(c->nrules, sizeof(*t->actions));
-	t->counts = calloc(c->nrules, sizeof(*t->counts));
-	if (!t->block || !t->decider || !t->names || !t->actions || !t->counts)
-		goto nomem;
-	for (size_t i = 0; i < c->nrules; i++) {
-		t->names[i] = strdup(c->rules[i].name);
-		if (!t->names[i])
-			goto nomem;
-		t->actions[i] = c->rules[i].action;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct rule_item it;
-
-		item_from_article(&it, batch_article(b, i));
-		t->block[i] = !rules_judge(c->rules, c->nrules, f->name, f->tags,
-			&it, &t->decider[i]);
+	t->rules = rule_set_ref(s);
+	t->feed = strdup(f->name);
+	t->tags = f->tags ? strdup(f->tags) : NULL;
+	t->counts = calloc(s->n, sizeof(*t->counts));
+	if (!t->feed || (f->tags && !t->tags) || !t->counts) {
+		rules_tally_destroy(t);
+		return -ENOMEM;
 	}
 	*out = t;
 	return 0;
-nomem:
-	rules_tally_destroy(t);
-	return -ENOMEM;
+}
+
+int
+rules_tally_judge(struct rules_tally *t, const struct batch *b)
+{
+	const struct rule_set *s;
+	size_t n;
+
+	if (!t)
+		return 0;
+	s = t->rules;
+	n = batch_count(b);
+	free(t->block);
+	free(t->decider);
+	t->n = 0;
+	t->block = calloc(n ? n : 1, sizeof(*t->block));
+	t->decider = calloc(n ? n : 1, sizeof(*t->decider));
+	if (!t->block || !t->decider)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_article *a = batch_article(b, i);
+		struct rule_item it = {
+			.title = a->title,
+			.text = a->text,
+			.summary = a->summary,
+			.author = a->author,
+			.link = a->link,
+			.categories_json = a->categories_json,
+		};
+
+		t->block[i] = !rules_judge(s->v, s->n, t->feed, t->tags, &it,
+			&t->decider[i]);
+	}
+	t->n = n;
+	return 0;
 }
 
 bool
@@ -105,7 +106,7 @@ void
 rules_tally_reset(struct rules_tally *t)
 {
 	if (t)
-		memset(t->counts, 0, t->nrules * sizeof(*t->counts));
+		memset(t->counts, 0, t->rules->n * sizeof(*t->counts));
 }
 
 void
@@ -123,13 +124,14 @@ rules_tally_count(struct rules_tally *t, size_t i, enum store_put_outcome oc)
 int
 rules_tally_store(const struct rules_tally *t, struct store_refresh *rf)
 {
-	for (size_t i = 0; t && i < t->nrules; i++) {
+	for (size_t i = 0; t && i < t->rules->n; i++) {
+		const struct rule *r = &t->rules->v[i];
 		int rc;
 
 		if (!t->counts[i])
 			continue;
-		rc = store_refresh_rule_count(rf, t->names[i],
-			rule_action_name(t->actions[i]), t->counts[i]);
+		rc = store_refresh_rule_count(rf, r->name,
+			rule_action_name(r->action), t->counts[i]);
 		if (rc < 0)
 			return rc;
 	}
@@ -139,15 +141,17 @@ rules_tally_store(const struct rules_tally *t, struct store_refresh *rf)
 void
 rules_tally_apply(const struct rules_tally *t, struct conf *c)
 {
-	for (size_t i = 0; t && i < t->nrules; i++) {
+	for (size_t i = 0; t && i < t->rules->n; i++) {
+		const struct rule *r = &t->rules->v[i];
+
 		if (!t->counts[i])
 			continue;
-		/* Metrics hook: metrics_rule_match(t->names[i],
-		 * rule_action_name(t->actions[i])) goes here, t->counts[i]
+		/* Metrics: the integrator's metrics_rule_match(r->name,
+		 * rule_action_name(r->action)) goes here, t->counts[i]
 		 * times (or once with the count). */
-		for (size_t k = 0; k < c->nrules; k++) {
-			if (strcmp(c->rules[k].name, t->names[i]) == 0) {
-				c->rules[k].matched += t->counts[i];
+		for (size_t k = 0; k < c->rules->n; k++) {
+			if (strcmp(c->rules->v[k].name, r->name) == 0) {
+				c->rules->v[k].matched += t->counts[i];
 				break;
 			}
 		}
@@ -157,10 +161,10 @@ rules_tally_apply(const struct rules_tally *t, struct conf *c)
 void
 rules_carry(struct conf *to, const struct conf *from)
 {
-	for (size_t i = 0; to && from && i < to->nrules; i++)
-		for (size_t k = 0; k < from->nrules; k++)
-			if (strcmp(to->rules[i].name, from->rules[k].name) == 0) {
-				to->rules[i].matched = from->rules[k].matched;
+	for (size_t i = 0; to && from && i < to->rules->n; i++)
+		for (size_t k = 0; k < from->rules->n; k++)
+			if (strcmp(to->rules->v[i].name, from->rules->v[k].name) == 0) {
+				to->rules->v[i].matched = from->rules->v[k].matched;
 				break;
 			}
 }

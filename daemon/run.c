@@ -1190,9 +1190,6 @@ poll_fill_submit(struct feed *f, struct job *j, struct poll *p)
 		j->parser = NULL;
 		j->batch = p->batch;
 		p->batch = NULL;
-		/* Keep/block rules of the running config, decided here: the
-		 * job then needs nothing of the config (a reload may free it). */
-		rc |= rules_tally_create(&j->tally, f->run->conf, f->cf, j->batch);
 	}
 	batch_destroy(p->batch); /* not OUT_OK: nothing to store */
 	p->batch = NULL;
@@ -1518,6 +1515,10 @@ parse_work(uv_work_t *req)
 		rc = parse_push(j->parser, j->body ? j->body : "", j->body_len);
 	if (rc == 0)
 		rc = parse_finish(j->parser);
+	/* Keep/block rules, here rather than on the loop: regexes over a
+	 * large document take time. */
+	if (rc == 0)
+		rc = rules_tally_judge(j->tally, j->batch);
 	free(j->body);
 	j->body = NULL;
 	j->parse_rc = rc;
@@ -1604,6 +1605,8 @@ parse_start(struct feed *f, const struct fetch_result *res)
 	rc |= remember(&j->r_etag, res->etag);
 	rc |= remember(&j->r_last_modified, res->last_modified);
 	rc |= remember(&j->r_body_hash, res->body_hash);
+	/* The running rules (a reference) for the parse thread to judge by. */
+	rc |= rules_tally_create(&j->tally, r->conf->rules, f->cf);
 	if (res->permanent_redirect)
 		rc |= remember(&j->r_redirect, res->redirect_url);
 	if (rc < 0)

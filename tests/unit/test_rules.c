@@ -90,25 +90,25 @@ t_parse(void)
 		"rule \"odd.name_1\" block \"link~example\\\\.com/ads\"\n");
 
 	REQUIRE(c);
-	REQUIRE(c->nrules == 3);
-	CHECK_STR_EQ(c->rules[0].name, "ads");
-	CHECK_INT_EQ(c->rules[0].action, RULE_ACTION_BLOCK);
-	CHECK_INT_EQ(c->rules[0].field, RULE_FIELD_TITLE);
-	CHECK(c->rules[0].icase);
-	CHECK_STR_EQ(c->rules[0].pattern, "^sponsored: ");
-	REQUIRE(c->rules[0].nfeeds == 2);
-	CHECK_STR_EQ(c->rules[0].feeds[0], "a");
-	CHECK_STR_EQ(c->rules[0].feeds[1], "tag:tech");
-	CHECK_STR_EQ(c->rules[0].file, "t.conf");
-	CHECK_INT_EQ(c->rules[0].line, 3);
-	CHECK_INT_EQ(c->rules[1].action, RULE_ACTION_KEEP);
-	CHECK_INT_EQ(c->rules[1].field, RULE_FIELD_CATEGORIES);
-	CHECK(!c->rules[1].icase);
-	CHECK_INT_EQ(c->rules[1].nfeeds, 0);
+	REQUIRE(c->rules->n == 3);
+	CHECK_STR_EQ(c->rules->v[0].name, "ads");
+	CHECK_INT_EQ(c->rules->v[0].action, RULE_ACTION_BLOCK);
+	CHECK_INT_EQ(c->rules->v[0].field, RULE_FIELD_TITLE);
+	CHECK(c->rules->v[0].icase);
+	CHECK_STR_EQ(c->rules->v[0].pattern, "^sponsored: ");
+	REQUIRE(c->rules->v[0].nfeeds == 2);
+	CHECK_STR_EQ(c->rules->v[0].feeds[0], "a");
+	CHECK_STR_EQ(c->rules->v[0].feeds[1], "tag:tech");
+	CHECK_STR_EQ(c->rules->v[0].file, "t.conf");
+	CHECK_INT_EQ(c->rules->v[0].line, 3);
+	CHECK_INT_EQ(c->rules->v[1].action, RULE_ACTION_KEEP);
+	CHECK_INT_EQ(c->rules->v[1].field, RULE_FIELD_CATEGORIES);
+	CHECK(!c->rules->v[1].icase);
+	CHECK_INT_EQ(c->rules->v[1].nfeeds, 0);
 	/* In quotes \\ is one backslash: the regex gets "\." */
-	CHECK_STR_EQ(c->rules[2].pattern, "example\\.com/ads");
-	CHECK_STR_EQ(c->rules[2].name, "odd.name_1");
-	CHECK_INT_EQ(c->rules[2].field, RULE_FIELD_LINK);
+	CHECK_STR_EQ(c->rules->v[2].pattern, "example\\.com/ads");
+	CHECK_STR_EQ(c->rules->v[2].name, "odd.name_1");
+	CHECK_INT_EQ(c->rules->v[2].field, RULE_FIELD_LINK);
 	conf_free(c);
 }
 
@@ -136,10 +136,10 @@ t_print_roundtrip(void)
 	CHECK(strstr(out1, "rule hash block title~#1\n"));
 	c2 = parse_ok(out1);
 	REQUIRE(c2);
-	REQUIRE(c2->nrules == 4);
-	CHECK_STR_EQ(c2->rules[0].pattern, "^sponsored: \"x\"");
-	CHECK_STR_EQ(c2->rules[2].pattern, "a\\\\b");
-	CHECK_STR_EQ(c2->rules[3].pattern, "#1");
+	REQUIRE(c2->rules->n == 4);
+	CHECK_STR_EQ(c2->rules->v[0].pattern, "^sponsored: \"x\"");
+	CHECK_STR_EQ(c2->rules->v[2].pattern, "a\\\\b");
+	CHECK_STR_EQ(c2->rules->v[3].pattern, "#1");
 	f = open_memstream(&out2, &n2);
 	REQUIRE(f);
 	conf_print(c2, f);
@@ -172,22 +172,22 @@ t_match_fields(void)
 	};
 	struct rule_item none = { 0 };
 
-	REQUIRE(c && c->nrules == 8);
-	CHECK(!rule_matches(&c->rules[0], &it));  /* case matters */
-	CHECK(rule_matches(&c->rules[1], &it));   /* ~* ignores case */
-	CHECK(rule_matches(&c->rules[2], &it));
-	CHECK(rule_matches(&c->rules[3], &it));   /* summary is the HTML */
-	CHECK(rule_matches(&c->rules[4], &it));
-	CHECK(rule_matches(&c->rules[5], &it));
-	CHECK(rule_matches(&c->rules[6], &it));   /* one category, whole */
+	REQUIRE(c && c->rules->n == 8);
+	CHECK(!rule_matches(&c->rules->v[0], &it));  /* case matters */
+	CHECK(rule_matches(&c->rules->v[1], &it));   /* ~* ignores case */
+	CHECK(rule_matches(&c->rules->v[2], &it));
+	CHECK(rule_matches(&c->rules->v[3], &it));   /* summary is the HTML */
+	CHECK(rule_matches(&c->rules->v[4], &it));
+	CHECK(rule_matches(&c->rules->v[5], &it));
+	CHECK(rule_matches(&c->rules->v[6], &it));   /* one category, whole */
 	it.categories_json = "[\"rustacean\"]";
-	CHECK(!rule_matches(&c->rules[6], &it));
+	CHECK(!rule_matches(&c->rules->v[6], &it));
 	it.categories_json = "not json";
-	CHECK(!rule_matches(&c->rules[6], &it));
-	CHECK(!rule_matches(&c->rules[7], &it));
+	CHECK(!rule_matches(&c->rules->v[6], &it));
+	CHECK(!rule_matches(&c->rules->v[7], &it));
 	/* Absent fields read as "". */
-	CHECK(rule_matches(&c->rules[7], &none));
-	CHECK(!rule_matches(&c->rules[2], &none));
+	CHECK(rule_matches(&c->rules->v[7], &none));
+	CHECK(!rule_matches(&c->rules->v[2], &none));
 	conf_free(c);
 }
 
@@ -200,16 +200,16 @@ t_applies(void)
 		"rule bytag block title~x feeds=tag:tech\n"
 		"rule both block title~x feeds=b,tag:news\n");
 
-	REQUIRE(c && c->nrules == 4);
-	CHECK(rule_applies(&c->rules[0], "a", "news,tech"));
-	CHECK(rule_applies(&c->rules[0], "b", NULL));
-	CHECK(!rule_applies(&c->rules[1], "a", "news,tech"));
-	CHECK(rule_applies(&c->rules[1], "b", NULL));
-	CHECK(rule_applies(&c->rules[2], "a", "news,tech"));
-	CHECK(!rule_applies(&c->rules[2], "b", NULL));
-	CHECK(!rule_applies(&c->rules[2], "c", "technology")); /* whole tags */
-	CHECK(rule_applies(&c->rules[3], "a", "news,tech"));
-	CHECK(rule_applies(&c->rules[3], "b", NULL));
+	REQUIRE(c && c->rules->n == 4);
+	CHECK(rule_applies(&c->rules->v[0], "a", "news,tech"));
+	CHECK(rule_applies(&c->rules->v[0], "b", NULL));
+	CHECK(!rule_applies(&c->rules->v[1], "a", "news,tech"));
+	CHECK(rule_applies(&c->rules->v[1], "b", NULL));
+	CHECK(rule_applies(&c->rules->v[2], "a", "news,tech"));
+	CHECK(!rule_applies(&c->rules->v[2], "b", NULL));
+	CHECK(!rule_applies(&c->rules->v[2], "c", "technology")); /* whole tags */
+	CHECK(rule_applies(&c->rules->v[3], "a", "news,tech"));
+	CHECK(rule_applies(&c->rules->v[3], "b", NULL));
 	conf_free(c);
 }
 
@@ -240,11 +240,11 @@ t_judge(void)
 		{ "b", NULL, NULL, NULL, true, -1 },
 	};
 
-	REQUIRE(c && c->nrules == 4);
+	REQUIRE(c && c->rules->n == 4);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct rule_item it = { .title = cases[i].title, .text = cases[i].text };
 		int d = 99;
-		bool keep = rules_judge(c->rules, c->nrules, cases[i].feed,
+		bool keep = rules_judge(c->rules->v, c->rules->n, cases[i].feed,
 			cases[i].tags, &it, &d);
 
 		if (keep != cases[i].keep || d != cases[i].decider)
@@ -269,7 +269,8 @@ add_entry(struct batch *b, const char *id, const char *title)
 }
 
 /* The tally: verdicts per entry; counts only for the new entries a rule
- * decided; the counts reach the rules' in-memory counters by name. */
+ * decided; the counts reach the rules' in-memory counters by name; the
+ * rules outlive their config while a tally holds them. */
 static void
 t_tally(void)
 {
@@ -277,7 +278,7 @@ t_tally(void)
 		"rule ads block title~^Ad\n"
 		"rule news keep title~. feeds=b\n");
 	struct conf *c2 = parse_ok(FEEDS "rule news keep title~.\nrule ads block title~^Ad\n");
-	struct rules_tally *t = NULL;
+	struct rules_tally *t = NULL, *tb = NULL;
 	struct batch *b = NULL;
 
 	REQUIRE(c && c2);
@@ -288,8 +289,16 @@ t_tally(void)
 	add_entry(b, "4", "Another");
 
 	/* Feed a: only the block rule applies. */
-	CHECK_INT_EQ(rules_tally_create(&t, c, conf_feed_find(c, "a"), b), 0);
+	CHECK_INT_EQ(rules_tally_create(&t, c->rules, conf_feed_find(c, "a")), 0);
 	REQUIRE(t);
+	CHECK(!rules_tally_blocks(t, 0)); /* not judged yet */
+	CHECK_INT_EQ(rules_tally_create(&tb, c->rules, conf_feed_find(c, "b")), 0);
+	REQUIRE(tb);
+	/* The config goes (a reload) while the tallies hold its rules. */
+	rules_carry(c2, c);
+	conf_free(c);
+	c = NULL;
+	CHECK_INT_EQ(rules_tally_judge(t, b), 0);
 	CHECK(rules_tally_blocks(t, 0));
 	CHECK(!rules_tally_blocks(t, 1));
 	CHECK(rules_tally_blocks(t, 2));
@@ -299,51 +308,50 @@ t_tally(void)
 	rules_tally_count(t, 1, STORE_PUT_NEW);        /* no rule decided it */
 	rules_tally_count(t, 2, STORE_PUT_BLOCKED_AGAIN); /* counted before */
 	rules_tally_count(t, 3, STORE_PUT_UNCHANGED);
-	rules_tally_apply(t, c);
-	CHECK_INT_EQ(c->rules[0].matched, 1);
-	CHECK_INT_EQ(c->rules[1].matched, 0);
+	/* Applied to the reloaded config: by name, whatever the order. */
+	rules_tally_apply(t, c2);
+	CHECK_INT_EQ(c2->rules->v[1].matched, 1); /* ads */
+	CHECK_INT_EQ(c2->rules->v[0].matched, 0); /* news */
 	/* A job run again starts from zero. */
 	rules_tally_reset(t);
-	rules_tally_apply(t, c);
-	CHECK_INT_EQ(c->rules[0].matched, 1);
-	/* Applied to a reloaded config: by name, whatever the order. */
+	rules_tally_apply(t, c2);
+	CHECK_INT_EQ(c2->rules->v[1].matched, 1);
 	rules_tally_count(t, 0, STORE_PUT_BLOCKED);
 	rules_tally_count(t, 2, STORE_PUT_BLOCKED);
 	rules_tally_apply(t, c2);
-	CHECK_INT_EQ(c2->rules[1].matched, 2);
-	CHECK_INT_EQ(c2->rules[0].matched, 0);
+	CHECK_INT_EQ(c2->rules->v[1].matched, 3);
 	rules_tally_destroy(t);
-	t = NULL;
 
 	/* Feed b: the keep rule applies too; kept entries count for it
 	 * only when they were new. */
-	CHECK_INT_EQ(rules_tally_create(&t, c, conf_feed_find(c, "b"), b), 0);
-	REQUIRE(t);
-	CHECK(rules_tally_blocks(t, 0));
-	CHECK(!rules_tally_blocks(t, 1));
-	rules_tally_count(t, 1, STORE_PUT_NEW);
-	rules_tally_count(t, 3, STORE_PUT_UPDATED);
-	rules_tally_apply(t, c);
-	CHECK_INT_EQ(c->rules[1].matched, 1);
-	rules_tally_destroy(t);
+	CHECK_INT_EQ(rules_tally_judge(tb, b), 0);
+	CHECK(rules_tally_blocks(tb, 0));
+	CHECK(!rules_tally_blocks(tb, 1));
+	rules_tally_count(tb, 1, STORE_PUT_NEW);
+	rules_tally_count(tb, 3, STORE_PUT_UPDATED);
+	rules_tally_apply(tb, c2);
+	CHECK_INT_EQ(c2->rules->v[0].matched, 1);
+	rules_tally_destroy(tb);
 
-	/* A carried-over counter on reload. */
-	rules_carry(c2, c);
-	CHECK_INT_EQ(c2->rules[0].matched, 1); /* news */
-	CHECK_INT_EQ(c2->rules[1].matched, 1); /* ads */
+	/* A counter carried over a reload. */
+	struct conf *c4 = parse_ok(FEEDS "rule ads block title~^Ad\n");
+	REQUIRE(c4);
+	rules_carry(c4, c2);
+	CHECK_INT_EQ(c4->rules->v[0].matched, 3);
+	conf_free(c4);
 
 	/* No rule applies: no tally, nothing blocked. */
 	struct conf *c3 = parse_ok(FEEDS "rule only-b block title~. feeds=b\n");
 	REQUIRE(c3);
 	t = (struct rules_tally *)1;
-	CHECK_INT_EQ(rules_tally_create(&t, c3, conf_feed_find(c3, "a"), b), 0);
+	CHECK_INT_EQ(rules_tally_create(&t, c3->rules, conf_feed_find(c3, "a")), 0);
 	CHECK_NULL(t);
+	CHECK_INT_EQ(rules_tally_judge(NULL, b), 0);
 	CHECK(!rules_tally_blocks(NULL, 0));
 	CHECK_INT_EQ(rules_tally_store(NULL, NULL), 0);
 	conf_free(c3);
 
 	batch_destroy(b);
-	conf_free(c);
 	conf_free(c2);
 }
 
@@ -373,8 +381,8 @@ t_hostile(void)
 		if (rc == 0) {
 			struct rule_item it = { .title = "a", .categories_json = "[1,\"b\"]" };
 			int d;
-			REQUIRE(c && c->nrules == 1);
-			(void)rules_judge(c->rules, c->nrules, "a", "news", &it, &d);
+			REQUIRE(c && c->rules->n == 1);
+			(void)rules_judge(c->rules->v, c->rules->n, "a", "news", &it, &d);
 		} else {
 			CHECK(strncmp(err, "t.conf:3: rule: ", 16) == 0);
 		}
