@@ -362,6 +362,7 @@ t_hostile(void)
 	static const char *const lines[] = {
 		"rule x block title~\\",
 		"rule x block title~a{99999}",
+		"rule x block title~((a{255}){255}){255}",
 		"rule x block title~((((((((((((((((((((a))))))))))))))))))))",
 		"rule x block title~~~",
 		"rule x block categories~*[[:alpha:]]+",
