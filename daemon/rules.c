@@ -158,6 +158,86 @@ parse_feeds(struct rule *r, const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * About how many items regcomp() would build for an extended regex:
+ * every atom counts one, a bounded repetition multiplies what it repeats
+ * (glibc expands x{n} into n copies, so ((a{255}){255}){255} is 16
+ * million items and takes regcomp seconds and gigabytes, a config line
+ * that would hang a reload). Stops counting past limit. Unterminated
+ * brackets and the like are left for regcomp() to report.
+ */
+static size_t
+pattern_cost(const char *p, size_t limit)
+{
+	size_t total[32] = { 0 }, last[32] = { 0 };
+	int d = 0;
+
+	while (*p && total[0] <= limit) {
+		size_t atom = 1;
+
+		if (*p == '\\' && p[1]) {
+			p += 2;
+		} else if (*p == '[') {
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']') {
+				if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+					char end = p[1];
+					p += 2;
+					while (*p && !(*p == end && p[1] == ']'))
+						p++;
+					if (*p)
+						p += 2;
+					continue;
+				}
+				p++;
+			}
+			if (*p)
+				p++;
+		} else if (*p == '(') {
+			p++;
+			if (d < 31) {
+				d++;
+				total[d] = last[d] = 0;
+			}
+			continue;
+		} else if (*p == ')' && d > 0) {
+			p++;
+			atom = total[d] + 1;
+			d--;
+		} else if (*p == '{') {
+			unsigned long m = 0, n = 0;
+			char *e;
+
+			m = strtoul(p + 1, &e, 10);
+			n = m;
+			if (*e == ',')
+				n = e[1] == '}' ? m : strtoul(e + 1, &e, 10);
+			if (e[0] == ',' && e[1] == '}')
+				e++;
+			p = *e == '}' ? e + 1 : p + 1;
+			if (n > limit)
+				n = limit;
+			/* The repeated atom is already counted once. */
+			if (n > 1)
+				total[d] += last[d] * (n - 1);
+			if (total[d] > limit)
+				total[0] = limit + 1;
+			continue;
+		} else {
+			p++;
+		}
+		total[d] += atom;
+		last[d] = atom;
+	}
+	return total[0];
+}
+
+#define RULE_MAX_COST 100000
+
 int
 rule_parse(struct rule *out, int argc, char **argv, char *why, size_t whylen)
 {
@@ -210,6 +290,12 @@ rule_parse(struct rule *out, int argc, char **argv, char *why, size_t whylen)
 	}
 	if (!*pat) {
 		snprintf(why, whylen, "empty regex in '%s'", argv[2]);
+		goto out;
+	}
+	if (pattern_cost(pat, RULE_MAX_COST) > RULE_MAX_COST) {
+		snprintf(why, whylen, "regex '%.60s%s' too complex (its repetitions "
+			"expand to more than %d items)", pat, strlen(pat) > 60 ? "..." : "",
+			RULE_MAX_COST);
 		goto out;
 	}
 	erc = regcomp(&r.re, pat, REG_EXTENDED | REG_NOSUB | (r.icase ? REG_ICASE : 0));

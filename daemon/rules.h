@@ -122,7 +122,7 @@ void rule_print(const struct rule *r, void *file /* FILE* */);
 /* Whether r applies to the feed named feed with tags ("a,b" or NULL). */
 bool rule_applies(const struct rule *r, const char *feed, const char *tags);
 
-/* Whether r's regex matches it's field of it. */
+/* Whether r's regex matches its field of it. */
 bool rule_matches(const struct rule *r, const struct rule_item *it);
 
 /*

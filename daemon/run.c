@@ -45,11 +45,11 @@
 #include <uv.h>
 
 #include "batch.h"
-#include "rules.h"
 #include "fetch.h"
 #include "log.h"
 #include "notify.h"
 #include "parse.h"
+#include "rules.h"
 #include "sched.h"
 #include "worker.h"
 

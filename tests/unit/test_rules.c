@@ -50,6 +50,9 @@ t_errors(void)
 		{ FEEDS "rule x block title~a\nrule x keep text~b", "t.conf:4: rule: duplicate rule name 'x' (first defined at t.conf:3)" },
 		{ FEEDS "rule \"a b\" block title~a", "t.conf:3: rule: invalid rule name 'a b' (use up to 64 letters, digits, '.', '_' and '-', not starting with '-')" },
 		{ FEEDS "rule x block", "t.conf:3: rule: expects at least 3 arguments, got 2" },
+		/* Regexes that would take regcomp() seconds and gigabytes. */
+		{ FEEDS "rule x block title~((a{255}){255}){255}", "t.conf:3: rule: regex '((a{255}){255}){255}' too complex (its repetitions expand to more than 100000 items)" },
+		{ FEEDS "rule x block title~(x(a{9}|b){255}){255}", "t.conf:3: rule: regex '(x(a{9}|b){255}){255}' too complex" },
 		/* A rule may come before the feed it names (includes, order). */
 		{ "rule x block title~a feeds=late\nrule y block title~(", "t.conf:2: rule: invalid regex '(': " },
 	};
@@ -359,10 +362,20 @@ t_tally(void)
 static void
 t_hostile(void)
 {
+	/* Still fine: repetitions that stay small, and counted ones side by
+	 * side (which add up, not multiply). */
+	struct conf *ok = parse_ok(FEEDS "rule x block title~(a{255}){255}\n"
+		"rule y block title~a{300}b{300}c{300}\n"
+		"rule z block \"text~[{(]{9}\\\\{[a-z]{2,}\"\n");
+	CHECK(ok && ok->rules->n == 3);
+	conf_free(ok);
+
 	static const char *const lines[] = {
 		"rule x block title~\\",
 		"rule x block title~a{99999}",
-		"rule x block title~((a{255}){255}){255}",
+		"rule x block title~((a{255}){255}){255}{2,}",
+		"rule x block title~([[:alpha:]](b{9,}|c){99}){99,}",
+		"rule x block title~[]{({]{255}",
 		"rule x block title~((((((((((((((((((((a))))))))))))))))))))",
 		"rule x block title~~~",
 		"rule x block categories~*[[:alpha:]]+",
