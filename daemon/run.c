@@ -1315,11 +1315,11 @@ poll_apply(struct feed *f, struct job *j, enum outcome out, const char *cause)
 				f->last_warning = NULL;
 			}
 			log_info("store", "feed=%s entries=%zu new=%u updated=%u "
-				"unchanged=%u purged=%u%s next_in=%" PRId64 "s",
+				"unchanged=%u purged=%u blocked=%u%s next_in=%" PRId64 "s",
 				f->name, j->nentries, j->stats.inserted,
 				j->stats.updated, j->stats.unchanged,
-				j->stats.purged, j->malformed ? " malformed=1" : "",
-				due - now);
+				j->stats.purged, j->stats.blocked,
+				j->malformed ? " malformed=1" : "", due - now);
 		} else {
 			log_info("fetch", "feed=%s %s next_in=%" PRId64 "s", f->name,
 				outcome_name(out), due - now);

@@ -90,9 +90,12 @@ RULES = ("rule ads block title~*\"^sponsored: \" feeds=news\n"
 def rules_once(tmp):
     srv, db, conf, base = setup(tmp)
     try:
-        write(conf, base + RULES)
+        write(conf, base + "log-level info\n" + RULES)
         p = run(["--config", conf, "--once", "--all"])
         check(p.returncode == 0, "exit %d:\n%s" % (p.returncode, p.stderr))
+        line = [l for l in p.stderr.splitlines() if "feed=news entries=" in l]
+        check(len(line) == 1 and " new=2 " in line[0] and " blocked=1" in line[0],
+              "refresh summary: %r" % line)
         check(titles(db, "news") == ["Another story", "Real story"],
               "news: %r" % titles(db, "news"))
         check(titles(db, "lang") == ["Rust 1.80 released", "Why rust"],
@@ -111,7 +114,7 @@ def rules_once(tmp):
               "never: %r" % rows["never"])
         check(rows["ads"]["feeds"] == ["news"] and rows["ads"]["icase"] is True
               and rows["ads"]["regex"] == "^sponsored: "
-              and rows["ads"]["defined"] == "%s:5" % conf, "ads: %r" % rows["ads"])
+              and rows["ads"]["defined"] == "%s:6" % conf, "ads: %r" % rows["ads"])
         text = ctl(conf, "rules", "--format", "text").splitlines()
         check(text[0].split()[:2] == ["RULE", "ACTION"], "header: %r" % text)
         never = [l for l in text if l.startswith("never ")]
