@@ -20,7 +20,9 @@
  * Parsing and matching are pure (conf.c calls rule_parse(); tests call
  * rules_judge()); the tally carries one refresh's verdicts from the loop
  * to the store worker and the counts back. Regexes are POSIX extended,
- * compiled REG_EXTENDED | REG_NOSUB (| REG_ICASE for FIELD~*REGEX).
+ * compiled REG_EXTENDED | REG_NOSUB (| REG_ICASE for FIELD~*REGEX), in
+ * the C locale feedd runs in: they match bytes of the UTF-8 text, and
+ * REG_ICASE folds ASCII letters only (documented in feedd.conf(5)).
  */
 #ifndef FEEDD_DAEMON_RULES_H
 #define FEEDD_DAEMON_RULES_H

@@ -192,6 +192,21 @@ t_match_fields(void)
 	CHECK(rule_matches(&c->rules->v[7], &none));
 	CHECK(!rule_matches(&c->rules->v[2], &none));
 	conf_free(c);
+
+	/* Bytes of UTF-8, as feedd.conf(5) says: ~* folds ASCII only, and
+	 * a non-ASCII letter written outside brackets matches whole. */
+	c = parse_ok(FEEDS "rule u block title~*^\xc3\xbc" "ber$\n"
+		"rule alt block title~^(\xc3\xa4|\xc3\xb6)x$\n");
+	REQUIRE(c && c->rules->n == 2);
+	it.title = "\xc3\xbc" "BER";
+	CHECK(rule_matches(&c->rules->v[0], &it));
+	it.title = "\xc3\x9c" "BER";
+	CHECK(!rule_matches(&c->rules->v[0], &it));
+	it.title = "\xc3\xb6x";
+	CHECK(rule_matches(&c->rules->v[1], &it));
+	it.title = "\xc3\xbcx";
+	CHECK(!rule_matches(&c->rules->v[1], &it));
+	conf_free(c);
 }
 
 static void
