@@ -17,6 +17,7 @@
  */
 #include "conf.h"
 #include "log.h"
+#include "rules.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +92,7 @@ static int d_value(struct pstate *ps, const struct directive *d, int argc, char 
 static int d_database(struct pstate *ps, const struct directive *d, int argc, char **argv);
 static int d_include(struct pstate *ps, const struct directive *d, int argc, char **argv);
 static int d_feed(struct pstate *ps, const struct directive *d, int argc, char **argv);
+static int d_rule(struct pstate *ps, const struct directive *d, int argc, char **argv);
 
 #define CO(f) offsetof(struct conf, f)
 #define FO(f) offsetof(struct conf_feed, f)
@@ -112,6 +114,7 @@ static const struct directive directives[] = {
 	{ .name = "sync", 1, 1, d_value, V_SYNC, CO(sync_full), 0, 0, "full", true },
 	{ .name = "include", 1, 1, d_include, V_STRING, 0, 0, 0, NULL, false },
 	{ .name = "feed", 2, -1, d_feed, V_STRING, 0, 0, 0, NULL, false },
+	{ .name = "rule", 3, -1, d_rule, V_STRING, 0, 0, 0, NULL, false },
 };
 #define NDIRECTIVES (sizeof(directives) / sizeof(directives[0]))
 
@@ -982,6 +985,51 @@ out:
 	return rc;
 }
 
+/* A keep/block rule (rules.h); its feeds= are checked once every feed
+ * is known (check_rules()). */
+static int
+d_rule(struct pstate *ps, const struct directive *d, int argc, char **argv)
+{
+	struct conf *c = ps->c;
+	struct rule r;
+	char why[512];
+	int rc;
+
+	(void)d;
+	for (size_t i = 0; i < c->rules->n; i++)
+		if (strcmp(c->rules->v[i].name, argv[1]) == 0)
+			return perr(ps, "duplicate rule name '%s' (first defined at %s:%d)",
+				argv[1], c->rules->v[i].file, c->rules->v[i].line);
+	rc = rule_parse(&r, argc - 1, argv + 1, why, sizeof(why));
+	if (rc == -EINVAL)
+		return perr(ps, "%s", why);
+	if (rc < 0)
+		return rc;
+	r.line = ps->line;
+	r.file = strdup(ps->file ? ps->file : "?");
+	if (!r.file) {
+		rule_cleanup(&r);
+		return -ENOMEM;
+	}
+	return rule_set_add(c->rules, &r);
+}
+
+static void
+check_rules(struct pstate *ps)
+{
+	char why[512];
+
+	for (size_t i = 0; i < ps->c->rules->n; i++) {
+		const struct rule *r = &ps->c->rules->v[i];
+		if (rule_check_feeds(r, ps->c, why, sizeof(why)) == 0)
+			continue;
+		ps->file = r->file;
+		ps->line = r->line;
+		ps->dir = "rule";
+		perr(ps, "%s", why);
+	}
+}
+
 static int parse_buf(struct pstate *ps, const char *path, const char *buf, size_t len);
 
 static int
@@ -1617,7 +1665,8 @@ parse_all(struct conf **out, const char *path, const char *buf, size_t len,
 		goto out;
 	}
 	ps.c->path = strdup(path);
-	if (!ps.c->path) {
+	ps.c->rules = rule_set_create();
+	if (!ps.c->path || !ps.c->rules) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -1647,6 +1696,7 @@ parse_all(struct conf **out, const char *path, const char *buf, size_t len,
 	rc = resolve_feeds(&ps);
 	if (rc < 0)
 		goto out;
+	check_rules(&ps);
 	rc = resolve_database(&ps);
 	if (rc == -ENOMEM || ps.oom) {
 		rc = -ENOMEM;
@@ -1835,6 +1885,7 @@ conf_free(struct conf *c)
 	for (size_t i = 0; i < c->nfeeds; i++)
 		feed_free(&c->feeds[i]);
 	free(c->feeds);
+	rule_set_unref(c->rules);
 	free(c->path);
 	free(c->database);
 	free(c->database_file);
@@ -2041,4 +2092,6 @@ conf_print(const struct conf *c, void *file)
 			fputs(" allow-private=yes", f);
 		fputc('\n', f);
 	}
+	for (size_t i = 0; i < c->rules->n; i++)
+		rule_print(&c->rules->v[i], f);
 }

@@ -74,6 +74,7 @@ struct conf {
 	bool sync_full;        /* database durability; default true */
 	struct conf_feed *feeds; /* owned array */
 	size_t nfeeds;
+	struct rule_set *rules; /* owned reference (rules.h); never NULL */
 };
 
 /*

@@ -69,6 +69,12 @@ static const struct feedctl_opt feeds_opts[] = {
 	{ 0 },
 };
 
+static const struct feedctl_opt rules_opts[] = {
+	{ "test", 'T', "FEED", "what the rules would keep or block of FEED's stored articles (changes nothing)" },
+	{ "format", 'F', "text|jsonl", "output format (json = jsonl); default: text on a terminal, else jsonl" },
+	{ 0 },
+};
+
 static const struct feedctl_opt import_opts[] = {
 	{ "output", 'o', "FILE", "write the feed lines to FILE (atomically) instead of standard output" },
 	{ "force", 'f', NULL, "with --output, replace FILE if it exists" },
@@ -112,6 +118,8 @@ static const struct feedctl_cmd commands[] = {
 	  "full-text search of the articles, best match first", search_opts },
 	{ "feeds", feedctl_feeds, "",
 	  "every feed with its state", feeds_opts },
+	{ "rules", feedctl_rules, "",
+	  "the keep/block rules with how often each matched", rules_opts },
 	{ "import-opml", feedctl_import_opml, "FILE|-",
 	  "turn an OPML subscription list into feedd.conf feed lines", import_opts },
 	{ "export-opml", feedctl_export_opml, "",

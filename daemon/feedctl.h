@@ -93,6 +93,10 @@ int feedctl_follow(const struct feedctl_global *g, int argc, char **argv);
 int feedctl_search(const struct feedctl_global *g, int argc, char **argv);
 int feedctl_feeds(const struct feedctl_global *g, int argc, char **argv);
 
+/* Keep/block rules (feedctl_rules.c): the config's rules with their
+ * stored counts; --test FEED judges FEED's stored articles. Read-only. */
+int feedctl_rules(const struct feedctl_global *g, int argc, char **argv);
+
 /* OPML (feedctl_opml.c): import writes config lines, export reads the
  * config or the store. */
 int feedctl_import_opml(const struct feedctl_global *g, int argc, char **argv);

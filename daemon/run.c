@@ -49,6 +49,7 @@
 #include "log.h"
 #include "notify.h"
 #include "parse.h"
+#include "rules.h"
 #include "sched.h"
 #include "worker.h"
 
@@ -223,6 +224,7 @@ struct job {
 	/* JOB_POLL */
 	enum outcome out;
 	struct batch *batch;          /* owned; OUT_OK only */
+	struct rules_tally *tally;    /* owned; NULL = no rule applies */
 	struct store_feed_result res; /* strings point to the owned copies */
 	char *cause, *etag, *last_modified, *url_in_use, *body_hash;
 	char *url_in_use_pub;         /* url_in_use without user:password@ */
@@ -829,6 +831,7 @@ job_free(struct job *j)
 	if (j->kind == JOB_POLL)
 		j->run->npolljobs--;
 	batch_destroy(j->batch);
+	rules_tally_destroy(j->tally);
 	free(j->body);
 	free(j->base_url);
 	free(j->charset);
@@ -931,13 +934,25 @@ job_work(struct worker_job *wj, struct store *st)
 			goto failed;
 		}
 	}
+	rules_tally_reset(j->tally);
 	for (size_t i = 0; i < batch_count(j->batch); i++) {
-		rc = store_refresh_put(rf, batch_article(j->batch, i), NULL, NULL);
+		struct store_article a = *batch_article(j->batch, i);
+		enum store_put_outcome oc;
+
+		a.block_new = rules_tally_blocks(j->tally, i);
+		rc = store_refresh_put(rf, &a, &oc, NULL);
 		if (rc < 0) {
 			errmsg_set(j, "put", rc, st);
 			store_refresh_abort(rf);
 			goto failed;
 		}
+		rules_tally_count(j->tally, i, oc);
+	}
+	rc = rules_tally_store(j->tally, rf);
+	if (rc < 0) {
+		errmsg_set(j, "rule counts", rc, st);
+		store_refresh_abort(rf);
+		goto failed;
 	}
 	/* commit frees rf whatever happens and rolls back on failure. */
 	rc = store_refresh_commit(rf, &j->res, &j->stats);
@@ -1307,11 +1322,11 @@ poll_apply(struct feed *f, struct job *j, enum outcome out, const char *cause)
 				f->last_warning = NULL;
 			}
 			log_info("store", "feed=%s entries=%zu new=%u updated=%u "
-				"unchanged=%u purged=%u%s next_in=%" PRId64 "s",
+				"unchanged=%u purged=%u blocked=%u%s next_in=%" PRId64 "s",
 				f->name, j->nentries, j->stats.inserted,
 				j->stats.updated, j->stats.unchanged,
-				j->stats.purged, j->malformed ? " malformed=1" : "",
-				due - now);
+				j->stats.purged, j->stats.blocked,
+				j->malformed ? " malformed=1" : "", due - now);
 		} else {
 			log_info("fetch", "feed=%s %s next_in=%" PRId64 "s", f->name,
 				outcome_name(out), due - now);
@@ -1387,6 +1402,9 @@ job_done(struct worker_job *wj)
 	struct run *r = j->run;
 
 	f->jobs--;
+	/* Committed: the rules' in-memory counters (and metrics) follow. */
+	if (j->kind == JOB_POLL && j->rc == 0)
+		rules_tally_apply(j->tally, r->conf);
 	if (j->kind == JOB_ENSURE) {
 		ensure_done(j);
 	} else if (j->kind == JOB_DISABLE) {
@@ -1505,6 +1523,10 @@ parse_work(uv_work_t *req)
 		rc = parse_push(j->parser, j->body ? j->body : "", j->body_len);
 	if (rc == 0)
 		rc = parse_finish(j->parser);
+	/* Keep/block rules, here rather than on the loop: regexes over a
+	 * large document take time. */
+	if (rc == 0)
+		rc = rules_tally_judge(j->tally, j->batch);
 	free(j->body);
 	j->body = NULL;
 	j->parse_rc = rc;
@@ -1592,6 +1614,8 @@ parse_start(struct feed *f, const struct fetch_result *res)
 	rc |= remember(&j->r_etag, res->etag);
 	rc |= remember(&j->r_last_modified, res->last_modified);
 	rc |= remember(&j->r_body_hash, res->body_hash);
+	/* The running rules (a reference) for the parse thread to judge by. */
+	rc |= rules_tally_create(&j->tally, r->conf->rules, f->cf);
 	if (res->permanent_redirect)
 		rc |= remember(&j->r_redirect, res->redirect_url);
 	if (rc < 0)
@@ -2208,6 +2232,7 @@ run_reload(struct run *r)
 			(uint64_t)nc->interval_s * 1000);
 	free(fidx);
 	free(cidx);
+	rules_carry(nc, r->conf);
 	conf_free(r->conf);
 	r->conf = nc;
 	log_notice("conf", "reloaded %s: feeds=%u added=%u removed=%u changed=%u",

@@ -775,6 +775,27 @@ put(struct store_refresh *r, const struct store_article *a,
 		goto done;
 	}
 
+	/* 4. New, unless the caller blocks it: then only its key is kept,
+	 * and it is not marked seen (it protects no stored article). */
+	if (a->block_new) {
+		s = store__stmt(st, STORE_STMT_BLOCKED_INSERT);
+		if (!s) {
+			rc = -EIO;
+			goto out;
+		}
+		sqlite3_bind_int64(s, 1, r->feed_id);
+		store__bind_text(s, 2, e.key);
+		sqlite3_bind_int64(s, 3, r->now);
+		src = sqlite3_step(s);
+		if (src != SQLITE_DONE)
+			rc = store__fail(st, src, "recording a blocked key");
+		else
+			*outcome = sqlite3_changes(st->db) > 0 ? STORE_PUT_BLOCKED
+							       : STORE_PUT_BLOCKED_AGAIN;
+		sqlite3_reset(s);
+		id = 0;
+		goto done;
+	}
 	/* 4. New. */
 	rc = summary_for_index(a, &e);
 	if (rc == 0)
@@ -797,6 +818,26 @@ out:
 	store__free(old_canon);
 	entry_cleanup(&e);
 	return rc;
+}
+
+struct store *
+store__refresh_store(struct store_refresh *r)
+{
+	return r->st;
+}
+
+int64_t
+store__refresh_now(const struct store_refresh *r)
+{
+	return r->now;
+}
+
+int
+store__refresh_fail(struct store_refresh *r, int rc)
+{
+	if (rc < 0 && !r->error)
+		r->error = rc;
+	return r->error;
 }
 
 int
@@ -850,6 +891,10 @@ store_refresh_put(struct store_refresh *r, const struct store_article *a,
 		break;
 	case STORE_PUT_SUPPRESSED:
 		r->stats.suppressed++;
+		break;
+	case STORE_PUT_BLOCKED:
+	case STORE_PUT_BLOCKED_AGAIN:
+		r->stats.blocked++;
 		break;
 	}
 	if (outcome)

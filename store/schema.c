@@ -289,8 +289,21 @@ static const char migrate_v6[] =
 	"CREATE TABLE rule_counts ("
 	" name TEXT PRIMARY KEY,"
 	" matches INTEGER NOT NULL DEFAULT 0,"
-	" last_match INTEGER"
-	");";
+	" last_match INTEGER,"
+	" action TEXT"
+	");"
+	/* Keys of entries a block rule kept out (store_article.block_new):
+	 * such an entry is never stored, so without its key it would be
+	 * "new" (and counted) again on every poll of a changed document.
+	 * Kept for the life of the feed, as purged keys are. */
+	"CREATE TABLE blocked_keys ("
+	" feed_id INTEGER NOT NULL,"
+	" key TEXT NOT NULL,"
+	" at INTEGER NOT NULL,"
+	" PRIMARY KEY(feed_id, key)"
+	") WITHOUT ROWID;"
+	"CREATE VIEW rule_counts_v1 AS"
+	" SELECT name, action, matches, last_match FROM rule_counts;";
 
 const char *const store__migrations[] = {
 	schema_v1,

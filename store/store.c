@@ -162,6 +162,15 @@ static const char *const sql[STORE_STMT_COUNT_] = {
 	[STORE_STMT_CHANGE_PRUNE] =
 		"DELETE FROM changes WHERE at < ?1"
 		" AND seq < (SELECT max(seq) FROM changes)",
+	/* Changes one row the first time a key is blocked, none after. */
+	[STORE_STMT_BLOCKED_INSERT] =
+		"INSERT INTO blocked_keys(feed_id, key, at) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT DO NOTHING",
+	[STORE_STMT_RULE_COUNT_ADD] =
+		"INSERT INTO rule_counts(name, matches, last_match, action)"
+		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name) DO UPDATE SET"
+		" matches = matches + excluded.matches,"
+		" last_match = excluded.last_match, action = excluded.action",
 };
 
 int64_t

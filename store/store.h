@@ -179,6 +179,12 @@ struct store_article {
 	const char *text;       /* plain text */
 	const char *categories_json;  /* JSON array of strings */
 	const char *enclosures_json;  /* JSON array of {url,type,length} */
+	/* The caller does not want this entry as a new article (a block
+	 * rule). When it would be new, nothing is stored and its key is
+	 * remembered (outcome STORE_PUT_BLOCKED the first time,
+	 * STORE_PUT_BLOCKED_AGAIN after); an entry that is an article
+	 * already stored is updated as usual. */
+	bool block_new;
 };
 
 enum store_put_outcome {
@@ -186,10 +192,13 @@ enum store_put_outcome {
 	STORE_PUT_UPDATED,
 	STORE_PUT_UNCHANGED,
 	STORE_PUT_SUPPRESSED,   /* purged before: never comes back as new */
+	STORE_PUT_BLOCKED,      /* block_new, first time this key: not stored */
+	STORE_PUT_BLOCKED_AGAIN,/* block_new, key blocked before: not stored */
 };
 
 struct store_refresh_stats {
 	unsigned inserted, updated, unchanged, suppressed, purged;
+	unsigned blocked;       /* STORE_PUT_BLOCKED and _AGAIN */
 };
 
 /*
@@ -232,6 +241,29 @@ int store_refresh_commit(struct store_refresh *r,
 
 /* Roll back and free. store_refresh_abort(NULL) is a no-op. */
 void store_refresh_abort(struct store_refresh *r);
+
+/*
+ * Add n to the match count of the keep/block rule `name` (borrowed) and
+ * set its last match to the refresh's time, in the refresh's transaction
+ * (store/rules.c): the counts are stored exactly when the articles they
+ * count are. action is "keep" or "block", recorded with the count. The
+ * store knows nothing else of rules. Returns 0, -EINVAL (n == 0 or no
+ * name), or a write error that spoils the refresh as a failed put does.
+ */
+int store_refresh_rule_count(struct store_refresh *r, const char *name,
+	const char *action, unsigned n);
+
+/* One row of rule_counts_v1. Strings borrowed, valid during the call;
+ * action NULL when unknown; last_match 0 = never. */
+struct store_rule_count {
+	const char *name, *action;
+	int64_t matches, last_match;
+};
+typedef int (*store_rule_count_cb)(void *ud, const struct store_rule_count *c);
+
+/* Every stored rule count, by name (also for rules no longer configured).
+ * Works on a read-only open. Returns 0, cb's value, -EIO, -ENOMEM. */
+int store_rule_counts_list(struct store *st, store_rule_count_cb cb, void *ud);
 
 /* --- groups: several feeds' writes in one durable transaction ------- */
 

@@ -43,6 +43,8 @@ enum store__stmt {
 	STORE_STMT_PURGED_INSERT,
 	STORE_STMT_CHANGE_INSERT,
 	STORE_STMT_CHANGE_PRUNE,
+	STORE_STMT_BLOCKED_INSERT,
+	STORE_STMT_RULE_COUNT_ADD,
 	STORE_STMT_COUNT_
 };
 
@@ -111,6 +113,13 @@ int store__write_failed(struct store *st, int rc);
  * ended either way). */
 int store__fts_flush(struct store *st);
 void store__fts_reset(struct store *st);
+
+/* For store/rules.c: the refresh's store and time; store__refresh_fail()
+ * spoils the refresh with rc (< 0; the first error stays) and returns
+ * the refresh's error, 0 while it is good. */
+struct store *store__refresh_store(struct store_refresh *r);
+int64_t store__refresh_now(const struct store_refresh *r);
+int store__refresh_fail(struct store_refresh *r, int rc);
 
 /* Prune the change log (rows older than changelog_keep_s); 0 or < 0. */
 int store__prune_changes(struct store *st, int64_t now);

@@ -61,10 +61,12 @@ feedd_fuzz_target(fuzz_date CODE ${FEEDD_FUZZ_PARSE_SRC} REPLAY_LIBS feedd_parse
 feedd_fuzz_target(fuzz_url CODE ${FEEDD_FUZZ_PARSE_SRC} REPLAY_LIBS feedd_parse
 	LIBS PkgConfig::XML2 PkgConfig::JANSSON m INCLUDES ${PROJECT_SOURCE_DIR}/parse)
 if(EXISTS ${PROJECT_SOURCE_DIR}/daemon/conf.c AND EXISTS ${PROJECT_SOURCE_DIR}/daemon/log.c)
-	# conf.c needs only log.c (level names) from the rest of the daemon.
+	# conf.c needs only log.c (level names) and rules.c (rule lines) from
+	# the rest of the daemon.
 	feedd_fuzz_target(fuzz_conf
 		CODE ${PROJECT_SOURCE_DIR}/daemon/conf.c ${PROJECT_SOURCE_DIR}/daemon/log.c
-		REPLAY_LIBS feedd_core LIBS Threads::Threads m)
+			${PROJECT_SOURCE_DIR}/daemon/rules.c
+		REPLAY_LIBS feedd_core LIBS PkgConfig::JANSSON Threads::Threads m)
 	foreach(t replay_fuzz_conf fuzz_conf fuzz_conf_code)
 		if(TARGET ${t})
 			# -iquote: daemon/sched.h must not shadow <sched.h>
