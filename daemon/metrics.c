@@ -61,6 +61,7 @@ struct metrics {
 	struct hist fetch, lag, txn, loop;
 	double loop_max;
 	int64_t beat_ms;              /* CLOCK_MONOTONIC ms of the last beat */
+	int64_t stale_ms;             /* FEEDD_HEALTH_STALE_MS */
 	bool store_bad;
 	char store_why[WHY_MAX + 1];
 	struct hook *hooks;           /* owned, sorted by name */
@@ -149,6 +150,7 @@ metrics_create(struct metrics **out)
 	hist_init(&m->txn, txn_bounds, NELEM(txn_bounds));
 	hist_init(&m->loop, loop_bounds, NELEM(loop_bounds));
 	m->beat_ms = mono_ms();
+	m->stale_ms = FEEDD_HEALTH_STALE_MS;
 	*out = m;
 	return 0;
 }
@@ -305,6 +307,12 @@ metrics_heartbeat(struct metrics *m)
 	LOCKED(m, m->beat_ms = now);
 }
 
+void
+metrics_set_stale_ms(struct metrics *m, int64_t ms)
+{
+	LOCKED(m, m->stale_ms = ms > 0 ? ms : FEEDD_HEALTH_STALE_MS);
+}
+
 bool
 metrics_healthy(struct metrics *m, char *why, size_t whylen)
 {
@@ -313,7 +321,7 @@ metrics_healthy(struct metrics *m, char *why, size_t whylen)
 
 	pthread_mutex_lock(&m->mu);
 	age = now - m->beat_ms;
-	if (age > FEEDD_HEALTH_STALE_MS) {
+	if (age > m->stale_ms) {
 		ok = false;
 		if (why && whylen)
 			snprintf(why, whylen, "loop: no heartbeat for %.1f s",
@@ -577,7 +585,7 @@ family(struct buf *b, const char *name, const char *type, const char *help)
 static void
 buf_double(struct buf *b, double v)
 {
-	buf_printf(b, "%.17g", v);
+	buf_printf(b, "%.15g", v);
 }
 
 static void

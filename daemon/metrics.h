@@ -119,6 +119,10 @@ void metrics_heartbeat(struct metrics *m);
  */
 bool metrics_healthy(struct metrics *m, char *why, size_t whylen);
 
+/* How old a heartbeat may be (ms; <= 0: FEEDD_HEALTH_STALE_MS). For the
+ * tests, which cannot wait ten seconds. */
+void metrics_set_stale_ms(struct metrics *m, int64_t ms);
+
 /* --- hooks and rules (named by the config) ----------------------------- */
 
 /*
