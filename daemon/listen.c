@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -209,6 +210,39 @@ out:
 	return rc;
 }
 
+/*
+ * path made absolute: relative to the directory of file (the config file
+ * holding the line), and that relative to the working directory, so the
+ * printed config (conf_print) names the same file from anywhere.
+ */
+static int
+resolve(const char *path, const char *file, char **out)
+{
+	const char *slash = file ? strrchr(file, '/') : NULL;
+	char cwd[PATH_MAX];
+	int n;
+
+	if (path[0] == '/') {
+		*out = strdup(path);
+		return *out ? 0 : -ENOMEM;
+	}
+	if (slash && file[0] == '/')
+		n = asprintf(out, "%.*s/%s", (int)(slash - file), file, path);
+	else if (!getcwd(cwd, sizeof(cwd)))
+		n = asprintf(out, "%.*s%s%s", slash ? (int)(slash - file) : 0,
+			slash ? file : "", slash ? "/" : "", path);
+	else if (slash)
+		n = asprintf(out, "%s/%.*s/%s", strcmp(cwd, "/") ? cwd : "",
+			(int)(slash - file), file, path);
+	else
+		n = asprintf(out, "%s/%s", strcmp(cwd, "/") ? cwd : "", path);
+	if (n < 0) {
+		*out = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int
 listen_conf_set(struct conf_listen *l, int argc, char **argv,
 	const char *file, int line, char *err, size_t errlen)
@@ -257,19 +291,9 @@ listen_conf_set(struct conf_listen *l, int argc, char **argv,
 		goto out;
 	}
 	if (pwfile) {
-		const char *slash = file ? strrchr(file, '/') : NULL;
-
-		if (pwfile[0] != '/' && slash) {
-			if (asprintf(&c.password_file, "%.*s/%s",
-			    (int)(slash - file), file, pwfile) < 0)
-				c.password_file = NULL;
-		} else {
-			c.password_file = strdup(pwfile);
-		}
-		if (!c.password_file) {
-			rc = -ENOMEM;
+		rc = resolve(pwfile, file, &c.password_file);
+		if (rc < 0)
 			goto out;
-		}
 		rc = read_password(c.password_file, &c.password, err, errlen);
 		if (rc < 0)
 			goto out;
