@@ -264,9 +264,8 @@ metrics_store_queue(struct metrics *m, uint64_t jobs)
 }
 
 void
-metrics_store_transaction(struct metrics *m, double seconds, bool ok)
+metrics_store_transaction(struct metrics *m, double seconds)
 {
-	(void)ok; /* a failed one is counted by the jobs' own results */
 	LOCKED(m, hist_observe(&m->txn, seconds));
 }
 

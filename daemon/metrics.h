@@ -99,9 +99,10 @@ void metrics_schedule_lag(struct metrics *m, double seconds);
 void metrics_feeds(struct metrics *m, const uint64_t n[METRICS_FEED__N]);
 /* Store jobs submitted and not yet done. */
 void metrics_store_queue(struct metrics *m, uint64_t jobs);
-/* One store transaction (a group, or a job run alone), begin to durable
- * commit, and whether it committed. */
-void metrics_store_transaction(struct metrics *m, double seconds, bool ok);
+/* One store transaction (a group, or a job run alone) took seconds, begin
+ * to durable commit (or to its failure: a failed write is counted by the
+ * job's metrics_store_result()). */
+void metrics_store_transaction(struct metrics *m, double seconds);
 /* The result of a job that wrote to the store: rc 0 makes the store
  * healthy again, a negative rc unhealthy with why (copied, cut to 200
  * bytes; e.g. "store: commit: ... (attempt to write a readonly database)"). */

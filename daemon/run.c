@@ -2076,7 +2076,6 @@ on_heartbeat(uv_timer_t *t)
 	metrics_feeds(r->metrics, r->status_count);
 }
 
-
 /* --- reload ------------------------------------------------------------- */
 
 /*

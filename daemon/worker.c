@@ -73,7 +73,7 @@ run_alone(struct worker *w, struct worker_job *j)
 		j->work(j, w->st);
 		if (w->metrics)
 			metrics_store_transaction(w->metrics,
-				(double)(uv_hrtime() - t0) / 1e9, true);
+				(double)(uv_hrtime() - t0) / 1e9);
 	}
 }
 
@@ -107,7 +107,7 @@ run_group(struct worker *w, struct worker_job *g, bool *committed)
 	rc = w->group_commit(w->st);
 	if (w->metrics)
 		metrics_store_transaction(w->metrics,
-			(double)(uv_hrtime() - t0) / 1e9, rc == 0);
+			(double)(uv_hrtime() - t0) / 1e9);
 	if (rc < 0) {
 		/* Nothing of the group is stored: each job again, alone, so
 		 * a failure is that job's own. */

@@ -127,13 +127,13 @@ t_histogram(void)
 
 	REQUIRE(metrics_create(&m) == 0);
 	/* 0.001 and 0.005 are bounds: le is inclusive. */
-	metrics_store_transaction(m, 0.0005, true);
-	metrics_store_transaction(m, 0.001, true);
-	metrics_store_transaction(m, 0.003, true);
-	metrics_store_transaction(m, 0.005, false);
-	metrics_store_transaction(m, 0.2, true);
-	metrics_store_transaction(m, 100, true);
-	metrics_store_transaction(m, -1, true); /* a clock step: counted as 0 */
+	metrics_store_transaction(m, 0.0005);
+	metrics_store_transaction(m, 0.001);
+	metrics_store_transaction(m, 0.003);
+	metrics_store_transaction(m, 0.005);
+	metrics_store_transaction(m, 0.2);
+	metrics_store_transaction(m, 100);
+	metrics_store_transaction(m, -1); /* a clock step: counted as 0 */
 	text = render(m);
 	REQUIRE(text);
 #define TXN "feedd_store_transaction_duration_seconds"
