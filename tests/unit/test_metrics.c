@@ -429,6 +429,12 @@ t_concurrent(void)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	fprintf(stderr, "metrics_poll, uncontended: %.0f ns per call\n",
 		((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / N);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int i = 0; i < 1000; i++)
+		free(render(race_m));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	fprintf(stderr, "metrics_render: %.1f us per scrape\n",
+		((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / 1000 / 1e3);
 	REQUIRE(pthread_create(&th, NULL, race_render, NULL) == 0);
 	for (int i = 0; i < N; i++) {
 		metrics_poll(race_m, METRICS_RESULT_ERROR, METRICS_ERROR_TLS);
