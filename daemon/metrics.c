@@ -269,12 +269,27 @@ metrics_store_transaction(struct metrics *m, double seconds)
 	LOCKED(m, hist_observe(&m->txn, seconds));
 }
 
+/* Whether rc says the database takes no writes, rather than that it
+ * refused one job's data. */
+static bool
+store_wide(int rc)
+{
+	switch (-rc) {
+	case EBUSY: case EROFS: case ENOSPC: case EACCES: case EIO:
+	case ENOMEM: case EDQUOT: case EPERM:
+		return true;
+	}
+	return false;
+}
+
 void
 metrics_store_result(struct metrics *m, int rc, const char *why)
 {
 	LOCKED(m, {
 		if (rc >= 0) {
 			m->store_bad = false;
+		} else if (!store_wide(rc)) {
+			m->store_failures++;
 		} else {
 			m->store_bad = true;
 			m->store_failures++;

@@ -104,8 +104,12 @@ void metrics_store_queue(struct metrics *m, uint64_t jobs);
  * job's metrics_store_result()). */
 void metrics_store_transaction(struct metrics *m, double seconds);
 /* The result of a job that wrote to the store: rc 0 makes the store
- * healthy again, a negative rc unhealthy with why (copied, cut to 200
- * bytes; e.g. "store: commit: ... (attempt to write a readonly database)"). */
+ * healthy again; an error of the database itself (-EBUSY, -EROFS,
+ * -ENOSPC, -EACCES, -EIO, -ENOMEM, -EDQUOT) unhealthy with why (copied,
+ * cut to 200 bytes; e.g. "store: commit: ... (attempt to write a readonly
+ * database)"). Any other negative rc is about the job's own data (a
+ * record the store refused): counted as a failure, health unchanged, so
+ * one odd feed cannot stop the watchdog. */
 void metrics_store_result(struct metrics *m, int rc, const char *why);
 /* One loop iteration was busy for seconds. */
 void metrics_loop_busy(struct metrics *m, double seconds);

@@ -384,6 +384,16 @@ t_health(void)
 	CHECK_STR_EQ(why, "store: write failed");
 	metrics_store_result(m, 0, "");
 	CHECK(metrics_healthy(m, why, sizeof(why)));
+	/* One job's data refused: the store still takes writes. */
+	metrics_store_result(m, -EINVAL, "store: put: bad article");
+	CHECK(metrics_healthy(m, why, sizeof(why)));
+	metrics_store_result(m, -ENOSPC, "store: commit: database or disk is full");
+	CHECK(!metrics_healthy(m, why, sizeof(why)));
+	CHECK_STR_EQ(why, "store: commit: database or disk is full");
+	metrics_store_result(m, -EINVAL, "store: put: bad article");
+	CHECK(!metrics_healthy(m, why, sizeof(why)));
+	metrics_store_result(m, 0, NULL);
+	CHECK(metrics_healthy(m, why, sizeof(why)));
 	/* A stale heartbeat. */
 	metrics_set_stale_ms(m, 50);
 	nanosleep(&ts, NULL);
