@@ -21,7 +21,7 @@ keeps its descriptor open, and root ignores modes anyway), nor can a test
 remount a file system read-only as a normal user; the lock works for both.
 
 reload: SIGHUP with a new port serves there and no longer on the old one;
-a port that is taken keeps the old one serving and logs why; a Unix socket
+a changed password file takes effect on the same address; a port that is taken keeps the old one serving and logs why; a Unix socket
 path serves over the socket.
 
 bind_failure: an address in use at start-up is a fatal error naming the
@@ -367,6 +367,20 @@ def reload(tmp):
                  lambda: (try_get(b, "/healthz") or [0])[0] == 200)
         wait_for("no longer on " + a, lambda: try_get(a, "/healthz") is None,
                  timeout=5)
+
+        # A new password (the file is read again on SIGHUP), same address.
+        with open(os.path.join(tmp, "metrics.pw"), "w") as f:
+            f.write("changed\n")
+        d.signal(signal.SIGHUP)
+        wait_for("the new password", lambda: (try_get(
+            b, "/healthz", auth=(USER, "changed")) or [0])[0] == 200, timeout=5)
+        st, _, _ = get(b, "/healthz")
+        check(st == 401, "the old password after a reload: %d" % st)
+        with open(os.path.join(tmp, "metrics.pw"), "w") as f:
+            f.write(PASSWORD + "\n")
+        d.signal(signal.SIGHUP)
+        wait_for("the password back", lambda: (try_get(b, "/healthz") or
+                                               [0])[0] == 200, timeout=5)
 
         # A port someone else holds: b keeps serving.
         taken = socket.socket()
