@@ -13,10 +13,12 @@ cd "$(dirname "$0")"
 # (python3 runs the integration tests' HTTP servers, clang builds libFuzzer
 # targets, sqlite3 is handy for inspecting the database; systemd checks the
 # unit; debhelper, dpkg-dev, fakeroot, lintian and mmdebstrap build, check
-# and install the Debian package in install.deb).
-PKGS="gcc make cmake pkg-config libcurl4-openssl-dev libxml2-dev libuv1-dev libssl-dev
-libsqlite3-dev libjansson-dev python3 clang libclang-rt-14-dev sqlite3
-systemd debhelper dpkg-dev fakeroot lintian mmdebstrap"
+# and install the Debian package in install.deb; prometheus brings promtool,
+# which integration.metrics checks the /metrics output with).
+PKGS="gcc make cmake pkg-config libcurl4-openssl-dev libxml2-dev libuv1-dev
+libssl-dev libsqlite3-dev libjansson-dev libmicrohttpd-dev python3 clang
+libclang-rt-14-dev sqlite3 systemd debhelper dpkg-dev fakeroot lintian
+mmdebstrap prometheus"
 
 deps() {
 	missing=""

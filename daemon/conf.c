@@ -93,6 +93,7 @@ static int d_database(struct pstate *ps, const struct directive *d, int argc, ch
 static int d_include(struct pstate *ps, const struct directive *d, int argc, char **argv);
 static int d_feed(struct pstate *ps, const struct directive *d, int argc, char **argv);
 static int d_rule(struct pstate *ps, const struct directive *d, int argc, char **argv);
+static int d_listen(struct pstate *ps, const struct directive *d, int argc, char **argv);
 
 #define CO(f) offsetof(struct conf, f)
 #define FO(f) offsetof(struct conf_feed, f)
@@ -112,6 +113,7 @@ static const struct directive directives[] = {
 	{ .name = "log-level", 1, 1, d_value, V_LOGLEVEL, CO(log_level), 0, 0, "notice", true },
 	{ .name = "changelog-keep", 1, 1, d_value, V_DURATION, CO(changelog_keep_s), 3600, CONF_MAX_DURATION, "30d", true },
 	{ .name = "sync", 1, 1, d_value, V_SYNC, CO(sync_full), 0, 0, "full", true },
+	{ .name = "listen", 1, 3, d_listen, V_STRING, 0, 0, 0, NULL, true },
 	{ .name = "include", 1, 1, d_include, V_STRING, 0, 0, 0, NULL, false },
 	{ .name = "feed", 2, -1, d_feed, V_STRING, 0, 0, 0, NULL, false },
 	{ .name = "rule", 3, -1, d_rule, V_STRING, 0, 0, 0, NULL, false },
@@ -774,6 +776,19 @@ d_database(struct pstate *ps, const struct directive *d, int argc, char **argv)
 		return rc; /* the default: no line to name */
 	c->database_line = ps->line;
 	return set_string(&c->database_file, ps->file);
+}
+
+/* The address and its keys are listen.c's; it reads the password file. */
+static int
+d_listen(struct pstate *ps, const struct directive *d, int argc, char **argv)
+{
+	char why[PATH_MAX + 128];
+	int rc;
+
+	(void)d;
+	rc = listen_conf_set(&ps->c->listen, argc - 1, argv + 1, ps->file,
+		ps->line, why, sizeof(why));
+	return rc == -EINVAL ? perr(ps, "%s", why) : rc;
 }
 
 static bool
@@ -1891,6 +1906,7 @@ conf_free(struct conf *c)
 	free(c->database_file);
 	free(c->user_agent);
 	free(c->proxy);
+	listen_conf_cleanup(&c->listen);
 	free(c);
 }
 
@@ -2055,6 +2071,7 @@ conf_print(const struct conf *c, void *file)
 	fprintf(f, "changelog-keep %s\n",
 		conf_format_duration(c->changelog_keep_s, b, sizeof(b)));
 	fprintf(f, "sync %s\n", c->sync_full ? "full" : "normal");
+	listen_conf_print(&c->listen, f);
 
 	for (size_t i = 0; i < c->nfeeds; i++) {
 		const struct conf_feed *fd = &c->feeds[i];

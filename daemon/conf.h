@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "listen.h"
+
 /* Both are set by the build from GNUInstallDirs (daemon/CMakeLists.txt);
  * these fallbacks are the Debian layout. */
 #ifndef FEEDD_DEFAULT_CONFIG
@@ -72,6 +74,7 @@ struct conf {
 	int log_level;         /* syslog priority threshold; default LOG_NOTICE (5) */
 	int64_t changelog_keep_s; /* default 30d */
 	bool sync_full;        /* database durability; default true */
+	struct conf_listen listen; /* the metrics/health endpoint; off by default */
 	struct conf_feed *feeds; /* owned array */
 	size_t nfeeds;
 	struct rule_set *rules; /* owned reference (rules.h); never NULL */

@@ -179,6 +179,13 @@ int rules_tally_store(const struct rules_tally *t, struct store_refresh *rf);
  */
 void rules_tally_apply(const struct rules_tally *t, struct conf *c);
 
+struct metrics;
+/* The tally's counts into feedd_rule_matches_total (metrics.h). */
+void rules_tally_metrics(const struct rules_tally *t, struct metrics *m);
+/* The exported rule series follow c's rules (start-up and each reload):
+ * 0 or -ENOMEM. */
+int rules_metrics_configure(const struct conf *c, struct metrics *m);
+
 /* Reload: new rules take the in-memory counters of old rules of the same
  * name. */
 void rules_carry(struct conf *to, const struct conf *from);

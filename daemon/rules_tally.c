@@ -6,6 +6,7 @@
 #include "rules.h"
 #include "batch.h"
 #include "conf.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -146,9 +147,6 @@ rules_tally_apply(const struct rules_tally *t, struct conf *c)
 
 		if (!t->counts[i])
 			continue;
-		/* Metrics: the integrator's metrics_rule_match(r->name,
-		 * rule_action_name(r->action)) goes here, t->counts[i]
-		 * times (or once with the count). */
 		for (size_t k = 0; k < c->rules->n; k++) {
 			if (strcmp(c->rules->v[k].name, r->name) == 0) {
 				c->rules->v[k].matched += t->counts[i];
@@ -167,4 +165,39 @@ rules_carry(struct conf *to, const struct conf *from)
 				to->rules->v[i].matched = from->rules->v[k].matched;
 				break;
 			}
+}
+
+void
+rules_tally_metrics(const struct rules_tally *t, struct metrics *m)
+{
+	for (size_t i = 0; t && m && i < t->rules->n; i++) {
+		const struct rule *r = &t->rules->v[i];
+
+		/* -ENOENT: a rule removed by a reload since this document
+		 * was judged; the exported set follows the config. */
+		if (t->counts[i])
+			(void)metrics_rule_match(m, r->name,
+				r->action == RULE_ACTION_KEEP ? METRICS_RULE_KEEP :
+				METRICS_RULE_BLOCK, t->counts[i]);
+	}
+}
+
+int
+rules_metrics_configure(const struct conf *c, struct metrics *m)
+{
+	size_t n = c->rules ? c->rules->n : 0;
+	struct metrics_rule *v = calloc(n ? n : 1, sizeof(*v));
+	int rc;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct metrics_rule){
+			.name = c->rules->v[i].name,
+			.action = c->rules->v[i].action == RULE_ACTION_KEEP ?
+				METRICS_RULE_KEEP : METRICS_RULE_BLOCK,
+		};
+	rc = metrics_rules_configure(m, v, n);
+	free(v);
+	return rc;
 }

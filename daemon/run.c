@@ -47,6 +47,8 @@
 #include "batch.h"
 #include "fetch.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "notify.h"
 #include "parse.h"
 #include "rules.h"
@@ -108,6 +110,8 @@ struct feed {
 	bool queued;                  /* on run->ready, waiting for a slot */
 	struct feed *ready_next;
 	unsigned generation;          /* bumped when the URL changes */
+	int64_t due_ms;               /* wall ms the poll was due (schedule lag) */
+	enum metrics_error poll_error; /* why the poll in progress failed */
 
 	/* The poll in progress. */
 	struct fetch_req *req;        /* borrowed handle, valid while fetching */
@@ -183,6 +187,13 @@ struct run {
 	uint64_t start_ns;
 	struct run_stats stats;
 	int exit_code;
+
+	/* Metrics (metrics.h): updated here, served by http's thread. */
+	struct metrics *metrics;      /* owned */
+	struct metrics_http *http;    /* owned */
+	uv_timer_t heartbeat;         /* 1 s: health, feeds by status */
+	struct feed *status_cursor;   /* where the feed status count is */
+	uint64_t status_count[METRICS_FEED__N];
 };
 
 enum outcome {
@@ -522,6 +533,8 @@ feed_free(struct feed *f)
 		r->feeds = f->next;
 	if (f->next)
 		f->next->prev = f->prev;
+	if (r->status_cursor == f)
+		r->status_cursor = f->next;
 	poll_cleanup(f);
 	free(f->name);
 	free(f->url_in_use);
@@ -699,6 +712,9 @@ feed_arm_ms(struct feed *f, uint64_t delay_ms)
 {
 	if (f->removed || f->run->stopping)
 		return;
+	/* A host slot delays a poll that was due before. */
+	if (!f->slot_reserved)
+		f->due_ms = wall_ms() + (int64_t)delay_ms;
 	uv_timer_start(&f->timer, on_feed_timer, delay_ms, 0);
 }
 
@@ -1270,6 +1286,9 @@ poll_apply(struct feed *f, struct job *j, enum outcome out, const char *cause)
 	int64_t due = 0, now = time(NULL);
 	bool ok = out == OUT_OK || out == OUT_NOT_MODIFIED || out == OUT_UNCHANGED;
 
+	metrics_poll(r->metrics, out == OUT_NOT_MODIFIED ?
+		METRICS_RESULT_NOT_MODIFIED : out == OUT_GONE ? METRICS_RESULT_GONE :
+		ok ? METRICS_RESULT_OK : METRICS_RESULT_ERROR, f->poll_error);
 	if (ok) {
 		r->stats.ok += out == OUT_OK;
 		r->stats.not_modified += out == OUT_NOT_MODIFIED;
@@ -1297,6 +1316,8 @@ poll_apply(struct feed *f, struct job *j, enum outcome out, const char *cause)
 		if (out == OUT_OK && j) {
 			r->stats.inserted += j->stats.inserted;
 			r->stats.updated += j->stats.updated;
+			metrics_articles(r->metrics, j->stats.inserted,
+				j->stats.updated, j->stats.purged);
 			r->cycle_inserted += j->stats.inserted;
 			/* At warning when it starts, not on every refresh. */
 			if (j->truncated && !f->capped)
@@ -1372,6 +1393,7 @@ poll_apply(struct feed *f, struct job *j, enum outcome out, const char *cause)
 static void
 poll_done_local(struct feed *f, enum outcome out, const char *cause)
 {
+	f->poll_error = METRICS_ERROR_OTHER;
 	poll_apply(f, NULL, out, cause);
 }
 
@@ -1403,8 +1425,14 @@ job_done(struct worker_job *wj)
 
 	f->jobs--;
 	/* Committed: the rules' in-memory counters (and metrics) follow. */
-	if (j->kind == JOB_POLL && j->rc == 0)
+	if (j->kind == JOB_POLL && j->rc == 0) {
 		rules_tally_apply(j->tally, r->conf);
+		rules_tally_metrics(j->tally, r->metrics);
+	}
+	/* Whether the store takes writes: /healthz and the watchdog. A
+	 * feed the store never had is not the store failing. */
+	if (j->kind != JOB_DISABLE || j->rc != -ENOENT)
+		metrics_store_result(r->metrics, j->rc, j->errmsg);
 	if (j->kind == JOB_ENSURE) {
 		ensure_done(j);
 	} else if (j->kind == JOB_DISABLE) {
@@ -1421,6 +1449,7 @@ job_done(struct worker_job *wj)
 		 * repeats at info. */
 		if (!f->last_cause || strcmp(f->last_cause, j->errmsg) != 0)
 			log_err("store", "feed=%s: %s", f->name, j->errmsg);
+		f->poll_error = METRICS_ERROR_STORE;
 		poll_apply(f, j, OUT_FAIL, j->errmsg);
 	} else {
 		poll_apply(f, j, j->out, j->cause);
@@ -1572,6 +1601,8 @@ parse_after(uv_work_t *req, int status)
 		p = (struct poll){ .out = OUT_FAIL, .cause = cause,
 			.http_status = j->r_http_status, .retry_after_s = -1,
 			.max_age_s = -1, .unparsable = rc == -EBADMSG };
+		f->poll_error = rc == -EBADMSG ? METRICS_ERROR_PARSE :
+			METRICS_ERROR_OTHER;
 		batch_destroy(j->batch);
 		j->batch = NULL;
 	} else {
@@ -1658,6 +1689,9 @@ on_done(void *ud, const struct fetch_result *res)
 	 * cancel: its result no longer matters. */
 	if (res->status == FETCH_CANCELLED || f->removed)
 		goto cancelled;
+	metrics_fetch(r->metrics, res->t_total, res->wire_bytes);
+	f->poll_error = metrics_error_class(res->stage, res->rc,
+		res->http_status);
 	switch (res->status) {
 	case FETCH_OK:
 		if (res->body_hash && f->body_hash &&
@@ -1726,6 +1760,12 @@ feed_poll(struct feed *f)
 	int rc;
 
 	f->attempt = time(NULL);
+	f->poll_error = METRICS_ERROR_OTHER;
+	if (f->due_ms > 0) {
+		int64_t late = wall_ms() - f->due_ms;
+
+		metrics_schedule_lag(r->metrics, late > 0 ? late / 1000.0 : 0);
+	}
 	f->attempt_url = strdup(feed_url(f));
 	rc = f->attempt_url ? 0 : -ENOMEM;
 	if (rc < 0)
@@ -2008,6 +2048,7 @@ on_prepare(uv_prepare_t *h)
 				busy = sure;
 		}
 
+		metrics_loop_busy(r->metrics, (double)busy / 1e9);
 		if (busy > r->cycle_max_stall_ns)
 			r->cycle_max_stall_ns = busy;
 		if (busy > r->stats.max_stall_ns)
@@ -2037,11 +2078,53 @@ on_cycle(uv_timer_t *t)
 	run_status(r);
 }
 
+/* The watchdog is fed only while /healthz would say ok: a daemon whose
+ * store takes no writes gets restarted by systemd. */
 static void
 on_watchdog(uv_timer_t *t)
 {
-	(void)t;
-	notify_send("WATCHDOG=1");
+	struct run *r = t->data;
+	char why[256];
+
+	if (metrics_healthy(r->metrics, why, sizeof(why)))
+		notify_send("WATCHDOG=1");
+	else
+		log_info("sys", "watchdog not fed: %s", why);
+}
+
+/* --- metrics ------------------------------------------------------------ */
+
+/* Feeds counted by status per heartbeat, at most: a pass over 10^6 feeds
+ * is spread over 100 s rather than stalling the loop. */
+#define METRICS_FEEDS_PER_BEAT 10000
+
+static void
+on_heartbeat(uv_timer_t *t)
+{
+	struct run *r = t->data;
+	unsigned n = 0;
+
+	metrics_heartbeat(r->metrics);
+	if (!r->status_cursor) {
+		memset(r->status_count, 0, sizeof(r->status_count));
+		r->status_cursor = r->feeds;
+	}
+	for (; r->status_cursor && n < METRICS_FEEDS_PER_BEAT; n++) {
+		const struct feed *f = r->status_cursor;
+
+		r->status_cursor = f->next;
+		if (f->removed)
+			continue;
+		r->status_count[f->gone ? METRICS_FEED_GONE :
+			f->failing ? METRICS_FEED_FAILING :
+			f->id == 0 || f->never_fetched ? METRICS_FEED_NEW :
+			METRICS_FEED_OK]++;
+	}
+	if (r->status_cursor)
+		return;
+	for (size_t i = 0; i < r->conf->nfeeds; i++)
+		r->status_count[METRICS_FEED_DISABLED] += !r->conf->feeds[i].enabled;
+	metrics_feeds(r->metrics, r->status_count);
 }
 
 /* --- reload ------------------------------------------------------------- */
@@ -2230,6 +2313,9 @@ run_reload(struct run *r)
 	if (nc->interval_s != r->conf->interval_s)
 		uv_timer_start(&r->cycle, on_cycle, (uint64_t)nc->interval_s * 1000,
 			(uint64_t)nc->interval_s * 1000);
+	(void)metrics_http_configure(r->http, nc, r->opts->once);
+	if (rules_metrics_configure(nc, r->metrics) < 0)
+		log_err("conf", "rule metrics: out of memory");
 	free(fidx);
 	free(cidx);
 	rules_carry(nc, r->conf);
@@ -2314,6 +2400,7 @@ run_close_all(struct run *r)
 	run_close_handle(r, (uv_handle_t *)&r->finish);
 	run_close_handle(r, (uv_handle_t *)&r->prepare);
 	run_close_handle(r, (uv_handle_t *)&r->progress);
+	run_close_handle(r, (uv_handle_t *)&r->heartbeat);
 	/* Idle here (run_can_close(), or start-up before any job). */
 	worker_close(&r->worker, on_worker_close);
 	fetch_destroy(r->fetch);
@@ -2690,6 +2777,11 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	r->st = st;
 	r->opts = o;
 	r->start_ns = uv_hrtime();
+	if (metrics_create(&r->metrics) < 0 ||
+	    metrics_http_create(&r->http, r->metrics) < 0) {
+		log_err("sys", "out of memory");
+		goto out;
+	}
 	rc = uv_loop_init(&r->loop);
 	if (rc < 0) {
 		log_err("sys", "cannot start the event loop: %s", uv_strerror(rc));
@@ -2719,6 +2811,7 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	}
 	r->worker.group_begin = store_group_begin;
 	r->worker.group_commit = store_group_commit;
+	r->worker.metrics = r->metrics;
 
 	uv_signal_init(&r->loop, &r->sig_hup);
 	uv_signal_init(&r->loop, &r->sig_term);
@@ -2733,11 +2826,24 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	r->finish.data = r;
 	uv_timer_init(&r->loop, &r->progress);
 	r->progress.data = r;
-	r->open_handles = 10; /* with the worker's */
+	uv_timer_init(&r->loop, &r->heartbeat);
+	r->heartbeat.data = r;
+	r->open_handles = 11; /* with the worker's */
 
 	rc = startup_feeds(r);
 	if (rc < 0)
 		goto close;
+	if (rules_metrics_configure(conf, r->metrics) < 0) {
+		log_err("sys", "out of memory");
+		rc = -ENOMEM;
+		goto close;
+	}
+	/* Bound before READY=1: a taken address is a start-up error. */
+	rc = metrics_http_configure(r->http, conf, o->once);
+	if (rc < 0)
+		goto close;
+	uv_timer_start(&r->heartbeat, on_heartbeat, 0, 1000);
+	uv_unref((uv_handle_t *)&r->heartbeat);
 
 	/* main() blocked SIGHUP until now; one that came meanwhile is
 	 * delivered as soon as it is unblocked. */
@@ -2771,9 +2877,11 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	if (nensure)
 		log_info("store", "%u new or changed feed%s: recording them in "
 			"the background", nensure, nensure == 1 ? "" : "s");
-	log_notice("sys", "feedd %s ready: %u feeds%s, database %s%s",
+	log_notice("sys", "feedd %s ready: %u feeds%s, database %s%s%s%s",
 		FEEDD_VERSION, r->nfeeds, r->nfailing ? " (some failing)" : "",
-		conf->database, o->once ? ", polling each once" : "");
+		conf->database, o->once ? ", polling each once" : "",
+		metrics_http_addr(r->http) ? ", metrics on " : "",
+		metrics_http_addr(r->http) ? metrics_http_addr(r->http) : "");
 	notify_send("READY=1");
 	progress_start(r);
 	run_status(r);
@@ -2826,6 +2934,9 @@ out:
 			exit_code = FEEDD_EXIT_FATAL;
 		}
 	}
+	/* The HTTP thread reads r->metrics: stopped first. */
+	metrics_http_destroy(r->http);
+	metrics_destroy(r->metrics);
 	hosts_free(r);
 	store_close(r->st);
 	conf_free(r->conf);

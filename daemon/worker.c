@@ -65,10 +65,16 @@ chain_append(struct worker_job **head, struct worker_job **tail,
 
 /* Each job of the list on its own (its own transactions). */
 static void
-run_alone(struct worker_job *j, struct store *st)
+run_alone(struct worker *w, struct worker_job *j)
 {
-	for (; j; j = j->next)
-		j->work(j, st);
+	for (; j; j = j->next) {
+		uint64_t t0 = uv_hrtime();
+
+		j->work(j, w->st);
+		if (w->metrics)
+			metrics_store_transaction(w->metrics,
+				(double)(uv_hrtime() - t0) / 1e9);
+	}
 }
 
 /*
@@ -81,11 +87,12 @@ run_group(struct worker *w, struct worker_job *g, bool *committed)
 {
 	struct worker_job *j, *rest = NULL;
 	uint64_t t0 = uv_hrtime();
+	int rc;
 
 	*committed = false;
 	if (!g->next || !w->group_begin || !w->group_commit ||
 	    w->group_begin(w->st) < 0) {
-		run_alone(g, w->st);
+		run_alone(w, g);
 		return NULL;
 	}
 	for (j = g; j; j = j->next) {
@@ -97,10 +104,14 @@ run_group(struct worker *w, struct worker_job *g, bool *committed)
 			break;
 		}
 	}
-	if (w->group_commit(w->st) < 0) {
+	rc = w->group_commit(w->st);
+	if (w->metrics)
+		metrics_store_transaction(w->metrics,
+			(double)(uv_hrtime() - t0) / 1e9);
+	if (rc < 0) {
 		/* Nothing of the group is stored: each job again, alone, so
 		 * a failure is that job's own. */
-		run_alone(g, w->st);
+		run_alone(w, g);
 		return rest;
 	}
 	*committed = true;
@@ -205,6 +216,8 @@ on_async(uv_async_t *h)
 		w->done++;
 		j->done(j);
 	}
+	if (w->metrics)
+		metrics_store_queue(w->metrics, w->pending);
 	if (w->pending == 0)
 		uv_unref((uv_handle_t *)&w->async);
 }
@@ -215,6 +228,8 @@ worker_submit(struct worker *w, struct worker_job *j)
 	j->w = w;
 	j->next = NULL;
 	w->pending++;
+	if (w->metrics)
+		metrics_store_queue(w->metrics, w->pending);
 	uv_ref((uv_handle_t *)&w->async);
 	if (!w->started && uv_thread_create(&w->thread, thread_main, w) == 0)
 		w->started = true;
@@ -228,7 +243,7 @@ worker_submit(struct worker *w, struct worker_job *j)
 	/* No thread (out of resources): run the job here rather than lose
 	 * it; its done callback still comes from the loop, through the
 	 * finished list. A later submit tries to start the thread again. */
-	run_alone(j, w->st);
+	run_alone(w, j);
 	uv_mutex_lock(&w->mu);
 	chain_append(&w->fin_head, &w->fin_tail, j, j);
 	uv_mutex_unlock(&w->mu);

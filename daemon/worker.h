@@ -38,6 +38,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "metrics.h"
 #include "store.h"
 
 /* One group: at most this many jobs, and no more jobs started after
@@ -85,6 +86,9 @@ struct worker {
 	 * (worker_init()'s default): one job at a time, each alone. */
 	int (*group_begin)(struct store *st);
 	int (*group_commit)(struct store *st);
+	/* Borrowed; NULL: none. Gets the queue depth and each
+	 * transaction's time (metrics_store_transaction()). */
+	struct metrics *metrics;
 };
 
 int worker_init(struct worker *w, uv_loop_t *loop, struct store *st);
