@@ -112,6 +112,8 @@ static const struct feedctl_cmd commands[] = {
 	  "full-text search of the articles, best match first", search_opts },
 	{ "feeds", feedctl_feeds, "",
 	  "every feed with its state", feeds_opts },
+	{ "hooks", feedctl_hooks, "",
+	  "every hook with its cursor, backlog and last run", feeds_opts },
 	{ "import-opml", feedctl_import_opml, "FILE|-",
 	  "turn an OPML subscription list into feedd.conf feed lines", import_opts },
 	{ "export-opml", feedctl_export_opml, "",

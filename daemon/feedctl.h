@@ -92,6 +92,7 @@ int feedctl_show(const struct feedctl_global *g, int argc, char **argv);
 int feedctl_follow(const struct feedctl_global *g, int argc, char **argv);
 int feedctl_search(const struct feedctl_global *g, int argc, char **argv);
 int feedctl_feeds(const struct feedctl_global *g, int argc, char **argv);
+int feedctl_hooks(const struct feedctl_global *g, int argc, char **argv);
 
 /* OPML (feedctl_opml.c): import writes config lines, export reads the
  * config or the store. */

@@ -1415,3 +1415,163 @@ feedctl_feeds(const struct feedctl_global *g, int argc, char **argv)
 	store_close(st);
 	return rc;
 }
+
+/* --- hooks -------------------------------------------------------------- */
+
+struct hooks_ctx {
+	struct list_ctx c;
+	struct store *st;
+	const struct conf *conf;   /* borrowed; NULL: the config was not read */
+};
+
+/* One word for a hook's state: the first that applies. */
+static const char *
+hook_status(const struct store_hook_state *h, const struct conf_hook *cf,
+	const struct conf *conf)
+{
+	if (conf && !cf)
+		return "removed";
+	if (h->disabled)
+		return "disabled";
+	if (h->failures > 0)
+		return "failing";
+	if (!h->last_success)
+		return "new";
+	return "ok";
+}
+
+static int
+hook_row(void *ud, const struct store_hook_state *h)
+{
+	struct hooks_ctx *x = ud;
+	struct list_ctx *c = &x->c;
+	const struct conf_hook *cf = x->conf ? conf_hook_find(x->conf, h->name) : NULL;
+	struct store_change_filter f = { .new_rows = true, .update_rows = true };
+	const char *status = hook_status(h, cf, x->conf);
+	char ok[40], next[40], cur[32], back[32], fails[32], note[600];
+	int64_t backlog = -1;
+	json_t *o;
+	int rc;
+
+	/* The backlog by the hook's own filter when it is configured, else
+	 * every new or updated article after its cursor. */
+	if (cf) {
+		f.new_rows = cf->events & CONF_HOOK_NEW;
+		f.update_rows = cf->events & CONF_HOOK_UPDATED;
+		f.feeds = (const char *const *)cf->feeds;
+		f.nfeeds = cf->nfeeds;
+		f.tags = (const char *const *)cf->tags;
+		f.ntags = cf->ntags;
+	}
+	rc = store_hook_backlog(x->st, h->cursor, &f, &backlog);
+	if (rc < 0)
+		return rc;
+	switch (c->fmt) {
+	case FMT_JSONL:
+		o = json_object();
+		if (!o) {
+			c->err = -ENOMEM;
+			return 1;
+		}
+		json_object_set_new(o, "name", artjson_str(h->name));
+		json_object_set_new(o, "status", json_string(status));
+		json_object_set_new(o, "kind", cf ? json_string(cf->kind ==
+			CONF_HOOK_EXEC ? "exec" : "webhook") : json_null());
+		json_object_set_new(o, "configured", x->conf ?
+			json_boolean(cf != NULL) : json_null());
+		json_object_set_new(o, "cursor", json_integer(h->cursor));
+		json_object_set_new(o, "backlog", json_integer(backlog));
+		json_object_set_new(o, "last_attempt", artjson_time(h->last_attempt));
+		json_object_set_new(o, "last_success", artjson_time(h->last_success));
+		json_object_set_new(o, "next_attempt", artjson_time(h->next_attempt));
+		json_object_set_new(o, "failures", json_integer(h->failures));
+		json_object_set_new(o, "last_error", artjson_str(h->last_error));
+		json_object_set_new(o, "disabled", artjson_str(h->disabled));
+		c->err = print_json_line(o, false);
+		return c->err ? 1 : 0;
+	case FMT_TSV:
+		put_tsv(h->name, false);
+		put_tsv(status, false);
+		printf("%" PRId64 "\t%" PRId64 "\t", h->cursor, backlog);
+		fmt_time(h->last_success, ok, sizeof(ok));
+		put_tsv(ok, false);
+		printf("%d\t", h->failures);
+		put_tsv(h->last_error, false);
+		fmt_time(h->next_attempt, next, sizeof(next));
+		put_tsv(next, true);
+		break;
+	case FMT_TEXT:
+		fmt_local(h->last_success, ok, sizeof(ok));
+		snprintf(cur, sizeof(cur), "%" PRId64, h->cursor);
+		snprintf(back, sizeof(back), "%" PRId64, backlog);
+		snprintf(fails, sizeof(fails), "%d", h->failures);
+		note[0] = '\0';
+		if (strcmp(status, "removed") == 0)
+			snprintf(note, sizeof(note), "no longer in the configuration");
+		else if (h->disabled)
+			snprintf(note, sizeof(note), "stopped: %s", h->disabled);
+		else if (h->last_error) {
+			fmt_local(h->next_attempt, next, sizeof(next));
+			snprintf(note, sizeof(note), "%s (retry %s)", h->last_error,
+				next);
+		}
+		c->err = table_add(&c->table, (const char *[]){ h->name, status,
+			cur, back, ok, fails, note }, NULL);
+		return c->err ? 1 : 0;
+	}
+	return ferror(stdout) ? 1 : 0;
+}
+
+int
+feedctl_hooks(const struct feedctl_global *g, int argc, char **argv)
+{
+	struct hooks_ctx x = { .c = { .fmt = isatty(STDOUT_FILENO) ? FMT_TEXT :
+		FMT_JSONL, .table = { .ncols = 7, .heads = { "HOOK", "STATUS",
+			"CURSOR", "BACKLOG", "LAST SUCCESS", "FAILURES", "NOTE" },
+			.right = { false, false, true, true, false, true },
+			.min = { 8, 8, 0, 0, 16, 0 }, .drop = { [2] = 1 },
+			.flex = 6 } } };
+	struct conf *conf = NULL;
+	struct feedctl_args args;
+	const char *val;
+	char err[512];
+	int key, rc;
+
+	feedctl_args_init(&args, argc, argv);
+	while ((key = feedctl_opt_next(&args, &val)) != -1) {
+		switch (key) {
+		case 'F':
+			if (parse_fmt(val, &x.c.fmt) < 0)
+				return bad_fmt(argv[0], val);
+			x.c.fmt_given = true;
+			break;
+		case 'H':
+			x.c.header = true;
+			break;
+		case 0:
+			return unexpected(argv[0], val);
+		default:
+			return FEEDCTL_USAGE;
+		}
+	}
+	if ((rc = list_format(&x.c, argv[0])) != 0)
+		return rc;
+	/* The config says which hooks are still configured and what each
+	 * one's backlog counts; without it, every change after the cursor. */
+	if (conf_load(&conf, g->config ? g->config : FEEDD_DEFAULT_CONFIG, err,
+	    sizeof(err)) < 0 && g->config)
+		fprintf(stderr, "feedctl hooks: %s (backlogs count every new or "
+			"updated article)\n", err);
+	x.conf = conf;
+	if (open_reader(g, "hooks", &x.st)) {
+		conf_free(conf);
+		return FEEDCTL_ERR;
+	}
+	tsv_header(&x.c, (const char *[]){ "name", "status", "cursor", "backlog",
+		"last_success", "failures", "last_error", "next_attempt" }, 8);
+	rc = store_hooks_list(x.st, hook_row, &x);
+	rc = list_finish(&x.c, argv[0], x.st, rc);
+	store_close(x.st);
+	conf_free(conf);
+	return rc;
+}
