@@ -6,6 +6,7 @@ find_package(Python3 COMPONENTS Interpreter QUIET)
 set(FEEDD_INTEGRATION_TESTS
 	e2e   # daemon lifecycle: cycle, change, follow, SIGHUP, kill -9, SIGTERM
 	once  # --once exit statuses, 410/301 memory, --check-config
+	hooks # exec hooks: batches, retries, timeouts, kill -9, slow hooks, config
 )
 foreach(name ${FEEDD_INTEGRATION_TESTS})
 	if(Python3_Interpreter_FOUND AND TARGET feedd)
