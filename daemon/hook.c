@@ -85,6 +85,7 @@ struct hooks {
 	struct hook *hooks;            /* owned list */
 	bool once, draining, drained, stopping, closing;
 	unsigned nruns, njobs;         /* in flight, all hooks */
+	unsigned once_failed;          /* hooks whose --once run failed */
 	uint64_t rng;
 	hooks_changed_cb changed;
 	void *ud;
@@ -103,6 +104,7 @@ struct hook_job {
 	unsigned events, batch;
 	bool from_start;
 	bool open;                     /* open the row first */
+	bool open_only;                /* and read nothing */
 	int64_t after, upto_bound, now;
 	struct store_hook_result res;  /* HJ_SAVE; strings below */
 	char *error, *disabled;
@@ -313,6 +315,8 @@ job_load(struct hook_job *j, struct store *st)
 			goto out;
 		}
 		j->after = j->state.cursor;
+		if (j->open_only)
+			goto out;
 		if (j->state.failures > 0 && j->state.next_attempt > j->now) {
 			/* A back-off from before a restart is still on. */
 			j->deferred = true;
@@ -533,9 +537,13 @@ hook_kick(struct hook *h)
 
 	if (h->removed || hs->stopping || hs->closing || !cf)
 		return;
-	if (hs->once && (!hs->draining || h->once_failed))
-		return;
 	if (h->phase == HP_OFF)
+		return;
+	if (hs->once && h->once_failed)
+		return;
+	/* --once delivers after polling, but a new hook's row is opened at
+	 * start-up: "from now" means before this run's polls. */
+	if (hs->once && !hs->draining && (h->opened || h->phase != HP_IDLE))
 		return;
 	if (h->phase != HP_IDLE) {
 		/* HP_WAITING: the timer will read it, new rows included. */
@@ -561,6 +569,7 @@ hook_kick(struct hook *h)
 	j->batch = cf->batch;
 	j->from_start = cf->from_start;
 	j->open = !h->opened;
+	j->open_only = hs->once && !hs->draining;
 	j->after = h->cursor;
 	j->upto_bound = h->retry_upto;
 	h->phase = HP_LOADING;
@@ -659,6 +668,7 @@ save_result(struct hook *h, const struct hook_result *r)
 		same = set_error(h, err);
 		if (hs->once) {
 			h->once_failed = true;
+			hs->once_failed++;
 			log_warn("hook", "hook=%s failed: %s (%zu article%s seq=%"
 				PRId64 "..%" PRId64 "; not retried by --once, the "
 				"next run delivers them)", h->name, err,
@@ -719,10 +729,12 @@ load_done(struct hook *h, struct hook_job *j)
 	if (j->rc < 0) {
 		log_err("hook", "hook=%s: %s; retrying in %ds", h->name, j->errmsg,
 			HOOK_STORE_RETRY_MS / 1000);
-		if (!hs->once)
+		if (!hs->once) {
 			hook_arm(h, HOOK_STORE_RETRY_MS);
-		else
+		} else if (!h->once_failed) {
 			h->once_failed = true;
+			hs->once_failed++;
+		}
 		return;
 	}
 	if (j->open) {
@@ -731,6 +743,11 @@ load_done(struct hook *h, struct hook_job *j)
 		h->failures = j->state.failures;
 		if (j->state.last_error)
 			set_error(h, j->state.last_error);
+		if (j->open_only) {
+			if (h->dirty || hs->draining)
+				hook_kick(h);
+			return;
+		}
 		if (j->deferred && !hs->once) {
 			int64_t wait = j->state.next_attempt - time(NULL);
 
@@ -959,11 +976,7 @@ hooks_once_drained(const struct hooks *hs)
 unsigned
 hooks_once_failed(const struct hooks *hs)
 {
-	unsigned n = 0;
-
-	for (const struct hook *h = hs->hooks; h; h = h->next)
-		n += h->once_failed;
-	return n;
+	return hs->once_failed;
 }
 
 void

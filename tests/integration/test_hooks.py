@@ -18,6 +18,10 @@ hook_check_config: --check-config names FILE:LINE for a missing program, a
     non-executable one, an unknown key, a duplicate name.
 hook_program_deleted: the program deleted after start: a clear log line
     naming the hook and the cause, and polling goes on.
+hook_once: --once delivers the hooks' batches after polling and waits for
+    them; a failing hook makes it exit 2 and its batch comes next time.
+hook_reload: SIGHUP adds a hook (from=start: the whole log), and removing
+    a hook kills its running process; its state row stays.
 """
 import json
 import os
@@ -394,8 +398,75 @@ def hook_program_deleted(tmp):
         srv.stop()
 
 
+def hook_once(tmp):
+    srv, db, conf, hookdir, _ = setup(tmp, mode="fail2")
+    try:
+        def once():
+            p = subprocess.run([FEEDD, "--config", conf, "--once"],
+                               capture_output=True, text=True, timeout=60)
+            for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                check(bad not in p.stderr, "sanitizer report:\n" + p.stderr)
+            return p
+        p = once()
+        check(p.returncode == 2 and len(runs(hookdir)) == 1,
+              "a failing hook under --once: exit %d, %d runs:\n%s"
+              % (p.returncode, len(runs(hookdir)), p.stderr))
+        check("not retried by --once" in p.stderr, "no clear line:\n" + p.stderr)
+        p = once()
+        check(p.returncode == 2 and len(runs(hookdir)) == 2, "second --once")
+        # Nothing is due (interval 1h): the third run only delivers.
+        p = once()
+        check(p.returncode == 0, "exit %d:\n%s" % (p.returncode, p.stderr))
+        r = runs(hookdir)
+        check(len(r) == 3 and r[2][2] == r[0][2] and len(r[2][0]) == 3,
+              "--once did not deliver the same batch: %r" % [x[2] for x in r])
+        check(db_rows(db, "SELECT cursor, failures FROM hook_state") ==
+              [(changes(db)[-1][0], 0)], "cursor not stored by --once")
+        p = once()
+        check(p.returncode == 0 and len(runs(hookdir)) == 3,
+              "an empty backlog ran the hook")
+    finally:
+        srv.stop()
+
+
+def hook_reload(tmp):
+    srv, db, conf, hookdir, prog = setup(tmp, mode="slow", keys="timeout=30s")
+    d = None
+    try:
+        d = Daemon(tmp, conf)
+        wait_for("the slow run", lambda: os.path.exists(
+            os.path.join(hookdir, "pid-1")))
+        with open(os.path.join(hookdir, "pid-1")) as f:
+            pid = int(f.read())
+        other = os.path.join(tmp, "runs2")
+        os.mkdir(other)
+        with open(conf) as f:
+            lines = f.read().splitlines()
+        lines = [l for l in lines if not l.startswith("hook h ")]
+        lines.append("hook h2 exec %s env=HOOKDIR=%s from=start" % (prog, other))
+        with open(conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        d.signal(signal.SIGHUP)
+        wait_for("h2's first batch", lambda: len(runs(other)) >= 1)
+        check(len(runs(other)[0][0]) == 3, "from=start: %r" % runs(other)[0][0])
+        wait_for("h's process killed", lambda: group_gone(pid), timeout=5)
+        log = d.log()
+        check("hook=h removed from the config; killing its running exec" in log,
+              "no line for the removed hook:\n" + log)
+        check(db_rows(db, "SELECT name, cursor FROM hook_state ORDER BY name")
+              == [("h", 0), ("h2", changes(db)[-1][0])],
+              "state rows: %r" % db_rows(db, "SELECT * FROM hook_state"))
+        d.signal(signal.SIGTERM)
+        check(d.wait(10) == 0, "feedd did not stop cleanly")
+        d.check_sanitizers()
+    finally:
+        if d:
+            d.kill()
+        srv.stop()
+
+
 if __name__ == "__main__":
     sys.exit(main([hook_check_config, hook_gets_new_articles,
                    hook_retries_same_batch, hook_timeout_kills_group,
                    hook_kill9_redelivers, hook_slow_no_poll_delay,
-                   hook_program_deleted]))
+                   hook_program_deleted, hook_once, hook_reload]))
