@@ -1422,6 +1422,7 @@ struct hooks_ctx {
 	struct list_ctx c;
 	struct store *st;
 	const struct conf *conf;   /* borrowed; NULL: the config was not read */
+	bool *seen;                /* owned; per conf->hooks[i]: has a row */
 };
 
 /* One word for a hook's state: the first that applies. */
@@ -1431,6 +1432,8 @@ hook_status(const struct store_hook_state *h, const struct conf_hook *cf,
 {
 	if (conf && !cf)
 		return "removed";
+	if (h->cursor < 0)
+		return "new";
 	if (h->disabled)
 		return "disabled";
 	if (h->failures > 0)
@@ -1455,6 +1458,8 @@ hook_row(void *ud, const struct store_hook_state *h)
 
 	/* The backlog by the hook's own filter when it is configured, else
 	 * every new or updated article after its cursor. */
+	if (cf && x->seen)
+		x->seen[cf - x->conf->hooks] = true;
 	if (cf) {
 		f.new_rows = cf->events & CONF_HOOK_NEW;
 		f.update_rows = cf->events & CONF_HOOK_UPDATED;
@@ -1463,9 +1468,16 @@ hook_row(void *ud, const struct store_hook_state *h)
 		f.tags = (const char *const *)cf->tags;
 		f.ntags = cf->ntags;
 	}
-	rc = store_hook_backlog(x->st, h->cursor, &f, &backlog);
-	if (rc < 0)
-		return rc;
+	/* A hook that never ran (cursor -1) starts at the end of the log,
+	 * or with from=start at its beginning. */
+	if (h->cursor >= 0 || (cf && cf->from_start)) {
+		rc = store_hook_backlog(x->st, h->cursor > 0 ? h->cursor : 0, &f,
+			&backlog);
+		if (rc < 0)
+			return rc;
+	} else {
+		backlog = 0;
+	}
 	switch (c->fmt) {
 	case FMT_JSONL:
 		o = json_object();
@@ -1479,7 +1491,8 @@ hook_row(void *ud, const struct store_hook_state *h)
 			CONF_HOOK_EXEC ? "exec" : "webhook") : json_null());
 		json_object_set_new(o, "configured", x->conf ?
 			json_boolean(cf != NULL) : json_null());
-		json_object_set_new(o, "cursor", json_integer(h->cursor));
+		json_object_set_new(o, "cursor", h->cursor >= 0 ?
+			json_integer(h->cursor) : json_null());
 		json_object_set_new(o, "backlog", json_integer(backlog));
 		json_object_set_new(o, "last_attempt", artjson_time(h->last_attempt));
 		json_object_set_new(o, "last_success", artjson_time(h->last_success));
@@ -1492,7 +1505,9 @@ hook_row(void *ud, const struct store_hook_state *h)
 	case FMT_TSV:
 		put_tsv(h->name, false);
 		put_tsv(status, false);
-		printf("%" PRId64 "\t%" PRId64 "\t", h->cursor, backlog);
+		if (h->cursor >= 0)
+			printf("%" PRId64, h->cursor);
+		printf("\t%" PRId64 "\t", backlog);
 		fmt_time(h->last_success, ok, sizeof(ok));
 		put_tsv(ok, false);
 		printf("%d\t", h->failures);
@@ -1502,7 +1517,10 @@ hook_row(void *ud, const struct store_hook_state *h)
 		break;
 	case FMT_TEXT:
 		fmt_local(h->last_success, ok, sizeof(ok));
-		snprintf(cur, sizeof(cur), "%" PRId64, h->cursor);
+		if (h->cursor >= 0)
+			snprintf(cur, sizeof(cur), "%" PRId64, h->cursor);
+		else
+			snprintf(cur, sizeof(cur), "-");
 		snprintf(back, sizeof(back), "%" PRId64, backlog);
 		snprintf(fails, sizeof(fails), "%d", h->failures);
 		note[0] = '\0';
@@ -1510,6 +1528,8 @@ hook_row(void *ud, const struct store_hook_state *h)
 			snprintf(note, sizeof(note), "no longer in the configuration");
 		else if (h->disabled)
 			snprintf(note, sizeof(note), "stopped: %s", h->disabled);
+		else if (h->cursor < 0)
+			snprintf(note, sizeof(note), "not run yet");
 		else if (h->last_error) {
 			fmt_local(h->next_attempt, next, sizeof(next));
 			snprintf(note, sizeof(note), "%s (retry %s)", h->last_error,
@@ -1569,9 +1589,24 @@ feedctl_hooks(const struct feedctl_global *g, int argc, char **argv)
 	}
 	tsv_header(&x.c, (const char *[]){ "name", "status", "cursor", "backlog",
 		"last_success", "failures", "last_error", "next_attempt" }, 8);
-	rc = store_hooks_list(x.st, hook_row, &x);
+	if (conf && conf->nhooks && !(x.seen = calloc(conf->nhooks,
+	    sizeof(*x.seen)))) {
+		x.c.err = -ENOMEM;
+		rc = 0;
+	} else {
+		rc = store_hooks_list(x.st, hook_row, &x);
+	}
+	/* Configured hooks that have not run yet have no row: show them. */
+	for (size_t i = 0; rc == 0 && !x.c.err && x.seen && i < conf->nhooks; i++) {
+		struct store_hook_state h = { .name = conf->hooks[i].name,
+			.cursor = -1 };
+
+		if (!x.seen[i])
+			rc = hook_row(&x, &h);
+	}
 	rc = list_finish(&x.c, argv[0], x.st, rc);
 	store_close(x.st);
+	free(x.seen);
 	conf_free(conf);
 	return rc;
 }

@@ -456,6 +456,13 @@ def hook_reload(tmp):
         check(db_rows(db, "SELECT name, cursor FROM hook_state ORDER BY name")
               == [("h", 0), ("h2", changes(db)[-1][0])],
               "state rows: %r" % db_rows(db, "SELECT * FROM hook_state"))
+        if FEEDCTL:
+            st = {h["name"]: h for h in map(json.loads, feedctl(
+                db, "--config", conf, "hooks", "--format", "jsonl").splitlines())}
+            check(st["h"]["status"] == "removed" and
+                  st["h"]["configured"] is False and st["h"]["backlog"] == 3
+                  and st["h2"]["status"] == "ok" and st["h2"]["kind"] == "exec",
+                  "feedctl hooks after the reload: %r" % st)
         d.signal(signal.SIGTERM)
         check(d.wait(10) == 0, "feedd did not stop cleanly")
         d.check_sanitizers()
