@@ -550,6 +550,16 @@ hook_kick(struct hook *h)
 		h->dirty = true;
 		return;
 	}
+	/* The transport is picked here, not when the run starts: a reload
+	 * may have changed the hook's kind while it was busy. */
+	h->tr = hook_transport_for(cf->kind);
+	if (!h->tr) {
+		h->phase = HP_OFF;
+		log_warn("hook", "hook=%s: %s delivery not built; skipped",
+			h->name, cf->kind == CONF_HOOK_WEBHOOK ? "webhook" :
+			"this kind of");
+		return;
+	}
 	h->dirty = false;
 	j = job_new(h, HJ_LOAD);
 	if (j) {
@@ -560,6 +570,12 @@ hook_kick(struct hook *h)
 	if (!j || strv_dup(cf->feeds, cf->nfeeds, &j->feeds) < 0 ||
 	    strv_dup(cf->tags, cf->ntags, &j->tags) < 0) {
 		job_free(j);
+		if (hs->once) {
+			log_err("hook", "hook=%s: out of memory", h->name);
+			h->once_failed = true;
+			hs->once_failed++;
+			return;
+		}
 		log_err("hook", "hook=%s: out of memory; retrying in %ds", h->name,
 			HOOK_STORE_RETRY_MS / 1000);
 		hook_arm(h, HOOK_STORE_RETRY_MS);
@@ -602,6 +618,11 @@ hook_start(struct hook *h, struct hook_job *j)
 	char err[512];
 	int rc;
 
+	if (h->tr != hook_transport_for(h->cf->kind)) {
+		/* A reload changed the hook's kind while its batch was read. */
+		hook_kick(h);
+		return;
+	}
 	free(h->body);
 	h->body = j->body;
 	j->body = NULL;
@@ -855,12 +876,6 @@ hook_new(struct hooks *hs, const struct conf_hook *cf)
 	h->cf = cf;
 	uv_timer_init(hs->loop, &h->timer);
 	h->timer.data = h;
-	h->tr = hook_transport_for(cf->kind);
-	if (!h->tr) {
-		h->phase = HP_OFF;
-		log_warn("hook", "hook=%s: %s delivery not built; skipped",
-			h->name, cf->kind == CONF_HOOK_WEBHOOK ? "webhook" : "this");
-	}
 	h->next = hs->hooks;
 	hs->hooks = h;
 	return h;
@@ -898,8 +913,6 @@ hooks_configure(struct hooks *hs, const struct conf *c)
 			continue;
 		}
 		if (!conf_hook_equal(h->cf, ncf)) {
-			const struct hook_transport *tr = hook_transport_for(ncf->kind);
-
 			changed++;
 			log_notice("hook", "hook=%s changed%s", h->name, h->run ?
 				": the running batch finishes under the old definition"
@@ -908,15 +921,11 @@ hooks_configure(struct hooks *hs, const struct conf *c)
 			 * opened again (which clears a permanent disable), the
 			 * back-off and a retry's bound are dropped. */
 			if (!h->run && !h->jobs) {
-				h->tr = tr;
 				h->opened = false;
 				h->retry_upto = 0;
 				if (h->phase == HP_WAITING)
 					uv_timer_stop(&h->timer);
-				h->phase = tr ? HP_IDLE : HP_OFF;
-				if (!tr)
-					log_warn("hook", "hook=%s: webhook delivery not "
-						"built; skipped", h->name);
+				h->phase = HP_IDLE;
 			}
 			h->dirty = true;
 		}
