@@ -695,6 +695,9 @@ save_result(struct hook *h, const struct hook_result *r)
 				"next run delivers them)", h->name, err,
 				h->batch.count, h->batch.count == 1 ? "" : "s",
 				h->batch.first_seq, h->batch.last_seq);
+		} else if (hs->stopping) {
+			log_info("hook", "hook=%s: %s while stopping; the batch comes "
+				"again after the restart", h->name, err);
 		} else if (r->permanent) {
 			log_err("hook", "hook=%s failed for good: %s; delivery stopped "
 				"until the hook is configured anew", h->name, err);

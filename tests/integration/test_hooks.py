@@ -274,8 +274,10 @@ def hook_kill9_redelivers(tmp):
         wait_for("the batch redelivered and the rest delivered", lambda:
                  sum(len(x[0]) for x in runs(hookdir)[1:]) >= 4, timeout=20)
         r = runs(hookdir)
-        check(r[1][2] == first[2], "the batch in flight was not redelivered "
-              "as it was:\n%s\n%s" % (r[1][2], first[2]))
+        # The same lines first; a refresh committed before the restarted
+        # hook read its batch may add to it (docs/hooks.md).
+        check(r[1][2].startswith(first[2]), "the batch in flight was not "
+              "redelivered as it was:\n%s\n%s" % (r[1][2], first[2]))
         seqs = [a["seq"] for x in r[1:] for a in x[0]]
         check(seqs == [c[0] for c in changes(db)],
               "after the restart the hook got %r, the log has %r"
