@@ -2358,7 +2358,10 @@ run_maybe_finish(struct run *r)
 		/* --once delivers the hooks' backlog after polling, and
 		 * waits for it (each run bounded by its timeout). */
 		hooks_once_drain(r->hooks);
-		if (hooks_once_drained(r->hooks) && worker_idle(&r->worker)) {
+		/* The drain may have finished at once (no hooks) and called
+		 * back into here already. */
+		if (!r->stopping && hooks_once_drained(r->hooks) &&
+		    worker_idle(&r->worker)) {
 			progress_finish(r);
 			run_stop(r, "done");
 		}
