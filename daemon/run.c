@@ -2003,6 +2003,9 @@ on_cycle(uv_timer_t *t)
 		"store_queue=%u max_loop_stall_ms=%.1f", r->nfeeds, r->nfailing,
 		r->nfetching, r->cycle_inserted, r->worker.pending,
 		(double)r->cycle_max_stall_ns / 1e6);
+	if (hooks_count(r->hooks))
+		log_info("hook", "cycle: hooks=%u failing=%u", hooks_count(r->hooks),
+			hooks_failing(r->hooks));
 	r->last_cycle_inserted = r->cycle_inserted;
 	r->cycle_inserted = 0;
 	r->cycle_max_stall_ns = 0;
