@@ -312,7 +312,7 @@ def hook_slow_no_poll_delay(tmp):
         gaps = [b - a for a, b in zip([t0] + times, times)]
         check(len(times) >= 3, "only %d polls in 8 s during the hook's run: %r"
               % (len(times), gaps))
-        check(max(gaps) < 3.5, "a poll waited %.1fs behind the hook: %r"
+        check(max(gaps) < 5, "a poll waited %.1fs behind the hook: %r"
               % (max(gaps), gaps))
         d.signal(signal.SIGTERM)
         check(d.wait(15) == 0, "feedd did not stop cleanly")
