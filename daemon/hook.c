@@ -79,7 +79,8 @@ struct hook {
 };
 
 struct hooks {
-	uv_loop_t *loop;               /* borrowed */
+	struct hook_ctx ctx;           /* pointers borrowed */
+	uv_loop_t *loop;               /* borrowed: ctx.loop */
 	struct worker *w;              /* borrowed */
 	const struct conf *conf;       /* borrowed */
 	struct hook *hooks;            /* owned list */
@@ -638,7 +639,7 @@ hook_start(struct hook *h, struct hook_job *j)
 	h->attempt = time(NULL);
 	h->started_ms = uv_now(hs->loop);
 	err[0] = '\0';
-	rc = h->tr->start(&h->run, hs->loop, h->cf, &h->batch, on_run_done, h,
+	rc = h->tr->start(&h->run, &hs->ctx, h->cf, &h->batch, on_run_done, h,
 		err, sizeof(err));
 	if (rc == 0) {
 		h->phase = HP_RUNNING;
@@ -849,14 +850,15 @@ hook_job_done(struct worker_job *wj)
 /* --- the set ------------------------------------------------------------ */
 
 int
-hooks_create(struct hooks **out, uv_loop_t *loop, struct worker *w, bool once,
-	hooks_changed_cb changed, void *ud)
+hooks_create(struct hooks **out, const struct hook_ctx *ctx, struct worker *w,
+	bool once, hooks_changed_cb changed, void *ud)
 {
 	struct hooks *hs = calloc(1, sizeof(*hs));
 
 	if (!hs)
 		return -ENOMEM;
-	hs->loop = loop;
+	hs->ctx = *ctx;
+	hs->loop = ctx->loop;
 	hs->w = w;
 	hs->once = once;
 	hs->changed = changed;

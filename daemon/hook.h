@@ -24,6 +24,7 @@
 #include <uv.h>
 
 #include "conf.h"
+#include "fetch.h"
 #include "worker.h"
 
 /* A batch's body is capped: a run stops adding articles past this many
@@ -66,6 +67,14 @@ typedef void (*hook_done_cb)(void *ud, const struct hook_result *r);
 
 struct hook_run;
 
+/* What the daemon lends every transport; borrowed, valid for the life of
+ * the hooks. */
+struct hook_ctx {
+	uv_loop_t *loop;
+	struct fetch *fetch;   /* the daemon's transfers (a webhook's POST);
+	                        * NULL in tests that need none */
+};
+
 struct hook_transport {
 	const char *kind;      /* "exec", "webhook": for log lines */
 	/*
@@ -75,7 +84,7 @@ struct hook_transport {
 	 * or a negative errno with a one-line reason in err (done is not
 	 * called, the hook counts a failed run).
 	 */
-	int (*start)(struct hook_run **out, uv_loop_t *loop,
+	int (*start)(struct hook_run **out, const struct hook_ctx *ctx,
 		const struct conf_hook *h, const struct hook_batch *b,
 		hook_done_cb done, void *ud, char *err, size_t errlen);
 	/* Stop the run soon (shutdown, hook removed); done still comes,
@@ -107,11 +116,11 @@ typedef void (*hooks_changed_cb)(void *ud);
 
 /*
  * once: --once mode. Wakes are ignored until hooks_once_drain(), and a
- * failed run is not retried. 0 or -ENOMEM. loop and w borrowed; they must
- * outlive the hooks.
+ * failed run is not retried. 0 or -ENOMEM. ctx (copied; its pointers
+ * borrowed) and w must outlive the hooks.
  */
-int hooks_create(struct hooks **out, uv_loop_t *loop, struct worker *w,
-	bool once, hooks_changed_cb changed, void *ud);
+int hooks_create(struct hooks **out, const struct hook_ctx *ctx,
+	struct worker *w, bool once, hooks_changed_cb changed, void *ud);
 
 /* Start-up and every reload: add, change and remove hooks to match c.
  * c is borrowed until the next hooks_configure() or hooks_close(): call

@@ -352,10 +352,11 @@ env_build(struct hook_run *r, const struct conf_hook *h,
 }
 
 static int
-exec_start(struct hook_run **out, uv_loop_t *loop, const struct conf_hook *h,
-	const struct hook_batch *b, hook_done_cb done, void *ud, char *err,
-	size_t errlen)
+exec_start(struct hook_run **out, const struct hook_ctx *ctx,
+	const struct conf_hook *h, const struct hook_batch *b, hook_done_cb done,
+	void *ud, char *err, size_t errlen)
 {
+	uv_loop_t *loop = ctx->loop;
 	struct hook_run *r = calloc(1, sizeof(*r));
 	uv_process_options_t po = { 0 };
 	uv_stdio_container_t stdio[3];

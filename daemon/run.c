@@ -2690,14 +2690,6 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	if (rc < 0)
 		log_warn("sys", "loop stall measurement unavailable: %s",
 			uv_strerror(rc));
-	/* Nothing but memory yet: the hooks make their handles when they
-	 * are configured. */
-	rc = hooks_create(&r->hooks, &r->loop, &r->worker, o->once,
-		on_hooks_changed, r);
-	if (rc < 0) {
-		log_err("sys", "out of memory");
-		goto out;
-	}
 	fo = (struct fetch_opts){
 		.max_total = conf->max_connections,
 		.max_per_host = conf->max_per_host,
@@ -2732,6 +2724,18 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	r->progress.data = r;
 	r->open_handles = 10; /* with the worker's */
 
+	{
+		/* Nothing but memory: the hooks make their handles when
+		 * they are configured. */
+		struct hook_ctx hc = { .loop = &r->loop, .fetch = r->fetch };
+
+		rc = hooks_create(&r->hooks, &hc, &r->worker, o->once,
+			on_hooks_changed, r);
+		if (rc < 0) {
+			log_err("sys", "out of memory");
+			goto close;
+		}
+	}
 	rc = startup_feeds(r);
 	if (rc < 0)
 		goto close;

@@ -55,6 +55,7 @@ run_sh(const char *script, int64_t timeout_s, bool cancel, struct outcome *o,
 		.program = "/bin/sh", .argv = argv, .argc = 3, .env = env,
 		.nenv = 1, .timeout_s = timeout_s };
 	struct hook_run *run = NULL;
+	struct hook_ctx ctx = { 0 };
 	uv_loop_t loop;
 	int rc;
 
@@ -63,7 +64,8 @@ run_sh(const char *script, int64_t timeout_s, bool cancel, struct outcome *o,
 		CHECK(!"uv_loop_init");
 		return -1;
 	}
-	rc = hook_exec_transport.start(&run, &loop, &h, &batch, on_done, o,
+	ctx.loop = &loop;
+	rc = hook_exec_transport.start(&run, &ctx, &h, &batch, on_done, o,
 		err, errlen);
 	if (rc == 0 && cancel) {
 		uv_run(&loop, UV_RUN_NOWAIT);
@@ -196,9 +198,10 @@ t_cannot_start(void)
 	struct outcome o = { 0 };
 	char err[256] = "";
 	uv_loop_t loop;
+	struct hook_ctx ctx = { .loop = &loop };
 
 	REQUIRE(uv_loop_init(&loop) == 0);
-	CHECK(hook_exec_transport.start(&run, &loop, &h, &batch, on_done, &o,
+	CHECK(hook_exec_transport.start(&run, &ctx, &h, &batch, on_done, &o,
 		err, sizeof(err)) < 0);
 	CHECK_STR_EQ(err, "cannot run /nonexistent/nope: no such file or directory");
 	uv_run(&loop, UV_RUN_DEFAULT);
