@@ -113,7 +113,14 @@ def feed_with(srv, items):
 
 
 def hook_gets_new_articles(tmp):
-    srv, db, conf, hookdir, _ = setup(tmp, feed_interval="1s")
+    srv, db, conf, hookdir, prog = setup(tmp, feed_interval="1s")
+    # A second hook for updates of feed a only: nothing of the first
+    # refresh, exactly the edit of the second.
+    upd = os.path.join(tmp, "runs-upd")
+    os.mkdir(upd)
+    with open(conf, "a") as f:
+        f.write("hook upd exec %s events=updated feeds=a env=HOOKDIR=%s\n"
+                % (prog, upd))
     d = None
     try:
         d = Daemon(tmp, conf)
@@ -143,8 +150,17 @@ def hook_gets_new_articles(tmp):
         check(sorted((a["title"], a["event"]) for a in lines) ==
               [("Four", "new"), ("Two", "updated")], "second batch: %r" % lines)
         check_batch(db, lines, env, last)
+        wait_for("the update hook's run", lambda: len(runs(upd)) >= 1)
+        (ul, uenv, _), = runs(upd)
+        check([(x["title"], x["event"]) for x in ul] == [("Two", "updated")],
+              "events=updated feeds=a got %r" % ul)
+        check(uenv[0] == "upd", "FEEDD_HOOK of the second hook: %r" % uenv)
         time.sleep(1.5)
-        check(len(runs(hookdir)) == 2, "unchanged polls ran the hook again")
+        check(len(runs(hookdir)) == 2 and len(runs(upd)) == 1,
+              "unchanged polls ran a hook again")
+        check(db_rows(db, "SELECT name, cursor FROM hook_state ORDER BY name")
+              == [("h", changes(db)[-1][0]), ("upd", changes(db)[-1][0])],
+              "cursors: %r" % db_rows(db, "SELECT * FROM hook_state"))
         check("hook=h stdout: hook run 1" in d.log(),
               "the hook's stdout is not in the log:\n" + d.log())
         d.signal(signal.SIGTERM)
