@@ -666,6 +666,17 @@ save_result(struct hook *h, const struct hook_result *r)
 	free(h->body);
 	h->body = NULL;
 	h->batch.jsonl = NULL;
+	if (!r->ok && hs->stopping) {
+		/* Killed by the stop, not failed: nothing to record, the
+		 * cursor did not move and the batch comes again. */
+		log_info("hook", "hook=%s: %s while stopping; the batch comes "
+			"again after the restart", h->name, r->error ? r->error :
+			"stopped");
+		job_free(j);
+		h->phase = HP_IDLE;
+		hooks_notify(hs);
+		return;
+	}
 	if (r->ok) {
 		if (h->failures > 0)
 			log_notice("hook", "hook=%s recovered after %d failure%s",
@@ -696,9 +707,6 @@ save_result(struct hook *h, const struct hook_result *r)
 				"next run delivers them)", h->name, err,
 				h->batch.count, h->batch.count == 1 ? "" : "s",
 				h->batch.first_seq, h->batch.last_seq);
-		} else if (hs->stopping) {
-			log_info("hook", "hook=%s: %s while stopping; the batch comes "
-				"again after the restart", h->name, err);
 		} else if (r->permanent) {
 			log_err("hook", "hook=%s failed for good: %s; delivery stopped "
 				"until the hook is configured anew", h->name, err);

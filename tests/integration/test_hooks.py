@@ -20,6 +20,9 @@ hook_program_deleted: the program deleted after start: a clear log line
     naming the hook and the cause, and polling goes on.
 hook_once: --once delivers the hooks' batches after polling and waits for
     them; a failing hook makes it exit 2 and its batch comes next time.
+hook_sigterm_during_run: SIGTERM waits --stop-grace for a running hook,
+    then kills its group; nothing is recorded as failed and the batch comes
+    again after the restart.
 hook_reload: SIGHUP adds a hook (from=start: the whole log), and removing
     a hook kills its running process; its state row stays.
 """
@@ -447,6 +450,41 @@ def hook_once(tmp):
         srv.stop()
 
 
+def hook_sigterm_during_run(tmp):
+    srv, db, conf, hookdir, _ = setup(tmp, mode="hang1")
+    d = None
+    try:
+        d = Daemon(tmp, conf, args=["--stop-grace", "1s"])
+        wait_for("the first run hanging",
+                 lambda: os.path.exists(os.path.join(hookdir, "pid-1")))
+        with open(os.path.join(hookdir, "pid-1")) as f:
+            pid = int(f.read())
+        t0 = time.monotonic()
+        d.signal(signal.SIGTERM)
+        check(d.wait(10) == 0, "feedd did not stop cleanly")
+        check(time.monotonic() - t0 < 5, "the stop waited %.1fs for the hook"
+              % (time.monotonic() - t0))
+        wait_for("the hook's process group gone", lambda: group_gone(pid),
+                 timeout=5)
+        d.check_sanitizers()
+        check(db_rows(db, "SELECT cursor, failures, last_error FROM hook_state")
+              == [(0, 0, None)], "a stop recorded as a failure: %r"
+              % db_rows(db, "SELECT * FROM hook_state"))
+        d.kill()
+        d = Daemon(tmp, conf)
+        wait_for("the batch again after the restart",
+                 lambda: len(runs(hookdir)) >= 2)
+        r = runs(hookdir)
+        check(r[1][2] == r[0][2], "another batch after the restart")
+        d.signal(signal.SIGTERM)
+        check(d.wait(10) == 0, "feedd did not stop cleanly")
+        d.check_sanitizers()
+    finally:
+        if d:
+            d.kill()
+        srv.stop()
+
+
 def hook_reload(tmp):
     srv, db, conf, hookdir, prog = setup(tmp, mode="slow", keys="timeout=30s")
     d = None
@@ -494,4 +532,5 @@ if __name__ == "__main__":
     sys.exit(main([hook_check_config, hook_gets_new_articles,
                    hook_retries_same_batch, hook_timeout_kills_group,
                    hook_kill9_redelivers, hook_slow_no_poll_delay,
-                   hook_program_deleted, hook_once, hook_reload]))
+                   hook_program_deleted, hook_once, hook_sigterm_during_run,
+                   hook_reload]))
