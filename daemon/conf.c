@@ -94,6 +94,7 @@ static int d_include(struct pstate *ps, const struct directive *d, int argc, cha
 static int d_feed(struct pstate *ps, const struct directive *d, int argc, char **argv);
 static int d_rule(struct pstate *ps, const struct directive *d, int argc, char **argv);
 static int d_listen(struct pstate *ps, const struct directive *d, int argc, char **argv);
+static int d_hook(struct pstate *ps, const struct directive *d, int argc, char **argv);
 
 #define CO(f) offsetof(struct conf, f)
 #define FO(f) offsetof(struct conf_feed, f)
@@ -117,6 +118,7 @@ static const struct directive directives[] = {
 	{ .name = "include", 1, 1, d_include, V_STRING, 0, 0, 0, NULL, false },
 	{ .name = "feed", 2, -1, d_feed, V_STRING, 0, 0, 0, NULL, false },
 	{ .name = "rule", 3, -1, d_rule, V_STRING, 0, 0, 0, NULL, false },
+	{ .name = "hook", 3, -1, d_hook, V_STRING, 0, 0, 0, NULL, false },
 };
 #define NDIRECTIVES (sizeof(directives) / sizeof(directives[0]))
 
@@ -1047,6 +1049,468 @@ check_rules(struct pstate *ps)
 
 static int parse_buf(struct pstate *ps, const char *path, const char *buf, size_t len);
 
+/* -------------------------------------------------------------------- */
+/* Hooks */
+
+static void dir_of(const char *path, char *buf, size_t len);
+
+/* Append a copy of s to the NULL-terminated list *v of *n strings. */
+static int
+strv_add(char ***v, size_t *n, const char *s, size_t len)
+{
+	char **nv = realloc(*v, (*n + 2) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[*n] = strndup(s, len);
+	if (!nv[*n]) {
+		nv[*n] = NULL;
+		return -ENOMEM;
+	}
+	(*n)++;
+	nv[*n] = NULL;
+	return 0;
+}
+
+static void
+strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static bool
+strv_equal(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+static void
+hook_free(struct conf_hook *h)
+{
+	free(h->name);
+	free(h->program);
+	strv_free(h->argv);
+	strv_free(h->env);
+	free(h->url);
+	free(h->secret_file);
+	strv_free(h->feeds);
+	strv_free(h->tags);
+	free(h->file);
+}
+
+/* Keys of a hook line; exec/webhook say which kind takes them. */
+enum hook_key {
+	HK_FEEDS, HK_EVENTS, HK_BATCH, HK_TIMEOUT, HK_RETRY, HK_FROM,
+	HK_ENV, HK_SECRET_FILE, HK_ALLOW_PRIVATE,
+};
+static const struct {
+	const char *name;
+	enum hook_key key;
+	bool exec, webhook;
+	bool repeat;              /* may be given more than once */
+} hook_keys[] = {
+	{ "feeds", HK_FEEDS, true, true, false },
+	{ "events", HK_EVENTS, true, true, false },
+	{ "batch", HK_BATCH, true, true, false },
+	{ "timeout", HK_TIMEOUT, true, true, false },
+	{ "retry", HK_RETRY, true, true, false },
+	{ "from", HK_FROM, true, true, false },
+	{ "env", HK_ENV, true, false, true },
+	{ "secret-file", HK_SECRET_FILE, false, true, false },
+	{ "allow-private", HK_ALLOW_PRIVATE, false, true, false },
+};
+#define NHOOK_KEYS (sizeof(hook_keys) / sizeof(hook_keys[0]))
+
+/* A word that starts the options: [a-z][a-z-]*=... */
+static bool
+looks_like_key(const char *w)
+{
+	const char *p = w;
+
+	if (*p < 'a' || *p > 'z')
+		return false;
+	while ((*p >= 'a' && *p <= 'z') || *p == '-')
+		p++;
+	return *p == '=';
+}
+
+/*
+ * Where PROGRAM is: an absolute path as is, a relative one with a '/'
+ * against the config file's directory, a bare name by $PATH (as the shell
+ * would, once, when the config is read: the daemon runs what was checked).
+ * 0 with *out malloc'd, or -EINVAL (reported), -ENOMEM.
+ */
+static int
+hook_program(struct pstate *ps, const char *prog, char **out)
+{
+	char dir[PATH_MAX], *full = NULL;
+	struct stat sb;
+
+	if (!*prog)
+		return perr(ps, "empty program");
+	if (prog[0] == '/') {
+		full = strdup(prog);
+	} else if (strchr(prog, '/')) {
+		dir_of(ps->file ? ps->file : ".", dir, sizeof(dir));
+		if (asprintf(&full, "%s/%s", dir, prog) < 0)
+			full = NULL;
+	} else {
+		const char *path = getenv("PATH");
+
+		if (!path || !*path)
+			path = "/usr/local/bin:/usr/bin:/bin";
+		for (const char *p = path; *p;) {
+			size_t l = strcspn(p, ":");
+			char *cand = NULL;
+
+			if (l && asprintf(&cand, "%.*s/%s", (int)l, p, prog) < 0)
+				return -ENOMEM;
+			if (cand && stat(cand, &sb) == 0 && S_ISREG(sb.st_mode) &&
+			    access(cand, X_OK) == 0) {
+				full = cand;
+				break;
+			}
+			free(cand);
+			p += l;
+			if (*p == ':')
+				p++;
+		}
+		if (!full)
+			return perr(ps, "program '%s' not found in PATH (%s)", prog,
+				path);
+		*out = full;
+		return 0;
+	}
+	if (!full)
+		return -ENOMEM;
+	if (stat(full, &sb) < 0) {
+		perr(ps, "program '%s': %s", full, strerror(errno));
+		free(full);
+		return -EINVAL;
+	}
+	if (!S_ISREG(sb.st_mode) || access(full, X_OK) < 0) {
+		perr(ps, "program '%s' is not %s", full, S_ISREG(sb.st_mode) ?
+			"executable (chmod +x?)" : "a regular file");
+		free(full);
+		return -EINVAL;
+	}
+	*out = full;
+	return 0;
+}
+
+/* feeds=a,b,tag:x */
+static int
+hook_feeds(struct pstate *ps, struct conf_hook *h, const char *v)
+{
+	int rc = 0;
+
+	if (!*v)
+		return perr(ps, "empty feeds= (leave it out for every feed)");
+	for (const char *p = v; *p;) {
+		size_t l = strcspn(p, ",");
+		char word[CONF_MAX_NAME + 8];
+
+		if (l == 0 || l >= sizeof(word)) {
+			return perr(ps, "bad feeds= entry '%.*s' (use feed names "
+				"and tag:TAG, comma-separated)", (int)l, p);
+		}
+		memcpy(word, p, l);
+		word[l] = '\0';
+		if (strncmp(word, "tag:", 4) == 0) {
+			if (!word[4] || strpbrk(word + 4, " \t"))
+				return perr(ps, "bad tag in feeds= '%s'", word);
+			rc = strv_add(&h->tags, &h->ntags, word + 4, l - 4);
+		} else if (!feed_name_ok(word)) {
+			return perr(ps, "bad feed name '%s' in feeds= (a feed "
+				"name, or tag:TAG)", word);
+		} else {
+			rc = strv_add(&h->feeds, &h->nfeeds, word, l);
+		}
+		if (rc < 0)
+			return rc;
+		p += l;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static int
+hook_events(struct pstate *ps, struct conf_hook *h, const char *v)
+{
+	unsigned ev = 0;
+
+	for (const char *p = v; *p;) {
+		size_t l = strcspn(p, ",");
+
+		if (l == 3 && strncmp(p, "new", 3) == 0)
+			ev |= CONF_HOOK_NEW;
+		else if (l == 7 && strncmp(p, "updated", 7) == 0)
+			ev |= CONF_HOOK_UPDATED;
+		else
+			return perr(ps, "unknown event '%.*s' in events= (use new, "
+				"updated or new,updated)", (int)l, p);
+		p += l;
+		if (*p == ',')
+			p++;
+	}
+	if (!ev)
+		return perr(ps, "empty events= (use new, updated or new,updated)");
+	h->events = ev;
+	return 0;
+}
+
+/* env=NAME=VALUE: one variable per key (a value may hold commas). */
+static int
+hook_env(struct pstate *ps, struct conf_hook *h, const char *v)
+{
+	size_t n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		"0123456789_");
+
+	if (n == 0 || v[n] != '=' || (v[0] >= '0' && v[0] <= '9'))
+		return perr(ps, "bad env= '%.*s' (use env=NAME=VALUE, NAME of "
+			"letters, digits and '_')", (int)strcspn(v, "="), v);
+	if (strncmp(v, "FEEDD_", 6) == 0)
+		return perr(ps, "env=%.*s: FEEDD_ variables are set by feedd",
+			(int)n, v);
+	for (size_t i = 0; i < h->nenv; i++)
+		if (strncmp(h->env[i], v, n + 1) == 0)
+			return perr(ps, "env=%.*s given twice", (int)n, v);
+	return strv_add(&h->env, &h->nenv, v, strlen(v));
+}
+
+static int
+hook_key_set(struct pstate *ps, struct conf_hook *h, enum hook_key k,
+	const char *v)
+{
+	switch (k) {
+	case HK_FEEDS:
+		return hook_feeds(ps, h, v);
+	case HK_EVENTS:
+		return hook_events(ps, h, v);
+	case HK_BATCH:
+		return set_value(ps, V_UINT, &h->batch, 1, CONF_HOOK_BATCH_MAX, v,
+			" for batch");
+	case HK_TIMEOUT:
+		return set_value(ps, V_DURATION, &h->timeout_s, 1, 86400, v,
+			" for timeout");
+	case HK_RETRY:
+		return set_value(ps, V_DURATION, &h->retry_s, 1,
+			CONF_HOOK_RETRY_MAX, v, " for retry");
+	case HK_FROM:
+		if (strcmp(v, "start") == 0)
+			h->from_start = true;
+		else if (strcmp(v, "now") == 0)
+			h->from_start = false;
+		else
+			return perr(ps, "bad value '%s' for from (use start or now)", v);
+		return 0;
+	case HK_ENV:
+		return hook_env(ps, h, v);
+	case HK_SECRET_FILE:
+		if (!*v)
+			return perr(ps, "empty secret-file=");
+		return set_string(&h->secret_file, v);
+	case HK_ALLOW_PRIVATE:
+		return set_value(ps, V_BOOL, &h->allow_private, 0, 0, v,
+			" for allow-private");
+	}
+	return 0;
+}
+
+/*
+ * hook NAME exec PROGRAM [ARG...] [KEY=VALUE...]
+ * hook NAME webhook URL [KEY=VALUE...]
+ * Every bad word is reported. A hook with any error is not kept, except
+ * under its name for the duplicate check (as a feed).
+ */
+static int
+d_hook(struct pstate *ps, const struct directive *d, int argc, char **argv)
+{
+	struct conf *c = ps->c;
+	struct conf_hook h = { 0 };
+	const struct conf_hook *dup = NULL;
+	unsigned seen = 0;
+	bool exec;
+	int i, rc = 0, opt;
+
+	(void)d;
+	h.events = CONF_HOOK_NEW | CONF_HOOK_UPDATED;
+	h.batch = CONF_HOOK_BATCH_DEFAULT;
+	h.timeout_s = CONF_HOOK_TIMEOUT_DEFAULT;
+	h.retry_s = CONF_HOOK_RETRY_DEFAULT;
+	h.line = ps->line;
+	if (!(h.name = strdup(argv[1])) ||
+	    !(h.file = strdup(ps->file ? ps->file : "?"))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (!feed_name_ok(argv[1])) {
+		perr(ps, "invalid hook name '%s' (use up to %d letters, digits, "
+			"'.', '_' and '-', not starting with '-')", argv[1],
+			CONF_MAX_NAME);
+	} else if ((dup = conf_hook_find(c, argv[1]))) {
+		perr(ps, "duplicate hook name '%s' (first defined at %s:%d)",
+			argv[1], dup->file, dup->line);
+	}
+	if (strcmp(argv[2], "exec") == 0) {
+		h.kind = CONF_HOOK_EXEC;
+	} else if (strcmp(argv[2], "webhook") == 0) {
+		h.kind = CONF_HOOK_WEBHOOK;
+	} else {
+		perr(ps, "unknown hook kind '%s' (use exec or webhook)", argv[2]);
+		goto out;
+	}
+	exec = h.kind == CONF_HOOK_EXEC;
+	if (argc < 4 || looks_like_key(argv[3])) {
+		perr(ps, "%s", exec ? "exec needs a program (hook NAME exec "
+			"PROGRAM [ARG...] [KEY=VALUE...])" : "webhook needs a URL "
+			"(hook NAME webhook URL [KEY=VALUE...])");
+		opt = 3;
+	} else if (exec) {
+		rc = hook_program(ps, argv[3], &h.program);
+		if (rc == -ENOMEM)
+			goto out;
+		for (opt = 3; opt < argc && !looks_like_key(argv[opt]); opt++) {
+			rc = strv_add(&h.argv, &h.argc, argv[opt], strlen(argv[opt]));
+			if (rc < 0)
+				goto out;
+		}
+	} else {
+		const char *why;
+		char shown_url[512];
+
+		if (conf_url_check(argv[3], &why) < 0) {
+			perr(ps, "invalid URL '%s': %s", conf_redact_url(argv[3],
+				shown_url, sizeof(shown_url)), why);
+		} else if (!(h.url = strdup(argv[3]))) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		opt = 4;
+	}
+	rc = 0;
+	for (i = opt; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		size_t ki;
+
+		if (!eq || !looks_like_key(argv[i])) {
+			perr(ps, "expected key=value after the first option, got "
+				"'%s' (an argument shaped like key=value must be "
+				"passed by a wrapper script)", argv[i]);
+			continue;
+		}
+		*eq = '\0';
+		for (ki = 0; ki < NHOOK_KEYS; ki++)
+			if (strcmp(argv[i], hook_keys[ki].name) == 0)
+				break;
+		if (ki == NHOOK_KEYS) {
+			const char *sug = suggest(argv[i], hook_keys, NHOOK_KEYS,
+				sizeof(hook_keys[0]));
+			if (sug)
+				perr(ps, "unknown key '%s' (did you mean '%s'?)",
+					argv[i], sug);
+			else
+				perr(ps, "unknown key '%s'", argv[i]);
+			continue;
+		}
+		if (!(exec ? hook_keys[ki].exec : hook_keys[ki].webhook)) {
+			perr(ps, "key '%s' is for %s hooks", argv[i],
+				exec ? "webhook" : "exec");
+			continue;
+		}
+		if ((seen & (1u << ki)) && !hook_keys[ki].repeat) {
+			perr(ps, "key '%s' given twice", argv[i]);
+			continue;
+		}
+		seen |= 1u << ki;
+		rc = hook_key_set(ps, &h, hook_keys[ki].key, eq + 1);
+		if (rc == -ENOMEM)
+			goto out;
+		rc = 0;
+	}
+out:
+	/* Kept under a good, new name even with bad values (as a feed), so
+	 * a later duplicate is reported; a config with any error never
+	 * runs. */
+	if (rc == 0 && !dup && feed_name_ok(h.name) && !conf_hook_find(c, h.name)) {
+		struct conf_hook *nh = realloc(c->hooks,
+			(c->nhooks + 1) * sizeof(*nh));
+		if (nh) {
+			c->hooks = nh;
+			c->hooks[c->nhooks++] = h;
+			return 0;
+		}
+		rc = -ENOMEM;
+	}
+	hook_free(&h);
+	return rc;
+}
+
+/* After the whole file set: feeds= names must be configured feeds. */
+static int
+resolve_hooks(struct pstate *ps)
+{
+	struct conf *c = ps->c;
+
+	for (size_t i = 0; i < c->nhooks; i++) {
+		struct conf_hook *h = &c->hooks[i];
+
+		for (size_t k = 0; k < h->nfeeds; k++) {
+			if (names_find(ps, h->feeds[k]))
+				continue;
+			ps->file = h->file;
+			ps->line = h->line;
+			ps->dir = "hook";
+			perr(ps, "hook %s: feeds= names '%s', which is not a "
+				"configured feed", h->name, h->feeds[k]);
+		}
+	}
+	return ps->oom ? -ENOMEM : 0;
+}
+
+const struct conf_hook *
+conf_hook_find(const struct conf *c, const char *name)
+{
+	for (size_t i = 0; c && i < c->nhooks; i++)
+		if (strcmp(c->hooks[i].name, name) == 0)
+			return &c->hooks[i];
+	return NULL;
+}
+
+static bool
+str_same(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+bool
+conf_hook_equal(const struct conf_hook *a, const struct conf_hook *b)
+{
+	return str_same(a->name, b->name) && a->kind == b->kind &&
+		str_same(a->program, b->program) &&
+		strv_equal(a->argv, a->argc, b->argv, b->argc) &&
+		strv_equal(a->env, a->nenv, b->env, b->nenv) &&
+		str_same(a->url, b->url) &&
+		str_same(a->secret_file, b->secret_file) &&
+		a->allow_private == b->allow_private &&
+		strv_equal(a->feeds, a->nfeeds, b->feeds, b->nfeeds) &&
+		strv_equal(a->tags, a->ntags, b->tags, b->ntags) &&
+		a->events == b->events && a->batch == b->batch &&
+		a->timeout_s == b->timeout_s && a->retry_s == b->retry_s &&
+		a->from_start == b->from_start;
+}
+
 static int
 read_file(const char *path, char **out, size_t *outlen)
 {
@@ -1712,6 +2176,9 @@ parse_all(struct conf **out, const char *path, const char *buf, size_t len,
 	if (rc < 0)
 		goto out;
 	check_rules(&ps);
+	rc = resolve_hooks(&ps);
+	if (rc < 0)
+		goto out;
 	rc = resolve_database(&ps);
 	if (rc == -ENOMEM || ps.oom) {
 		rc = -ENOMEM;
@@ -1901,6 +2368,9 @@ conf_free(struct conf *c)
 		feed_free(&c->feeds[i]);
 	free(c->feeds);
 	rule_set_unref(c->rules);
+	for (size_t i = 0; i < c->nhooks; i++)
+		hook_free(&c->hooks[i]);
+	free(c->hooks);
 	free(c->path);
 	free(c->database);
 	free(c->database_file);
@@ -2035,6 +2505,56 @@ str_differs(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
+/* A hook line that parses back to the same hook; env= values are masked
+ * (they are where tokens go). */
+static void
+print_hook(FILE *f, const struct conf_hook *h)
+{
+	char b[32];
+
+	fputs("hook ", f);
+	conf_print_token(h->name, f);
+	if (h->kind == CONF_HOOK_EXEC) {
+		fputs(" exec ", f);
+		conf_print_token(h->program ? h->program : "(invalid)", f);
+		for (size_t i = 1; i < h->argc; i++) {
+			fputc(' ', f);
+			conf_print_token(h->argv[i], f);
+		}
+	} else {
+		fputs(" webhook ", f);
+		print_url(f, h->url ? h->url : "(invalid)");
+		if (h->secret_file)
+			print_kv(f, "secret-file", h->secret_file);
+		if (h->allow_private)
+			fputs(" allow-private=yes", f);
+	}
+	if (h->nfeeds || h->ntags) {
+		fputs(" feeds=", f);
+		for (size_t i = 0; i < h->nfeeds; i++)
+			fprintf(f, "%s%s", i ? "," : "", h->feeds[i]);
+		for (size_t i = 0; i < h->ntags; i++)
+			fprintf(f, "%stag:%s", i || h->nfeeds ? "," : "", h->tags[i]);
+	}
+	if (h->events != (CONF_HOOK_NEW | CONF_HOOK_UPDATED))
+		fprintf(f, " events=%s", h->events == CONF_HOOK_NEW ? "new" :
+			"updated");
+	if (h->batch != CONF_HOOK_BATCH_DEFAULT)
+		fprintf(f, " batch=%u", h->batch);
+	if (h->timeout_s != CONF_HOOK_TIMEOUT_DEFAULT)
+		fprintf(f, " timeout=%s", conf_format_duration(h->timeout_s, b,
+			sizeof(b)));
+	if (h->retry_s != CONF_HOOK_RETRY_DEFAULT)
+		fprintf(f, " retry=%s", conf_format_duration(h->retry_s, b,
+			sizeof(b)));
+	if (h->from_start)
+		fputs(" from=start", f);
+	for (size_t i = 0; i < h->nenv; i++)
+		fprintf(f, " env=%.*s=****", (int)strcspn(h->env[i], "="),
+			h->env[i]);
+	fputc('\n', f);
+}
+
 void
 conf_print(const struct conf *c, void *file)
 {
@@ -2111,4 +2631,6 @@ conf_print(const struct conf *c, void *file)
 	}
 	for (size_t i = 0; i < c->rules->n; i++)
 		rule_print(&c->rules->v[i], f);
+	for (size_t i = 0; i < c->nhooks; i++)
+		print_hook(f, &c->hooks[i]);
 }

@@ -55,6 +55,58 @@ struct conf_feed {
 	int line;
 };
 
+/*
+ * A hook: a program (exec) or an HTTP endpoint (webhook) that gets the
+ * new and updated articles from the change log, in batches, in order,
+ * at least once (docs/hooks.md).
+ *   hook NAME exec PROGRAM [ARG...] [KEY=VALUE...]
+ *   hook NAME webhook URL [KEY=VALUE...]
+ * The options begin at the first word shaped like a key
+ * ([a-z][a-z-]*=...); every word after that must be one.
+ */
+enum conf_hook_kind {
+	CONF_HOOK_EXEC,
+	CONF_HOOK_WEBHOOK,
+};
+
+/* conf_hook.events */
+#define CONF_HOOK_NEW 1u
+#define CONF_HOOK_UPDATED 2u
+
+#define CONF_HOOK_BATCH_DEFAULT 100
+#define CONF_HOOK_BATCH_MAX 10000
+#define CONF_HOOK_TIMEOUT_DEFAULT 60     /* seconds */
+#define CONF_HOOK_RETRY_DEFAULT 5        /* seconds: the first back-off */
+#define CONF_HOOK_RETRY_MAX 3600         /* seconds: back-off ceiling */
+
+struct conf_hook {
+	char *name;            /* owned; unique among hooks, [A-Za-z0-9._-]+ */
+	enum conf_hook_kind kind;
+	/* exec */
+	char *program;         /* owned; the absolute path that is run */
+	char **argv;           /* owned, NULL-terminated: PROGRAM as written,
+	                        * then the ARGs */
+	size_t argc;
+	char **env;            /* owned; "NAME=VALUE" from env=, NULL-terminated */
+	size_t nenv;
+	/* webhook */
+	char *url;             /* owned; http or https */
+	char *secret_file;     /* owned; secret-file=, NULL = unsigned */
+	bool allow_private;    /* allow-private=: the URL may be a private address */
+	/* both */
+	char **feeds;          /* owned; feeds= names (NULL-terminated) */
+	size_t nfeeds;
+	char **tags;           /* owned; feeds= tag:NAME entries, without "tag:" */
+	size_t ntags;          /* nfeeds == ntags == 0: every feed */
+	unsigned events;       /* CONF_HOOK_NEW | CONF_HOOK_UPDATED */
+	unsigned batch;        /* articles per run at most */
+	int64_t timeout_s;     /* a run longer than this is killed */
+	int64_t retry_s;       /* first back-off after a failure; doubles */
+	bool from_start;       /* from=start: a new hook gets the whole log */
+	char *file;            /* owned; where it was defined */
+	int line;
+};
+
 struct conf {
 	char *path;            /* owned; the main config file */
 	char *database;        /* owned; resolved absolute path */
@@ -78,6 +130,8 @@ struct conf {
 	struct conf_feed *feeds; /* owned array */
 	size_t nfeeds;
 	struct rule_set *rules; /* owned reference (rules.h); never NULL */
+	struct conf_hook *hooks; /* owned array */
+	size_t nhooks;
 };
 
 /*
@@ -179,6 +233,12 @@ void conf_free(struct conf *c);
 
 /* Find a feed by name; borrowed, or NULL. */
 const struct conf_feed *conf_feed_find(const struct conf *c, const char *name);
+
+/* Find a hook by name; borrowed, or NULL. */
+const struct conf_hook *conf_hook_find(const struct conf *c, const char *name);
+
+/* Whether two hooks are defined alike (everything but file and line). */
+bool conf_hook_equal(const struct conf_hook *a, const struct conf_hook *b);
 
 /* Parse "90s", "30m", "2h", "1d", "1w" or plain seconds. 0 or -EINVAL. */
 int conf_duration(const char *s, int64_t *out);

@@ -120,6 +120,8 @@ static const struct feedctl_cmd commands[] = {
 	  "every feed with its state", feeds_opts },
 	{ "rules", feedctl_rules, "",
 	  "the keep/block rules with how often each matched", rules_opts },
+	{ "hooks", feedctl_hooks, "",
+	  "every hook with its cursor, backlog and last run", feeds_opts },
 	{ "import-opml", feedctl_import_opml, "FILE|-",
 	  "turn an OPML subscription list into feedd.conf feed lines", import_opts },
 	{ "export-opml", feedctl_export_opml, "",

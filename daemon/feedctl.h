@@ -92,6 +92,7 @@ int feedctl_show(const struct feedctl_global *g, int argc, char **argv);
 int feedctl_follow(const struct feedctl_global *g, int argc, char **argv);
 int feedctl_search(const struct feedctl_global *g, int argc, char **argv);
 int feedctl_feeds(const struct feedctl_global *g, int argc, char **argv);
+int feedctl_hooks(const struct feedctl_global *g, int argc, char **argv);
 
 /* Keep/block rules (feedctl_rules.c): the config's rules with their
  * stored counts; --test FEED judges FEED's stored articles. Read-only. */

@@ -5,6 +5,7 @@
  * exit 0 on success, 1 on an error, 2 on bad usage.
  */
 #include "feedctl.h"
+#include "artjson.h"
 #include "conf.h"
 #include "store.h"
 
@@ -249,69 +250,6 @@ fmt_local(int64_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
 }
 
-/* A JSON string; invalid UTF-8 bytes (which the store should never hold)
- * become U+FFFD rather than losing the field. NULL gives JSON null. */
-static json_t *
-jstr(const char *s)
-{
-	json_t *j;
-	char *fixed;
-	size_t o = 0, n;
-
-	if (!s)
-		return json_null();
-	j = json_string(s);
-	if (j)
-		return j;
-	n = strlen(s);
-	fixed = malloc(n * 3 + 1);
-	if (!fixed)
-		return json_null();
-	for (size_t i = 0; i < n;) {
-		unsigned char c = (unsigned char)s[i];
-		size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-			: (c >> 3) == 30 ? 4 : 0;
-		bool ok = len > 0 && i + len <= n;
-		for (size_t k = 1; ok && k < len; k++)
-			ok = ((unsigned char)s[i + k] >> 6) == 2;
-		if (ok) {
-			memcpy(fixed + o, s + i, len);
-			o += len;
-			i += len;
-		} else {
-			memcpy(fixed + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		}
-	}
-	j = json_stringn(fixed, o);
-	free(fixed);
-	return j ? j : json_null();
-}
-
-static json_t *
-jtime(int64_t t)
-{
-	char buf[32];
-
-	if (t <= 0)
-		return json_null();
-	fmt_time(t, buf, sizeof(buf));
-	return json_string(buf);
-}
-
-/* A stored JSON array column, embedded as JSON (as a string if broken). */
-static json_t *
-jarray(const char *s)
-{
-	json_t *j;
-
-	if (!s)
-		return json_null();
-	j = json_loads(s, JSON_DECODE_ANY, NULL);
-	return j ? j : jstr(s);
-}
-
 /* Whether the comma list tags holds tag, whole (as the store matches). */
 static bool
 has_tag(const char *tags, const char *tag)
@@ -327,23 +265,6 @@ has_tag(const char *tags, const char *tag)
 			p++;
 	}
 	return false;
-}
-
-/* A stored comma list ("a,b") as a JSON array; none is []. */
-static json_t *
-jtags(const char *tags)
-{
-	json_t *a = json_array();
-
-	for (const char *p = tags; a && p && *p;) {
-		size_t l = strcspn(p, ",");
-		if (l)
-			json_array_append_new(a, json_stringn(p, l));
-		p += l;
-		if (*p == ',')
-			p++;
-	}
-	return a ? a : json_null();
 }
 
 static int
@@ -368,41 +289,6 @@ check_tag(struct store *st, const char *cmd, const char *tag)
 	else
 		fprintf(stderr, "feedctl %s: no feed has the tag '%s'\n", cmd, tag);
 	return FEEDCTL_ERR;
-}
-
-static json_t *
-article_json(const struct store_article_row *a, bool bodies)
-{
-	json_t *o = json_object();
-
-	if (!o)
-		return NULL;
-	json_object_set_new(o, "id", json_integer(a->id));
-	json_object_set_new(o, "feed", jstr(a->feed));
-	json_object_set_new(o, "feed_id", json_integer(a->feed_id));
-	json_object_set_new(o, "tags", jtags(a->tags));
-	json_object_set_new(o, "story_id", json_integer(a->story_id));
-	json_object_set_new(o, "title", jstr(a->title));
-	json_object_set_new(o, "link", jstr(a->link));
-	json_object_set_new(o, "canonical_link", jstr(a->canonical_link));
-	json_object_set_new(o, "author", jstr(a->author));
-	json_object_set_new(o, "published", jstr(a->published));
-	json_object_set_new(o, "updated", jstr(a->updated));
-	json_object_set_new(o, "date", jtime(a->sort_time));
-	json_object_set_new(o, "guid", jstr(a->guid));
-	json_object_set_new(o, "key", jstr(a->key));
-	json_object_set_new(o, "categories", jarray(a->categories_json));
-	json_object_set_new(o, "enclosures", jarray(a->enclosures_json));
-	if (bodies) {
-		json_object_set_new(o, "summary", jstr(a->summary));
-		json_object_set_new(o, "content", jstr(a->content));
-		json_object_set_new(o, "text", jstr(a->text));
-	}
-	json_object_set_new(o, "content_hash", jstr(a->content_hash));
-	json_object_set_new(o, "first_seen", jtime(a->first_seen));
-	json_object_set_new(o, "last_changed", jtime(a->last_changed));
-	json_object_set_new(o, "revision", json_integer(a->revision));
-	return o;
 }
 
 /* Print one JSON value as a line and free it; flushes when asked (follow
@@ -810,7 +696,7 @@ print_article_row(void *ud, const struct store_article_row *a)
 	c->rows++;
 	switch (c->fmt) {
 	case FMT_JSONL:
-		c->err = print_json_line(article_json(a, true), false);
+		c->err = print_json_line(artjson_article(a, true), false);
 		return c->err ? 1 : 0;
 	case FMT_TSV:
 		printf("%" PRId64 "\t", a->id);
@@ -947,7 +833,7 @@ show_row(void *ud, const struct store_article_row *a)
 	const char *text = a->text, *p;
 
 	if (c->json) {
-		c->err = print_json_line(article_json(a, true), false);
+		c->err = print_json_line(artjson_article(a, true), false);
 		return 0;
 	}
 	put_clean_str(a->title ? a->title : "(no title)");
@@ -1073,12 +959,12 @@ follow_row(void *ud, const struct store_change_row *ch)
 		return 1;
 	}
 	json_object_set_new(o, "seq", json_integer(ch->seq));
-	json_object_set_new(o, "change", jstr(ch->kind));
-	json_object_set_new(o, "at", jtime(ch->at));
-	json_object_set_new(o, "feed", jstr(ch->feed));
+	json_object_set_new(o, "change", artjson_str(ch->kind));
+	json_object_set_new(o, "at", artjson_time(ch->at));
+	json_object_set_new(o, "feed", artjson_str(ch->feed));
 	json_object_set_new(o, "article_id", json_integer(ch->article_id));
 	json_object_set_new(o, "article",
-		ch->article ? article_json(ch->article, true) : json_null());
+		ch->article ? artjson_article(ch->article, true) : json_null());
 	c->err = print_json_line(o, true);
 	return c->err ? 1 : 0;
 }
@@ -1224,12 +1110,12 @@ search_row(void *ud, const struct store_article_row *a)
 			return 1;
 		}
 		json_object_set_new(o, "id", json_integer(a->id));
-		json_object_set_new(o, "feed", jstr(a->feed));
-		json_object_set_new(o, "tags", jtags(a->tags));
-		json_object_set_new(o, "title", jstr(a->title));
-		json_object_set_new(o, "link", jstr(a->link));
-		json_object_set_new(o, "date", jtime(a->sort_time));
-		json_object_set_new(o, "snippet", jstr(a->snippet));
+		json_object_set_new(o, "feed", artjson_str(a->feed));
+		json_object_set_new(o, "tags", artjson_tags(a->tags));
+		json_object_set_new(o, "title", artjson_str(a->title));
+		json_object_set_new(o, "link", artjson_str(a->link));
+		json_object_set_new(o, "date", artjson_time(a->sort_time));
+		json_object_set_new(o, "snippet", artjson_str(a->snippet));
 		json_object_set_new(o, "rank", json_real(a->rank));
 		c->err = print_json_line(o, false);
 		return c->err ? 1 : 0;
@@ -1419,30 +1305,30 @@ feed_row(void *ud, const struct store_feed_state *f)
 			c->err = -ENOMEM;
 			return 1;
 		}
-		json_object_set_new(o, "name", jstr(f->name));
+		json_object_set_new(o, "name", artjson_str(f->name));
 		json_object_set_new(o, "status", json_string(status));
-		json_object_set_new(o, "tags", jtags(f->tags));
-		json_object_set_new(o, "url", jstr(f->url));
-		json_object_set_new(o, "url_in_use", jstr(f->url_in_use));
-		json_object_set_new(o, "title", jstr(f->title));
-		json_object_set_new(o, "site_link", jstr(f->site_link));
-		json_object_set_new(o, "conf_title", jstr(f->conf_title));
-		json_object_set_new(o, "conf_site", jstr(f->conf_site));
+		json_object_set_new(o, "tags", artjson_tags(f->tags));
+		json_object_set_new(o, "url", artjson_str(f->url));
+		json_object_set_new(o, "url_in_use", artjson_str(f->url_in_use));
+		json_object_set_new(o, "title", artjson_str(f->title));
+		json_object_set_new(o, "site_link", artjson_str(f->site_link));
+		json_object_set_new(o, "conf_title", artjson_str(f->conf_title));
+		json_object_set_new(o, "conf_site", artjson_str(f->conf_site));
 		json_object_set_new(o, "active", json_boolean(f->active));
 		json_object_set_new(o, "enabled", json_boolean(f->enabled));
 		json_object_set_new(o, "articles", json_integer(f->articles));
-		json_object_set_new(o, "last_attempt", jtime(f->last_attempt));
-		json_object_set_new(o, "last_success", jtime(f->last_success));
-		json_object_set_new(o, "next_fetch", jtime(f->next_due));
+		json_object_set_new(o, "last_attempt", artjson_time(f->last_attempt));
+		json_object_set_new(o, "last_success", artjson_time(f->last_success));
+		json_object_set_new(o, "next_fetch", artjson_time(f->next_due));
 		json_object_set_new(o, "failures", json_integer(f->failures));
-		json_object_set_new(o, "last_error", jstr(f->last_error));
+		json_object_set_new(o, "last_error", artjson_str(f->last_error));
 		json_object_set_new(o, "last_status",
 			f->last_status ? json_integer(f->last_status) : json_null());
 		json_object_set_new(o, "gone", json_boolean(f->gone));
 		json_object_set_new(o, "malformed", json_boolean(f->malformed));
-		json_object_set_new(o, "last_warning", jstr(f->last_warning));
-		json_object_set_new(o, "etag", jstr(f->etag));
-		json_object_set_new(o, "last_modified", jstr(f->last_modified));
+		json_object_set_new(o, "last_warning", artjson_str(f->last_warning));
+		json_object_set_new(o, "etag", artjson_str(f->etag));
+		json_object_set_new(o, "last_modified", artjson_str(f->last_modified));
 		c->err = print_json_line(o, false);
 		return c->err ? 1 : 0;
 	case FMT_TSV:
@@ -1527,5 +1413,200 @@ feedctl_feeds(const struct feedctl_global *g, int argc, char **argv)
 	rc = store_feeds_list(st, true, feed_row, &c);
 	rc = list_finish(&c, argv[0], st, rc);
 	store_close(st);
+	return rc;
+}
+
+/* --- hooks -------------------------------------------------------------- */
+
+struct hooks_ctx {
+	struct list_ctx c;
+	struct store *st;
+	const struct conf *conf;   /* borrowed; NULL: the config was not read */
+	bool *seen;                /* owned; per conf->hooks[i]: has a row */
+};
+
+/* One word for a hook's state: the first that applies. */
+static const char *
+hook_status(const struct store_hook_state *h, const struct conf_hook *cf,
+	const struct conf *conf)
+{
+	if (conf && !cf)
+		return "removed";
+	if (h->cursor < 0)
+		return "new";
+	if (h->disabled)
+		return "disabled";
+	if (h->failures > 0)
+		return "failing";
+	if (!h->last_success)
+		return "new";
+	return "ok";
+}
+
+static int
+hook_row(void *ud, const struct store_hook_state *h)
+{
+	struct hooks_ctx *x = ud;
+	struct list_ctx *c = &x->c;
+	const struct conf_hook *cf = x->conf ? conf_hook_find(x->conf, h->name) : NULL;
+	struct store_change_filter f = { .new_rows = true, .update_rows = true };
+	const char *status = hook_status(h, cf, x->conf);
+	char ok[40], next[40], cur[32], back[32], fails[32], note[600];
+	int64_t backlog = -1;
+	json_t *o;
+	int rc;
+
+	/* The backlog by the hook's own filter when it is configured, else
+	 * every new or updated article after its cursor. */
+	if (cf && x->seen)
+		x->seen[cf - x->conf->hooks] = true;
+	if (cf) {
+		f.new_rows = cf->events & CONF_HOOK_NEW;
+		f.update_rows = cf->events & CONF_HOOK_UPDATED;
+		f.feeds = (const char *const *)cf->feeds;
+		f.nfeeds = cf->nfeeds;
+		f.tags = (const char *const *)cf->tags;
+		f.ntags = cf->ntags;
+	}
+	/* A hook that never ran (cursor -1) starts at the end of the log,
+	 * or with from=start at its beginning. */
+	if (h->cursor >= 0 || (cf && cf->from_start)) {
+		rc = store_hook_backlog(x->st, h->cursor > 0 ? h->cursor : 0, &f,
+			&backlog);
+		if (rc < 0)
+			return rc;
+	} else {
+		backlog = 0;
+	}
+	switch (c->fmt) {
+	case FMT_JSONL:
+		o = json_object();
+		if (!o) {
+			c->err = -ENOMEM;
+			return 1;
+		}
+		json_object_set_new(o, "name", artjson_str(h->name));
+		json_object_set_new(o, "status", json_string(status));
+		json_object_set_new(o, "kind", cf ? json_string(cf->kind ==
+			CONF_HOOK_EXEC ? "exec" : "webhook") : json_null());
+		json_object_set_new(o, "configured", x->conf ?
+			json_boolean(cf != NULL) : json_null());
+		json_object_set_new(o, "cursor", h->cursor >= 0 ?
+			json_integer(h->cursor) : json_null());
+		json_object_set_new(o, "backlog", json_integer(backlog));
+		json_object_set_new(o, "last_attempt", artjson_time(h->last_attempt));
+		json_object_set_new(o, "last_success", artjson_time(h->last_success));
+		json_object_set_new(o, "next_attempt", artjson_time(h->next_attempt));
+		json_object_set_new(o, "failures", json_integer(h->failures));
+		json_object_set_new(o, "last_error", artjson_str(h->last_error));
+		json_object_set_new(o, "disabled", artjson_str(h->disabled));
+		c->err = print_json_line(o, false);
+		return c->err ? 1 : 0;
+	case FMT_TSV:
+		put_tsv(h->name, false);
+		put_tsv(status, false);
+		if (h->cursor >= 0)
+			printf("%" PRId64, h->cursor);
+		printf("\t%" PRId64 "\t", backlog);
+		fmt_time(h->last_success, ok, sizeof(ok));
+		put_tsv(ok, false);
+		printf("%d\t", h->failures);
+		put_tsv(h->last_error, false);
+		fmt_time(h->next_attempt, next, sizeof(next));
+		put_tsv(next, true);
+		break;
+	case FMT_TEXT:
+		fmt_local(h->last_success, ok, sizeof(ok));
+		if (h->cursor >= 0)
+			snprintf(cur, sizeof(cur), "%" PRId64, h->cursor);
+		else
+			snprintf(cur, sizeof(cur), "-");
+		snprintf(back, sizeof(back), "%" PRId64, backlog);
+		snprintf(fails, sizeof(fails), "%d", h->failures);
+		note[0] = '\0';
+		if (strcmp(status, "removed") == 0)
+			snprintf(note, sizeof(note), "no longer in the configuration");
+		else if (h->disabled)
+			snprintf(note, sizeof(note), "stopped: %s", h->disabled);
+		else if (h->cursor < 0)
+			snprintf(note, sizeof(note), "not run yet");
+		else if (h->last_error) {
+			fmt_local(h->next_attempt, next, sizeof(next));
+			snprintf(note, sizeof(note), "%s (retry %s)", h->last_error,
+				next);
+		}
+		c->err = table_add(&c->table, (const char *[]){ h->name, status,
+			cur, back, ok, fails, note }, NULL);
+		return c->err ? 1 : 0;
+	}
+	return ferror(stdout) ? 1 : 0;
+}
+
+int
+feedctl_hooks(const struct feedctl_global *g, int argc, char **argv)
+{
+	struct hooks_ctx x = { .c = { .fmt = isatty(STDOUT_FILENO) ? FMT_TEXT :
+		FMT_JSONL, .table = { .ncols = 7, .heads = { "HOOK", "STATUS",
+			"CURSOR", "BACKLOG", "LAST SUCCESS", "FAILURES", "NOTE" },
+			.right = { false, false, true, true, false, true },
+			.min = { 8, 8, 0, 0, 16, 0 }, .drop = { [2] = 1 },
+			.flex = 6 } } };
+	struct conf *conf = NULL;
+	struct feedctl_args args;
+	const char *val;
+	char err[512];
+	int key, rc;
+
+	feedctl_args_init(&args, argc, argv);
+	while ((key = feedctl_opt_next(&args, &val)) != -1) {
+		switch (key) {
+		case 'F':
+			if (parse_fmt(val, &x.c.fmt) < 0)
+				return bad_fmt(argv[0], val);
+			x.c.fmt_given = true;
+			break;
+		case 'H':
+			x.c.header = true;
+			break;
+		case 0:
+			return unexpected(argv[0], val);
+		default:
+			return FEEDCTL_USAGE;
+		}
+	}
+	if ((rc = list_format(&x.c, argv[0])) != 0)
+		return rc;
+	/* The config says which hooks are still configured and what each
+	 * one's backlog counts; without it, every change after the cursor. */
+	if (conf_load(&conf, g->config ? g->config : FEEDD_DEFAULT_CONFIG, err,
+	    sizeof(err)) < 0 && g->config)
+		fprintf(stderr, "feedctl hooks: %s (backlogs count every new or "
+			"updated article)\n", err);
+	x.conf = conf;
+	if (open_reader(g, "hooks", &x.st)) {
+		conf_free(conf);
+		return FEEDCTL_ERR;
+	}
+	tsv_header(&x.c, (const char *[]){ "name", "status", "cursor", "backlog",
+		"last_success", "failures", "last_error", "next_attempt" }, 8);
+	if (conf && conf->nhooks && !(x.seen = calloc(conf->nhooks,
+	    sizeof(*x.seen)))) {
+		x.c.err = -ENOMEM;
+		rc = 0;
+	} else {
+		rc = store_hooks_list(x.st, hook_row, &x);
+	}
+	/* Configured hooks that have not run yet have no row: show them. */
+	for (size_t i = 0; rc == 0 && !x.c.err && x.seen && i < conf->nhooks; i++) {
+		struct store_hook_state h = { .name = conf->hooks[i].name,
+			.cursor = -1 };
+
+		if (!x.seen[i])
+			rc = hook_row(&x, &h);
+	}
+	rc = list_finish(&x.c, argv[0], x.st, rc);
+	store_close(x.st);
+	free(x.seen);
+	conf_free(conf);
 	return rc;
 }

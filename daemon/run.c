@@ -46,6 +46,7 @@
 
 #include "batch.h"
 #include "fetch.h"
+#include "hook.h"
 #include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
@@ -146,6 +147,7 @@ struct run {
 	struct store *st;             /* owned; used only through worker */
 	struct fetch *fetch;          /* owned */
 	struct worker worker;
+	struct hooks *hooks;          /* owned */
 	const struct run_opts *opts;  /* borrowed */
 	struct feed *feeds;           /* owned list */
 	struct feed *ready, *ready_tail; /* due feeds waiting to start (FIFO) */
@@ -1454,6 +1456,11 @@ job_done(struct worker_job *wj)
 	} else {
 		poll_apply(f, j, j->out, j->cause);
 	}
+	/* New rows in the change log (committed: done callbacks run after
+	 * the group's commit): hooks waiting for them read them now. */
+	if (j->kind == JOB_POLL && j->rc == 0 && j->out == OUT_OK &&
+	    (j->stats.inserted || j->stats.updated))
+		hooks_wake(r->hooks);
 	job_free(j);
 	feed_maybe_free(f);
 	run_pump(r);   /* a slot of the store backlog is free */
@@ -2005,10 +2012,24 @@ progress_finish(struct run *r)
 static void
 run_status(struct run *r)
 {
+	char hk[64] = "";
+
+	if (r->hooks && hooks_count(r->hooks))
+		snprintf(hk, sizeof(hk), ", %u hook%s (%u failing)",
+			hooks_count(r->hooks), hooks_count(r->hooks) == 1 ? "" : "s",
+			hooks_failing(r->hooks));
 	notify_sendf("STATUS=%u feeds, %u failing, %u articles stored in the "
-		"last cycle", r->nfeeds, r->nfailing,
+		"last cycle%s", r->nfeeds, r->nfailing,
 		r->last_cycle_inserted > r->cycle_inserted ?
-		r->last_cycle_inserted : r->cycle_inserted);
+		r->last_cycle_inserted : r->cycle_inserted, hk);
+}
+
+/* Something of the hooks finished: --once may be done, or a stop may
+ * now close everything. */
+static void
+on_hooks_changed(void *ud)
+{
+	run_maybe_finish(ud);
 }
 
 static uint64_t
@@ -2072,6 +2093,9 @@ on_cycle(uv_timer_t *t)
 		"store_queue=%u max_loop_stall_ms=%.1f", r->nfeeds, r->nfailing,
 		r->nfetching, r->cycle_inserted, r->worker.pending,
 		(double)r->cycle_max_stall_ns / 1e6);
+	if (hooks_count(r->hooks))
+		log_info("hook", "cycle: hooks=%u failing=%u", hooks_count(r->hooks),
+			hooks_failing(r->hooks));
 	r->last_cycle_inserted = r->cycle_inserted;
 	r->cycle_inserted = 0;
 	r->cycle_max_stall_ns = 0;
@@ -2319,6 +2343,8 @@ run_reload(struct run *r)
 	free(fidx);
 	free(cidx);
 	rules_carry(nc, r->conf);
+	/* Before the old config goes: the hooks borrow it. */
+	hooks_configure(r->hooks, nc);
 	conf_free(r->conf);
 	r->conf = nc;
 	log_notice("conf", "reloaded %s: feeds=%u added=%u removed=%u changed=%u",
@@ -2375,6 +2401,7 @@ on_grace(uv_timer_t *t)
 		log_notice("sys", "grace period over; cancelling %u transfer%s",
 			r->nfetching, r->nfetching == 1 ? "" : "s");
 	cancel_all(r);
+	hooks_cancel(r->hooks);
 }
 
 static void
@@ -2401,6 +2428,8 @@ run_close_all(struct run *r)
 	run_close_handle(r, (uv_handle_t *)&r->prepare);
 	run_close_handle(r, (uv_handle_t *)&r->progress);
 	run_close_handle(r, (uv_handle_t *)&r->heartbeat);
+	if (r->hooks)
+		hooks_close(r->hooks);
 	/* Idle here (run_can_close(), or start-up before any job). */
 	worker_close(&r->worker, on_worker_close);
 	fetch_destroy(r->fetch);
@@ -2427,7 +2456,10 @@ run_stop(struct run *r, const char *why)
 		uv_timer_stop(&f->timer);
 	ready_clear(r);
 	uv_timer_stop(&r->cycle);
-	if (r->nfetching) {
+	hooks_stop(r->hooks);
+	/* Hook runs in flight get the same grace as transfers, then are
+	 * killed; their batches are delivered again after a restart. */
+	if (r->nfetching || !hooks_idle(r->hooks)) {
 		uint64_t g = r->opts->grace_ms > 0 ? (uint64_t)r->opts->grace_ms :
 			FEEDD_STOP_GRACE_MS;
 
@@ -2440,7 +2472,8 @@ static bool
 run_can_close(const struct run *r)
 {
 	return r->stopping && !r->closing && r->nfetching == 0 &&
-		r->nparsing == 0 && worker_idle(&r->worker);
+		r->nparsing == 0 && worker_idle(&r->worker) &&
+		hooks_idle(r->hooks);
 }
 
 static void
@@ -2462,8 +2495,16 @@ run_maybe_finish(struct run *r)
 {
 	if (r->opts->once && !r->stopping && r->once_done >= r->once_total &&
 	    worker_idle(&r->worker)) {
-		progress_finish(r);
-		run_stop(r, "done");
+		/* --once delivers the hooks' backlog after polling, and
+		 * waits for it (each run bounded by its timeout). */
+		hooks_once_drain(r->hooks);
+		/* The drain may have finished at once (no hooks) and called
+		 * back into here already. */
+		if (!r->stopping && hooks_once_drained(r->hooks) &&
+		    worker_idle(&r->worker)) {
+			progress_finish(r);
+			run_stop(r, "done");
+		}
 	}
 	if (run_can_close(r) && !uv_is_active((uv_handle_t *)&r->finish))
 		uv_timer_start(&r->finish, on_finish, 0, 0);
@@ -2830,6 +2871,18 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	r->heartbeat.data = r;
 	r->open_handles = 11; /* with the worker's */
 
+	{
+		/* Nothing but memory: the hooks make their handles when
+		 * they are configured. */
+		struct hook_ctx hc = { .loop = &r->loop, .fetch = r->fetch };
+
+		rc = hooks_create(&r->hooks, &hc, &r->worker, o->once,
+			on_hooks_changed, r);
+		if (rc < 0) {
+			log_err("sys", "out of memory");
+			goto close;
+		}
+	}
 	rc = startup_feeds(r);
 	if (rc < 0)
 		goto close;
@@ -2877,6 +2930,7 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	if (nensure)
 		log_info("store", "%u new or changed feed%s: recording them in "
 			"the background", nensure, nensure == 1 ? "" : "s");
+	hooks_configure(r->hooks, conf);
 	log_notice("sys", "feedd %s ready: %u feeds%s, database %s%s%s%s",
 		FEEDD_VERSION, r->nfeeds, r->nfailing ? " (some failing)" : "",
 		conf->database, o->once ? ", polling each once" : "",
@@ -2904,7 +2958,7 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 			r->stats.inserted, r->stats.updated, r->stats.failed,
 			(double)r->stats.max_stall_ns / 1e6,
 			(double)r->stats.max_stall_cpu_ns / 1e6);
-	if (o->once && r->once_failed)
+	if (o->once && (r->once_failed || hooks_once_failed(r->hooks)))
 		exit_code = FEEDD_EXIT_SOME_FAILED;
 	if (o->stats)
 		print_stats(r);
@@ -2937,6 +2991,7 @@ out:
 	/* The HTTP thread reads r->metrics: stopped first. */
 	metrics_http_destroy(r->http);
 	metrics_destroy(r->metrics);
+	hooks_destroy(r->hooks);
 	hosts_free(r);
 	store_close(r->st);
 	conf_free(r->conf);

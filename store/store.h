@@ -394,4 +394,88 @@ int store_last_seq(struct store *st, int64_t *seq);
  * cheap poll for readers waiting for news. Returns 0 or -EIO. */
 int store_data_version(struct store *st, int64_t *version);
 
+/* --- hook cursors (store/hooks.c) --------------------------------------- */
+
+/*
+ * A hook (feedd.conf `hook`) delivers the change log after its cursor.
+ * Its row in hook_state is keyed by the configured name and outlives the
+ * hook's removal from the config. Times are Unix seconds, 0 = never.
+ * Strings are owned (store_hook_state_cleanup()) from store_hook_get()
+ * and store_hook_open(), borrowed in a store_hooks_list() callback.
+ */
+struct store_hook_state {
+	char *name;
+	int64_t cursor;        /* the last change-log seq delivered (or skipped) */
+	int64_t last_attempt, last_success;
+	int failures;          /* consecutive failed runs */
+	char *last_error;      /* why the last run failed; NULL after a success */
+	int64_t next_attempt;  /* the planned retry; 0 = none */
+	char *disabled;        /* why delivery stopped for good; NULL = it did not */
+	int64_t backlog;       /* not filled in by the store: -1 */
+};
+void store_hook_state_cleanup(struct store_hook_state *h);
+
+/* Which change-log rows a hook gets. Purges never. Everything borrowed. */
+struct store_change_filter {
+	bool new_rows;         /* kind 'new' */
+	bool update_rows;      /* kind 'update' */
+	const char *const *feeds; /* feed names; with tags: either matches */
+	size_t nfeeds;
+	const char *const *tags;  /* whole tags of the feeds */
+	size_t ntags;          /* nfeeds == ntags == 0: every feed */
+};
+
+/*
+ * Create the hook's row if it has none, at cursor 0 with from_start, else
+ * at the current end of the change log; an existing row keeps its cursor
+ * and its `disabled` is cleared. The state is copied into *out (may be
+ * NULL). Returns 0, -EINVAL (no name), -EROFS, -EIO, -ENOMEM.
+ */
+int store_hook_open(struct store *st, const char *name, bool from_start,
+	struct store_hook_state *out);
+
+/* 0, or -ENOENT when the hook has no row. */
+int store_hook_get(struct store *st, const char *name,
+	struct store_hook_state *out);
+
+/* Every hook row, by name; the state is borrowed for the call. A non-zero
+ * return from cb stops the walk and is returned. */
+typedef int (*store_hook_cb)(void *ud, const struct store_hook_state *h);
+int store_hooks_list(struct store *st, store_hook_cb cb, void *ud);
+
+/* The outcome of one run. Strings borrowed. */
+struct store_hook_result {
+	int64_t attempt;       /* when the run started */
+	bool ok;               /* delivered: cursor moves, failures reset */
+	int64_t cursor;        /* ok: the new cursor (never moves back) */
+	int failures;          /* !ok: consecutive failures, with this one */
+	const char *error;     /* !ok: why */
+	int64_t next_attempt;  /* !ok: the planned retry, 0 = none */
+	const char *disabled;  /* !ok: set to stop for good (NULL = no) */
+};
+/* Returns 0, -ENOENT (no row), -EROFS, -EIO, -ENOMEM. */
+int store_hook_record(struct store *st, const char *name,
+	const struct store_hook_result *r);
+
+/* Move the cursor forward over rows that matched nothing (never back).
+ * 0 or < 0. */
+int store_hook_skip(struct store *st, const char *name, int64_t cursor);
+
+/*
+ * The rows after `after` and up to `upto` (0 = the log's end) that match
+ * f (NULL = new and update rows of every feed), oldest first, at most
+ * limit (0 = all), with their articles (NULL when purged since), in one
+ * read snapshot. *scanned (may be NULL) gets how far the log was read:
+ * the last row's seq when limit rows came back, else the bound, so a
+ * cursor set there skips nothing that matches. Returns 0, cb's value,
+ * -EIO, -ENOMEM.
+ */
+int store_hook_changes(struct store *st, int64_t after, int64_t upto,
+	const struct store_change_filter *f, int64_t limit,
+	store_change_cb cb, void *ud, int64_t *scanned);
+
+/* How many rows after `after` match f. 0 or < 0. */
+int store_hook_backlog(struct store *st, int64_t after,
+	const struct store_change_filter *f, int64_t *n);
+
 #endif

@@ -7,6 +7,7 @@ set(FEEDD_INTEGRATION_TESTS
 	e2e   # daemon lifecycle: cycle, change, follow, SIGHUP, kill -9, SIGTERM
 	once  # --once exit statuses, 410/301 memory, --check-config
 	rules # keep/block rules: stored or not, counts, feedctl rules, SIGHUP
+	hooks # exec hooks: batches, retries, timeouts, kill -9, slow hooks, config
 )
 foreach(name ${FEEDD_INTEGRATION_TESTS})
 	if(Python3_Interpreter_FOUND AND TARGET feedd)

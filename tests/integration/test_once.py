@@ -78,6 +78,8 @@ def once_all_ok(tmp):
               "articles not stored")
         check("once: feeds=2 ok=2 failed=0" in p.stderr,
               "no summary line:\n" + p.stderr)
+        check("again: cancelling" not in p.stderr,
+              "--once stopped twice:\n" + p.stderr)
         check("max_loop_stall_ms=" in p.stdout and "feedd-stats" in p.stdout,
               "--stats printed no stats: %r" % p.stdout)
         # A second run makes no request: nothing is due for an hour.

@@ -1,0 +1,402 @@
+/*
+ * Hook cursors: each configured hook (feedd.conf `hook`) reads the change
+ * log after its own cursor, and the cursor moves only once a batch was
+ * delivered. The rows live in hook_state (schema 6), keyed by the hook's
+ * name; the backlog is always read from the change log by cursor, never
+ * kept anywhere else, so a hook that fails for a day costs nothing but
+ * its cursor row.
+ */
+#include "store_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HOOK_COLS "name, cursor, last_attempt, last_success, failures," \
+	" last_error, next_attempt, disabled"
+
+static const char *
+text_at(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+static int
+prepare(struct store *st, const char *q, sqlite3_stmt **s)
+{
+	int src = sqlite3_prepare_v2(st->db, q, -1, s, NULL);
+
+	if (src != SQLITE_OK)
+		return store__fail(st, src, "preparing a hook query");
+	return 0;
+}
+
+/* Borrowed strings: valid until the statement steps again. */
+static void
+state_from_row(sqlite3_stmt *s, struct store_hook_state *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->name = (char *)text_at(s, 0);
+	h->cursor = sqlite3_column_int64(s, 1);
+	h->last_attempt = sqlite3_column_int64(s, 2);
+	h->last_success = sqlite3_column_int64(s, 3);
+	h->failures = sqlite3_column_int(s, 4);
+	h->last_error = (char *)text_at(s, 5);
+	h->next_attempt = sqlite3_column_int64(s, 6);
+	h->disabled = (char *)text_at(s, 7);
+	h->backlog = -1;
+}
+
+static int
+state_copy(const struct store_hook_state *from, struct store_hook_state *to)
+{
+	*to = *from;
+	to->name = to->last_error = to->disabled = NULL;
+	if ((from->name && !(to->name = store__strdup(from->name))) ||
+	    (from->last_error && !(to->last_error = store__strdup(from->last_error))) ||
+	    (from->disabled && !(to->disabled = store__strdup(from->disabled)))) {
+		store_hook_state_cleanup(to);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void
+store_hook_state_cleanup(struct store_hook_state *h)
+{
+	if (!h)
+		return;
+	store__free(h->name);
+	store__free(h->last_error);
+	store__free(h->disabled);
+	memset(h, 0, sizeof(*h));
+}
+
+int
+store_hook_get(struct store *st, const char *name, struct store_hook_state *out)
+{
+	struct store_hook_state h;
+	sqlite3_stmt *s = NULL;
+	int rc = prepare(st, "SELECT " HOOK_COLS " FROM hook_state WHERE name = ?1",
+		&s);
+	int src;
+
+	if (rc < 0)
+		return rc;
+	store__bind_text(s, 1, name);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		state_from_row(s, &h);
+		rc = state_copy(&h, out);
+	} else if (src == SQLITE_DONE) {
+		snprintf(st->err, sizeof(st->err), "no hook state for '%s'", name);
+		rc = -ENOENT;
+	} else {
+		rc = store__fail(st, src, "reading a hook's state");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_hook_open(struct store *st, const char *name, bool from_start,
+	struct store_hook_state *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = store__write_ok(st), src;
+
+	if (rc < 0)
+		return rc;
+	if (!name || !*name) {
+		snprintf(st->err, sizeof(st->err), "a hook needs a name");
+		return -EINVAL;
+	}
+	/* A new hook starts at the end of the log ("from now on") unless
+	 * from_start; an existing row keeps its cursor and loses a
+	 * permanent disable (the daemon opens a hook when it is configured
+	 * anew: at start-up or when a reload changes it). */
+	rc = prepare(st, "INSERT INTO hook_state (name, cursor) VALUES (?1,"
+		" CASE WHEN ?2 THEN 0 ELSE"
+		" (SELECT coalesce(max(seq), 0) FROM changes) END)"
+		" ON CONFLICT (name) DO UPDATE SET disabled = NULL", &s);
+	if (rc < 0)
+		return store__write_failed(st, rc);
+	store__bind_text(s, 1, name);
+	sqlite3_bind_int(s, 2, from_start);
+	src = sqlite3_step(s);
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "recording a hook");
+	sqlite3_finalize(s);
+	if (rc < 0)
+		return store__write_failed(st, rc);
+	return out ? store_hook_get(st, name, out) : 0;
+}
+
+int
+store_hook_record(struct store *st, const char *name,
+	const struct store_hook_result *r)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = store__write_ok(st), src;
+
+	if (rc < 0)
+		return rc;
+	if (r->ok)
+		rc = prepare(st, "UPDATE hook_state SET cursor = max(cursor, ?2),"
+			" last_attempt = ?3, last_success = ?3, failures = 0,"
+			" last_error = NULL, next_attempt = NULL WHERE name = ?1", &s);
+	else
+		rc = prepare(st, "UPDATE hook_state SET last_attempt = ?3,"
+			" failures = ?4, last_error = ?5, next_attempt = ?6,"
+			" disabled = ?7 WHERE name = ?1", &s);
+	if (rc < 0)
+		return store__write_failed(st, rc);
+	store__bind_text(s, 1, name);
+	sqlite3_bind_int64(s, 2, r->cursor);
+	sqlite3_bind_int64(s, 3, r->attempt);
+	sqlite3_bind_int(s, 4, r->failures);
+	store__bind_text(s, 5, r->ok ? NULL : (r->error ? r->error : "failed"));
+	if (r->next_attempt > 0)
+		sqlite3_bind_int64(s, 6, r->next_attempt);
+	store__bind_text(s, 7, r->disabled);
+	src = sqlite3_step(s);
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "recording a hook run");
+	else if (sqlite3_changes(st->db) == 0) {
+		snprintf(st->err, sizeof(st->err), "no hook state for '%s'", name);
+		rc = -ENOENT;
+	}
+	sqlite3_finalize(s);
+	return store__write_failed(st, rc);
+}
+
+int
+store_hook_skip(struct store *st, const char *name, int64_t cursor)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = store__write_ok(st), src;
+
+	if (rc < 0)
+		return rc;
+	rc = prepare(st, "UPDATE hook_state SET cursor = ?2"
+		" WHERE name = ?1 AND cursor < ?2", &s);
+	if (rc < 0)
+		return store__write_failed(st, rc);
+	store__bind_text(s, 1, name);
+	sqlite3_bind_int64(s, 2, cursor);
+	src = sqlite3_step(s);
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "moving a hook's cursor");
+	sqlite3_finalize(s);
+	return store__write_failed(st, rc);
+}
+
+/*
+ * The WHERE clause of a filter over changes_v1 (alias c), with numbered
+ * parameters from ?first on: the kinds as literals, the feed names and
+ * tags as parameters bound by bind_filter() in the same order.
+ */
+static int
+filter_sql(const struct store_change_filter *f, int first, char **out)
+{
+	size_t cap = 256 + (f ? (f->nfeeds + f->ntags) * 96 : 0), n = 0;
+	char *q = store__malloc(cap);
+	int p = first;
+
+	if (!q)
+		return -ENOMEM;
+#define ADD(...) n += (size_t)snprintf(q + n, cap - n, __VA_ARGS__)
+	if (!f || (f->new_rows && f->update_rows))
+		ADD(" AND c.kind IN ('new', 'update')");
+	else if (f->new_rows)
+		ADD(" AND c.kind = 'new'");
+	else if (f->update_rows)
+		ADD(" AND c.kind = 'update'");
+	else
+		ADD(" AND 0");
+	if (f && (f->nfeeds || f->ntags)) {
+		ADD(" AND (0");
+		for (size_t i = 0; i < f->nfeeds; i++)
+			ADD(" OR c.feed = ?%d", p++);
+		for (size_t i = 0; i < f->ntags; i++)
+			ADD(" OR c.feed_id IN (SELECT id FROM feeds_v1 WHERE"
+				" instr(',' || tags || ',', ',' || ?%d || ',') > 0)",
+				p++);
+		ADD(")");
+	}
+#undef ADD
+	*out = q;
+	return 0;
+}
+
+static void
+bind_filter(sqlite3_stmt *s, const struct store_change_filter *f, int first)
+{
+	int p = first;
+
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->nfeeds; i++)
+		store__bind_text(s, p++, f->feeds[i]);
+	for (size_t i = 0; i < f->ntags; i++)
+		store__bind_text(s, p++, f->tags[i]);
+}
+
+struct art_ctx {
+	struct store_change_row *c;
+	store_change_cb cb;
+	void *ud;
+};
+
+static int
+with_article(void *ud, const struct store_article_row *a)
+{
+	struct art_ctx *x = ud;
+
+	x->c->article = a;
+	return x->cb(x->ud, x->c);
+}
+
+int
+store_hook_changes(struct store *st, int64_t after, int64_t upto,
+	const struct store_change_filter *f, int64_t limit,
+	store_change_cb cb, void *ud, int64_t *scanned)
+{
+	char *where = NULL, *sql = NULL;
+	sqlite3_stmt *s = NULL;
+	struct store_change_row c;
+	int64_t rows = 0, last = after, top = 0;
+	bool txn = false;
+	int rc, src = SQLITE_DONE;
+
+	rc = filter_sql(f, 4, &where);
+	if (rc < 0)
+		return rc;
+	sql = sqlite3_mprintf("SELECT c.seq, c.article_id, c.feed_id, c.feed,"
+		" c.kind, c.at FROM changes_v1 c WHERE c.seq > ?1 AND c.seq <= ?2"
+		"%s ORDER BY c.seq LIMIT ?3", where);
+	if (!sql) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* One snapshot for the rows, their articles and the log's end. */
+	if (sqlite3_get_autocommit(st->db)) {
+		rc = store__exec(st, "BEGIN");
+		if (rc < 0)
+			goto out;
+		txn = true;
+	}
+	rc = store_last_seq(st, &top);
+	if (rc < 0)
+		goto out;
+	if (upto <= 0 || upto > top)
+		upto = top;
+	rc = prepare(st, sql, &s);
+	if (rc < 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int64(s, 2, upto);
+	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
+	bind_filter(s, f, 4);
+	for (;;) {
+		struct art_ctx x = { &c, cb, ud };
+
+		src = sqlite3_step(s);
+		if (src != SQLITE_ROW)
+			break;
+		memset(&c, 0, sizeof(c));
+		c.seq = sqlite3_column_int64(s, 0);
+		c.article_id = sqlite3_column_int64(s, 1);
+		c.feed_id = sqlite3_column_int64(s, 2);
+		c.feed = text_at(s, 3);
+		c.kind = text_at(s, 4);
+		c.at = sqlite3_column_int64(s, 5);
+		last = c.seq;
+		rows++;
+		rc = store_article_get(st, c.article_id, with_article, &x);
+		if (rc == -ENOENT) {
+			/* Purged since: the row shows no article. */
+			c.article = NULL;
+			rc = cb(ud, &c);
+		}
+		if (rc)
+			goto out;
+	}
+	if (src != SQLITE_DONE) {
+		rc = store__fail(st, src, "reading the change log");
+		goto out;
+	}
+	/* A short page read everything up to the bound; a full one only up
+	 * to its last row. */
+	if (scanned)
+		*scanned = limit > 0 && rows >= limit ? last : upto;
+out:
+	sqlite3_finalize(s);
+	if (txn)
+		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_free(sql);
+	store__free(where);
+	return rc;
+}
+
+int
+store_hook_backlog(struct store *st, int64_t after,
+	const struct store_change_filter *f, int64_t *n)
+{
+	char *where = NULL, *sql = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc, src;
+
+	rc = filter_sql(f, 2, &where);
+	if (rc < 0)
+		return rc;
+	sql = sqlite3_mprintf("SELECT count(*) FROM changes_v1 c"
+		" WHERE c.seq > ?1%s", where);
+	if (!sql) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = prepare(st, sql, &s);
+	if (rc < 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, after);
+	bind_filter(s, f, 2);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	else
+		rc = store__fail(st, src, "counting a hook's backlog");
+out:
+	sqlite3_finalize(s);
+	sqlite3_free(sql);
+	store__free(where);
+	return rc;
+}
+
+int
+store_hooks_list(struct store *st, store_hook_cb cb, void *ud)
+{
+	struct store_hook_state h;
+	sqlite3_stmt *s = NULL;
+	int rc = prepare(st, "SELECT " HOOK_COLS " FROM hook_state ORDER BY name",
+		&s);
+	int src;
+
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		src = sqlite3_step(s);
+		if (src != SQLITE_ROW)
+			break;
+		state_from_row(s, &h);
+		rc = cb(ud, &h);
+		if (rc)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = store__fail(st, src, "listing hooks");
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
