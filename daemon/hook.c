@@ -134,9 +134,7 @@ hook_transport_for(enum conf_hook_kind kind)
 	case CONF_HOOK_EXEC:
 		return &hook_exec_transport;
 	case CONF_HOOK_WEBHOOK:
-		/* The HTTP transport is wired in by its own file; until
-		 * then a webhook hook is parsed and stored but not run. */
-		return NULL;
+		return &hook_webhook_transport;
 	}
 	return NULL;
 }

@@ -73,6 +73,10 @@ struct hook_ctx {
 	uv_loop_t *loop;
 	struct fetch *fetch;   /* the daemon's transfers (a webhook's POST);
 	                        * NULL in tests that need none */
+	/* The running config, for the fetch settings a webhook shares with
+	 * feeds (proxy, user agent); a pointer to the daemon's pointer, so
+	 * a reload is seen. NULL: the defaults. */
+	struct conf *const *conf;
 };
 
 struct hook_transport {
@@ -93,6 +97,7 @@ struct hook_transport {
 };
 
 extern const struct hook_transport hook_exec_transport;
+extern const struct hook_transport hook_webhook_transport;
 
 /* The transport for a kind, or NULL when this build has none. */
 const struct hook_transport *hook_transport_for(enum conf_hook_kind kind);

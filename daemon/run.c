@@ -2874,7 +2874,8 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	{
 		/* Nothing but memory: the hooks make their handles when
 		 * they are configured. */
-		struct hook_ctx hc = { .loop = &r->loop, .fetch = r->fetch };
+		struct hook_ctx hc = { .loop = &r->loop, .fetch = r->fetch,
+			.conf = &r->conf };
 
 		rc = hooks_create(&r->hooks, &hc, &r->worker, o->once,
 			on_hooks_changed, r);

@@ -25,6 +25,15 @@ hook_sigterm_during_run: SIGTERM waits --stop-grace for a running hook,
     again after the restart.
 hook_reload: SIGHUP adds a hook (from=start: the whole log), and removing
     a hook kills its running process; its state row stays.
+webhook_delivers: a webhook to the test's own receiver (which checks the
+    Standard Webhooks signature itself) answering 500 then 200 gets the
+    same batch twice under one message id, then every later batch once;
+    the bodies are the change log's rows.
+webhook_gone: a 410 stops the hook (log line, feedctl hooks says so) and no
+    more requests come; polling goes on.
+webhook_private_refused: without allow-private=yes a loopback receiver is
+    refused with a clear error, nothing reaches it, the cursor stays and
+    polling goes on.
 """
 import json
 import os
@@ -34,8 +43,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FEEDCTL, FEEDD, Daemon, Server, check,  # noqa: E402
-                     db_rows, feedctl, main, rss, wait_for)
+from harness import (FEEDCTL, FEEDD, Daemon, Server, WebhookReceiver,  # noqa: E402
+                     check, db_rows, feedctl, main, rss, wait_for)
 
 HOOK_SH = r"""#!/bin/sh
 # Test hook: keeps each run's stdin and FEEDD_* variables in $HOOKDIR.
@@ -528,9 +537,144 @@ def hook_reload(tmp):
         srv.stop()
 
 
+def webhook_setup(tmp, respond, keys="allow-private=yes retry=1s"):
+    root = os.path.join(tmp, "www")
+    os.mkdir(root)
+    srv = Server(root)
+    srv.write("a.xml", rss(ITEMS, "A"))
+    secret = os.path.join(tmp, "wh.secret")
+    with open(secret, "w") as f:
+        f.write("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
+    os.chmod(secret, 0o600)
+    rcv = WebhookReceiver(tmp, secret_file=secret, respond=respond)
+    db = os.path.join(tmp, "f.db")
+    conf = os.path.join(tmp, "feedd.conf")
+    with open(conf, "w") as f:
+        f.write("database %s\nlog-level info\n" % db)
+        f.write("feed a %s interval=1s\n" % srv.url("/a.xml"))
+        f.write("hook wh webhook %s secret-file=%s %s\n"
+                % (rcv.url("/in"), secret, keys))
+    return srv, rcv, db, conf
+
+
+def hook_status(db, conf):
+    return {h["name"]: h for h in map(json.loads, feedctl(
+        db, "--config", conf, "hooks", "--format", "jsonl").splitlines())}
+
+
+def webhook_delivers(tmp):
+    srv, rcv, db, conf = webhook_setup(tmp, ["500", "200"])
+    d = None
+    try:
+        d = Daemon(tmp, conf)
+        wait_for("two deliveries", lambda: rcv.count("/in") >= 2, timeout=30)
+        wait_for("the cursor moved", lambda: db_rows(
+            db, "SELECT cursor FROM hook_state WHERE name = 'wh'") != [(0,)],
+            timeout=10)
+        reqs = rcv.requests("/in")
+        check([r["status"] for r in reqs[:2]] == [500, 200],
+              "answers %r" % [r["status"] for r in reqs])
+        check(all(r["sig_ok"] is True and r["ts_ok"] is True for r in reqs),
+              "a signature did not verify: %r" % [
+                  (r["sig_ok"], r["ts_ok"]) for r in reqs])
+        ids = [r["headers"]["webhook-id"] for r in reqs[:2]]
+        check(ids[0] == ids[1], "a retry changed the message id: %r" % ids)
+        b0, b1 = json.loads(reqs[0]["body"]), json.loads(reqs[1]["body"])
+        check(b0 == b1, "the retry's body differs")
+        want = changes(db)
+        got = [(a["seq"], a["id"]) for a in b1["articles"]]
+        check(got == [(w[0], w[1]) for w in want] and b1["hook"] == "wh" and
+              b1["first_seq"] == want[0][0] and b1["last_seq"] == want[-1][0]
+              and b1["count"] == 3, "body %r, change log %r" % (b1, want))
+        check(ids[0] == "wh-%d-%d" % (want[0][0], want[-1][0]),
+              "message id %r" % ids[0])
+        check(db_rows(db, "SELECT cursor FROM hook_state WHERE name = 'wh'")
+              == [(want[-1][0],)], "cursor not at the batch's last seq")
+        # The next batch: only what is new, once.
+        last = want[-1][0]
+        feed_with(srv, ITEMS + [("9", "Nine", "n")])
+        wait_for("a third delivery", lambda: rcv.count("/in") >= 3, timeout=30)
+        time.sleep(2.5)  # a duplicate would come within the retry time
+        reqs = rcv.requests("/in")
+        check(len(reqs) == 3, "%d deliveries, want 3" % len(reqs))
+        b2 = json.loads(reqs[2]["body"])
+        check([a["title"] for a in b2["articles"]] == ["Nine"] and
+              b2["first_seq"] == changes(db, last)[0][0],
+              "third batch %r" % b2)
+        check(reqs[2]["headers"]["webhook-id"] != ids[0], "id reused")
+        st = hook_status(db, conf)["wh"]
+        check(st["failures"] == 0 and st["backlog"] == 0 and st["last_success"],
+              "feedctl hooks: %r" % st)
+        check("hook=wh" in d.log() and "HTTP 500" in d.log(),
+              "the failed delivery is not logged:\n" + d.log())
+        d.signal(signal.SIGTERM)
+        check(d.wait(15) == 0, "feedd did not stop cleanly")
+        d.check_sanitizers()
+    finally:
+        if d:
+            d.kill()
+        rcv.stop()
+        srv.stop()
+
+
+def webhook_gone(tmp):
+    srv, rcv, db, conf = webhook_setup(tmp, ["410"])
+    d = None
+    try:
+        d = Daemon(tmp, conf)
+        wait_for("a delivery", lambda: rcv.count("/in") >= 1, timeout=30)
+        wait_for("the hook stopped", lambda: db_rows(
+            db, "SELECT disabled FROM hook_state WHERE name = 'wh'")[0][0],
+            timeout=10)
+        n = len(srv.requests("/a.xml"))
+        time.sleep(3)  # three retry periods
+        check(rcv.count("/in") == 1, "%d deliveries after a 410" %
+              rcv.count("/in"))
+        check(len(srv.requests("/a.xml")) > n, "polling stopped")
+        st = hook_status(db, conf)["wh"]
+        check(st["status"] == "disabled" and "410" in (st["disabled"] or ""),
+              "feedctl hooks after a 410: %r" % st)
+        check("hook=wh" in d.log() and "410" in d.log(),
+              "no log line for the 410:\n" + d.log())
+        d.signal(signal.SIGTERM)
+        check(d.wait(15) == 0, "feedd did not stop cleanly")
+        d.check_sanitizers()
+    finally:
+        if d:
+            d.kill()
+        rcv.stop()
+        srv.stop()
+
+
+def webhook_private_refused(tmp):
+    srv, rcv, db, conf = webhook_setup(tmp, ["200"], keys="retry=1s")
+    d = None
+    try:
+        d = Daemon(tmp, conf)
+        wait_for("a failed delivery", lambda: "allow-private=yes" in d.log(),
+                 timeout=30)
+        wait_for("polling goes on", lambda: len(srv.requests("/a.xml")) >= 3,
+                 timeout=20)
+        check(rcv.count("/in") == 0, "a private receiver was reached")
+        check(db_rows(db, "SELECT cursor FROM hook_state WHERE name = 'wh'")
+              == [(0,)], "the cursor moved without a delivery")
+        st = hook_status(db, conf)["wh"]
+        check(st["failures"] >= 1 and "allow-private" in (st["last_error"] or ""),
+              "feedctl hooks: %r" % st)
+        d.signal(signal.SIGTERM)
+        check(d.wait(15) == 0, "feedd did not stop cleanly")
+        d.check_sanitizers()
+    finally:
+        if d:
+            d.kill()
+        rcv.stop()
+        srv.stop()
+
+
 if __name__ == "__main__":
     sys.exit(main([hook_check_config, hook_gets_new_articles,
                    hook_retries_same_batch, hook_timeout_kills_group,
                    hook_kill9_redelivers, hook_slow_no_poll_delay,
                    hook_program_deleted, hook_once, hook_sigterm_during_run,
+                   webhook_delivers, webhook_gone, webhook_private_refused,
                    hook_reload]))
