@@ -67,6 +67,9 @@ struct hook {
 	int failures;                  /* consecutive */
 	char *last_error;              /* owned; to tell repeats from news */
 	int64_t retry_upto;            /* the failed batch's bound, 0 = none */
+	int64_t backlog;               /* matching changes after the cursor, as
+	                                * of the last read (metrics) */
+	int64_t last_success;          /* Unix seconds; 0 = never */
 
 	/* The run in flight. */
 	const struct hook_transport *tr;
@@ -118,6 +121,7 @@ struct hook_job {
 	char *body;                    /* owned until taken by the hook */
 	size_t len, cap, count;
 	int64_t first_seq, last_seq, upto;
+	int64_t backlog;               /* matching rows after upto */
 	bool full;                     /* stopped at the body cap */
 	/* HJ_SAVE: what its done does next. */
 	uint64_t delay_ms;             /* the back-off before the retry */
@@ -125,6 +129,7 @@ struct hook_job {
 };
 
 static void hook_kick(struct hook *h);
+static void hook_metrics(struct hook *h);
 static void hook_job_done(struct worker_job *wj);
 
 const struct hook_transport *
@@ -335,6 +340,11 @@ job_load(struct hook_job *j, struct store *st)
 		goto out;
 	}
 	j->upto = scanned > j->after ? scanned : j->after;
+	/* What waits behind this batch: a count over the rows after it
+	 * (the change log's primary key), for the backlog gauge. */
+	j->backlog = 0;
+	if (store_hook_backlog(st, j->upto, &f, &j->backlog) < 0)
+		j->backlog = -1;
 	/* Nothing matched: step over what was read, so the next wake does
 	 * not read it again. */
 	if (j->count == 0 && j->upto > j->after) {
@@ -359,6 +369,7 @@ job_work(struct worker_job *wj, struct store *st)
 	j->deferred = j->full = false;
 	j->len = j->count = 0;
 	j->first_seq = j->last_seq = j->upto = 0;
+	j->backlog = 0;
 	if (j->kind == HJ_LOAD) {
 		job_load(j, st);
 		return;
@@ -675,7 +686,15 @@ save_result(struct hook *h, const struct hook_result *r)
 		hooks_notify(hs);
 		return;
 	}
+	if (hs->ctx.metrics)
+		(void)metrics_hook_add(hs->ctx.metrics, h->name, r->ok ? 1 : 0,
+			r->ok ? 0 : 1);
 	if (r->ok) {
+		h->last_success = time(NULL);
+		h->backlog -= (int64_t)h->batch.count;
+		if (h->backlog < 0)
+			h->backlog = 0;
+		hook_metrics(h);
 		if (h->failures > 0)
 			log_notice("hook", "hook=%s recovered after %d failure%s",
 				h->name, h->failures, h->failures == 1 ? "" : "s");
@@ -752,11 +771,26 @@ save_result(struct hook *h, const struct hook_result *r)
 }
 
 static void
+hook_metrics(struct hook *h)
+{
+	if (h->hs->ctx.metrics)
+		(void)metrics_hook_set(h->hs->ctx.metrics, h->name,
+			h->backlog > 0 ? h->backlog : 0, h->last_success);
+}
+
+static void
 load_done(struct hook *h, struct hook_job *j)
 {
 	struct hooks *hs = h->hs;
 
 	h->phase = HP_IDLE;
+	if (j->rc == 0) {
+		if (j->open)
+			h->last_success = j->state.last_success;
+		if (!j->open_only && !j->deferred && j->backlog >= 0)
+			h->backlog = (int64_t)j->count + j->backlog;
+		hook_metrics(h);
+	}
 	if (j->rc < 0) {
 		log_err("hook", "hook=%s: %s; retrying in %ds", h->name, j->errmsg,
 			HOOK_STORE_RETRY_MS / 1000);
@@ -960,6 +994,20 @@ hooks_configure(struct hooks *hs, const struct conf *c)
 		added++;
 	}
 	hs->conf = c;
+	if (hs->ctx.metrics) {
+		size_t n = c ? c->nhooks : 0;
+		const char **names = calloc(n ? n : 1, sizeof(*names));
+
+		for (size_t i = 0; names && i < n; i++)
+			names[i] = c->hooks[i].name;
+		if (!names || metrics_hooks_configure(hs->ctx.metrics,
+				names, n) < 0)
+			log_err("hook", "hook metrics: out of memory");
+		free(names);
+		/* Series that start again from zero get their gauges back. */
+		for (h = hs->hooks; h; h = h->next)
+			hook_metrics(h);
+	}
 	if (!first && (added || removed || changed))
 		log_notice("hook", "hooks reloaded: %u configured, %u added, %u "
 			"removed, %u changed", hooks_count(hs), added, removed,

@@ -25,6 +25,7 @@
 
 #include "conf.h"
 #include "fetch.h"
+#include "metrics.h"
 #include "worker.h"
 
 /* A batch's body is capped: a run stops adding articles past this many
@@ -77,6 +78,9 @@ struct hook_ctx {
 	 * feeds (proxy, user agent); a pointer to the daemon's pointer, so
 	 * a reload is seen. NULL: the defaults. */
 	struct conf *const *conf;
+	/* Per-hook series (backlog, last success, deliveries, failures);
+	 * NULL: none. */
+	struct metrics *metrics;
 };
 
 struct hook_transport {

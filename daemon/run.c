@@ -2875,7 +2875,7 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 		/* Nothing but memory: the hooks make their handles when
 		 * they are configured. */
 		struct hook_ctx hc = { .loop = &r->loop, .fetch = r->fetch,
-			.conf = &r->conf };
+			.conf = &r->conf, .metrics = r->metrics };
 
 		rc = hooks_create(&r->hooks, &hc, &r->worker, o->once,
 			on_hooks_changed, r);

@@ -537,7 +537,29 @@ def hook_reload(tmp):
         srv.stop()
 
 
-def webhook_setup(tmp, respond, keys="allow-private=yes retry=1s"):
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def metrics_of(addr):
+    """{'name{labels}': value} from feedd's /metrics (no auth)."""
+    import urllib.request
+    with urllib.request.urlopen("http://%s/metrics" % addr, timeout=5) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            k, v = line.rsplit(" ", 1)
+            out[k] = float(v)
+    return out
+
+
+def webhook_setup(tmp, respond, keys="allow-private=yes retry=1s", extra=""):
     root = os.path.join(tmp, "www")
     os.mkdir(root)
     srv = Server(root)
@@ -554,6 +576,7 @@ def webhook_setup(tmp, respond, keys="allow-private=yes retry=1s"):
         f.write("feed a %s interval=1s\n" % srv.url("/a.xml"))
         f.write("hook wh webhook %s secret-file=%s %s\n"
                 % (rcv.url("/in"), secret, keys))
+        f.write(extra)
     return srv, rcv, db, conf
 
 
@@ -563,7 +586,9 @@ def hook_status(db, conf):
 
 
 def webhook_delivers(tmp):
-    srv, rcv, db, conf = webhook_setup(tmp, ["500", "200"])
+    addr = "127.0.0.1:%d" % free_port()
+    srv, rcv, db, conf = webhook_setup(tmp, ["500", "200"],
+                                       extra="listen %s\n" % addr)
     d = None
     try:
         d = Daemon(tmp, conf)
@@ -607,6 +632,16 @@ def webhook_delivers(tmp):
               "feedctl hooks: %r" % st)
         check("hook=wh" in d.log() and "HTTP 500" in d.log(),
               "the failed delivery is not logged:\n" + d.log())
+        # The same in /metrics: 2 delivered, 1 failed, nothing waiting.
+        m = metrics_of(addr)
+        got = {k: m.get(k) for k in (
+            'feedd_hook_deliveries_total{hook="wh"}',
+            'feedd_hook_failures_total{hook="wh"}',
+            'feedd_hook_backlog{hook="wh"}')}
+        check(list(got.values()) == [2, 1, 0], "hook metrics %r" % got)
+        check(abs(m['feedd_hook_last_success_timestamp_seconds{hook="wh"}']
+                  - time.time()) < 60, "last success %r" % m.get(
+                      'feedd_hook_last_success_timestamp_seconds{hook="wh"}'))
         d.signal(signal.SIGTERM)
         check(d.wait(15) == 0, "feedd did not stop cleanly")
         d.check_sanitizers()
@@ -647,7 +682,9 @@ def webhook_gone(tmp):
 
 
 def webhook_private_refused(tmp):
-    srv, rcv, db, conf = webhook_setup(tmp, ["200"], keys="retry=1s")
+    addr = "127.0.0.1:%d" % free_port()
+    srv, rcv, db, conf = webhook_setup(tmp, ["200"], keys="retry=1s",
+                                       extra="listen %s\n" % addr)
     d = None
     try:
         d = Daemon(tmp, conf)
@@ -661,6 +698,12 @@ def webhook_private_refused(tmp):
         st = hook_status(db, conf)["wh"]
         check(st["failures"] >= 1 and "allow-private" in (st["last_error"] or ""),
               "feedctl hooks: %r" % st)
+        # A failing hook's backlog is what waits in the change log.
+        m = metrics_of(addr)
+        check(m.get('feedd_hook_backlog{hook="wh"}') == len(changes(db)) and
+              m.get('feedd_hook_failures_total{hook="wh"}', 0) >= 1 and
+              m.get('feedd_hook_deliveries_total{hook="wh"}') == 0,
+              "hook metrics %r" % {k: v for k, v in m.items() if "hook" in k})
         d.signal(signal.SIGTERM)
         check(d.wait(15) == 0, "feedd did not stop cleanly")
         d.check_sanitizers()
