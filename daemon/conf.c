@@ -18,7 +18,10 @@
 #include "conf.h"
 #include "log.h"
 #include "rules.h"
+#include "secret.h"
+#include "addr.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -1455,6 +1458,61 @@ out:
 	return rc;
 }
 
+/*
+ * A webhook's URL and secret, checked the way a delivery would: a secret
+ * file the service cannot use (missing, empty, readable by others) and a
+ * literal private address without allow-private=yes fail here with the
+ * line, not at the first delivery. A host name is resolved only when
+ * delivering (the same refusal then reaches the log and feedctl hooks).
+ */
+static void
+check_webhook(struct pstate *ps, const struct conf_hook *h)
+{
+	char err[512];
+
+	if (h->secret_file) {
+		unsigned char *key = NULL;
+		size_t keylen = 0;
+
+		if (webhook_load_secret(h->secret_file, &key, &keylen, err,
+				sizeof(err)) < 0)
+			perr(ps, "hook %s: %s", h->name, err);
+		else
+			webhook_secret_free(key, keylen);
+	}
+	if (h->url && !h->allow_private) {
+		/* http://HOST[:PORT]/..., HOST an IPv4 literal or [IPv6]. */
+		const char *p = strstr(h->url, "://");
+		char host[64];
+		size_t n = 0;
+
+		p = p ? p + 3 : h->url;
+		if (strchr(p, '@') && strchr(p, '@') < p + strcspn(p, "/?#"))
+			p = strchr(p, '@') + 1;
+		if (*p == '[') {
+			p++;
+			n = strcspn(p, "]");
+		} else {
+			n = strcspn(p, ":/?#");
+		}
+		if (n > 0 && n < sizeof(host)) {
+			const char *why;
+
+			unsigned char a[16];
+
+			memcpy(host, p, n);
+			host[n] = '\0';
+			why = inet_pton(AF_INET, host, a) == 1 ||
+				inet_pton(AF_INET6, host, a) == 1 ?
+				fetch_addr_private_str(host) : NULL;
+			if (why)
+				perr(ps, "hook %s: %s is %s; webhooks go to public "
+					"addresses only unless allow-private=yes", h->name,
+					host, why);
+		}
+	}
+}
+
 /* After the whole file set: feeds= names must be configured feeds. */
 static int
 resolve_hooks(struct pstate *ps)
@@ -1463,6 +1521,13 @@ resolve_hooks(struct pstate *ps)
 
 	for (size_t i = 0; i < c->nhooks; i++) {
 		struct conf_hook *h = &c->hooks[i];
+
+		if (h->kind == CONF_HOOK_WEBHOOK) {
+			ps->file = h->file;
+			ps->line = h->line;
+			ps->dir = "hook";
+			check_webhook(ps, h);
+		}
 
 		for (size_t k = 0; k < h->nfeeds; k++) {
 			if (names_find(ps, h->feeds[k]))

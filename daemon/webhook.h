@@ -49,10 +49,10 @@
 #include <stdint.h>
 
 #include "fetch.h"
+#include "secret.h"
 
 #define FEEDD_WEBHOOK_MAX_RESPONSE (64 * 1024) /* default response body cap */
 #define FEEDD_WEBHOOK_MAX_RETRY_AFTER 86400    /* Retry-After capped at 24 h */
-#define FEEDD_WEBHOOK_MAX_SECRET 4096          /* bytes of a secret file */
 #define FEEDD_WEBHOOK_MAX_ID 255               /* bytes of a message id */
 #define FEEDD_WEBHOOK_SIG_LEN 48               /* "v1," + 44 base64 + NUL */
 
@@ -106,24 +106,6 @@ struct webhook_result {
 typedef void (*webhook_done_cb)(void *ud, const struct webhook_result *res);
 
 /*
- * Read a secret file into a key. The file must be a regular file owned by
- * this user (or root) and accessible to its owner only (mode 0600 or 0400);
- * at most FEEDD_WEBHOOK_MAX_SECRET bytes; trailing CR and LF characters are
- * ignored. "whsec_<base64>" (the Standard Webhooks form) gives the decoded
- * bytes; anything else is the key itself, byte for byte (so its receiver's
- * secret is "whsec_" + base64 of those bytes). Returns 0 with *key (owned by
- * the caller: webhook_secret_free()) and *keylen set; or -ENOENT (missing),
- * -EACCES (mode, owner or unreadable), -EINVAL (empty, not a regular file,
- * bad base64), -EFBIG, -ENOMEM, -EIO, with a message naming the path in err
- * and *key untouched.
- */
-int webhook_load_secret(const char *path, unsigned char **key, size_t *keylen,
-	char *err, size_t errlen);
-
-/* Wipe and free a key from webhook_load_secret(). NULL is a no-op. */
-void webhook_secret_free(unsigned char *key, size_t keylen);
-
-/*
  * The webhook-signature value for one attempt: "v1," + base64 of
  * HMAC-SHA256(key, "<msg_id>.<ts>.<body>"), NUL-terminated in out (at least
  * FEEDD_WEBHOOK_SIG_LEN bytes). Returns 0, -EINVAL (no key or id, ts < 0),
@@ -140,17 +122,6 @@ int webhook_sign(const unsigned char *key, size_t keylen, const char *msg_id,
  */
 int webhook_msg_id(char *out, size_t outlen, const char *hook,
 	uint64_t first_seq, uint64_t last_seq);
-
-/*
- * Standard base64 (RFC 4648 section 4) of len bytes, NUL-terminated;
- * returns the length written, or -ENOSPC. Decoding accepts the same
- * alphabet with or without "=" padding and nothing else (no white space);
- * returns the byte count, -EINVAL or -ENOSPC. Exposed for tests.
- */
-int webhook_b64_encode(const unsigned char *in, size_t len, char *out,
-	size_t outlen);
-int webhook_b64_decode(const char *in, size_t len, unsigned char *out,
-	size_t outlen);
 
 /*
  * POST body (len bytes, JSON; copied) to wc->url with the headers above,

@@ -63,10 +63,17 @@ feedd_fuzz_target(fuzz_url CODE ${FEEDD_FUZZ_PARSE_SRC} REPLAY_LIBS feedd_parse
 if(EXISTS ${PROJECT_SOURCE_DIR}/daemon/conf.c AND EXISTS ${PROJECT_SOURCE_DIR}/daemon/log.c)
 	# conf.c needs only log.c (level names) and rules.c (rule lines) from
 	# the rest of the daemon.
+	# conf.c, rules.c and the secret-file check instrumented; what else
+	# conf.c calls (the listen directive, fetch/'s address classes) comes
+	# uninstrumented from feedd_core.
 	feedd_fuzz_target(fuzz_conf
 		CODE ${PROJECT_SOURCE_DIR}/daemon/conf.c ${PROJECT_SOURCE_DIR}/daemon/log.c
-			${PROJECT_SOURCE_DIR}/daemon/rules.c
+			${PROJECT_SOURCE_DIR}/daemon/rules.c ${PROJECT_SOURCE_DIR}/daemon/secret.c
+		INCLUDES ${PROJECT_SOURCE_DIR}/store ${PROJECT_SOURCE_DIR}/fetch
 		REPLAY_LIBS feedd_core LIBS PkgConfig::JANSSON Threads::Threads m)
+	if(TARGET fuzz_conf)
+		target_link_libraries(fuzz_conf PRIVATE feedd_core)
+	endif()
 	foreach(t replay_fuzz_conf fuzz_conf fuzz_conf_code)
 		if(TARGET ${t})
 			# -iquote: daemon/sched.h must not shadow <sched.h>

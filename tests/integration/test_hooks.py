@@ -359,6 +359,10 @@ def hook_check_config(tmp):
             f.write("#!/bin/sh\nexit 0\n")
     os.chmod(good, 0o755)
     os.chmod(noexec, 0o644)
+    secret = os.path.join(tmp, "wh.secret")
+    with open(secret, "w") as f:
+        f.write("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
+    os.chmod(secret, 0o600)
     conf = os.path.join(tmp, "feedd.conf")
     with open(conf, "w") as f:
         f.write("database %s\n" % os.path.join(tmp, "f.db"))      # 1
@@ -369,7 +373,9 @@ def hook_check_config(tmp):
         f.write("hook badkey exec %s batchsize=3\n" % good)       # 6
         f.write("hook ok exec %s\n" % good)                       # 7
         f.write("hook badval exec %s timeout=soon feeds=zz\n" % good)  # 8
-        f.write("hook wh webhook https://example.com/in secret-file=/etc/s\n")
+        f.write("hook wh webhook https://example.com/in secret-file=%s/none\n"
+                % tmp)                                            # 9
+        f.write("hook lo webhook http://127.0.0.1:8080/in\n")    # 10
     p = subprocess.run([FEEDD, "--config", conf, "--check-config"],
                        capture_output=True, text=True, timeout=30)
     check(p.returncode == 1, "exit %d:\n%s" % (p.returncode, p.stderr))
@@ -380,24 +386,30 @@ def hook_check_config(tmp):
             "%s:7: hook: duplicate hook name 'ok' (first defined at %s:3)"
             % (conf, conf),
             "%s:8: hook: bad duration 'soon' for timeout" % conf,
-            "%s:8: hook: hook badval: feeds= names 'zz'" % conf]
+            "%s:8: hook: hook badval: feeds= names 'zz'" % conf,
+            "%s:9: hook: hook wh: secret file %s/none: No such file or "
+            "directory" % (conf, tmp),
+            "%s:10: hook: hook lo: 127.0.0.1 is loopback (127.0.0.0/8); "
+            "webhooks go to public addresses only unless allow-private=yes"
+            % conf]
     for w in want:
         check(w in p.stderr, "missing %r in:\n%s" % (w, p.stderr))
-    check("6 errors" in p.stderr, "error count:\n" + p.stderr)
+    check("8 errors" in p.stderr, "error count:\n" + p.stderr)
     # The good lines alone pass and print back.
     with open(conf, "w") as f:
         f.write("database %s\n" % os.path.join(tmp, "f.db"))
         f.write("feed a http://127.0.0.1:9/a.xml\n")
         f.write("hook ok exec %s --flag feeds=a env=TOKEN=secret retry=2s\n"
                 % good)
-        f.write("hook wh webhook https://example.com/in secret-file=/etc/s\n")
+        f.write("hook wh webhook https://example.com/in secret-file=%s\n"
+                % secret)
     p = subprocess.run([FEEDD, "--config", conf, "--check-config"],
                        capture_output=True, text=True, timeout=30)
     check(p.returncode == 0, "exit %d:\n%s" % (p.returncode, p.stderr))
     check("hook ok exec %s --flag feeds=a retry=2s env=TOKEN=****" % good
           in p.stdout and "TOKEN=secret" not in p.stdout,
           "hook not printed back (or its env= value shown):\n" + p.stdout)
-    check("hook wh webhook https://example.com/in secret-file=/etc/s"
+    check("hook wh webhook https://example.com/in secret-file=%s" % secret
           in p.stdout, "webhook not printed:\n" + p.stdout)
 
 

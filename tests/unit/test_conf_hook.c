@@ -46,6 +46,22 @@ setup(void)
 	}
 	chmod(exe, 0755);
 	chmod(noexec, 0644);
+	/* Secret files: one the service may use (0600), one others may
+	 * read (0644). */
+	for (int i = 0; i < 2; i++) {
+		char path[300];
+
+		snprintf(path, sizeof(path), "%s/%s", tdir,
+			i ? "open.secret" : "my secret");
+		f = fopen(path, "w");
+		if (!f) {
+			perror("fopen");
+			exit(1);
+		}
+		fputs("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", f);
+		fclose(f);
+		chmod(path, i ? 0644 : 0600);
+	}
 }
 
 static void
@@ -53,8 +69,14 @@ cleanup(void)
 {
 	if (!tdir[0])
 		return;
+	char path[300];
+
 	unlink(exe);
 	unlink(noexec);
+	snprintf(path, sizeof(path), "%s/my secret", tdir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/open.secret", tdir);
+	unlink(path);
 	rmdir(tdir);
 }
 
@@ -137,7 +159,7 @@ t_defaults_and_webhook(void)
 
 	setup();
 	REQUIRE(parse(&c, expand("hook a exec @X\n"
-		"hook w webhook https://example.com/in secret-file=/etc/feedd/s "
+		"hook w webhook https://example.com/in secret-file=\"@D/my secret\" "
 		"allow-private=yes events=updated\n"), err, sizeof(err)) == 0);
 	REQUIRE(c->nhooks == 2);
 	h = &c->hooks[0];
@@ -151,7 +173,12 @@ t_defaults_and_webhook(void)
 	h = &c->hooks[1];
 	CHECK(h->kind == CONF_HOOK_WEBHOOK);
 	CHECK_STR_EQ(h->url, "https://example.com/in");
-	CHECK_STR_EQ(h->secret_file, "/etc/feedd/s");
+	{
+		char want[300];
+
+		snprintf(want, sizeof(want), "%s/my secret", tdir);
+		CHECK_STR_EQ(h->secret_file, want);
+	}
 	CHECK(h->allow_private);
 	CHECK_INT_EQ(h->events, CONF_HOOK_UPDATED);
 	CHECK_NULL(h->program);
@@ -221,6 +248,10 @@ static const struct {
 	{ "hook h webhook ftp://e/x", "1: hook: invalid URL 'ftp://e/x': only http and https are supported" },
 	{ "hook h webhook https://e/x allow-private=maybe", "1: hook: bad value 'maybe' for allow-private (use yes or no)" },
 	{ "hook h exec @X batch=1 extra", "1: hook: expected key=value after the first option, got 'extra' (an argument shaped like key=value must be passed by a wrapper script)" },
+	{ "hook h webhook https://e.com/x secret-file=@D/none", "1: hook: hook h: secret file @D/none: No such file or directory" },
+	{ "hook h webhook https://e.com/x secret-file=@D/open.secret", "1: hook: hook h: secret file @D/open.secret: mode 0644 lets group or others at it; it must be readable by its owner only (chmod 600)" },
+	{ "hook h webhook http://127.0.0.1:8080/in", "1: hook: hook h: 127.0.0.1 is loopback (127.0.0.0/8); webhooks go to public addresses only unless allow-private=yes" },
+	{ "hook h webhook http://u:p@[::1]/in", "1: hook: hook h: ::1 is loopback (::1); webhooks go to public addresses only unless allow-private=yes" },
 	{ "hook h webhook https://e/x extra", "1: hook: expected key=value after the first option, got 'extra' (an argument shaped like key=value must be passed by a wrapper script)" },
 	{ NULL, NULL },
 };
@@ -296,14 +327,19 @@ t_print_round_trip(void)
 	REQUIRE(parse(&c, expand("feed a http://x/a\n"
 		"hook p exec @X -v \"a b\" feeds=a,tag:t events=updated batch=7 "
 		"timeout=90s retry=2s from=start\n"
-		"hook w webhook https://e.com/x secret-file=\"/etc/my secret\" "
+		"hook w webhook https://e.com/x secret-file=\"@D/my secret\" "
 		"allow-private=yes\n"), err, sizeof(err)) == 0);
 	f = open_memstream(&buf, &len);
 	REQUIRE(f);
 	conf_print(c, f);
 	fclose(f);
-	CHECK(strstr(buf, "hook w webhook https://e.com/x secret-file=\"/etc/my "
-		"secret\" allow-private=yes\n") != NULL);
+	{
+		char want[400];
+
+		snprintf(want, sizeof(want), "hook w webhook https://e.com/x "
+			"secret-file=\"%s/my secret\" allow-private=yes\n", tdir);
+		CHECK(strstr(buf, want) != NULL);
+	}
 	REQUIRE(parse(&c2, buf, err, sizeof(err)) == 0);
 	REQUIRE(c2->nhooks == 2);
 	CHECK(conf_hook_equal(&c->hooks[0], &c2->hooks[0]));

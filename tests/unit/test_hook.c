@@ -239,7 +239,7 @@ t_json_object(void)
 	CHECK_INT_EQ(hook_batch_json_object(&bad, &out, &len), -EINVAL);
 	CHECK_NULL(out);
 	CHECK(hook_transport_for(CONF_HOOK_EXEC) == &hook_exec_transport);
-	CHECK_NULL(hook_transport_for(CONF_HOOK_WEBHOOK));
+	CHECK(hook_transport_for(CONF_HOOK_WEBHOOK) == &hook_webhook_transport);
 }
 
 static const struct check_case cases[] = {
