@@ -228,7 +228,10 @@ class Notify:
 class Daemon:
     """A running feedd with its stderr in a file."""
 
-    def __init__(self, workdir, config, notify=None, args=(), env=None):
+    def __init__(self, workdir, config, notify=None, args=(), env=None,
+                 prefix=()):
+        """prefix: a command that ends by exec'ing feedd (so the pid is
+        feedd's), e.g. unshare into a namespace."""
         self.log_path = os.path.join(workdir, "feedd-%d.log" % time.monotonic_ns())
         self.log_file = open(self.log_path, "w")
         extra = env or {}
@@ -240,7 +243,8 @@ class Daemon:
         env.update(extra)
         if notify:
             env["NOTIFY_SOCKET"] = notify.path
-        self.proc = subprocess.Popen([FEEDD, "--config", config] + list(args),
+        self.proc = subprocess.Popen(list(prefix) + [FEEDD, "--config", config]
+                                     + list(args),
                                      stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL,
                                      stderr=self.log_file, env=env)

@@ -31,6 +31,7 @@ check_config: bad `listen` lines are reported with file:line.
 """
 
 import base64
+import errno
 import http.client
 import os
 import shutil
@@ -472,5 +473,99 @@ def check_config(tmp):
                                                       p.stderr))
 
 
+def store_full(tmp):
+    """The disk under the database fills up while feedd runs: /healthz says
+    503 with SQLite's reason and the watchdog is not fed; polling goes on;
+    once space is back, 200 and WATCHDOG=1 again and nothing was lost. The
+    database lives on a small tmpfs in a mount namespace of feedd's own
+    (unshare -m as root, unshare -rm otherwise); the test reaches it
+    through /proc/PID/root."""
+    srv = Server(tmp)
+    d = None
+    notify = Notify(os.path.join(tmp, "notify.sock"))
+    try:
+        srv.routes({"/a.xml": {"feed": 2}, "/b.xml": {"feed": 1, "seed": "b"}})
+        data = os.path.join(tmp, "data")
+        os.mkdir(data)
+        addr = "127.0.0.1:%d" % free_port()
+        pw = os.path.join(tmp, "metrics.pw")
+        with open(pw, "w") as f:
+            f.write(PASSWORD + "\n")
+        db = os.path.join(data, "f.db")
+        conf = os.path.join(tmp, "feedd.conf")
+        with open(conf, "w") as f:
+            f.write("database %s\ninterval 1s\nlog-level info\n" % db)
+            f.write("listen %s user=%s password-file=%s\n" % (addr, USER, pw))
+            f.write("feed a %s\nfeed b %s\n" % (srv.url("/a.xml"),
+                                                 srv.url("/b.xml")))
+        ns = ["unshare", "-m"] if os.getuid() == 0 else ["unshare", "-rm"]
+        check(shutil.which("unshare"), "unshare (util-linux) is missing")
+        prefix = ns + ["sh", "-c", 'mount -t tmpfs -o size=8m,mode=0755 tmpfs '
+                       '"$FEEDD_TEST_DATA" && exec "$0" "$@"']
+        d = Daemon(tmp, conf, notify=notify, prefix=prefix,
+                   env={"FEEDD_TEST_DATA": data, "WATCHDOG_USEC": "400000"})
+        wait_for("/healthz", lambda: (try_get(addr, "/healthz") or [0])[0]
+                 == 200, timeout=20)
+        # SQLite resolves the /proc/PID/root link (to our own "/"), so
+        # the database is read through feedd's counters, not opened.
+        inside = "/proc/%d/root%s" % (d.proc.pid, data)
+
+        def new_articles():
+            return parse(get(addr, "/metrics")[1]).get(
+                'feedd_articles_total{event="new"}')
+        wait_for("articles", lambda: new_articles() == 3)
+        wait_for("WATCHDOG=1", lambda: notify.count("WATCHDOG=1") >= 2,
+                 timeout=5)
+
+        filler = os.path.join(inside, "filler")
+        with open(filler, "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError as e:
+                check(e.errno == errno.ENOSPC, "filling the disk: %s" % e)
+        try:
+            got = wait_for("503 from /healthz, disk full", lambda: (
+                lambda r: r if r and r[0] == 503 else None)(
+                    try_get(addr, "/healthz")), timeout=25, step=0.2)
+            check(got[1].startswith("store: ") and "full" in got[1],
+                  "503 reason %r" % got[1])
+            time.sleep(0.3)
+            fed = notify.count("WATCHDOG=1")
+            n = len(srv.requests())
+            time.sleep(1.5)
+            check(notify.count("WATCHDOG=1") == fed,
+                  "WATCHDOG=1 sent while the disk is full")
+            # A poll whose result cannot be stored backs off (1 s, 2 s,
+            # ...), but polling goes on.
+            wait_for("a poll while the disk is full",
+                     lambda: len(srv.requests()) > n, timeout=10)
+            check("full" in d.log(), "no log line says the disk is full:\n"
+                  + d.log()[-2000:])
+        finally:
+            os.unlink(filler)
+        wait_for("200 from /healthz with space again", lambda: (
+            try_get(addr, "/healthz") or [0])[0] == 200, timeout=20, step=0.2)
+        fed = notify.count("WATCHDOG=1")
+        wait_for("WATCHDOG=1 again", lambda: notify.count("WATCHDOG=1") > fed,
+                 timeout=5)
+        m = parse(get(addr, "/metrics")[1])
+        check(m['feedd_articles_total{event="new"}'] == 3 and
+              m['feedd_articles_total{event="updated"}'] == 0 and
+              m["feedd_store_write_failures_total"] >= 1,
+              "articles lost or doubled, or no failure counted: %r" % {
+                  k: v for k, v in m.items() if "articles" in k or
+                  "store" in k})
+        finish(d)
+        d = None
+    finally:
+        if d:
+            d.kill()
+        notify.close()
+        srv.stop()
+
+
 if __name__ == "__main__":
-    sys.exit(main([scrape, store_failure, reload, bind_failure, check_config]))
+    sys.exit(main([scrape, store_failure, store_full, reload, bind_failure,
+                   check_config]))
