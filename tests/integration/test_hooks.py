@@ -31,9 +31,10 @@ webhook_delivers: a webhook to the test's own receiver (which checks the
     the bodies are the change log's rows.
 webhook_gone: a 410 stops the hook (log line, feedctl hooks says so) and no
     more requests come; polling goes on.
-webhook_private_refused: without allow-private=yes a loopback receiver is
-    refused with a clear error, nothing reaches it, the cursor stays and
-    polling goes on.
+webhook_private_refused: without allow-private=yes a receiver whose host
+    name resolves to loopback is refused at delivery with a clear error,
+    nothing reaches it, the cursor stays and polling goes on (a literal
+    private address is already a config error: hook_check_config).
 """
 import json
 import os
@@ -571,7 +572,8 @@ def metrics_of(addr):
     return out
 
 
-def webhook_setup(tmp, respond, keys="allow-private=yes retry=1s", extra=""):
+def webhook_setup(tmp, respond, keys="allow-private=yes retry=1s", extra="",
+                  host=None):
     root = os.path.join(tmp, "www")
     os.mkdir(root)
     srv = Server(root)
@@ -586,8 +588,10 @@ def webhook_setup(tmp, respond, keys="allow-private=yes retry=1s", extra=""):
     with open(conf, "w") as f:
         f.write("database %s\nlog-level info\n" % db)
         f.write("feed a %s interval=1s\n" % srv.url("/a.xml"))
-        f.write("hook wh webhook %s secret-file=%s %s\n"
-                % (rcv.url("/in"), secret, keys))
+        url = rcv.url("/in")
+        if host:
+            url = url.replace("127.0.0.1", host)
+        f.write("hook wh webhook %s secret-file=%s %s\n" % (url, secret, keys))
         f.write(extra)
     return srv, rcv, db, conf
 
@@ -695,8 +699,11 @@ def webhook_gone(tmp):
 
 def webhook_private_refused(tmp):
     addr = "127.0.0.1:%d" % free_port()
+    # A literal private address is a config error (hook_check_config);
+    # a host name is resolved when delivering, and refused then.
     srv, rcv, db, conf = webhook_setup(tmp, ["200"], keys="retry=1s",
-                                       extra="listen %s\n" % addr)
+                                       extra="listen %s\n" % addr,
+                                       host="localhost")
     d = None
     try:
         d = Daemon(tmp, conf)
