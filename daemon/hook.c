@@ -59,6 +59,8 @@ struct hook {
 	enum hook_phase phase;
 	bool opened;                   /* its row was opened in the store */
 	bool dirty;                    /* woken while busy */
+	bool reconf;                   /* changed by a reload while busy: the
+	                                * fresh start waits until it is idle */
 	bool removed;
 	bool once_failed;
 	unsigned jobs;                 /* store jobs in flight */
@@ -770,6 +772,32 @@ save_result(struct hook *h, const struct hook_result *r)
 	job_submit(j);
 }
 
+/* A new definition: the row is opened again (which clears a permanent
+ * disable), the back-off and a retry's bound are dropped. Idle hooks
+ * only. */
+static void
+hook_fresh_start(struct hook *h)
+{
+	h->reconf = false;
+	h->opened = false;
+	h->retry_upto = 0;
+	if (h->phase == HP_WAITING)
+		uv_timer_stop(&h->timer);
+	h->phase = HP_IDLE;
+}
+
+/* Changed while busy, and now idle: start afresh instead of acting on
+ * the old definition's outcome (a 410 from the old URL, say). */
+static bool
+hook_reconf_now(struct hook *h)
+{
+	if (!h->reconf || h->run || h->jobs)
+		return false;
+	hook_fresh_start(h);
+	hook_kick(h);
+	return true;
+}
+
 static void
 hook_metrics(struct hook *h)
 {
@@ -784,6 +812,8 @@ load_done(struct hook *h, struct hook_job *j)
 	struct hooks *hs = h->hs;
 
 	h->phase = HP_IDLE;
+	if (hook_reconf_now(h))
+		return;
 	if (j->rc == 0) {
 		if (j->open)
 			h->last_success = j->state.last_success;
@@ -855,6 +885,8 @@ save_done(struct hook *h, struct hook_job *j)
 		log_err("hook", "hook=%s: %s (a restart may deliver the batch "
 			"again)", h->name, j->errmsg);
 	h->phase = HP_IDLE;
+	if (hook_reconf_now(h))
+		return;
 	if (j->permanent) {
 		h->phase = HP_OFF;
 		return;
@@ -965,13 +997,10 @@ hooks_configure(struct hooks *hs, const struct conf *c)
 			/* A new definition gets a fresh start: the row is
 			 * opened again (which clears a permanent disable), the
 			 * back-off and a retry's bound are dropped. */
-			if (!h->run && !h->jobs) {
-				h->opened = false;
-				h->retry_upto = 0;
-				if (h->phase == HP_WAITING)
-					uv_timer_stop(&h->timer);
-				h->phase = HP_IDLE;
-			}
+			if (!h->run && !h->jobs)
+				hook_fresh_start(h);
+			else
+				h->reconf = true;
 			h->dirty = true;
 		}
 		h->cf = ncf;

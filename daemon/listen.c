@@ -195,8 +195,16 @@ read_password(const char *path, char **out, char *err, size_t errlen)
 		rc = -EINVAL;
 		goto out;
 	}
-	len = strcspn(buf, "\r\n");
-	if (memchr(buf, '\0', len) || len == 0) {
+	/* The first line; buf is not NUL-terminated (a file without a
+	 * final newline ends at len). */
+	{
+		size_t total = len;
+
+		for (len = 0; len < total && buf[len] != '\n' &&
+		    buf[len] != '\r'; len++)
+			;
+	}
+	if (len == 0 || memchr(buf, '\0', len)) {
 		snprintf(err, errlen, "password file '%s': %s", path, len ?
 			"the first line holds a NUL byte" : "the first line is empty");
 		rc = -EINVAL;

@@ -195,10 +195,10 @@ serve(struct metrics_http *h, const char *addr, struct MHD_Daemon **d,
 	if (!*d) {
 		snprintf(err, errlen, "%s: cannot start the HTTP server "
 			"(libmicrohttpd)", addr);
-		/* Whether a failed start closed the socket is not documented:
-		 * close it only while it is still ours. */
-		if (fcntl(fd, F_GETFD) >= 0)
-			close(fd);
+		/* Whether a failed start closed the socket is not documented,
+		 * and by now its number may belong to another thread's file
+		 * (the store worker opens files at any time): never close it
+		 * here. At worst one socket leaks per failed start. */
 		if (addr[0] == '/')
 			(void)unlink(addr);
 		return -EIO;

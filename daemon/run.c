@@ -2441,8 +2441,11 @@ run_stop(struct run *r, const char *why)
 {
 	if (r->stopping) {
 		if (!r->cancelled_all) {
-			log_notice("sys", "%s again: cancelling transfers now", why);
+			log_notice("sys", "%s again: cancelling transfers and "
+				"hook runs now", why);
 			cancel_all(r);
+			if (r->hooks)
+				hooks_cancel(r->hooks);
 		}
 		return;
 	}

@@ -200,13 +200,18 @@ store_hook_skip(struct store *st, const char *name, int64_t cursor)
 static int
 filter_sql(const struct store_change_filter *f, int first, char **out)
 {
-	size_t cap = 256 + (f ? (f->nfeeds + f->ntags) * 96 : 0), n = 0;
+	/* A tag clause is 95 bytes plus its parameter's digits (at most
+	 * 10): 128 each leaves room; ADD never writes past cap anyway. */
+	size_t cap = 256 + (f ? f->nfeeds * 40 + f->ntags * 128 : 0), n = 0;
 	char *q = store__malloc(cap);
 	int p = first;
 
 	if (!q)
 		return -ENOMEM;
-#define ADD(...) n += (size_t)snprintf(q + n, cap - n, __VA_ARGS__)
+#define ADD(...) do { \
+		if (n < cap) \
+			n += (size_t)snprintf(q + n, cap - n, __VA_ARGS__); \
+	} while (0)
 	if (!f || (f->new_rows && f->update_rows))
 		ADD(" AND c.kind IN ('new', 'update')");
 	else if (f->new_rows)
@@ -226,6 +231,10 @@ filter_sql(const struct store_change_filter *f, int first, char **out)
 		ADD(")");
 	}
 #undef ADD
+	if (n >= cap) {
+		store__free(q);
+		return -ENOMEM;
+	}
 	*out = q;
 	return 0;
 }

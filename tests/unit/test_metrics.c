@@ -617,6 +617,26 @@ t_listen_conf(void)
 	CHECK_STR_EQ(c->listen.password, "s3cret");
 	CHECK_STR_EQ(c->listen.password_file, pw);
 	CHECK_INT_EQ(c->listen.line, 2);
+	conf_free(c);
+	c = NULL;
+	/* A file without a final newline: exactly its bytes, nothing past
+	 * them (the buffer it is read into is not NUL-terminated). */
+	{
+		char nonl[128];
+
+		write_file("nonl", "abc", nonl, sizeof(nonl));
+		snprintf(buf, sizeof(buf), "database %s/x.db\nlisten [::1]:9370 "
+			"user=prom password-file=nonl\n", tmp);
+		REQUIRE(conf_parse(&c, confp, buf, strlen(buf), err,
+			sizeof(err)) == 0);
+		CHECK_STR_EQ(c->listen.password, "abc");
+		conf_free(c);
+		c = NULL;
+		unlink(nonl);
+	}
+	snprintf(buf, sizeof(buf), "database %s/x.db\nlisten [::1]:9370 "
+		"user=prom password-file=pw\n", tmp);
+	REQUIRE(conf_parse(&c, confp, buf, strlen(buf), err, sizeof(err)) == 0);
 	{
 		char *out = NULL;
 		size_t len = 0;
