@@ -567,9 +567,8 @@ hook_kick(struct hook *h)
 	h->tr = hook_transport_for(cf->kind);
 	if (!h->tr) {
 		h->phase = HP_OFF;
-		log_warn("hook", "hook=%s: %s delivery not built; skipped",
-			h->name, cf->kind == CONF_HOOK_WEBHOOK ? "webhook" :
-			"this kind of");
+		log_err("hook", "hook=%s: no transport for its kind; skipped",
+			h->name);
 		return;
 	}
 	h->dirty = false;

@@ -291,8 +291,8 @@ def db_rows(db, sql, args=()):
 
 
 def feedctl_has(command):
-    """Whether this feedctl build has the reading command (store engineer's
-    work lands in parallel; until then the tests read SQLite directly)."""
+    """Whether this feedctl build has the reading command (the tests read
+    SQLite directly where it does not)."""
     if not FEEDCTL or not os.access(FEEDCTL, os.X_OK):
         return False
     out = subprocess.run([FEEDCTL, "--help"], capture_output=True, text=True)
