@@ -31,6 +31,9 @@ webhook_delivers: a webhook to the test's own receiver (which checks the
     the bodies are the change log's rows.
 webhook_gone: a 410 stops the hook (log line, feedctl hooks says so) and no
     more requests come; polling goes on.
+webhook_changed_while_busy: the hook's line changes (SIGHUP) while a
+    delivery to its old URL is in flight; that delivery ends in 410, and
+    the new definition still starts afresh and delivers to the new URL.
 webhook_private_refused: without allow-private=yes a receiver whose host
     name resolves to loopback is refused at delivery with a clear error,
     nothing reaches it, the cursor stays and polling goes on (a literal
@@ -733,10 +736,45 @@ def webhook_private_refused(tmp):
         srv.stop()
 
 
+def webhook_changed_while_busy(tmp):
+    srv, rcv, db, conf = webhook_setup(tmp, ["200"])
+    d = None
+    try:
+        with open(conf) as f:
+            text = f.read()
+        old = rcv.url("/old?respond=410:delay=3")
+        with open(conf, "w") as f:
+            f.write(text.replace(rcv.url("/in"), old))
+        d = Daemon(tmp, conf)
+        wait_for("the delivery to the old URL", lambda: rcv.count("/old") >= 1,
+                 timeout=30)
+        with open(conf, "w") as f:
+            f.write(text.replace(rcv.url("/in"), rcv.url("/new")))
+        d.signal(signal.SIGHUP)
+        wait_for("a delivery to the new URL", lambda: rcv.count("/new") >= 1,
+                 timeout=30)
+        check(rcv.count("/old") == 1, "%d requests to the old URL" %
+              rcv.count("/old"))
+        wait_for("the cursor moved", lambda: db_rows(
+            db, "SELECT cursor FROM hook_state WHERE name = 'wh'") != [(0,)],
+            timeout=10)
+        check(db_rows(db, "SELECT disabled FROM hook_state WHERE name = 'wh'")
+              == [(None,)], "the new definition is disabled by the old 410")
+        d.signal(signal.SIGTERM)
+        check(d.wait(15) == 0, "feedd did not stop cleanly")
+        d.check_sanitizers()
+    finally:
+        if d:
+            d.kill()
+        rcv.stop()
+        srv.stop()
+
+
 if __name__ == "__main__":
     sys.exit(main([hook_check_config, hook_gets_new_articles,
                    hook_retries_same_batch, hook_timeout_kills_group,
                    hook_kill9_redelivers, hook_slow_no_poll_delay,
                    hook_program_deleted, hook_once, hook_sigterm_during_run,
-                   webhook_delivers, webhook_gone, webhook_private_refused,
+                   webhook_delivers, webhook_gone, webhook_changed_while_busy,
+                   webhook_private_refused,
                    hook_reload]))
