@@ -16,35 +16,19 @@
 #define HOOK_COLS "name, cursor, last_attempt, last_success, failures," \
 	" last_error, next_attempt, disabled"
 
-static const char *
-text_at(sqlite3_stmt *s, int i)
-{
-	return (const char *)sqlite3_column_text(s, i);
-}
-
-static int
-prepare(struct store *st, const char *q, sqlite3_stmt **s)
-{
-	int src = sqlite3_prepare_v2(st->db, q, -1, s, NULL);
-
-	if (src != SQLITE_OK)
-		return store__fail(st, src, "preparing a hook query");
-	return 0;
-}
-
 /* Borrowed strings: valid until the statement steps again. */
 static void
 state_from_row(sqlite3_stmt *s, struct store_hook_state *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->name = (char *)text_at(s, 0);
+	h->name = (char *)store__text(s, 0);
 	h->cursor = sqlite3_column_int64(s, 1);
 	h->last_attempt = sqlite3_column_int64(s, 2);
 	h->last_success = sqlite3_column_int64(s, 3);
 	h->failures = sqlite3_column_int(s, 4);
-	h->last_error = (char *)text_at(s, 5);
+	h->last_error = (char *)store__text(s, 5);
 	h->next_attempt = sqlite3_column_int64(s, 6);
-	h->disabled = (char *)text_at(s, 7);
+	h->disabled = (char *)store__text(s, 7);
 	h->backlog = -1;
 }
 
@@ -78,8 +62,8 @@ store_hook_get(struct store *st, const char *name, struct store_hook_state *out)
 {
 	struct store_hook_state h;
 	sqlite3_stmt *s = NULL;
-	int rc = prepare(st, "SELECT " HOOK_COLS " FROM hook_state WHERE name = ?1",
-		&s);
+	int rc = store__prepare(st, "SELECT " HOOK_COLS " FROM hook_state"
+		" WHERE name = ?1", &s, "preparing a hook query");
 	int src;
 
 	if (rc < 0)
@@ -116,10 +100,11 @@ store_hook_open(struct store *st, const char *name, bool from_start,
 	 * from_start; an existing row keeps its cursor and loses a
 	 * permanent disable (the daemon opens a hook when it is configured
 	 * anew: at start-up or when a reload changes it). */
-	rc = prepare(st, "INSERT INTO hook_state (name, cursor) VALUES (?1,"
+	rc = store__prepare(st, "INSERT INTO hook_state (name, cursor) VALUES (?1,"
 		" CASE WHEN ?2 THEN 0 ELSE"
 		" (SELECT coalesce(max(seq), 0) FROM changes) END)"
-		" ON CONFLICT (name) DO UPDATE SET disabled = NULL", &s);
+		" ON CONFLICT (name) DO UPDATE SET disabled = NULL", &s,
+		"preparing a hook query");
 	if (rc < 0)
 		return store__write_failed(st, rc);
 	store__bind_text(s, 1, name);
@@ -143,13 +128,15 @@ store_hook_record(struct store *st, const char *name,
 	if (rc < 0)
 		return rc;
 	if (r->ok)
-		rc = prepare(st, "UPDATE hook_state SET cursor = max(cursor, ?2),"
+		rc = store__prepare(st, "UPDATE hook_state SET cursor = max(cursor, ?2),"
 			" last_attempt = ?3, last_success = ?3, failures = 0,"
-			" last_error = NULL, next_attempt = NULL WHERE name = ?1", &s);
+			" last_error = NULL, next_attempt = NULL WHERE name = ?1", &s,
+			"preparing a hook query");
 	else
-		rc = prepare(st, "UPDATE hook_state SET last_attempt = ?3,"
+		rc = store__prepare(st, "UPDATE hook_state SET last_attempt = ?3,"
 			" failures = ?4, last_error = ?5, next_attempt = ?6,"
-			" disabled = ?7 WHERE name = ?1", &s);
+			" disabled = ?7 WHERE name = ?1", &s,
+			"preparing a hook query");
 	if (rc < 0)
 		return store__write_failed(st, rc);
 	store__bind_text(s, 1, name);
@@ -179,8 +166,9 @@ store_hook_skip(struct store *st, const char *name, int64_t cursor)
 
 	if (rc < 0)
 		return rc;
-	rc = prepare(st, "UPDATE hook_state SET cursor = ?2"
-		" WHERE name = ?1 AND cursor < ?2", &s);
+	rc = store__prepare(st, "UPDATE hook_state SET cursor = ?2"
+		" WHERE name = ?1 AND cursor < ?2", &s,
+		"preparing a hook query");
 	if (rc < 0)
 		return store__write_failed(st, rc);
 	store__bind_text(s, 1, name);
@@ -301,7 +289,7 @@ store_hook_changes(struct store *st, int64_t after, int64_t upto,
 		goto out;
 	if (upto <= 0 || upto > top)
 		upto = top;
-	rc = prepare(st, sql, &s);
+	rc = store__prepare(st, sql, &s, "preparing a hook query");
 	if (rc < 0)
 		goto out;
 	sqlite3_bind_int64(s, 1, after);
@@ -318,8 +306,8 @@ store_hook_changes(struct store *st, int64_t after, int64_t upto,
 		c.seq = sqlite3_column_int64(s, 0);
 		c.article_id = sqlite3_column_int64(s, 1);
 		c.feed_id = sqlite3_column_int64(s, 2);
-		c.feed = text_at(s, 3);
-		c.kind = text_at(s, 4);
+		c.feed = store__text(s, 3);
+		c.kind = store__text(s, 4);
 		c.at = sqlite3_column_int64(s, 5);
 		last = c.seq;
 		rows++;
@@ -366,7 +354,7 @@ store_hook_backlog(struct store *st, int64_t after,
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = prepare(st, sql, &s);
+	rc = store__prepare(st, sql, &s, "preparing a hook query");
 	if (rc < 0)
 		goto out;
 	sqlite3_bind_int64(s, 1, after);
@@ -388,8 +376,8 @@ store_hooks_list(struct store *st, store_hook_cb cb, void *ud)
 {
 	struct store_hook_state h;
 	sqlite3_stmt *s = NULL;
-	int rc = prepare(st, "SELECT " HOOK_COLS " FROM hook_state ORDER BY name",
-		&s);
+	int rc = store__prepare(st, "SELECT " HOOK_COLS " FROM hook_state"
+		" ORDER BY name", &s, "preparing a hook query");
 	int src;
 
 	if (rc < 0)

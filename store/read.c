@@ -19,12 +19,6 @@
 	p "first_seen, " p "last_changed, " p "revision, " p "tags"
 #define ART_NCOLS 23
 
-static const char *
-text_at(sqlite3_stmt *s, int i)
-{
-	return (const char *)sqlite3_column_text(s, i);
-}
-
 /* Fill a row from ART_COLS starting at column c. */
 static void
 article_from_row(sqlite3_stmt *s, int c, struct store_article_row *a)
@@ -33,36 +27,26 @@ article_from_row(sqlite3_stmt *s, int c, struct store_article_row *a)
 	a->id = sqlite3_column_int64(s, c + 0);
 	a->feed_id = sqlite3_column_int64(s, c + 1);
 	a->story_id = sqlite3_column_int64(s, c + 2);
-	a->feed = text_at(s, c + 3);
-	a->key = text_at(s, c + 4);
-	a->guid = text_at(s, c + 5);
-	a->link = text_at(s, c + 6);
-	a->canonical_link = text_at(s, c + 7);
-	a->title = text_at(s, c + 8);
-	a->author = text_at(s, c + 9);
-	a->published = text_at(s, c + 10);
-	a->updated = text_at(s, c + 11);
-	a->summary = text_at(s, c + 12);
-	a->content = text_at(s, c + 13);
-	a->text = text_at(s, c + 14);
-	a->categories_json = text_at(s, c + 15);
-	a->enclosures_json = text_at(s, c + 16);
-	a->content_hash = text_at(s, c + 17);
+	a->feed = store__text(s, c + 3);
+	a->key = store__text(s, c + 4);
+	a->guid = store__text(s, c + 5);
+	a->link = store__text(s, c + 6);
+	a->canonical_link = store__text(s, c + 7);
+	a->title = store__text(s, c + 8);
+	a->author = store__text(s, c + 9);
+	a->published = store__text(s, c + 10);
+	a->updated = store__text(s, c + 11);
+	a->summary = store__text(s, c + 12);
+	a->content = store__text(s, c + 13);
+	a->text = store__text(s, c + 14);
+	a->categories_json = store__text(s, c + 15);
+	a->enclosures_json = store__text(s, c + 16);
+	a->content_hash = store__text(s, c + 17);
 	a->sort_time = sqlite3_column_int64(s, c + 18);
 	a->first_seen = sqlite3_column_int64(s, c + 19);
 	a->last_changed = sqlite3_column_int64(s, c + 20);
 	a->revision = sqlite3_column_int(s, c + 21);
-	a->tags = text_at(s, c + 22);
-}
-
-static int
-prepare(struct store *st, const char *q, sqlite3_stmt **s)
-{
-	int src = sqlite3_prepare_v2(st->db, q, -1, s, NULL);
-
-	if (src != SQLITE_OK)
-		return store__fail(st, src, "preparing a query");
-	return 0;
+	a->tags = store__text(s, c + 22);
 }
 
 /* Step s, calling cb for each article row; columns start at 0. */
@@ -79,7 +63,7 @@ walk_articles(struct store *st, sqlite3_stmt *s, store_article_cb cb,
 			break;
 		article_from_row(s, 0, &a);
 		if (sqlite3_column_count(s) > ART_NCOLS) {
-			a.snippet = text_at(s, ART_NCOLS);
+			a.snippet = store__text(s, ART_NCOLS);
 			a.rank = sqlite3_column_double(s, ART_NCOLS + 1);
 		}
 		if (rows)
@@ -103,7 +87,8 @@ static int
 feed_exists(struct store *st, const char *name)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = prepare(st, "SELECT 1 FROM feeds_v1 WHERE name = ?1", &s);
+	int rc = store__prepare(st, "SELECT 1 FROM feeds_v1 WHERE name = ?1",
+		&s, "preparing a query");
 	int src;
 
 	if (rc < 0)
@@ -153,7 +138,7 @@ store_articles_query(struct store *st, const struct store_query *q,
 		q->unique ? " AND NOT EXISTS (SELECT 1 FROM articles_v1 b"
 			    " WHERE b.story_id = a.story_id AND b.id < a.id)" : "",
 		q->oldest_first ? "ASC" : "DESC", q->oldest_first ? "ASC" : "DESC");
-	rc = prepare(st, sql, &s);
+	rc = store__prepare(st, sql, &s, "preparing a query");
 	if (rc < 0)
 		return rc;
 	store__bind_text(s, 1, q->feed);
@@ -171,8 +156,8 @@ store_article_get(struct store *st, int64_t id, store_article_cb cb, void *ud)
 {
 	sqlite3_stmt *s = NULL;
 	int rows = 0;
-	int rc = prepare(st, "SELECT " ART_COLS("") " FROM articles_v1"
-		" WHERE id = ?1", &s);
+	int rc = store__prepare(st, "SELECT " ART_COLS("") " FROM articles_v1"
+		" WHERE id = ?1", &s, "preparing a query");
 
 	if (rc < 0)
 		return rc;
@@ -229,7 +214,7 @@ store_search_query(struct store *st, const char *fts_query,
 		q->feed ? " AND a.feed = ?3" : "",
 		q->since ? " AND a.sort_time >= ?4" : "",
 		q->tag ? TAG_MATCH("a.tags", "?5") : "");
-	rc = prepare(st, sql, &s);
+	rc = store__prepare(st, sql, &s, "preparing a query");
 	if (rc < 0)
 		return rc;
 	store__bind_text(s, 1, fts_query ? fts_query : "");
@@ -278,10 +263,10 @@ store_changes_after(struct store *st, int64_t after, const char *feed,
 		" WHERE seq > ?1%s%s ORDER BY seq LIMIT ?3",
 		feed ? " AND feed = ?2" : "",
 		new_only ? " AND kind = 'new'" : "");
-	rc = prepare(st, sql, &s);
+	rc = store__prepare(st, sql, &s, "preparing a query");
 	if (rc == 0)
-		rc = prepare(st, "SELECT " ART_COLS("") " FROM articles_v1"
-			" WHERE id = ?1", &as);
+		rc = store__prepare(st, "SELECT " ART_COLS("") " FROM articles_v1"
+			" WHERE id = ?1", &as, "preparing a query");
 	if (rc == 0 && sqlite3_get_autocommit(st->db)) {
 		rc = store__exec(st, "BEGIN");
 		txn = rc == 0;
@@ -299,8 +284,8 @@ store_changes_after(struct store *st, int64_t after, const char *feed,
 		c.seq = sqlite3_column_int64(s, 0);
 		c.article_id = sqlite3_column_int64(s, 1);
 		c.feed_id = sqlite3_column_int64(s, 2);
-		c.feed = text_at(s, 3);
-		c.kind = text_at(s, 4);
+		c.feed = store__text(s, 3);
+		c.kind = store__text(s, 4);
 		c.at = sqlite3_column_int64(s, 5);
 		/* A purge row shows no article. */
 		if (c.kind && strcmp(c.kind, "purge") != 0) {
@@ -332,7 +317,7 @@ static int
 one_int(struct store *st, const char *q, int64_t *v, const char *what)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = prepare(st, q, &s);
+	int rc = store__prepare(st, q, &s, "preparing a query");
 	int src;
 
 	if (rc < 0)

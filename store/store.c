@@ -241,6 +241,23 @@ store__stmt(struct store *st, enum store__stmt n)
 	return s;
 }
 
+int
+store__prepare(struct store *st, const char *q, sqlite3_stmt **s,
+	const char *what)
+{
+	int src = sqlite3_prepare_v2(st->db, q, -1, s, NULL);
+
+	if (src != SQLITE_OK)
+		return store__fail(st, src, what);
+	return 0;
+}
+
+const char *
+store__text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
 /*
  * A copy of v. If SQLite cannot allocate the copy, v itself is bound:
  * every caller steps the statement while v is alive (and store__stmt()

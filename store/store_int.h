@@ -141,6 +141,12 @@ char *store__strdup(const char *s);
 char *store__strndup(const char *s, size_t n);
 void store__free(void *p);
 
+/* Prepare q on the connection; on failure the error names what. */
+int store__prepare(struct store *st, const char *q, sqlite3_stmt **s,
+	const char *what);
+/* Column i as text (NULL for NULL); valid until the statement steps. */
+const char *store__text(sqlite3_stmt *s, int i);
+
 /* Bind a string or NULL. */
 int store__bind_text(sqlite3_stmt *s, int i, const char *v);
 /* The same without a copy: v must stay valid until the statement is
