@@ -22,6 +22,7 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -1481,35 +1482,32 @@ check_webhook(struct pstate *ps, const struct conf_hook *h)
 			webhook_secret_free(key, keylen);
 	}
 	if (h->url && !h->allow_private) {
-		/* http://HOST[:PORT]/..., HOST an IPv4 literal or [IPv6]. */
-		const char *p = strstr(h->url, "://");
-		char host[64];
-		size_t n = 0;
+		/* libcurl's reading of the URL, as the delivery will do it;
+		 * an IPv6 host comes back in brackets. */
+		CURLU *u = curl_url();
+		char *host = NULL;
 
-		p = p ? p + 3 : h->url;
-		if (strchr(p, '@') && strchr(p, '@') < p + strcspn(p, "/?#"))
-			p = strchr(p, '@') + 1;
-		if (*p == '[') {
-			p++;
-			n = strcspn(p, "]");
-		} else {
-			n = strcspn(p, ":/?#");
-		}
-		if (n > 0 && n < sizeof(host)) {
-			const char *why;
-
+		if (u && curl_url_set(u, CURLUPART_URL, h->url, 0) == CURLUE_OK &&
+		    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+			char ip[64];
 			unsigned char a[16];
+			size_t n = strlen(host);
+			const char *why = NULL;
 
-			memcpy(host, p, n);
-			host[n] = '\0';
-			why = inet_pton(AF_INET, host, a) == 1 ||
-				inet_pton(AF_INET6, host, a) == 1 ?
-				fetch_addr_private_str(host) : NULL;
+			if (n > 2 && host[0] == '[' && host[n - 1] == ']')
+				snprintf(ip, sizeof(ip), "%.*s", (int)(n - 2), host + 1);
+			else
+				snprintf(ip, sizeof(ip), "%s", host);
+			if (inet_pton(AF_INET, ip, a) == 1 ||
+			    inet_pton(AF_INET6, ip, a) == 1)
+				why = fetch_addr_private_str(ip);
 			if (why)
 				perr(ps, "hook %s: %s is %s; webhooks go to public "
 					"addresses only unless allow-private=yes", h->name,
-					host, why);
+					ip, why);
 		}
+		curl_free(host);
+		curl_url_cleanup(u);
 	}
 }
 

@@ -167,6 +167,12 @@ rules_carry(struct conf *to, const struct conf *from)
 			}
 }
 
+static enum metrics_rule_action
+metrics_action(enum rule_action a)
+{
+	return a == RULE_ACTION_KEEP ? METRICS_RULE_KEEP : METRICS_RULE_BLOCK;
+}
+
 void
 rules_tally_metrics(const struct rules_tally *t, struct metrics *m)
 {
@@ -177,8 +183,7 @@ rules_tally_metrics(const struct rules_tally *t, struct metrics *m)
 		 * was judged; the exported set follows the config. */
 		if (t->counts[i])
 			(void)metrics_rule_match(m, r->name,
-				r->action == RULE_ACTION_KEEP ? METRICS_RULE_KEEP :
-				METRICS_RULE_BLOCK, t->counts[i]);
+				metrics_action(r->action), t->counts[i]);
 	}
 }
 
@@ -194,8 +199,7 @@ rules_metrics_configure(const struct conf *c, struct metrics *m)
 	for (size_t i = 0; i < n; i++)
 		v[i] = (struct metrics_rule){
 			.name = c->rules->v[i].name,
-			.action = c->rules->v[i].action == RULE_ACTION_KEEP ?
-				METRICS_RULE_KEEP : METRICS_RULE_BLOCK,
+			.action = metrics_action(c->rules->v[i].action),
 		};
 	rc = metrics_rules_configure(m, v, n);
 	free(v);
