@@ -161,7 +161,8 @@ parse_feeds(struct rule *r, const char *v, char *why, size_t whylen)
 /*
  * About how many items regcomp() would build for an extended regex:
  * every atom counts one, a bounded repetition multiplies what it repeats
- * (glibc expands x{n} into n copies, so ((a{255}){255}){255} is 16
+ * and x+ doubles it (glibc expands x{n} into n copies and x+ into x x*,
+ * so a++++++ grows as 2^k; so ((a{255}){255}){255} is 16
  * million items and takes regcomp seconds and gigabytes, a config line
  * that would hang a reload). Stops counting past limit. Unterminated
  * brackets and the like are left for regcomp() to report.
@@ -221,9 +222,21 @@ pattern_cost(const char *p, size_t limit)
 			p = *e == '}' ? e + 1 : p + 1;
 			if (n > limit)
 				n = limit;
-			/* The repeated atom is already counted once. */
-			if (n > 1)
+			/* The repeated atom is already counted once; a
+			 * repetition of it repeats all n copies. */
+			if (n > 1) {
 				total[d] += last[d] * (n - 1);
+				last[d] = last[d] * n > limit ? limit + 1 :
+					last[d] * n;
+			}
+			if (total[d] > limit)
+				total[0] = limit + 1;
+			continue;
+		} else if (*p == '+') {
+			/* x+ is built as x x*: a copy, so x+++ doubles thrice. */
+			p++;
+			total[d] += last[d];
+			last[d] = last[d] * 2 > limit ? limit + 1 : last[d] * 2;
 			if (total[d] > limit)
 				total[0] = limit + 1;
 			continue;

@@ -53,6 +53,7 @@ t_errors(void)
 		/* Regexes that would take regcomp() seconds and gigabytes. */
 		{ FEEDS "rule x block title~((a{255}){255}){255}", "t.conf:3: rule: regex '((a{255}){255}){255}' too complex (its repetitions expand to more than 100000 items)" },
 		{ FEEDS "rule x block title~(x(a{9}|b){255}){255}", "t.conf:3: rule: regex '(x(a{9}|b){255}){255}' too complex" },
+		{ FEEDS "rule x block title~^ru++++++++++++++++++++++++++++++st$", "t.conf:3: rule: regex '^ru++++++++++++++++++++++++++++++st$' too complex" },
 		/* A rule may come before the feed it names (includes, order). */
 		{ "rule x block title~a feeds=late\nrule y block title~(", "t.conf:2: rule: invalid regex '(': " },
 	};
