@@ -1,0 +1,38 @@
+# PostgreSQL: the CTest fixture `pg`, one private server for the whole run
+# (tests/support/pgserver.py: initdb + pg_ctl into a temporary directory,
+# unix socket only; as root the server runs as the system user feedd-test).
+#
+# pg.start writes the libpq connection string of a database owned by role
+# feedd (which may create more: CREATEDB) to ${CMAKE_BINARY_DIR}/pg/conninfo.
+# A test that needs PostgreSQL says
+#
+#   set_tests_properties(NAME PROPERTIES FIXTURES_REQUIRED pg
+#       ENVIRONMENT "FEEDD_TEST_PG_FILE=${FEEDD_TEST_PG_FILE}")
+#
+# and CTest runs pg.start before it and pg.stop after the last such test,
+# whether it passed or not. Without python3 or the server binaries pg.start
+# fails, and so do the tests that need it: PostgreSQL support is not
+# tested, which is a failure, not a skip.
+find_package(Python3 COMPONENTS Interpreter QUIET)
+
+set(FEEDD_TEST_PG_DIR ${CMAKE_BINARY_DIR}/pg)
+set(FEEDD_TEST_PG_FILE ${FEEDD_TEST_PG_DIR}/conninfo)
+set(FEEDD_PGSERVER ${CMAKE_CURRENT_SOURCE_DIR}/support/pgserver.py)
+
+if(Python3_Interpreter_FOUND)
+	add_test(NAME pg.start COMMAND ${Python3_EXECUTABLE} ${FEEDD_PGSERVER}
+		start ${FEEDD_TEST_PG_DIR})
+	add_test(NAME pg.stop COMMAND ${Python3_EXECUTABLE} ${FEEDD_PGSERVER}
+		stop ${FEEDD_TEST_PG_DIR})
+	add_test(NAME pg.harness COMMAND ${Python3_EXECUTABLE}
+		${CMAKE_CURRENT_SOURCE_DIR}/pg/test_harness.py)
+else()
+	foreach(name pg.start pg.stop pg.harness)
+		add_test(NAME ${name} COMMAND sh -c
+			"echo 'python3 is needed to run a PostgreSQL server for the tests'; exit 1")
+	endforeach()
+endif()
+set_tests_properties(pg.start PROPERTIES FIXTURES_SETUP pg LABELS pg TIMEOUT 120)
+set_tests_properties(pg.stop PROPERTIES FIXTURES_CLEANUP pg LABELS pg TIMEOUT 120)
+set_tests_properties(pg.harness PROPERTIES FIXTURES_REQUIRED pg LABELS pg
+	TIMEOUT 300 ENVIRONMENT "FEEDD_TEST_PG_FILE=${FEEDD_TEST_PG_FILE}")

@@ -1,0 +1,492 @@
+#!/usr/bin/env python3
+"""pgserver.py: a private, throw-away PostgreSQL server for feedd's tests
+(Python 3 stdlib; the server binaries of PostgreSQL 13 or newer).
+
+As a module (the Python integration tests):
+
+    sys.path.insert(0, os.path.join(SRC, "tests", "support"))
+    import pgserver
+    with pgserver.PgServer() as pg:         # stopped on exit, failed or not
+        conninfo = pg.create_database()     # a fresh database owned by feedd
+        ...                                 # "host=DIR port=N user=feedd dbname=..."
+
+As a program (the CTest fixture `pg`, tests/pg.cmake):
+
+    pgserver.py start DIR      start a server, write DIR/conninfo, print it
+    pgserver.py createdb DIR   print the conninfo of a fresh database
+    pgserver.py stop DIR       stop it (pg_ctl stop -m fast); fails when a
+                               server process is left behind
+
+The server lives in a new temporary directory (data directory, log, and
+the unix socket: it listens on nothing else, listen_addresses=''), runs
+with fsync, synchronous_commit and full_page_writes off, trusts local
+connections and makes a role `feedd` (LOGIN CREATEDB, not a superuser) and
+a database `feedd` it owns. The socket directory is mode 0700, so only the
+server's user and root can connect. The port is one that was free on
+127.0.0.1 when the server started: it only names the socket, but a client
+that forgets host= then fails instead of reaching a system server on 5432.
+
+PostgreSQL refuses to run as root. As root, the server runs as the system
+user feedd-test (FEEDD_TEST_PG_USER overrides), created with useradd
+--system when missing, and owns the temporary directory; root's clients
+reach the socket anyway. As any other user, the server runs as that user.
+
+Binaries: the newest /usr/lib/postgresql/N/bin (N >= 13) with initdb,
+pg_ctl, postgres and psql, or the directory FEEDD_PG_BINDIR names. Without
+them PgError says so; tests report it as a failure, never a skip.
+
+A server started through the module also gets a watchdog process that
+stops it when the test process dies without stopping it (even SIGKILL).
+"""
+import glob
+import json
+import os
+import pwd
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+MIN_VERSION = 13
+TEST_USER = os.environ.get("FEEDD_TEST_PG_USER", "feedd-test")
+ROLE = "feedd"
+SUPERUSER = "postgres"
+NEEDED = ("initdb", "pg_ctl", "postgres", "psql")
+SOCKET_MAX = 107  # sun_path holds 108 bytes, NUL included
+STATE = "server.json"
+CONNINFO = "conninfo"
+
+
+class PgError(Exception):
+    pass
+
+
+def find_bindir():
+    """The directory with initdb, pg_ctl, postgres and psql, or PgError."""
+    explicit = os.environ.get("FEEDD_PG_BINDIR")
+    if explicit:
+        candidates = [explicit]
+    else:
+        found = []
+        for d in glob.glob("/usr/lib/postgresql/*/bin"):
+            v = os.path.basename(os.path.dirname(d))
+            if re.fullmatch(r"[0-9]+", v) and int(v) >= MIN_VERSION:
+                found.append((int(v), d))
+        candidates = [d for _, d in sorted(found, reverse=True)]
+    for d in candidates:
+        if all(os.access(os.path.join(d, b), os.X_OK) for b in NEEDED):
+            return d
+    where = ("FEEDD_PG_BINDIR=%s" % explicit if explicit else
+             "/usr/lib/postgresql/N/bin (N >= %d)" % MIN_VERSION)
+    raise PgError("PostgreSQL server binaries not found: no %s with %s; "
+                  "install postgresql-15 and postgresql-client-15 "
+                  "(./dev.sh deps)" % (where, ", ".join(NEEDED)))
+
+
+def client_env():
+    """This environment without PG* variables (PGHOST, PGPASSFILE, ...),
+    which would otherwise redirect or alter the tests' connections."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["LC_ALL"] = "C"
+    return env
+
+
+def _server_user():
+    """(uid, gid, name) the server runs as: ourselves, or as root the
+    unprivileged TEST_USER, created when missing."""
+    if os.geteuid() != 0:
+        pw = pwd.getpwuid(os.geteuid())
+        return pw.pw_uid, pw.pw_gid, pw.pw_name
+    for attempt in range(20):
+        try:
+            pw = pwd.getpwnam(TEST_USER)
+            if pw.pw_uid == 0:
+                raise PgError("user %s is uid 0; PostgreSQL refuses root"
+                              % TEST_USER)
+            return pw.pw_uid, pw.pw_gid, pw.pw_name
+        except KeyError:
+            pass
+        # Two tests may race to create it, and useradd fails while another
+        # holds the lock on /etc/passwd: look again after a failure.
+        r = subprocess.run(
+            ["useradd", "--system", "--user-group", "--no-create-home",
+             "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
+             "--comment", "feedd tests' PostgreSQL server", TEST_USER],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if r.returncode != 0 and attempt >= 5:
+            try:
+                pwd.getpwnam(TEST_USER)
+            except KeyError:
+                raise PgError("useradd %s failed: %s"
+                              % (TEST_USER, r.stderr.strip()))
+        if r.returncode != 0:
+            time.sleep(0.2)
+    raise PgError("could not create user %s" % TEST_USER)
+
+
+def _free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def _alive(pid, start_time):
+    """Whether pid still runs and is the same process (not a reused pid)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    # fields[0] is the state (field 3); a zombie has exited.
+    return fields[0] != "Z" and fields[19] == start_time
+
+
+def _proc_table():
+    """{pid: (ppid, start_time)} of every process."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[int(d)] = (int(fields[1]), fields[19])
+    return out
+
+
+class PgServer:
+    """One private server. start() (or `with`) starts it; stop() stops it
+    and removes its directory; both raise PgError with the reason."""
+
+    def __init__(self, bindir=None, watchdog=True):
+        self.bindir = bindir
+        self.watchdog = watchdog
+        self.dir = None       # the temporary directory (owned by the server user)
+        self.port = None
+        self.uid = self.gid = None
+        self.user = None
+        self._watch = None
+        self._dbs = 0
+
+    # -- paths and strings
+
+    @property
+    def data(self):
+        return os.path.join(self.dir, "data")
+
+    @property
+    def log(self):
+        return os.path.join(self.dir, "log")
+
+    def conninfo(self, dbname=ROLE, user=ROLE):
+        """The libpq connection string (keyword form) for dbname."""
+        return "host=%s port=%d user=%s dbname=%s" % (self.dir, self.port,
+                                                       user, dbname)
+
+    def _bin(self, name):
+        return os.path.join(self.bindir, name)
+
+    # -- running things
+
+    def _as_server(self, argv, timeout=120):
+        """Run argv as the server's user, in its directory."""
+        env = client_env()
+        env["HOME"] = self.dir
+        kw = {}
+        if os.geteuid() == 0:
+            kw = {"user": self.uid, "group": self.gid, "extra_groups": []}
+        return subprocess.run(argv, cwd=self.dir, env=env,
+                              stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=timeout, **kw)
+
+    def psql(self, sql, dbname=ROLE, user=ROLE, check=True):
+        """Run sql through psql on the socket; its unaligned, tuples-only
+        output (fields separated by |), or PgError when check and it fails."""
+        r = subprocess.run(
+            [self._bin("psql"), "-X", "-q", "-A", "-t", "-v",
+             "ON_ERROR_STOP=1", "-d", self.conninfo(dbname, user), "-c", sql],
+            env=client_env(), stdin=subprocess.DEVNULL, capture_output=True,
+            text=True, timeout=60)
+        if check and r.returncode != 0:
+            raise PgError("psql %r failed (exit %d): %s"
+                          % (sql, r.returncode, r.stderr.strip()))
+        return r.stdout if check else r
+
+    def create_database(self, name=None):
+        """A new empty database owned by role feedd; its conninfo."""
+        self._dbs += 1
+        if name is None:
+            name = "t%d_%d_%s" % (os.getpid(), self._dbs, secrets.token_hex(3))
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+            raise PgError("database name %r: use [a-z_][a-z0-9_]*" % name)
+        self.psql('CREATE DATABASE "%s" OWNER %s' % (name, ROLE),
+                  dbname="postgres", user=SUPERUSER)
+        return self.conninfo(name)
+
+    def postmaster_pid(self):
+        """The postmaster's pid from postmaster.pid, or None."""
+        try:
+            with open(os.path.join(self.data, "postmaster.pid")) as f:
+                return int(f.readline())
+        except (OSError, ValueError):
+            return None
+
+    def processes(self):
+        """{pid: start_time} of the postmaster and all its descendants."""
+        root = self.postmaster_pid()
+        table = _proc_table()
+        if root is None or root not in table:
+            return {}
+        out = {root: table[root][1]}
+        grew = True
+        while grew:
+            grew = False
+            for pid, (ppid, st) in table.items():
+                if ppid in out and pid not in out:
+                    out[pid] = st
+                    grew = True
+        return out
+
+    # -- life cycle
+
+    def start(self):
+        if self.bindir is None:
+            self.bindir = find_bindir()
+        self.uid, self.gid, self.user = _server_user()
+        self.dir = tempfile.mkdtemp(prefix="feedd-pg-")
+        try:
+            self._start()
+        except BaseException:
+            self._teardown()
+            raise
+        return self
+
+    def _start(self):
+        if os.geteuid() == 0:
+            os.chown(self.dir, self.uid, self.gid)
+            # The server user must reach its directory through every parent.
+            p = os.path.dirname(self.dir)
+            while p != "/":
+                if not os.stat(p).st_mode & 0o001:
+                    raise PgError("%s is not searchable by others, so user %s "
+                                  "cannot reach %s; set TMPDIR elsewhere"
+                                  % (p, self.user, self.dir))
+                p = os.path.dirname(p)
+        os.chmod(self.dir, 0o700)
+        self.port = _free_port()
+        sock = os.path.join(self.dir, ".s.PGSQL.%d" % self.port)
+        if len(sock) > SOCKET_MAX:
+            raise PgError("socket path %s is longer than %d bytes; set a "
+                          "shorter TMPDIR" % (sock, SOCKET_MAX))
+        r = self._as_server([self._bin("initdb"), "-D", self.data,
+                             "-U", SUPERUSER, "-A", "trust", "-E", "UTF8",
+                             "--locale=C", "--no-sync"])
+        if r.returncode != 0:
+            raise PgError("initdb failed (exit %d): %s"
+                          % (r.returncode, (r.stderr or r.stdout).strip()))
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            f.write("\n# pgserver.py: a private test server\n"
+                    "listen_addresses = ''\n"
+                    "unix_socket_directories = '%s'\n"
+                    "unix_socket_permissions = 0700\n"
+                    "port = %d\n"
+                    "fsync = off\n"
+                    "synchronous_commit = off\n"
+                    "full_page_writes = off\n"
+                    "shared_buffers = 32MB\n"
+                    "max_connections = 50\n"
+                    % (self.dir, self.port))
+        if self.watchdog:
+            self._start_watchdog()
+        r = self._as_server([self._bin("pg_ctl"), "-D", self.data, "-l",
+                             self.log, "-w", "-t", "60", "-s", "start"])
+        if r.returncode != 0:
+            raise PgError("pg_ctl start failed (exit %d): %s\n%s"
+                          % (r.returncode, r.stderr.strip(), self.log_tail()))
+        self.psql("CREATE ROLE %s LOGIN CREATEDB" % ROLE,
+                  dbname="postgres", user=SUPERUSER)
+        self.psql("CREATE DATABASE %s OWNER %s" % (ROLE, ROLE),
+                  dbname="postgres", user=SUPERUSER)
+
+    def _start_watchdog(self):
+        # It reads its stdin until EOF, which comes when this process exits
+        # however it exits, then stops the server if it still runs. Its own
+        # session, so a signal to the test's process group does not stop
+        # it before it can clean up.
+        self._watch = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "watch", self.dir,
+             self.bindir, str(self.uid), str(self.gid)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def log_tail(self, lines=20):
+        try:
+            with open(self.log, errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+    def stop(self):
+        """Stop the server (pg_ctl stop -m fast, then SIGKILL for what is
+        left) and remove its directory. PgError when a process survived."""
+        if self.dir is None:
+            return
+        try:
+            self._stop()
+        finally:
+            self._teardown()
+
+    def _stop(self):
+        procs = self.processes()
+        if self.postmaster_pid() is not None and os.path.isdir(self.data):
+            r = self._as_server([self._bin("pg_ctl"), "-D", self.data, "-m",
+                                 "fast", "-w", "-t", "60", "-s", "stop"],
+                                timeout=90)
+            if r.returncode != 0 and procs:
+                print("pgserver: pg_ctl stop failed (exit %d): %s"
+                      % (r.returncode, r.stderr.strip()), file=sys.stderr)
+        deadline = time.monotonic() + 10
+        left = procs
+        while left and time.monotonic() < deadline:
+            left = {p: st for p, st in left.items() if _alive(p, st)}
+            if left:
+                time.sleep(0.05)
+        if left:
+            for p in left:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+            raise PgError("server processes %s were still running after "
+                          "pg_ctl stop; killed" % sorted(left))
+
+    def _teardown(self):
+        if self._watch is not None:
+            # The server is gone (or never came): let the watchdog go.
+            try:
+                self._watch.stdin.close()
+                self._watch.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                self._watch.kill()
+                self._watch.wait()
+            self._watch = None
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    # -- the CLI's state file
+
+    def save(self, statedir):
+        os.makedirs(statedir, exist_ok=True)
+        state = {"dir": self.dir, "port": self.port, "bindir": self.bindir,
+                 "uid": self.uid, "gid": self.gid, "user": self.user}
+        tmp = os.path.join(statedir, STATE + ".tmp")
+        with open(tmp, "w") as f:
+            json.dump(state, f)
+        os.replace(tmp, os.path.join(statedir, STATE))
+        tmp = os.path.join(statedir, CONNINFO + ".tmp")
+        with open(tmp, "w") as f:
+            f.write(self.conninfo() + "\n")
+        os.replace(tmp, os.path.join(statedir, CONNINFO))
+
+    @classmethod
+    def load(cls, statedir):
+        """The server a `start` left in statedir, or None."""
+        try:
+            with open(os.path.join(statedir, STATE)) as f:
+                state = json.load(f)
+        except FileNotFoundError:
+            return None
+        pg = cls(bindir=state["bindir"], watchdog=False)
+        pg.dir, pg.port = state["dir"], state["port"]
+        pg.uid, pg.gid, pg.user = state["uid"], state["gid"], state["user"]
+        return pg
+
+
+def _forget(statedir):
+    for name in (STATE, CONNINFO):
+        try:
+            os.unlink(os.path.join(statedir, name))
+        except FileNotFoundError:
+            pass
+
+
+def _watch(tmpdir, bindir, uid, gid):
+    """The watchdog: after EOF on stdin, stop a server still in tmpdir."""
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except OSError:
+        pass
+    if not os.path.isdir(tmpdir):
+        return 0
+    pg = PgServer(bindir=bindir, watchdog=False)
+    pg.dir, pg.uid, pg.gid = tmpdir, int(uid), int(gid)
+    try:
+        pg.stop()
+    except PgError:
+        return 1
+    return 0
+
+
+def main(argv):
+    usage = "usage: pgserver.py start DIR | createdb DIR [NAME] | stop DIR"
+    if len(argv) >= 5 and argv[0] == "watch":
+        return _watch(*argv[1:5])
+    if len(argv) < 2 or argv[0] not in ("start", "stop", "createdb"):
+        print(usage, file=sys.stderr)
+        return 2
+    cmd, statedir = argv[0], os.path.abspath(argv[1])
+    try:
+        if cmd == "start":
+            # A server left by an interrupted run goes first.
+            old = PgServer.load(statedir)
+            if old is not None:
+                old.stop()
+                _forget(statedir)
+            pg = PgServer(watchdog=False).start()
+            try:
+                pg.save(statedir)
+            except BaseException:
+                pg.stop()
+                raise
+            print(pg.conninfo())
+        elif cmd == "createdb":
+            pg = PgServer.load(statedir)
+            if pg is None:
+                raise PgError("no server started in %s" % statedir)
+            print(pg.create_database(argv[2] if len(argv) > 2 else None))
+        else:
+            pg = PgServer.load(statedir)
+            if pg is None:
+                print("pgserver: no server started in %s" % statedir)
+                return 0
+            try:
+                pg.stop()
+            finally:
+                _forget(statedir)
+    except (PgError, OSError, subprocess.SubprocessError) as e:
+        print("pgserver: %s: %s" % (cmd, e), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
