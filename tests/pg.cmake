@@ -26,8 +26,11 @@ if(Python3_Interpreter_FOUND)
 		stop ${FEEDD_TEST_PG_DIR})
 	add_test(NAME pg.harness COMMAND ${Python3_EXECUTABLE}
 		${CMAKE_CURRENT_SOURCE_DIR}/pg/test_harness.py)
+	# docs/postgresql.md's SQL on a server of its own (password logins).
+	add_test(NAME pg.docs COMMAND ${Python3_EXECUTABLE}
+		${CMAKE_CURRENT_SOURCE_DIR}/pg/test_docs.py)
 else()
-	foreach(name pg.start pg.stop pg.harness)
+	foreach(name pg.start pg.stop pg.harness pg.docs)
 		add_test(NAME ${name} COMMAND sh -c
 			"echo 'python3 is needed to run a PostgreSQL server for the tests'; exit 1")
 	endforeach()
@@ -36,3 +39,4 @@ set_tests_properties(pg.start PROPERTIES FIXTURES_SETUP pg LABELS pg TIMEOUT 120
 set_tests_properties(pg.stop PROPERTIES FIXTURES_CLEANUP pg LABELS pg TIMEOUT 120)
 set_tests_properties(pg.harness PROPERTIES FIXTURES_REQUIRED pg LABELS pg
 	TIMEOUT 300 ENVIRONMENT "FEEDD_TEST_PG_FILE=${FEEDD_TEST_PG_FILE}")
+set_tests_properties(pg.docs PROPERTIES LABELS pg TIMEOUT 300)

@@ -168,9 +168,14 @@ class PgServer:
     """One private server. start() (or `with`) starts it; stop() stops it
     and removes its directory; both raise PgError with the reason."""
 
-    def __init__(self, bindir=None, watchdog=True):
+    def __init__(self, bindir=None, watchdog=True, bare=False, hba=None):
+        """bare: no role or database feedd (a test of setup SQL makes
+        them). hba: pg_hba.conf lines replacing initdb's (trust for all
+        local connections), e.g. to make roles log in with a password."""
         self.bindir = bindir
         self.watchdog = watchdog
+        self.bare = bare
+        self.hba = hba
         self.dir = None       # the temporary directory (owned by the server user)
         self.port = None
         self.uid = self.gid = None
@@ -209,14 +214,17 @@ class PgServer:
                               stdin=subprocess.DEVNULL, capture_output=True,
                               text=True, timeout=timeout, **kw)
 
-    def psql(self, sql, dbname=ROLE, user=ROLE, check=True):
-        """Run sql through psql on the socket; its unaligned, tuples-only
-        output (fields separated by |), or PgError when check and it fails."""
+    def psql(self, sql, dbname=ROLE, user=ROLE, check=True, env=None):
+        """Run sql (a psql script: backslash commands allowed) through psql
+        on the socket, with env's variables added (PGPASSFILE, ...). Its
+        unaligned, tuples-only output (fields separated by |); PgError when
+        check and it fails, else the CompletedProcess."""
+        e = client_env()
+        e.update(env or {})
         r = subprocess.run(
             [self._bin("psql"), "-X", "-q", "-A", "-t", "-v",
-             "ON_ERROR_STOP=1", "-d", self.conninfo(dbname, user), "-c", sql],
-            env=client_env(), stdin=subprocess.DEVNULL, capture_output=True,
-            text=True, timeout=60)
+             "ON_ERROR_STOP=1", "-d", self.conninfo(dbname, user), "-f", "-"],
+            env=e, input=sql, capture_output=True, text=True, timeout=60)
         if check and r.returncode != 0:
             raise PgError("psql %r failed (exit %d): %s"
                           % (sql, r.returncode, r.stderr.strip()))
@@ -306,6 +314,9 @@ class PgServer:
                     "shared_buffers = 32MB\n"
                     "max_connections = 50\n"
                     % (self.dir, self.port))
+        if self.hba is not None:
+            with open(os.path.join(self.data, "pg_hba.conf"), "w") as f:
+                f.write("".join(line + "\n" for line in self.hba))
         if self.watchdog:
             self._start_watchdog()
         r = self._as_server([self._bin("pg_ctl"), "-D", self.data, "-l",
@@ -313,6 +324,8 @@ class PgServer:
         if r.returncode != 0:
             raise PgError("pg_ctl start failed (exit %d): %s\n%s"
                           % (r.returncode, r.stderr.strip(), self.log_tail()))
+        if self.bare:
+            return
         self.psql("CREATE ROLE %s LOGIN CREATEDB" % ROLE,
                   dbname="postgres", user=SUPERUSER)
         self.psql("CREATE DATABASE %s OWNER %s" % (ROLE, ROLE),
