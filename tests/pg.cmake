@@ -29,8 +29,13 @@ if(Python3_Interpreter_FOUND)
 	# docs/postgresql.md's SQL on a server of its own (password logins).
 	add_test(NAME pg.docs COMMAND ${Python3_EXECUTABLE}
 		${CMAKE_CURRENT_SOURCE_DIR}/pg/test_docs.py)
+	# tests/support/pg_views_check.py, which the SQLite -> PostgreSQL
+	# round-trip test is to use: on two SQLite files written through
+	# store/, and on SQLite against stand-in PostgreSQL views.
+	add_test(NAME pg.views_check COMMAND ${Python3_EXECUTABLE}
+		${CMAKE_CURRENT_SOURCE_DIR}/pg/test_views_check.py $<TARGET_FILE:store_fill>)
 else()
-	foreach(name pg.start pg.stop pg.harness pg.docs)
+	foreach(name pg.start pg.stop pg.harness pg.docs pg.views_check)
 		add_test(NAME ${name} COMMAND sh -c
 			"echo 'python3 is needed to run a PostgreSQL server for the tests'; exit 1")
 	endforeach()
@@ -39,4 +44,4 @@ set_tests_properties(pg.start PROPERTIES FIXTURES_SETUP pg LABELS pg TIMEOUT 120
 set_tests_properties(pg.stop PROPERTIES FIXTURES_CLEANUP pg LABELS pg TIMEOUT 120)
 set_tests_properties(pg.harness PROPERTIES FIXTURES_REQUIRED pg LABELS pg
 	TIMEOUT 300 ENVIRONMENT "FEEDD_TEST_PG_FILE=${FEEDD_TEST_PG_FILE}")
-set_tests_properties(pg.docs PROPERTIES LABELS pg TIMEOUT 300)
+set_tests_properties(pg.docs pg.views_check PROPERTIES LABELS pg TIMEOUT 300)
