@@ -173,12 +173,62 @@ def wait_gone(pids, timeout=30):
 
 
 def fixture(tmp):
-    """The CTest fixture's server (pg.start) is up and what it should be."""
+    """The CTest fixture's server (pg.start) is up and what it should be,
+    gives fresh databases, and a test cannot stop it by mistake."""
     path = os.environ.get("FEEDD_TEST_PG_FILE")
     check(path, "FEEDD_TEST_PG_FILE is not set (run under CTest, fixture pg)")
     with open(path) as f:
         conninfo = f.read().strip()
     check_server(conninfo)
+    pg = pgserver.fixture()
+    check(pg.conninfo() == conninfo, "fixture() gives %r, the file %r"
+          % (pg.conninfo(), conninfo))
+    fresh = pg.create_database()
+    check(fresh != conninfo and query(fresh, "SELECT count(*) FROM"
+          " pg_namespace WHERE nspname = 'feedd'") == "0",
+          "fixture: no fresh database: %r" % fresh)
+    pg.stop()
+    check(query(conninfo, "SELECT 1") == "1", "fixture().stop() stopped the run's server")
+
+
+def start_killed(tmp):
+    """A `start` killed half-way (a CTest timeout) leaves nothing that the
+    next `stop` does not clean up."""
+    state = os.path.join(tmp, "state")
+    proc = subprocess.Popen([sys.executable, SCRIPT, "start", state],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        log = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with open(os.path.join(state, "server.json")) as f:
+                    host = pgserver.json.load(f)["dir"]
+                log = os.path.join(host, "log")
+                if os.path.exists(log):   # pg_ctl start is under way
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.01)
+        check(log and os.path.exists(log), "start never got to pg_ctl start")
+    finally:
+        proc.kill()
+        proc.wait()
+    r = subprocess.run([sys.executable, SCRIPT, "stop", state],
+                       capture_output=True, text=True, timeout=180)
+    check(r.returncode == 0, "stop after a killed start: exit %d: %s"
+          % (r.returncode, r.stderr))
+    left = []
+    for d in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                if host.encode() in f.read():
+                    left.append(int(d))
+        except OSError:
+            pass
+    check(not left, "processes %s of %s still run" % (left, host))
+    check(not os.path.exists(host), "%s left behind" % host)
+    check(not os.path.exists(os.path.join(state, "server.json")), "state left behind")
 
 
 def cli_start_stop(tmp):
@@ -311,5 +361,5 @@ def main(tests):
 
 
 if __name__ == "__main__":
-    sys.exit(main([fixture, cli_start_stop, stopped_when_test_fails,
+    sys.exit(main([fixture, cli_start_stop, start_killed, stopped_when_test_fails,
                    stopped_when_test_killed, missing_binaries]))

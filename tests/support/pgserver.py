@@ -10,6 +10,11 @@ As a module (the Python integration tests):
         conninfo = pg.create_database()     # a fresh database owned by feedd
         ...                                 # "host=DIR port=N user=feedd dbname=..."
 
+Under CTest, a test with FIXTURES_REQUIRED pg uses the run's one server:
+
+    pg = pgserver.fixture()                 # from FEEDD_TEST_PG_FILE
+    conninfo = pg.create_database()
+
 As a program (the CTest fixture `pg`, tests/pg.cmake):
 
     pgserver.py start DIR      start a server, write DIR/conninfo, print it
@@ -129,6 +134,26 @@ def _server_user():
     raise PgError("could not create user %s" % TEST_USER)
 
 
+def _temp_base():
+    """Where the server's temporary directory goes: the usual temporary
+    directory, or as root /tmp when the server user could not reach the
+    usual one (a TMPDIR under /root)."""
+    base = tempfile.gettempdir()
+    if os.geteuid() != 0:
+        return base
+    for b in (base, "/tmp"):
+        p = os.path.realpath(b)
+        ok = os.stat(p).st_mode & 0o003 == 0o003  # others may create in it
+        while ok and p != "/":
+            ok = bool(os.stat(p).st_mode & 0o001)
+            p = os.path.dirname(p)
+        if ok:
+            return b
+    raise PgError("neither %s nor /tmp is reachable and writable by every "
+                  "user, so the server's user cannot have its directory there"
+                  % base)
+
+
 def _free_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
@@ -147,6 +172,14 @@ def _alive(pid, start_time):
         return False
     # fields[0] is the state (field 3); a zombie has exited.
     return fields[0] != "Z" and fields[19] == start_time
+
+
+def _comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
 
 
 def _proc_table():
@@ -168,7 +201,8 @@ class PgServer:
     """One private server. start() (or `with`) starts it; stop() stops it
     and removes its directory; both raise PgError with the reason."""
 
-    def __init__(self, bindir=None, watchdog=True, bare=False, hba=None):
+    def __init__(self, bindir=None, watchdog=True, bare=False, hba=None,
+                 owned=True):
         """bare: no role or database feedd (a test of setup SQL makes
         them). hba: pg_hba.conf lines replacing initdb's (trust for all
         local connections), e.g. to make roles log in with a password."""
@@ -176,6 +210,7 @@ class PgServer:
         self.watchdog = watchdog
         self.bare = bare
         self.hba = hba
+        self.owned = owned    # False: stop() leaves the server to its owner
         self.dir = None       # the temporary directory (owned by the server user)
         self.port = None
         self.uid = self.gid = None
@@ -267,31 +302,33 @@ class PgServer:
 
     # -- life cycle
 
-    def start(self):
+    def start(self, statedir=None):
+        """Start; with statedir, record the server there (server.json)
+        before anything runs, so a `start` killed half-way is cleaned up
+        by the next `start` or `stop`, and write conninfo at the end."""
         if self.bindir is None:
             self.bindir = find_bindir()
         self.uid, self.gid, self.user = _server_user()
-        self.dir = tempfile.mkdtemp(prefix="feedd-pg-")
+        self.dir = tempfile.mkdtemp(prefix="feedd-pg-", dir=_temp_base())
         try:
+            self.port = _free_port()
+            if statedir is not None:
+                self._save(statedir, conninfo=False)
             self._start()
+            if statedir is not None:
+                self._save(statedir, conninfo=True)
         except BaseException:
-            self._teardown()
+            try:
+                self._stop()
+            finally:
+                self._teardown()
             raise
         return self
 
     def _start(self):
         if os.geteuid() == 0:
             os.chown(self.dir, self.uid, self.gid)
-            # The server user must reach its directory through every parent.
-            p = os.path.dirname(self.dir)
-            while p != "/":
-                if not os.stat(p).st_mode & 0o001:
-                    raise PgError("%s is not searchable by others, so user %s "
-                                  "cannot reach %s; set TMPDIR elsewhere"
-                                  % (p, self.user, self.dir))
-                p = os.path.dirname(p)
         os.chmod(self.dir, 0o700)
-        self.port = _free_port()
         sock = os.path.join(self.dir, ".s.PGSQL.%d" % self.port)
         if len(sock) > SOCKET_MAX:
             raise PgError("socket path %s is longer than %d bytes; set a "
@@ -352,15 +389,38 @@ class PgServer:
     def stop(self):
         """Stop the server (pg_ctl stop -m fast, then SIGKILL for what is
         left) and remove its directory. PgError when a process survived."""
-        if self.dir is None:
+        if self.dir is None or not self.owned:
             return
         try:
             self._stop()
         finally:
             self._teardown()
 
+    def _mentioning(self):
+        """{pid: start_time} of processes whose command line names the data
+        directory: pg_ctl, the postmaster (its children do not)."""
+        out = {}
+        needle = self.data.encode()
+        table = _proc_table()
+        for pid, (_, st) in table.items():
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if needle in argv:
+                out[pid] = st
+        return out
+
     def _stop(self):
+        # A pg_ctl still starting the server (its caller was killed) is
+        # let finish first, so there is a postmaster.pid to stop by.
+        deadline = time.monotonic() + 70
+        while time.monotonic() < deadline and any(
+                _comm(p) == "pg_ctl" for p in self._mentioning()):
+            time.sleep(0.1)
         procs = self.processes()
+        procs.update(self._mentioning())
         if self.postmaster_pid() is not None and os.path.isdir(self.data):
             r = self._as_server([self._bin("pg_ctl"), "-D", self.data, "-m",
                                  "fast", "-w", "-t", "60", "-s", "stop"],
@@ -406,31 +466,46 @@ class PgServer:
 
     # -- the CLI's state file
 
-    def save(self, statedir):
+    def _save(self, statedir, conninfo):
         os.makedirs(statedir, exist_ok=True)
         state = {"dir": self.dir, "port": self.port, "bindir": self.bindir,
                  "uid": self.uid, "gid": self.gid, "user": self.user}
-        tmp = os.path.join(statedir, STATE + ".tmp")
-        with open(tmp, "w") as f:
-            json.dump(state, f)
-        os.replace(tmp, os.path.join(statedir, STATE))
-        tmp = os.path.join(statedir, CONNINFO + ".tmp")
-        with open(tmp, "w") as f:
-            f.write(self.conninfo() + "\n")
-        os.replace(tmp, os.path.join(statedir, CONNINFO))
+        files = [(STATE, json.dumps(state))]
+        if conninfo:
+            files.append((CONNINFO, self.conninfo() + "\n"))
+        for name, text in files:
+            tmp = os.path.join(statedir, name + ".tmp")
+            with open(tmp, "w") as f:
+                f.write(text)
+            os.replace(tmp, os.path.join(statedir, name))
 
     @classmethod
-    def load(cls, statedir):
+    def load(cls, statedir, owned=True):
         """The server a `start` left in statedir, or None."""
         try:
             with open(os.path.join(statedir, STATE)) as f:
                 state = json.load(f)
         except FileNotFoundError:
             return None
-        pg = cls(bindir=state["bindir"], watchdog=False)
+        pg = cls(bindir=state["bindir"], watchdog=False, owned=owned)
         pg.dir, pg.port = state["dir"], state["port"]
         pg.uid, pg.gid, pg.user = state["uid"], state["gid"], state["user"]
         return pg
+
+
+def fixture():
+    """The CTest fixture's server (pg.start; FEEDD_TEST_PG_FILE names its
+    conninfo), for create_database() and psql(); its stop() does nothing,
+    as pg.stop stops it. PgError when the variable is unset or names no
+    running server (the fixture failed)."""
+    path = os.environ.get("FEEDD_TEST_PG_FILE")
+    if not path:
+        raise PgError("FEEDD_TEST_PG_FILE is not set: the test needs "
+                      "FIXTURES_REQUIRED pg (tests/pg.cmake)")
+    pg = PgServer.load(os.path.dirname(os.path.abspath(path)), owned=False)
+    if pg is None or not os.path.exists(path) or pg.postmaster_pid() is None:
+        raise PgError("no server for %s: did pg.start fail?" % path)
+    return pg
 
 
 def _forget(statedir):
@@ -474,11 +549,10 @@ def main(argv):
             if old is not None:
                 old.stop()
                 _forget(statedir)
-            pg = PgServer(watchdog=False).start()
             try:
-                pg.save(statedir)
+                pg = PgServer(watchdog=False).start(statedir)
             except BaseException:
-                pg.stop()
+                _forget(statedir)
                 raise
             print(pg.conninfo())
         elif cmd == "createdb":
