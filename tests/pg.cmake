@@ -3,21 +3,33 @@
 # unix socket only; as root the server runs as the system user feedd-test).
 #
 # pg.start writes the libpq connection string of a database owned by role
-# feedd (which may create more: CREATEDB) to ${CMAKE_BINARY_DIR}/pg/conninfo.
-# A test that needs PostgreSQL says
+# feedd to ${CMAKE_BINARY_DIR}/pg/conninfo, e.g.
+#   host=/tmp/feedd-pg-k2j4x7 port=41601 user=feedd dbname=feedd
+# feedd is no superuser but may CREATE DATABASE, so a test makes a fresh
+# database of its own (Python: pgserver.fixture().create_database()). A
+# test that needs PostgreSQL is registered with
 #
-#   set_tests_properties(NAME PROPERTIES FIXTURES_REQUIRED pg
-#       ENVIRONMENT "FEEDD_TEST_PG_FILE=${FEEDD_TEST_PG_FILE}")
+#   feedd_require_pg(NAME ...)
 #
-# and CTest runs pg.start before it and pg.stop after the last such test,
-# whether it passed or not. Without python3 or the server binaries pg.start
-# fails, and so do the tests that need it: PostgreSQL support is not
-# tested, which is a failure, not a skip.
+# (FIXTURES_REQUIRED pg, and FEEDD_TEST_PG_FILE set to that file, added to
+# what the test already has: call it after set_tests_properties), and
+# CTest runs pg.start before it and pg.stop after the last such test,
+# whether it passed or not. Without python3 or the server binaries
+# pg.start fails, and so do the tests that need it: PostgreSQL support is
+# not tested, which is a failure, not a skip.
 find_package(Python3 COMPONENTS Interpreter QUIET)
 
 set(FEEDD_TEST_PG_DIR ${CMAKE_BINARY_DIR}/pg)
 set(FEEDD_TEST_PG_FILE ${FEEDD_TEST_PG_DIR}/conninfo)
 set(FEEDD_PGSERVER ${CMAKE_CURRENT_SOURCE_DIR}/support/pgserver.py)
+
+function(feedd_require_pg)
+	foreach(t ${ARGN})
+		set_property(TEST ${t} APPEND PROPERTY FIXTURES_REQUIRED pg)
+		set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT
+			"FEEDD_TEST_PG_FILE=${FEEDD_TEST_PG_FILE}")
+	endforeach()
+endfunction()
 
 if(Python3_Interpreter_FOUND)
 	add_test(NAME pg.start COMMAND ${Python3_EXECUTABLE} ${FEEDD_PGSERVER}
@@ -42,6 +54,6 @@ else()
 endif()
 set_tests_properties(pg.start PROPERTIES FIXTURES_SETUP pg LABELS pg TIMEOUT 120)
 set_tests_properties(pg.stop PROPERTIES FIXTURES_CLEANUP pg LABELS pg TIMEOUT 120)
-set_tests_properties(pg.harness PROPERTIES FIXTURES_REQUIRED pg LABELS pg
-	TIMEOUT 300 ENVIRONMENT "FEEDD_TEST_PG_FILE=${FEEDD_TEST_PG_FILE}")
+set_tests_properties(pg.harness PROPERTIES LABELS pg TIMEOUT 300)
+feedd_require_pg(pg.harness)
 set_tests_properties(pg.docs pg.views_check PROPERTIES LABELS pg TIMEOUT 300)
