@@ -9,13 +9,15 @@ stand-in tables and views of the same names play their part; what is
 checked is what the page promises: feedd's role owns database and schema
 and needs no more; a reader in feedd_read SELECTs the views and can do
 nothing else; a role outside it cannot connect; libpq finds passwords in a
-0600 password file (PGPASSFILE, passfile=) and ignores a readable one.
+0600 password file (PGPASSFILE, passfile=) and ignores a readable one;
+the systemd drop-in is one systemd-analyze verify reads without a word.
 
     test_docs.py [CASE...]     exit 0 pass, 1 fail
 """
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -60,7 +62,8 @@ def blocks():
     with open(DOC, encoding="utf-8") as f:
         text = f.read()
     out = dict(re.findall(r"<!-- (pg-[a-z-]+) -->\n```[a-z]*\n(.*?)```", text, re.S))
-    for name in ("pg-setup", "pg-reader-role", "pg-reader-grants", "pg-reader-login"):
+    for name in ("pg-setup", "pg-reader-role", "pg-reader-grants", "pg-reader-login",
+                 "pg-dropin"):
         check(name in out, "%s: no SQL block after <!-- %s -->" % (DOC, name))
     return out, text
 
@@ -146,6 +149,10 @@ def setup_and_readers(tmp):
         srv.denied("mailer", "CREATE TABLE public.mine (x int)", "a table in public")
         srv.denied("mailer", "CREATE TEMP TABLE mine (x int)", "a temporary table")
         srv.denied("stranger", "SELECT 1", "a role outside feedd_read connecting")
+        # The page's search_path hint.
+        srv.admin("ALTER ROLE mailer SET search_path = feedd")
+        check(srv.ok("mailer", "SELECT title FROM articles_v1") == "Kernel news",
+              "search_path = feedd: articles_v1 not found unqualified")
         # feedd still reads and writes its own tables.
         srv.ok("feedd", "INSERT INTO feedd.articles VALUES (8, 1, 'More');"
                " DELETE FROM feedd.articles WHERE id = 8")
@@ -184,6 +191,33 @@ def passwords(tmp):
         srv.stop()
 
 
+def systemd_dropin(tmp):
+    """The drop-in orders feedd after postgresql.service, and systemd reads
+    it (its commented line too, uncommented) without a complaint."""
+    sql, _ = blocks()
+    dropin = sql["pg-dropin"]
+    for line in ("After=postgresql.service", "Wants=postgresql.service"):
+        check(line in dropin.splitlines(), "the drop-in has no %r" % line)
+    analyze = shutil.which("systemd-analyze")
+    check(analyze, "no systemd-analyze (apt-get install systemd)")
+    for text in (dropin, dropin.replace("#Environment=", "Environment=")):
+        d = tempfile.mkdtemp(dir=tmp)
+        os.mkdir(os.path.join(d, "feedd.service.d"))
+        # A stand-in for the installed unit: verify reads the drop-in
+        # directory beside the unit it is given.
+        with open(os.path.join(d, "feedd.service"), "w") as f:
+            f.write("[Unit]\nDescription=feedd stand-in\n[Service]\n"
+                    "ExecStart=/bin/true\n")
+        with open(os.path.join(d, "feedd.service.d", "postgresql.conf"), "w") as f:
+            f.write(text)
+        r = subprocess.run([analyze, "verify", os.path.join(d, "feedd.service")],
+                           env=dict(os.environ, SYSTEMD_LOG_LEVEL="notice"),
+                           capture_output=True, text=True, timeout=60)
+        out = (r.stdout + r.stderr).strip()
+        check(r.returncode == 0 and not out,
+              "systemd-analyze verify with the drop-in: exit %d %r" % (r.returncode, out))
+
+
 def main(tests):
     only = sys.argv[1:]
     failed = 0
@@ -204,4 +238,4 @@ def main(tests):
 
 
 if __name__ == "__main__":
-    sys.exit(main([setup_and_readers, passwords]))
+    sys.exit(main([setup_and_readers, passwords, systemd_dropin]))

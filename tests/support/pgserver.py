@@ -422,12 +422,18 @@ class PgServer:
         procs = self.processes()
         procs.update(self._mentioning())
         if self.postmaster_pid() is not None and os.path.isdir(self.data):
-            r = self._as_server([self._bin("pg_ctl"), "-D", self.data, "-m",
-                                 "fast", "-w", "-t", "60", "-s", "stop"],
-                                timeout=90)
-            if r.returncode != 0 and procs:
-                print("pgserver: pg_ctl stop failed (exit %d): %s"
-                      % (r.returncode, r.stderr.strip()), file=sys.stderr)
+            try:
+                r = self._as_server([self._bin("pg_ctl"), "-D", self.data,
+                                     "-m", "fast", "-w", "-t", "60", "-s",
+                                     "stop"], timeout=90)
+                failed = r.returncode != 0 and "exit %d: %s" % (
+                    r.returncode, r.stderr.strip())
+            except subprocess.TimeoutExpired:
+                failed = "no answer in 90 s"
+            if failed and procs:
+                # What is left is killed below, and reported.
+                print("pgserver: pg_ctl stop failed (%s)" % failed,
+                      file=sys.stderr)
         deadline = time.monotonic() + 10
         left = procs
         while left and time.monotonic() < deadline:
