@@ -4,9 +4,9 @@
 The fixture's server (FEEDD_TEST_PG_FILE names its conninfo) answers psql
 on its unix socket as role feedd; a server of its own, started and stopped
 through the same command CTest runs, listens on no TCP port, runs as an
-unprivileged user when started by root, and leaves no process behind; the
-module stops its server when a test fails or is killed; without server
-binaries the harness fails and says why.
+unprivileged user when started by root, and leaves no process behind, even
+after a `start` killed half-way; the module stops its server when a test
+fails or is killed; without server binaries the harness fails and says why.
 
     test_harness.py [CASE...]     exit 0 pass, 1 fail
 """
