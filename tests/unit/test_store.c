@@ -7,6 +7,8 @@
 #include "store_int.h"
 #include "check.h"
 
+#include <sqlite3.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,15 +122,17 @@ refresh(struct store *st, int64_t fid, const struct store_article *a, size_t n,
 static int64_t
 q_int(struct store *st, const char *sql)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
-		sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
+	/* Through the store's driver, so the same query runs on either
+	 * backend. */
+	if (store__prepare(st, sql, &s, "test query") == 0 &&
+		db_step(s) == DB_ROW)
+		v = db_col_int64(s, 0);
 	else
-		fprintf(stderr, "query failed: %s: %s\n", sql, sqlite3_errmsg(st->db));
-	sqlite3_finalize(s);
+		fprintf(stderr, "query failed: %s: %s\n", sql, store_errmsg(st));
+	db_finalize(s);
 	return v;
 }
 
@@ -136,15 +140,16 @@ static char qbuf[1024];
 static const char *
 q_text(struct store *st, const char *sql)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 
 	snprintf(qbuf, sizeof(qbuf), "(none)");
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
-		sqlite3_step(s) == SQLITE_ROW)
+	if (store__prepare(st, sql, &s, "test query") == 0 &&
+		db_step(s) == DB_ROW)
 		snprintf(qbuf, sizeof(qbuf), "%s",
-			sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0)
-						  : "(null)");
-	sqlite3_finalize(s);
+			db_col_text(s, 0) ? db_col_text(s, 0) : "(null)");
+	else
+		fprintf(stderr, "query failed: %s: %s\n", sql, store_errmsg(st));
+	db_finalize(s);
 	return qbuf;
 }
 
@@ -278,7 +283,8 @@ t_reader_views(void)
 		sqlite3_stmt *s = NULL;
 		snprintf(sql, sizeof(sql), "SELECT name FROM pragma_table_info('%s')",
 			want[i].view);
-		REQUIRE(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK);
+		REQUIRE(sqlite3_prepare_v2(store__sqlite_handle(st), sql, -1, &s,
+			NULL) == SQLITE_OK);
 		while (sqlite3_step(s) == SQLITE_ROW) {
 			if (got[0])
 				strcat(got, ",");
@@ -1493,8 +1499,8 @@ t_migration_from_v2(void)
 static int
 stmt_steps(struct store *st, enum store__stmt n)
 {
-	return sqlite3_stmt_status(store__stmt(st, n), SQLITE_STMTSTATUS_VM_STEP,
-		0);
+	return sqlite3_stmt_status(store__sqlite_stmt(store__stmt(st, n)),
+		SQLITE_STMTSTATUS_VM_STEP, 0);
 }
 
 /* Many feeds carry the same links (planets, aggregators re-posting the

@@ -11,6 +11,8 @@
 #include "store_int.h"
 #include "check.h"
 
+#include <sqlite3.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,15 +89,17 @@ finish(struct store *st)
 static int64_t
 q_int(struct store *st, const char *sql)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
-		sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
+	/* Through the store's driver, so the same query runs on either
+	 * backend. */
+	if (store__prepare(st, sql, &s, "test query") == 0 &&
+		db_step(s) == DB_ROW)
+		v = db_col_int64(s, 0);
 	else
-		fprintf(stderr, "query failed: %s: %s\n", sql, sqlite3_errmsg(st->db));
-	sqlite3_finalize(s);
+		fprintf(stderr, "query failed: %s: %s\n", sql, store_errmsg(st));
+	db_finalize(s);
 	return v;
 }
 
@@ -103,17 +107,16 @@ static char qbuf[2048];
 static const char *
 q_text(struct store *st, const char *sql)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 
 	snprintf(qbuf, sizeof(qbuf), "(none)");
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
-		sqlite3_step(s) == SQLITE_ROW)
+	if (store__prepare(st, sql, &s, "test query") == 0 &&
+		db_step(s) == DB_ROW)
 		snprintf(qbuf, sizeof(qbuf), "%s",
-			sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0)
-						  : "(null)");
+			db_col_text(s, 0) ? db_col_text(s, 0) : "(null)");
 	else
-		fprintf(stderr, "query failed: %s: %s\n", sql, sqlite3_errmsg(st->db));
-	sqlite3_finalize(s);
+		fprintf(stderr, "query failed: %s: %s\n", sql, store_errmsg(st));
+	db_finalize(s);
 	return qbuf;
 }
 
