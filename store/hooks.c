@@ -128,7 +128,8 @@ store_hook_record(struct store *st, const char *name,
 	if (rc < 0)
 		return rc;
 	if (r->ok)
-		rc = store__prepare(st, "UPDATE hook_state SET cursor = max(cursor, ?2),"
+		rc = store__prepare(st, "UPDATE hook_state SET cursor ="
+			" CASE WHEN cursor > ?2 THEN cursor ELSE ?2 END,"
 			" last_attempt = ?3, last_success = ?3, failures = 0,"
 			" last_error = NULL, next_attempt = NULL WHERE name = ?1", &s,
 			"preparing a hook query");
@@ -207,9 +208,9 @@ filter_sql(const struct store_change_filter *f, int first, char **out)
 	else if (f->update_rows)
 		ADD(" AND c.kind = 'update'");
 	else
-		ADD(" AND 0");
+		ADD(" AND 1 = 0");
 	if (f && (f->nfeeds || f->ntags)) {
-		ADD(" AND (0");
+		ADD(" AND (1 = 0");
 		for (size_t i = 0; i < f->nfeeds; i++)
 			ADD(" OR c.feed = ?%d", p++);
 		for (size_t i = 0; i < f->ntags; i++)
@@ -296,7 +297,7 @@ store_hook_changes(struct store *st, int64_t after, int64_t upto,
 		goto out;
 	store__bind_int(s, 1, after);
 	store__bind_int(s, 2, upto);
-	store__bind_int(s, 3, limit > 0 ? limit : -1);
+	store__bind_int(s, 3, limit > 0 ? limit : INT64_MAX);
 	bind_filter(s, f, 4);
 	for (;;) {
 		struct art_ctx x = { &c, cb, ud };

@@ -126,7 +126,7 @@ store_articles_query(struct store *st, const struct store_query *q,
 		" a.link, a.canonical_link, a.title, a.author, a.published,"
 		" a.updated, %s, a.categories, a.enclosures, a.content_hash,"
 		" a.sort_time, a.first_seen, a.last_changed, a.revision, a.tags"
-		" FROM articles_v1 a WHERE 1"
+		" FROM articles_v1 a WHERE 1 = 1"
 		"%s%s%s%s%s"
 		" ORDER BY a.sort_time %s, a.id %s LIMIT ?4",
 		q->no_bodies ? "NULL, NULL, NULL" : "a.summary, a.content, a.text",
@@ -144,7 +144,7 @@ store_articles_query(struct store *st, const struct store_query *q,
 	store__bind_text(s, 1, q->feed);
 	store__bind_int(s, 2, q->since);
 	store__bind_int(s, 3, q->after_id);
-	store__bind_int(s, 4, q->limit > 0 ? q->limit : -1);
+	store__bind_int(s, 4, q->limit > 0 ? q->limit : INT64_MAX);
 	store__bind_text(s, 5, q->tag);
 	rc = walk_articles(st, s, cb, ud, NULL, "reading articles");
 	db_finalize(s);
@@ -277,7 +277,7 @@ store_changes_after(struct store *st, int64_t after, const char *feed,
 		goto out;
 	store__bind_int(s, 1, after);
 	store__bind_text(s, 2, feed);
-	store__bind_int(s, 3, limit > 0 ? limit : -1);
+	store__bind_int(s, 3, limit > 0 ? limit : INT64_MAX);
 	for (;;) {
 		src = db_step(s);
 		if (src != DB_ROW)

@@ -109,8 +109,10 @@ store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **ou
 	r->now = store__now(st);
 	/* In a group, one savepoint per refresh: a failure undoes this
 	 * feed's work only. */
-	rc = store__exec(st, st->in_group ? "SAVEPOINT refresh"
-					  : "BEGIN IMMEDIATE");
+	if (st->in_group)
+		rc = store__exec(st, "SAVEPOINT refresh");
+	else if ((rc = st->drv->begin_write(st->db)) < 0)
+		rc = store__fail(st, rc, "executing SQL");
 	if (rc < 0) {
 		store__write_failed(st, rc);
 		goto out;

@@ -174,6 +174,140 @@ const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 		" last_match = excluded.last_match, action = excluded.action",
 };
 
+/*
+ * The same statements for PostgreSQL (db_pg.c rewrites ?N to $N). The
+ * differences: IS DISTINCT FROM for IS NOT, ids from the sequences and
+ * INSERT ... RETURNING id, ON CONFLICT for INSERT OR REPLACE, casts where
+ * the server cannot infer a parameter's type, integers compared with 0
+ * where SQLite takes them as truth values. No full-text statements: the
+ * server keeps articles.fts (a generated tsvector) itself.
+ */
+const char *const store__sql_pg[STORE_STMT_COUNT_] = {
+	[STORE_STMT_FEED_BY_NAME] =
+		"SELECT " FEED_COLS " FROM feeds WHERE name = ?1",
+	[STORE_STMT_FEED_KEEP] =
+		"SELECT keep_days, keep_count FROM feeds WHERE id = ?1",
+	[STORE_STMT_FEED_INSERT] =
+		"INSERT INTO feeds(name, url, keep_days, keep_count, created,"
+		" tags, enabled, active, conf_title, conf_site)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9) RETURNING id",
+	[STORE_STMT_FEED_UPDATE_CONF] =
+		"UPDATE feeds SET url = ?2::text, keep_days = ?3::integer,"
+		" keep_count = ?4::integer,"
+		" active = ?6::integer, enabled = ?6::integer, tags = ?5::text,"
+		" conf_title = ?7::text, conf_site = ?8::text,"
+		" url_in_use = CASE WHEN url = ?2::text THEN url_in_use END,"
+		" etag = CASE WHEN url = ?2::text THEN etag END,"
+		" last_modified = CASE WHEN url = ?2::text THEN last_modified END,"
+		" body_hash = CASE WHEN url = ?2::text THEN body_hash END,"
+		" gone = CASE WHEN url = ?2::text THEN gone ELSE 0 END"
+		" WHERE id = ?1 AND (url IS DISTINCT FROM ?2::text"
+		" OR keep_days IS DISTINCT FROM ?3::integer"
+		" OR keep_count IS DISTINCT FROM ?4::integer"
+		" OR active IS DISTINCT FROM ?6::integer"
+		" OR enabled IS DISTINCT FROM ?6::integer"
+		" OR tags IS DISTINCT FROM ?5::text"
+		" OR conf_title IS DISTINCT FROM ?7::text"
+		" OR conf_site IS DISTINCT FROM ?8::text)",
+	[STORE_STMT_FEED_RECORD] =
+		"UPDATE feeds SET last_attempt = ?2::bigint,"
+		" last_success = CASE WHEN ?3::integer <> 0 THEN ?2::bigint"
+		" ELSE last_success END,"
+		" last_status = ?4::integer, last_error = ?5::text,"
+		" etag = coalesce(?6::text, etag),"
+		" last_modified = coalesce(?7::text, last_modified),"
+		" url_in_use = coalesce(?8::text, url_in_use),"
+		" body_hash = coalesce(?9::text, body_hash),"
+		" title = coalesce(?10::text, title),"
+		" site_link = coalesce(?11::text, site_link),"
+		" next_due = ?12::bigint, failures = ?13::integer,"
+		" gone = ?14::integer,"
+		" malformed = CASE WHEN ?15::integer <> 0 THEN ?16::integer"
+		" ELSE malformed END,"
+		" last_warning = CASE WHEN ?15::integer <> 0 THEN ?17::text"
+		" ELSE last_warning END"
+		" WHERE id = ?1",
+	[STORE_STMT_FEED_SET_DUE] =
+		"UPDATE feeds SET next_due = ?2 WHERE id = ?1",
+	[STORE_STMT_FEED_DISABLE] =
+		"UPDATE feeds SET active = 0, enabled = 1 WHERE name = ?1",
+	[STORE_STMT_ART_BY_KEY] =
+		"SELECT id, hash, canon_link, first_seen, story_id FROM articles"
+		" WHERE feed_id = ?1 AND key = ?2",
+	[STORE_STMT_ART_BY_LINK_TITLE] =
+		"SELECT id, hash, canon_link, first_seen, story_id, published,"
+		" key FROM articles"
+		" WHERE canon_link = ?2 AND feed_id = ?1 AND title = ?3"
+		" ORDER BY id DESC",
+	[STORE_STMT_ART_INSERT] =
+		"INSERT INTO articles(id, feed_id, key, guid, link, canon_link,"
+		" title, author, published, updated, summary, content, text,"
+		" categories, enclosures, hash, sort_time, first_seen,"
+		" last_changed, revision, story_id, summary_text)"
+		" VALUES (?19::bigint, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		" ?11, ?12, ?13, ?14, ?15, ?16, ?17::bigint, ?17::bigint, 1,"
+		" coalesce(?18::bigint, ?19::bigint), ?20) RETURNING id",
+	/* Ids only grow: the sequence never hands one out twice. */
+	[STORE_STMT_NEXT_ID] =
+		"SELECT nextval('feedd.articles_id_seq')",
+	[STORE_STMT_ART_UPDATE] =
+		"UPDATE articles SET key = ?2, guid = ?3, link = ?4,"
+		" canon_link = ?5, title = ?6, author = ?7, published = ?8,"
+		" updated = ?9, summary = ?10, content = ?11, text = ?12,"
+		" categories = ?13, enclosures = ?14, hash = ?15,"
+		" sort_time = ?16, last_changed = ?17, revision = revision + 1,"
+		" story_id = ?18, summary_text = ?20"
+		" WHERE id = ?1",
+	[STORE_STMT_ART_UPDATE_META] =
+		"UPDATE articles SET key = ?2, guid = ?3, link = ?4,"
+		" canon_link = ?5, author = ?7, published = ?8,"
+		" updated = ?9, summary = ?10, content = ?11,"
+		" categories = ?13, enclosures = ?14, hash = ?15,"
+		" sort_time = ?16, last_changed = ?17, revision = revision + 1,"
+		" story_id = ?18"
+		" WHERE id = ?1",
+	[STORE_STMT_ART_FTS_COLS] =
+		"SELECT title, summary_text, text FROM articles WHERE id = ?1",
+	[STORE_STMT_ART_REKEY] =
+		"UPDATE articles SET key = ?2, guid = ?3 WHERE id = ?1",
+	[STORE_STMT_ART_SET_STORY] =
+		"UPDATE articles SET story_id = ?2 WHERE id = ?1",
+	[STORE_STMT_STORY_BY_LINK] =
+		"SELECT story_id FROM articles WHERE canon_link = ?1 AND id <> ?2"
+		" ORDER BY id LIMIT 1",
+	[STORE_STMT_PURGED_ANY] =
+		"SELECT EXISTS (SELECT 1 FROM purged WHERE feed_id = ?1)",
+	[STORE_STMT_PURGED_BY_KEY] =
+		"SELECT 1 FROM purged WHERE feed_id = ?1 AND key = ?2",
+	[STORE_STMT_PURGED_BY_LINK_TITLE] =
+		"SELECT 1 FROM purged WHERE feed_id = ?1 AND canon_link = ?2"
+		" AND title = ?3",
+	[STORE_STMT_RETENTION_SCAN] =
+		"SELECT id, key, canon_link, title, sort_time FROM articles"
+		" WHERE feed_id = ?1 ORDER BY sort_time DESC, id DESC",
+	[STORE_STMT_ART_DELETE] =
+		"DELETE FROM articles WHERE id = ?1",
+	[STORE_STMT_PURGED_INSERT] =
+		"INSERT INTO purged(feed_id, key, canon_link, title, at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (feed_id, key) DO UPDATE"
+		" SET canon_link = excluded.canon_link, title = excluded.title,"
+		" at = excluded.at",
+	[STORE_STMT_CHANGE_INSERT] =
+		"INSERT INTO changes(article_id, feed_id, kind, at)"
+		" VALUES (?1, ?2, ?3, ?4)",
+	[STORE_STMT_CHANGE_PRUNE] =
+		"DELETE FROM changes WHERE at < ?1"
+		" AND seq < (SELECT max(seq) FROM changes)",
+	[STORE_STMT_BLOCKED_INSERT] =
+		"INSERT INTO blocked_keys(feed_id, key, at) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT DO NOTHING",
+	[STORE_STMT_RULE_COUNT_ADD] =
+		"INSERT INTO rule_counts(name, matches, last_match, action)"
+		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name) DO UPDATE SET"
+		" matches = rule_counts.matches + excluded.matches,"
+		" last_match = excluded.last_match, action = excluded.action",
+};
+
 int64_t
 store__now(const struct store *st)
 {
@@ -203,6 +337,11 @@ store__stmt(struct store *st, enum store__stmt n)
 {
 	struct db_stmt *s = st->stmt[n];
 
+	if (!s && !st->drv->sql[n]) {
+		snprintf(st->err, sizeof(st->err), "statement %d has no %s text",
+			(int)n, st->drv->name);
+		return NULL;
+	}
 	if (!s) {
 		int rc = st->drv->prepare(st->db, st->drv->sql[n], true, &s);
 		if (rc < 0) {
@@ -313,7 +452,7 @@ migrate(struct store *st)
 			snprintf(what, sizeof(what),
 				"migrating the schema from version %lld",
 				(long long)v);
-			if (!drv->migrations[v]) {
+			if (!drv->migrations || !drv->migrations[v]) {
 				snprintf(st->err, sizeof(st->err), "%s: %s: no "
 					"such step for %s", st->path, what,
 					drv->name);

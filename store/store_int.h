@@ -14,7 +14,7 @@
 #include "db.h"
 
 /* Prepared statements, one per SQL text in each driver's table
- * (store__sql_sqlite[] in store.c). */
+ * (store__sql_sqlite[] and store__sql_pg[] in store.c). */
 enum store__stmt {
 	STORE_STMT_FEED_BY_NAME,
 	STORE_STMT_FEED_KEEP,
@@ -50,6 +50,7 @@ enum store__stmt {
 };
 
 extern const char *const store__sql_sqlite[STORE_STMT_COUNT_];
+extern const char *const store__sql_pg[STORE_STMT_COUNT_];
 
 struct store {
 	struct db *db;              /* owned; the driver's connection */
@@ -87,9 +88,10 @@ struct store {
 };
 
 /* The schema: store__migrations[i] turns version i into version i + 1
- * (SQLite). */
+ * (SQLite); store__pg_schema builds the newest version on PostgreSQL. */
 extern const char *const store__migrations[];
 extern const int store__nmigrations;
+extern const char store__pg_schema[];
 
 /* Unix seconds from the store's clock (store_opts.clock, else time()). */
 int64_t store__now(const struct store *st);
