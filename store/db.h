@@ -48,6 +48,18 @@ struct db_driver {
 	 */
 	const char *const *migrations;
 	const char *create;
+	/*
+	 * Full-text search (read.c): SQL up to its WHERE clause, which the
+	 * store extends with AND ... and ends with ORDER BY score, a.id DESC
+	 * LIMIT ?2; parameters ?1 the query, ?3 feed, ?4 since, ?5 tag;
+	 * columns ART_COLS of articles_v1 a, the snippet, the score (lower
+	 * is better). search_query, when set, turns feedctl's search syntax
+	 * (SQLite FTS5's: words, "phrases", prefix*, AND/OR/NOT, parentheses,
+	 * column filters) into the dialect's; NULL with *err -EINVAL for a
+	 * query it cannot take, -ENOMEM.
+	 */
+	const char *search_sql;
+	char *(*search_query)(const char *q, int *err, char *msg, size_t msglen);
 
 	/* target: a path (SQLite) or a libpq connection string. On failure
 	 * *out is untouched and err holds a message with no secret. */

@@ -591,6 +591,7 @@ pg_step(struct db_stmt *st)
 	struct pg_stmt *s = PGS(st);
 	struct pg_db *d = PGD(st->db);
 	ExecStatusType t;
+	const char *cmd;
 
 	if (s->res) {
 		if (++s->row < s->nrows)
@@ -613,10 +614,15 @@ pg_step(struct db_stmt *st)
 		return rc;
 	}
 	d->query_err = false;
-	d->changes = strtoll(PQcmdTuples(s->res), NULL, 10);
-	d->total += d->changes;
+	/* PQcmdTuples() counts a SELECT's rows too: only writes count. */
+	cmd = PQcmdStatus(s->res);
+	if (strncmp(cmd, "INSERT", 6) == 0 || strncmp(cmd, "UPDATE", 6) == 0 ||
+	    strncmp(cmd, "DELETE", 6) == 0 || strncmp(cmd, "MERGE", 5) == 0) {
+		d->changes = strtoll(PQcmdTuples(s->res), NULL, 10);
+		d->total += d->changes;
+	}
 	/* INSERT ... RETURNING id: the new row's id, and no row to show. */
-	if (t == PGRES_TUPLES_OK && strncmp(PQcmdStatus(s->res), "INSERT", 6) == 0) {
+	if (t == PGRES_TUPLES_OK && strncmp(cmd, "INSERT", 6) == 0) {
 		if (PQntuples(s->res) == 1 && PQnfields(s->res) == 1)
 			d->last_id = strtoll(PQgetvalue(s->res, 0, 0), NULL, 10);
 		s->nrows = 0;
@@ -716,11 +722,268 @@ pg_query_error(struct db *db)
 	return PGD(db)->query_err;
 }
 
+/* --- search: feedctl's (FTS5's) query syntax as a tsquery ------------- */
+
+struct tsq {
+	char *out;               /* store__malloc'd */
+	size_t len, cap;
+	bool operand;            /* the last thing out was an operand */
+	char weights[8][4];      /* column filter per open group ("" none) */
+	int depth;
+	char pending[4];         /* a filter for the next operand */
+	bool oom;
+};
+
+static void
+tsq_add(struct tsq *t, const char *s, size_t n)
+{
+	if (t->oom)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t nc = (t->len + n + 1) * 2;
+		char *p = store__realloc(t->out, nc);
+		if (!p) {
+			t->oom = true;
+			return;
+		}
+		t->out = p;
+		t->cap = nc;
+	}
+	memcpy(t->out + t->len, s, n);
+	t->len += n;
+	t->out[t->len] = '\0';
+}
+
+static void
+tsq_str(struct tsq *t, const char *s)
+{
+	tsq_add(t, s, strlen(s));
+}
+
+static bool
+word_byte(unsigned char c)
+{
+	return isalnum(c) || c == '_' || c >= 0x80;
+}
+
+/* Before an operand: the implicit AND of two adjacent ones. */
+static void
+tsq_operand(struct tsq *t)
+{
+	if (t->operand)
+		tsq_str(t, " & ");
+}
+
+/* One word as a quoted tsquery lexeme with its prefix mark and weights. */
+static void
+tsq_word(struct tsq *t, const char *w, size_t n, bool prefix, const char *wt)
+{
+	tsq_add(t, "'", 1);
+	tsq_add(t, w, n);
+	tsq_add(t, "'", 1);
+	if (prefix || *wt) {
+		tsq_add(t, ":", 1);
+		if (prefix)
+			tsq_add(t, "*", 1);
+		tsq_str(t, wt);
+	}
+}
+
+static const char *
+tsq_weights(struct tsq *t)
+{
+	if (t->pending[0])
+		return t->pending;
+	return t->depth > 0 ? t->weights[t->depth - 1] : "";
+}
+
+/* A column name to its weight letter; 0 for none. */
+static char
+col_weight(const char *w, size_t n)
+{
+	if (n == 5 && strncmp(w, "title", 5) == 0)
+		return 'A';
+	if (n == 7 && strncmp(w, "summary", 7) == 0)
+		return 'B';
+	if (n == 4 && strncmp(w, "text", 4) == 0)
+		return 'C';
+	return 0;
+}
+
+static char *
+pg_search_query(const char *q, int *err, char *msg, size_t msglen)
+{
+	struct tsq t = { 0 };
+	const char *p = q;
+
+#define BAD(...) do { snprintf(msg, msglen, __VA_ARGS__); goto bad; } while (0)
+	tsq_str(&t, "");
+	while (*p) {
+		unsigned char c = (unsigned char)*p;
+
+		if (isspace(c)) {
+			p++;
+		} else if (c == '(') {
+			if (t.depth == 8)
+				BAD("groups nested too deep");
+			tsq_operand(&t);
+			snprintf(t.weights[t.depth], sizeof(t.weights[0]), "%s",
+				tsq_weights(&t));
+			t.depth++;
+			t.pending[0] = '\0';
+			t.operand = false;
+			tsq_str(&t, "(");
+			p++;
+		} else if (c == ')') {
+			if (t.depth == 0 || !t.operand)
+				BAD("unexpected ')'");
+			t.depth--;
+			tsq_str(&t, ")");
+			p++;
+		} else if (c == '"') {
+			/* A phrase: its words in a row; "" is a quote. */
+			const char *wt = tsq_weights(&t);
+			char wbuf[4];
+			int words = 0;
+			const char *e = p + 1;
+
+			snprintf(wbuf, sizeof(wbuf), "%s", wt);
+			for (;;) {
+				if (!*e)
+					BAD("unterminated string");
+				if (*e == '"' && e[1] == '"') {
+					e += 2;
+					continue;
+				}
+				if (*e == '"')
+					break;
+				e++;
+			}
+			tsq_operand(&t);
+			tsq_str(&t, "(");
+			for (const char *w = p + 1; w < e;) {
+				const char *b;
+
+				while (w < e && !word_byte((unsigned char)*w))
+					w++;
+				b = w;
+				while (w < e && word_byte((unsigned char)*w))
+					w++;
+				if (w > b) {
+					bool last = true;
+
+					for (const char *x = w; x < e; x++)
+						if (word_byte((unsigned char)*x))
+							last = false;
+					if (words++)
+						tsq_str(&t, " <-> ");
+					tsq_word(&t, b, (size_t)(w - b),
+						last && e[1] == '*', wbuf);
+				}
+			}
+			if (!words)
+				BAD("an empty phrase");
+			tsq_str(&t, ")");
+			p = e + 1;
+			if (*p == '*')
+				p++;
+			t.operand = true;
+			t.pending[0] = '\0';
+		} else if (c == '{') {
+			/* {col col} : a filter for the next operand. */
+			const char *e = strchr(p, '}'), *w = p + 1;
+			size_t n = 0;
+
+			if (!e)
+				BAD("unterminated column list");
+			while (w < e) {
+				const char *b;
+				char wc;
+
+				while (w < e && isspace((unsigned char)*w))
+					w++;
+				b = w;
+				while (w < e && word_byte((unsigned char)*w))
+					w++;
+				if (w == b)
+					break;
+				wc = col_weight(b, (size_t)(w - b));
+				if (!wc)
+					BAD("no such column: %.*s", (int)(w - b), b);
+				if (n < 3 && !memchr(t.pending, wc, n))
+					t.pending[n++] = wc;
+			}
+			t.pending[n] = '\0';
+			p = e + 1;
+			while (isspace((unsigned char)*p))
+				p++;
+			if (*p != ':')
+				BAD("a column list needs ':'");
+			p++;
+		} else if (word_byte(c)) {
+			const char *b = p, *e;
+			size_t n;
+
+			while (word_byte((unsigned char)*p))
+				p++;
+			e = p;
+			n = (size_t)(e - b);
+			while (isspace((unsigned char)*p))
+				p++;
+			if (*p == ':' && col_weight(b, n)) {
+				t.pending[0] = col_weight(b, n);
+				t.pending[1] = '\0';
+				p++;
+				continue;
+			}
+			if (*p == ':')
+				BAD("no such column: %.*s", (int)n, b);
+			if ((n == 3 && strncmp(b, "AND", 3) == 0) ||
+			    (n == 2 && strncmp(b, "OR", 2) == 0) ||
+			    (n == 3 && strncmp(b, "NOT", 3) == 0)) {
+				if (!t.operand)
+					BAD("%.*s needs something before it", (int)n,
+						b);
+				tsq_str(&t, b[0] == 'A' ? " & " : b[0] == 'O'
+					? " | " : " & !");
+				t.operand = false;
+				continue;
+			}
+			tsq_operand(&t);
+			p = e;
+			if (*p == '*')
+				p++;
+			tsq_word(&t, b, n, *e == '*', tsq_weights(&t));
+			t.operand = true;
+			t.pending[0] = '\0';
+		} else {
+			BAD("syntax error near \"%c\"", c);
+		}
+	}
+	if (t.depth > 0)
+		BAD("unbalanced '('");
+	if (!t.operand && t.len > 0)
+		BAD("the query ends with an operator");
+	if (t.oom) {
+		*err = -ENOMEM;
+		store__free(t.out);
+		return NULL;
+	}
+	return t.out;
+#undef BAD
+bad:
+	*err = t.oom ? -ENOMEM : -EINVAL;
+	store__free(t.out);
+	return NULL;
+}
+
 const struct db_driver db_pg_driver = {
 	.name = "postgresql",
 	.sql = store__sql_pg,
 	.migrations = NULL,
 	.create = store__pg_schema,
+	.search_sql = store__search_sql_pg,
+	.search_query = pg_search_query,
 	.open = pg_open,
 	.close = pg_close,
 	.exec = pg_exec,

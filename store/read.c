@@ -189,12 +189,44 @@ store_article_get(struct store *st, int64_t id, store_article_cb cb, void *ud)
 	" WHEN a.text IS NOT NULL THEN " SNIP("2", "'['", "']'")               \
 	" ELSE " SNIP("-1", "'['", "']'") " END"
 
+/* FTS5: title hits weigh three times as much as summary or text hits. */
+const char store__search_sql_sqlite[] =
+	"SELECT " ART_COLS("a.") ", " SNIPPET ","
+	" bm25(articles_fts, 3.0, 1.0, 1.0) AS score"
+	" FROM articles_fts JOIN articles_v1 a ON a.id = articles_fts.rowid"
+	" WHERE articles_fts MATCH ?1";
+
+/*
+ * PostgreSQL: articles.fts weighs the title A and the summary text B, the
+ * text C, and the ranking counts A three times as much as B and C (the
+ * weights array is D, C, B, A). The snippet follows FTS5's choice: the
+ * text where it matches, else the summary text where it matches, else
+ * the start of the text, else the title. (ts_headline marks no cut with
+ * "...", as FTS5's snippet does.)
+ */
+#define PG_HL(col) \
+	"ts_headline('simple', " col ", q.q, 'StartSel=[, StopSel=],"          \
+	" MaxWords=16, MinWords=8, ShortWord=0')"
+const char store__search_sql_pg[] =
+	"SELECT " ART_COLS("a.") ","
+	" CASE WHEN to_tsvector('simple', coalesce(t.text, '')) @@ q.q THEN "
+	PG_HL("t.text")
+	" WHEN to_tsvector('simple', coalesce(t.summary_text, '')) @@ q.q THEN "
+	PG_HL("t.summary_text")
+	" WHEN t.text IS NOT NULL THEN " PG_HL("t.text")
+	" ELSE " PG_HL("coalesce(t.title, '')") " END,"
+	" -ts_rank('{0.333, 0.333, 0.333, 1.0}', t.fts, q.q) AS score"
+	" FROM (SELECT to_tsquery('simple', ?1) AS q) q"
+	" JOIN articles t ON t.fts @@ q.q"
+	" JOIN articles_v1 a ON a.id = t.id"
+	" WHERE 1 = 1";
+
 int
 store_search_query(struct store *st, const char *fts_query,
 	const struct store_query *q, store_article_cb cb, void *ud)
 {
 	static const struct store_query none;
-	char sql[4096];
+	char sql[8192], *dq = NULL;
 	struct db_stmt *s = NULL;
 	int rc;
 
@@ -205,31 +237,46 @@ store_search_query(struct store *st, const char *fts_query,
 		if (rc < 0)
 			return rc;
 	}
-	/* Title hits weigh three times as much as summary or text hits. */
-	snprintf(sql, sizeof(sql), "SELECT " ART_COLS("a.") ", " SNIPPET ","
-		" bm25(articles_fts, 3.0, 1.0, 1.0) AS score"
-		" FROM articles_fts JOIN articles_v1 a ON a.id = articles_fts.rowid"
-		" WHERE articles_fts MATCH ?1%s%s%s"
-		" ORDER BY score, a.id DESC LIMIT ?2",
+	if (!fts_query)
+		fts_query = "";
+	if (st->drv->search_query) {
+		char msg[256] = "";
+
+		rc = 0;
+		dq = st->drv->search_query(fts_query, &rc, msg, sizeof(msg));
+		if (!dq) {
+			if (rc == -ENOMEM)
+				snprintf(st->err, sizeof(st->err), "out of memory");
+			else
+				snprintf(st->err, sizeof(st->err),
+					"bad search query: %s", msg);
+			return rc < 0 ? rc : -EINVAL;
+		}
+		fts_query = dq;
+	}
+	snprintf(sql, sizeof(sql), "%s%s%s%s ORDER BY score, a.id DESC LIMIT ?2",
+		st->drv->search_sql,
 		q->feed ? " AND a.feed = ?3" : "",
 		q->since ? " AND a.sort_time >= ?4" : "",
 		q->tag ? TAG_MATCH("a.tags", "?5") : "");
 	rc = store__prepare(st, sql, &s, "preparing a query");
 	if (rc < 0)
-		return rc;
-	store__bind_text(s, 1, fts_query ? fts_query : "");
+		goto out;
+	store__bind_text(s, 1, fts_query);
 	store__bind_int(s, 2, q->limit > 0 ? q->limit : 50);
 	store__bind_text(s, 3, q->feed);
 	store__bind_int(s, 4, q->since);
 	store__bind_text(s, 5, q->tag);
 	rc = walk_articles(st, s, cb, ud, NULL, "searching");
 	/* A bad query is the query's fault, not the database's. */
-	if (rc == -EIO && st->db->drv->query_error(st->db)) {
+	if (rc == -EIO && st->drv->query_error(st->db)) {
 		snprintf(st->err, sizeof(st->err), "bad search query: %s",
 			db_errmsg(st->db));
 		rc = -EINVAL;
 	}
+out:
 	db_finalize(s);
+	store__free(dq);
 	return rc;
 }
 

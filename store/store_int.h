@@ -51,6 +51,9 @@ enum store__stmt {
 
 extern const char *const store__sql_sqlite[STORE_STMT_COUNT_];
 extern const char *const store__sql_pg[STORE_STMT_COUNT_];
+/* The search statements' heads (read.c; db_driver.search_sql). */
+extern const char store__search_sql_sqlite[];
+extern const char store__search_sql_pg[];
 
 struct store {
 	struct db *db;              /* owned; the driver's connection */

@@ -6,6 +6,7 @@
 #include "store.h"
 #include "store_int.h"
 #include "check.h"
+#include "unit/test_store_db.h"
 
 #include <sqlite3.h>
 
@@ -17,7 +18,7 @@
 #include <unistd.h>
 
 static int64_t fake_now = 1700000000;
-static char dir[256], dbpath[300];
+static char dir[256], dbpath[1200];
 
 static int64_t
 clock_cb(void *ud)
@@ -34,13 +35,18 @@ fresh_path(void)
 		perror("mkdtemp");
 		exit(1);
 	}
-	snprintf(dbpath, sizeof(dbpath), "%s/feeds.db", dir);
+	{
+		char file[300];
+
+		snprintf(file, sizeof(file), "%s/feeds.db", dir);
+		test_store_fresh(dbpath, sizeof(dbpath), file);
+	}
 }
 
 static void
 remove_dir(void)
 {
-	char p[400];
+	char p[1300];
 	const char *sfx[] = { "", "-wal", "-shm", "-journal" };
 
 	for (size_t i = 0; i < 4; i++) {
@@ -48,6 +54,7 @@ remove_dir(void)
 		unlink(p);
 	}
 	rmdir(dir);
+	test_store_drop();
 }
 
 static struct store *
@@ -76,7 +83,7 @@ finish(struct store *st)
 {
 	/* Whatever the case did, the full-text index matches the articles
 	 * (rank 1: also against the content table). */
-	if (st && !st->readonly)
+	if (st && !st->readonly && !test_store_pg())
 		CHECK_INT_EQ(store__exec(st, "INSERT INTO articles_fts(articles_fts,"
 			" rank) VALUES ('integrity-check', 1)"), 0);
 	store_close(st);
@@ -176,7 +183,7 @@ t_open_pragmas(void)
 	CHECK_INT_EQ(q_int(st, "PRAGMA synchronous"), 1);
 	CHECK_INT_EQ(q_int(st, "PRAGMA busy_timeout"), 1234);
 	store_close(st);
-	char p[400];
+	char p[1300];
 	snprintf(p, sizeof(p), "%s-wal", dbpath);
 	CHECK(access(p, F_OK) == 0);
 	snprintf(p, sizeof(p), "%s-shm", dbpath);

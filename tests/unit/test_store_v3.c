@@ -10,6 +10,7 @@
 #include "store.h"
 #include "store_int.h"
 #include "check.h"
+#include "unit/test_store_db.h"
 
 #include <sqlite3.h>
 
@@ -20,7 +21,7 @@
 #include <unistd.h>
 
 static int64_t fake_now = 1700000000;
-static char dir[256], dbpath[300];
+static char dir[256], dbpath[1200];
 
 static int64_t
 clock_cb(void *ud)
@@ -37,13 +38,18 @@ fresh_path(void)
 		perror("mkdtemp");
 		exit(1);
 	}
-	snprintf(dbpath, sizeof(dbpath), "%s/feeds.db", dir);
+	{
+		char file[300];
+
+		snprintf(file, sizeof(file), "%s/feeds.db", dir);
+		test_store_fresh(dbpath, sizeof(dbpath), file);
+	}
 }
 
 static void
 remove_dir(void)
 {
-	char p[400];
+	char p[1300];
 	const char *sfx[] = { "", "-wal", "-shm", "-journal" };
 
 	for (size_t i = 0; i < 4; i++) {
@@ -51,6 +57,7 @@ remove_dir(void)
 		unlink(p);
 	}
 	rmdir(dir);
+	test_store_drop();
 }
 
 static struct store *
