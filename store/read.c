@@ -206,7 +206,7 @@ const char store__search_sql_sqlite[] =
  */
 #define PG_HL(col) \
 	"ts_headline('simple', " col ", q.q, 'StartSel=[, StopSel=],"          \
-	" MaxWords=16, MinWords=8, ShortWord=0')"
+	" MaxWords=16, MinWords=15, ShortWord=0')"
 const char store__search_sql_pg[] =
 	"SELECT " ART_COLS("a.") ","
 	" CASE WHEN to_tsvector('simple', coalesce(t.text, '')) @@ q.q THEN "

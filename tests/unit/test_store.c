@@ -138,7 +138,8 @@ q_int(struct store *st, const char *sql)
 		db_step(s) == DB_ROW)
 		v = db_col_int64(s, 0);
 	else
-		fprintf(stderr, "query failed: %s: %s\n", sql, store_errmsg(st));
+		fprintf(stderr, "query failed: %s: %s\n", sql,
+			db_errmsg(st->db));
 	db_finalize(s);
 	return v;
 }
@@ -155,9 +156,33 @@ q_text(struct store *st, const char *sql)
 		snprintf(qbuf, sizeof(qbuf), "%s",
 			db_col_text(s, 0) ? db_col_text(s, 0) : "(null)");
 	else
-		fprintf(stderr, "query failed: %s: %s\n", sql, store_errmsg(st));
+		fprintf(stderr, "query failed: %s: %s\n", sql,
+			db_errmsg(st->db));
 	db_finalize(s);
 	return qbuf;
+}
+
+/* Articles the full-text index finds for one word. */
+static int64_t
+fts_count(struct store *st, const char *word)
+{
+	char sql[256];
+
+	if (test_store_pg())
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM articles WHERE"
+			" fts @@ to_tsquery('simple', '%s')", word);
+	else
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM articles_fts"
+			" WHERE articles_fts MATCH '%s'", word);
+	return q_int(st, sql);
+}
+
+/* SQLite's own check of the file; PostgreSQL has no such statement. */
+static void
+check_integrity(struct store *st)
+{
+	if (!test_store_pg())
+		check_integrity(st);
 }
 
 /* --- schema and open --------------------------------------------------- */
@@ -165,6 +190,7 @@ q_text(struct store *st, const char *sql)
 static void
 t_open_pragmas(void)
 {
+	TEST_SQLITE_ONLY("PRAGMAs and the kept -wal and -shm files");
 	struct store *st = fresh();
 	REQUIRE(st);
 	CHECK_STR_EQ(q_text(st, "PRAGMA journal_mode"), "wal");
@@ -196,7 +222,8 @@ t_newer_schema_refused(void)
 {
 	struct store *st = fresh();
 	REQUIRE(st);
-	CHECK_INT_EQ(store__exec(st, "PRAGMA user_version = 99"), 0);
+	CHECK_INT_EQ(store__exec(st, test_sql("PRAGMA user_version = 99",
+		"UPDATE feedd.schema_version SET version = 99")), 0);
 	store_close(st);
 	char err[512] = "";
 	struct store *st2 = NULL;
@@ -213,10 +240,15 @@ static void
 t_not_feedd_db(void)
 {
 	fresh_path();
-	sqlite3 *db;
-	REQUIRE(sqlite3_open(dbpath, &db) == SQLITE_OK);
-	sqlite3_exec(db, "CREATE TABLE x(a)", NULL, NULL, NULL);
-	sqlite3_close(db);
+	if (test_store_pg()) {
+		REQUIRE(test_pg_run(dbpath, "CREATE SCHEMA feedd;"
+			" CREATE TABLE feedd.x(a integer)") == 0);
+	} else {
+		sqlite3 *db;
+		REQUIRE(sqlite3_open(dbpath, &db) == SQLITE_OK);
+		sqlite3_exec(db, "CREATE TABLE x(a)", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
 	char err[512] = "";
 	struct store *st = NULL;
 	CHECK_INT_EQ(store_open(&st, dbpath, NULL, err, sizeof(err)), -EPROTO);
@@ -229,6 +261,7 @@ t_not_feedd_db(void)
 static void
 t_migration_from_v1(void)
 {
+	TEST_SQLITE_ONLY("PostgreSQL databases start at version 6");
 	fresh_path();
 	sqlite3 *db;
 	REQUIRE(sqlite3_open(dbpath, &db) == SQLITE_OK);
@@ -255,7 +288,7 @@ t_migration_from_v1(void)
 	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM feeds_v1 WHERE active = 1"), 2);
 	CHECK_INT_EQ(q_int(st, "SELECT max(seq) FROM changes_v1"), 1);
 	/* FTS from v1 still in step after the upgrade. */
-	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'gamma'"), 1);
+	CHECK_INT_EQ(fts_count(st, "gamma"), 1);
 	/* And the upgraded file takes new articles that join old stories. */
 	struct store_article a = { .guid = "n1", .link = "https://x/3?utm_medium=rss", .title = "Three again", .text = "gamma" };
 	int64_t id = 0;
@@ -286,8 +319,16 @@ t_reader_views(void)
 	struct store *st = fresh();
 	REQUIRE(st);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		char sql[128], got[1024] = "";
+		char sql[256], got[1024] = "";
 		sqlite3_stmt *s = NULL;
+		if (test_store_pg()) {
+			snprintf(sql, sizeof(sql), "SELECT string_agg(column_name,"
+				" ',' ORDER BY ordinal_position) FROM"
+				" information_schema.columns WHERE table_schema ="
+				" 'feedd' AND table_name = '%s'", want[i].view);
+			CHECK_STR_EQ(q_text(st, sql), want[i].cols);
+			continue;
+		}
 		snprintf(sql, sizeof(sql), "SELECT name FROM pragma_table_info('%s')",
 			want[i].view);
 		REQUIRE(sqlite3_prepare_v2(store__sqlite_handle(st), sql, -1, &s,
@@ -471,8 +512,8 @@ t_update_in_place(void)
 	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM changes_v1 WHERE kind = 'update'"), 5);
 	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM changes_v1 WHERE kind = 'new'"), 1);
 	/* FTS follows the edit. */
-	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'T2'"), 1);
-	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'T1'"), 0);
+	CHECK_INT_EQ(fts_count(st, "T2"), 1);
+	CHECK_INT_EQ(fts_count(st, "T1"), 0);
 	/* Fields outside the content hash (author, dates) make no write. */
 	struct store_article same = edits[4].a;
 	same.author = "someone";
@@ -713,7 +754,9 @@ t_retention_count(void)
 	 * newest stay: g4, g3 are present, so g0, g1, g2 go. */
 	CHECK_INT_EQ(refresh(st, fid, a + 3, 2, NULL, NULL, &s), 0);
 	CHECK_INT_EQ(s.purged, 3);
-	CHECK_STR_EQ(q_text(st, "SELECT group_concat(key) FROM (SELECT key FROM articles ORDER BY key)"),
+	CHECK_STR_EQ(q_text(st, test_sql("SELECT group_concat(key) FROM"
+		" (SELECT key FROM articles ORDER BY key)",
+		"SELECT string_agg(key, ',' ORDER BY key) FROM articles")),
 		"g3,g4");
 	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM changes_v1 WHERE kind = 'purge'"), 3);
 	/* A purged entry reappearing (the feed re-lists old items) never
@@ -745,9 +788,11 @@ t_retention_count(void)
 	struct store_article n2 = { .guid = "n2", .title = "n2" };
 	/* Behind the store's back (its connection runs without the
 	 * schema's triggers): the index entry goes too. */
-	CHECK_INT_EQ(store__exec(st, "INSERT INTO articles_fts(articles_fts, rowid,"
-		" title, text) SELECT 'delete', id, title, text FROM articles"
-		" WHERE key = 'n1'; DELETE FROM articles WHERE key = 'n1'"), 0);
+	CHECK_INT_EQ(store__exec(st, test_sql("INSERT INTO articles_fts("
+		"articles_fts, rowid, title, text) SELECT 'delete', id, title,"
+		" text FROM articles WHERE key = 'n1';"
+		" DELETE FROM articles WHERE key = 'n1'",
+		"DELETE FROM articles WHERE key = 'n1'")), 0);
 	CHECK_INT_EQ(refresh(st, fid, &n2, 1, oc, &top, &s), 0);
 	CHECK(top > nid);
 	finish(st);
@@ -771,13 +816,15 @@ t_retention_days(void)
 	/* "older" left the document: purged; "old" is still listed: kept. */
 	CHECK_INT_EQ(refresh(st, fid, a, 1, NULL, NULL, &s), 0);
 	CHECK_INT_EQ(s.purged, 1);
-	CHECK_STR_EQ(q_text(st, "SELECT group_concat(key) FROM (SELECT key FROM articles ORDER BY key)"),
+	CHECK_STR_EQ(q_text(st, test_sql("SELECT group_concat(key) FROM"
+		" (SELECT key FROM articles ORDER BY key)",
+		"SELECT string_agg(key, ',' ORDER BY key) FROM articles")),
 		"fresh,old");
 	/* Three days later an empty document purges the rest. */
 	fake_now += 3 * 86400;
 	CHECK_INT_EQ(refresh(st, fid, NULL, 0, NULL, NULL, &s), 0);
 	CHECK_INT_EQ(s.purged, 2);
-	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'fresh'"), 0);
+	CHECK_INT_EQ(fts_count(st, "fresh"), 0);
 	finish(st);
 }
 
@@ -874,6 +921,7 @@ t_abort_invisible(void)
 static void
 t_full_disk(void)
 {
+	TEST_SQLITE_ONLY("a full disk is simulated with PRAGMA max_page_count");
 	struct store *st = fresh();
 	REQUIRE(st);
 	int64_t fid = feed(st, "f", 0, 0);
@@ -895,7 +943,7 @@ t_full_disk(void)
 	CHECK_INT_EQ(rc, -ENOSPC);
 	CHECK(strstr(store_errmsg(st), "full") != NULL);
 	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 1);
-	CHECK_STR_EQ(q_text(st, "PRAGMA integrity_check"), "ok");
+	check_integrity(st);
 	/* Space again: the next refresh goes through. */
 	CHECK_INT_EQ(store__exec(st, "PRAGMA max_page_count = 1073741823"), 0);
 	CHECK_INT_EQ(refresh(st, fid, b, 20, NULL, NULL, NULL), 0);
@@ -912,6 +960,8 @@ reader_count(const char *sql)
 	sqlite3_stmt *s = NULL;
 	int64_t v = -1;
 
+	if (test_store_pg())
+		return test_pg_reader_int(dbpath, sql);
 	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
 		sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
 		sqlite3_step(s) == SQLITE_ROW)
@@ -968,9 +1018,11 @@ t_group_commit(void)
 	CHECK_INT_EQ(reader_count("SELECT count(*) FROM articles_v1"), 2);
 	CHECK_INT_EQ(reader_count("SELECT count(*) FROM articles_v1 WHERE feed = 'b'"), 0);
 	CHECK_INT_EQ(reader_count("SELECT count(*) FROM changes_v1 WHERE kind = 'new'"), 2);
-	CHECK_INT_EQ(reader_count("SELECT count(*) FROM articles_fts"), 2);
+	CHECK_INT_EQ(reader_count(test_sql("SELECT count(*) FROM articles_fts",
+		"SELECT count(*) FROM articles WHERE fts @@"
+		" to_tsquery('simple', 'alpha | beta')")), 2);
 	CHECK_INT_EQ(reader_count("SELECT last_status FROM feeds_v1 WHERE name = 'c'"), 304);
-	CHECK_STR_EQ(q_text(st, "PRAGMA integrity_check"), "ok");
+	check_integrity(st);
 	/* Outside a group, everything is its own transaction again. */
 	CHECK_INT_EQ(refresh(st, fb, &b, 1, NULL, NULL, NULL), 0);
 	CHECK_INT_EQ(reader_count("SELECT count(*) FROM articles_v1 WHERE feed = 'b'"), 1);
@@ -1026,7 +1078,12 @@ t_group_broken(void)
 	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 2);
 
 	/* A full disk in a group: either the failing refresh alone is undone
-	 * or the whole group is, never anything in between. */
+	 * or the whole group is, never anything in between. (SQLite only:
+	 * the full disk is PRAGMA max_page_count.) */
+	if (test_store_pg()) {
+		finish(st);
+		return;
+	}
 	int64_t pages = q_int(st, "PRAGMA page_count");
 	char sql[64];
 	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", (long long)pages + 4);
@@ -1049,7 +1106,7 @@ t_group_broken(void)
 	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles WHERE feed_id = 2"), 1);
 	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles WHERE feed_id = 1"),
 		rc == 0 ? 2 : 1);
-	CHECK_STR_EQ(q_text(st, "PRAGMA integrity_check"), "ok");
+	check_integrity(st);
 	CHECK_INT_EQ(store__exec(st, "PRAGMA max_page_count = 1073741823"), 0);
 	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts"),
 		q_int(st, "SELECT count(*) FROM articles"));
@@ -1073,15 +1130,16 @@ t_update_fts(void)
 	CHECK_INT_EQ(oc, STORE_PUT_UPDATED);
 	CHECK_INT_EQ(q_int(st, "SELECT revision FROM articles"), 2);
 	CHECK_STR_EQ(q_text(st, "SELECT summary FROM articles"), "<p>two</p>");
-	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'drivers'"), 1);
+	CHECK_INT_EQ(fts_count(st, "drivers"), 1);
 	a.text = "go tooling";
 	CHECK_INT_EQ(refresh(st, fid, &a, 1, &oc, NULL, NULL), 0);
 	CHECK_INT_EQ(oc, STORE_PUT_UPDATED);
-	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'drivers'"), 0);
-	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'tooling'"), 1);
+	CHECK_INT_EQ(fts_count(st, "drivers"), 0);
+	CHECK_INT_EQ(fts_count(st, "tooling"), 1);
 	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM changes WHERE kind = 'update'"), 2);
-	CHECK_INT_EQ(store__exec(st, "INSERT INTO articles_fts(articles_fts, rank)"
-		" VALUES ('integrity-check', 1)"), 0);
+	if (!test_store_pg())
+		CHECK_INT_EQ(store__exec(st, "INSERT INTO articles_fts(articles_fts,"
+			" rank) VALUES ('integrity-check', 1)"), 0);
 	finish(st);
 }
 
@@ -1094,14 +1152,16 @@ t_read_only_db(void)
 	int64_t fid = feed(st, "f", 0, 0);
 	struct store_article a = { .guid = "kept", .title = "Kept" };
 	CHECK_INT_EQ(refresh(st, fid, &a, 1, NULL, NULL, NULL), 0);
-	CHECK_INT_EQ(store__exec(st, "PRAGMA query_only = 1"), 0);
+	CHECK_INT_EQ(store__exec(st, test_sql("PRAGMA query_only = 1",
+		"SET default_transaction_read_only = on")), 0);
 	struct store_article b = { .guid = "new", .title = "New" };
 	CHECK_INT_EQ(refresh(st, fid, &b, 1, NULL, NULL, NULL), -EROFS);
 	CHECK(strstr(store_errmsg(st), "readonly") != NULL ||
 		strstr(store_errmsg(st), "read-only") != NULL);
 	struct store_feed_result res = { .attempt = 1, .ok = true };
 	CHECK_INT_EQ(store_feed_record(st, fid, &res), -EROFS);
-	CHECK_INT_EQ(store__exec(st, "PRAGMA query_only = 0"), 0);
+	CHECK_INT_EQ(store__exec(st, test_sql("PRAGMA query_only = 0",
+		"SET default_transaction_read_only = off")), 0);
 	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles"), 1);
 	CHECK_INT_EQ(refresh(st, fid, &b, 1, NULL, NULL, NULL), 0);
 	finish(st);
@@ -1473,6 +1533,7 @@ t_search_query(void)
 static void
 t_migration_from_v2(void)
 {
+	TEST_SQLITE_ONLY("PostgreSQL databases start at version 6");
 	sqlite3 *db = NULL;
 	fresh_path();
 	REQUIRE(sqlite3_open(dbpath, &db) == SQLITE_OK);
@@ -1518,6 +1579,7 @@ stmt_steps(struct store *st, enum store__stmt n)
 static void
 t_shared_links_flat(void)
 {
+	TEST_SQLITE_ONLY("counts SQLite's virtual-machine steps");
 	int steps[2];
 	int nfeeds[2] = { 4, 400 };
 

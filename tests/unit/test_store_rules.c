@@ -314,11 +314,13 @@ t_rule_counts(void)
 
 	/* A spoiled refresh refuses more counts with its error. */
 	REQUIRE(store_refresh_begin(st, fid, &r) == 0);
-	CHECK_INT_EQ(store__exec(st, "PRAGMA query_only = 1"), 0);
+	CHECK_INT_EQ(store__exec(st, test_sql("PRAGMA query_only = 1",
+		"SET TRANSACTION READ ONLY")), 0);
 	CHECK(store_refresh_rule_count(r, "ads", "block", 1) < 0);
 	CHECK(store_refresh_rule_count(r, "ads", "block", 1) < 0);
 	CHECK(store_refresh_commit(r, NULL, NULL) < 0);
-	CHECK_INT_EQ(store__exec(st, "PRAGMA query_only = 0"), 0);
+	CHECK_INT_EQ(store__exec(st, test_sql("PRAGMA query_only = 0",
+		"SET default_transaction_read_only = off")), 0);
 	k.n = 0;
 	CHECK_INT_EQ(store_rule_counts_list(st, count_cb, &k), 0);
 	CHECK_INT_EQ(k.matches[0], 5);
