@@ -40,3 +40,13 @@ db_driver_for(const char *s, const char **target)
 	*target = s;
 	return &db_sqlite_driver;
 }
+
+const char *
+store_db_file(const char *s)
+{
+	const char *target;
+
+	if (!s)
+		return NULL;
+	return db_driver_for(s, &target) == &db_sqlite_driver ? target : NULL;
+}

@@ -256,6 +256,76 @@ t_not_feedd_db(void)
 	remove_dir();
 }
 
+/* The database string picks the driver: "sqlite:PATH" is the file PATH;
+ * on PostgreSQL the URI and keyword forms reach the same database,
+ * password-file= is read (and its failure named), and no message shows a
+ * password. */
+static void
+t_database_strings(void)
+{
+	char err[512] = "", alt[1600];
+	struct store *st = fresh(), *st2 = NULL;
+
+	REQUIRE(st);
+	feed(st, "one", 0, 0);
+	store_close(st);
+	if (!test_store_pg()) {
+		snprintf(alt, sizeof(alt), "sqlite:%s", dbpath);
+		CHECK_INT_EQ(store_open(&st2, alt, NULL, err, sizeof(err)), 0);
+		REQUIRE(st2);
+		CHECK_INT_EQ(q_int(st2, "SELECT count(*) FROM feeds_v1"), 1);
+		store_close(st2);
+		remove_dir();
+		return;
+	}
+	/* The same database as a URI: postgresql://?dbname=...&host=... */
+	{
+		char *e = NULL;
+		PQconninfoOption *o = PQconninfoParse(dbpath, &e);
+		size_t n;
+
+		REQUIRE(o);
+		n = (size_t)snprintf(alt, sizeof(alt), "postgresql://?");
+		for (PQconninfoOption *p = o; p->keyword; p++)
+			if (p->val && n < sizeof(alt))
+				n += (size_t)snprintf(alt + n, sizeof(alt) - n,
+					"%s%s=%s", alt[n - 1] == '?' ? "" : "&",
+					p->keyword, p->val);
+		PQconninfoFree(o);
+	}
+	CHECK_INT_EQ(store_open(&st2, alt, NULL, err, sizeof(err)), 0);
+	REQUIRE(st2);
+	CHECK_INT_EQ(q_int(st2, "SELECT count(*) FROM feeds_v1"), 1);
+	store_close(st2);
+	st2 = NULL;
+	/* A password file that is not there: named, and the open fails. */
+	snprintf(alt, sizeof(alt), "%s password-file=/nonexistent/feedd-pw",
+		dbpath);
+	CHECK(store_open(&st2, alt, NULL, err, sizeof(err)) < 0);
+	CHECK(st2 == NULL);
+	CHECK(strstr(err, "/nonexistent/feedd-pw") != NULL);
+	/* One that is: read, and the open goes on (the test server trusts
+	 * its socket, so any password does). */
+	char pwfile[300];
+	snprintf(pwfile, sizeof(pwfile), "%s/pw", dir);
+	FILE *fp = fopen(pwfile, "w");
+	REQUIRE(fp);
+	fputs("sekrit-1\n", fp);
+	fclose(fp);
+	snprintf(alt, sizeof(alt), "%s password-file=%s", dbpath, pwfile);
+	CHECK_INT_EQ(store_open(&st2, alt, NULL, err, sizeof(err)), 0);
+	store_close(st2);
+	st2 = NULL;
+	unlink(pwfile);
+	/* No server there: the message says where, never the password. */
+	CHECK(store_open(&st2, "host=/nonexistent-feedd port=5999 user=u"
+		" dbname=d password=sekrit-2", NULL, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "/nonexistent-feedd") != NULL);
+	CHECK(strstr(err, "5999") != NULL);
+	CHECK(strstr(err, "sekrit") == NULL);
+	remove_dir();
+}
+
 /* A database written by the first schema version is upgraded in place,
  * its data kept and the new column backfilled. */
 static void
@@ -1642,6 +1712,7 @@ t_shared_links_flat(void)
 static const struct check_case cases[] = {
 	{ "open_pragmas", t_open_pragmas },
 	{ "newer_schema_refused", t_newer_schema_refused },
+	{ "database_strings", t_database_strings },
 	{ "not_feedd_db", t_not_feedd_db },
 	{ "migration_from_v1", t_migration_from_v1 },
 	{ "reader_views", t_reader_views },
