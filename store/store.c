@@ -681,8 +681,10 @@ store__write_ok(struct store *st)
 {
 	if (!st->in_group)
 		return 0;
-	/* However it happened, a write now would run outside the group. */
-	if (!st->group_err && !db_in_txn(st->db)) {
+	/* However it happened, a write now would run outside the group
+	 * (or, on PostgreSQL, fail in its aborted transaction). */
+	if (!st->group_err && (!db_in_txn(st->db) ||
+	    st->drv->txn_failed(st->db))) {
 		snprintf(st->err, sizeof(st->err), "%s: the group's transaction "
 			"was rolled back", st->path);
 		st->group_err = -EIO;
@@ -694,7 +696,7 @@ int
 store__write_failed(struct store *st, int rc)
 {
 	if (rc < 0 && st->in_group && !st->group_err &&
-	    !db_in_txn(st->db))
+	    (!db_in_txn(st->db) || st->drv->txn_failed(st->db)))
 		st->group_err = rc;
 	return rc;
 }
