@@ -20,6 +20,7 @@
 #include "rules.h"
 #include "secret.h"
 #include "addr.h"
+#include "store.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -2094,7 +2095,7 @@ static int
 resolve_database(struct pstate *ps)
 {
 	struct conf *c = ps->c;
-	const char *base;
+	const char *base, *file;
 	char cwd[PATH_MAX], dir[PATH_MAX], *full = NULL;
 	size_t blen;
 
@@ -2104,8 +2105,21 @@ resolve_database(struct pstate *ps)
 		c->database = NULL;
 		return 0;
 	}
-	if (c->database[0] == '/')
+	/* A server's connection string is no path; "sqlite:PATH" is PATH. */
+	file = store_db_file(c->database);
+	if (!file)
 		return 0;
+	if (file[0] == '/') {
+		if (file != c->database) {
+			/* "sqlite:/x" is plainly /x from here on. */
+			full = strdup(file);
+			if (!full)
+				return -ENOMEM;
+			free(c->database);
+			c->database = full;
+		}
+		return 0;
+	}
 	base = getenv("STATE_DIRECTORY");
 	if (base && *base) {
 		/* systemd passes every StateDirectory=, colon-separated. */
@@ -2152,7 +2166,7 @@ resolve_database(struct pstate *ps)
 	while (blen > 1 && base[blen - 1] == '/')
 		blen--;
 	if (asprintf(&full, "%.*s%s%s", (int)blen, base,
-		blen == 1 && base[0] == '/' ? "" : "/", c->database) < 0)
+		blen == 1 && base[0] == '/' ? "" : "/", file) < 0)
 		return -ENOMEM;
 	free(c->database);
 	c->database = full;
@@ -2387,6 +2401,10 @@ conf_check_database(const struct conf *c, struct conf_errors *errs)
 	struct stat st;
 
 	if (!c || !c->database)
+		return 0;
+	/* A database server: nothing on this file system to check (the
+	 * open at start-up reports what the server says). */
+	if (!store_db_file(c->database))
 		return 0;
 	/* The `database` line, or with the default the main file alone. */
 	ps.file = c->database_file ? c->database_file : c->path;

@@ -18,16 +18,16 @@
 
 /* Borrowed strings: valid until the statement steps again. */
 static void
-state_from_row(sqlite3_stmt *s, struct store_hook_state *h)
+state_from_row(struct db_stmt *s, struct store_hook_state *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->name = (char *)store__text(s, 0);
-	h->cursor = sqlite3_column_int64(s, 1);
-	h->last_attempt = sqlite3_column_int64(s, 2);
-	h->last_success = sqlite3_column_int64(s, 3);
-	h->failures = sqlite3_column_int(s, 4);
+	h->cursor = db_col_int64(s, 1);
+	h->last_attempt = db_col_int64(s, 2);
+	h->last_success = db_col_int64(s, 3);
+	h->failures = db_col_int(s, 4);
 	h->last_error = (char *)store__text(s, 5);
-	h->next_attempt = sqlite3_column_int64(s, 6);
+	h->next_attempt = db_col_int64(s, 6);
 	h->disabled = (char *)store__text(s, 7);
 	h->backlog = -1;
 }
@@ -61,7 +61,7 @@ int
 store_hook_get(struct store *st, const char *name, struct store_hook_state *out)
 {
 	struct store_hook_state h;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc = store__prepare(st, "SELECT " HOOK_COLS " FROM hook_state"
 		" WHERE name = ?1", &s, "preparing a hook query");
 	int src;
@@ -69,17 +69,17 @@ store_hook_get(struct store *st, const char *name, struct store_hook_state *out)
 	if (rc < 0)
 		return rc;
 	store__bind_text(s, 1, name);
-	src = sqlite3_step(s);
-	if (src == SQLITE_ROW) {
+	src = db_step(s);
+	if (src == DB_ROW) {
 		state_from_row(s, &h);
 		rc = state_copy(&h, out);
-	} else if (src == SQLITE_DONE) {
+	} else if (src == DB_DONE) {
 		snprintf(st->err, sizeof(st->err), "no hook state for '%s'", name);
 		rc = -ENOENT;
 	} else {
 		rc = store__fail(st, src, "reading a hook's state");
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc;
 }
 
@@ -87,7 +87,7 @@ int
 store_hook_open(struct store *st, const char *name, bool from_start,
 	struct store_hook_state *out)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc = store__write_ok(st), src;
 
 	if (rc < 0)
@@ -108,11 +108,11 @@ store_hook_open(struct store *st, const char *name, bool from_start,
 	if (rc < 0)
 		return store__write_failed(st, rc);
 	store__bind_text(s, 1, name);
-	sqlite3_bind_int(s, 2, from_start);
-	src = sqlite3_step(s);
-	if (src != SQLITE_DONE)
+	store__bind_int(s, 2, from_start);
+	src = db_step(s);
+	if (src != DB_DONE)
 		rc = store__fail(st, src, "recording a hook");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	if (rc < 0)
 		return store__write_failed(st, rc);
 	return out ? store_hook_get(st, name, out) : 0;
@@ -122,13 +122,14 @@ int
 store_hook_record(struct store *st, const char *name,
 	const struct store_hook_result *r)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc = store__write_ok(st), src;
 
 	if (rc < 0)
 		return rc;
 	if (r->ok)
-		rc = store__prepare(st, "UPDATE hook_state SET cursor = max(cursor, ?2),"
+		rc = store__prepare(st, "UPDATE hook_state SET cursor ="
+			" CASE WHEN cursor > ?2 THEN cursor ELSE ?2 END,"
 			" last_attempt = ?3, last_success = ?3, failures = 0,"
 			" last_error = NULL, next_attempt = NULL WHERE name = ?1", &s,
 			"preparing a hook query");
@@ -140,28 +141,28 @@ store_hook_record(struct store *st, const char *name,
 	if (rc < 0)
 		return store__write_failed(st, rc);
 	store__bind_text(s, 1, name);
-	sqlite3_bind_int64(s, 2, r->cursor);
-	sqlite3_bind_int64(s, 3, r->attempt);
-	sqlite3_bind_int(s, 4, r->failures);
+	store__bind_int(s, 2, r->cursor);
+	store__bind_int(s, 3, r->attempt);
+	store__bind_int(s, 4, r->failures);
 	store__bind_text(s, 5, r->ok ? NULL : (r->error ? r->error : "failed"));
 	if (r->next_attempt > 0)
-		sqlite3_bind_int64(s, 6, r->next_attempt);
+		store__bind_int(s, 6, r->next_attempt);
 	store__bind_text(s, 7, r->disabled);
-	src = sqlite3_step(s);
-	if (src != SQLITE_DONE)
+	src = db_step(s);
+	if (src != DB_DONE)
 		rc = store__fail(st, src, "recording a hook run");
-	else if (sqlite3_changes(st->db) == 0) {
+	else if (db_changes(st->db) == 0) {
 		snprintf(st->err, sizeof(st->err), "no hook state for '%s'", name);
 		rc = -ENOENT;
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return store__write_failed(st, rc);
 }
 
 int
 store_hook_skip(struct store *st, const char *name, int64_t cursor)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc = store__write_ok(st), src;
 
 	if (rc < 0)
@@ -172,11 +173,11 @@ store_hook_skip(struct store *st, const char *name, int64_t cursor)
 	if (rc < 0)
 		return store__write_failed(st, rc);
 	store__bind_text(s, 1, name);
-	sqlite3_bind_int64(s, 2, cursor);
-	src = sqlite3_step(s);
-	if (src != SQLITE_DONE)
+	store__bind_int(s, 2, cursor);
+	src = db_step(s);
+	if (src != DB_DONE)
 		rc = store__fail(st, src, "moving a hook's cursor");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return store__write_failed(st, rc);
 }
 
@@ -207,9 +208,9 @@ filter_sql(const struct store_change_filter *f, int first, char **out)
 	else if (f->update_rows)
 		ADD(" AND c.kind = 'update'");
 	else
-		ADD(" AND 0");
+		ADD(" AND 1 = 0");
 	if (f && (f->nfeeds || f->ntags)) {
-		ADD(" AND (0");
+		ADD(" AND (1 = 0");
 		for (size_t i = 0; i < f->nfeeds; i++)
 			ADD(" OR c.feed = ?%d", p++);
 		for (size_t i = 0; i < f->ntags; i++)
@@ -228,7 +229,7 @@ filter_sql(const struct store_change_filter *f, int first, char **out)
 }
 
 static void
-bind_filter(sqlite3_stmt *s, const struct store_change_filter *f, int first)
+bind_filter(struct db_stmt *s, const struct store_change_filter *f, int first)
 {
 	int p = first;
 
@@ -261,16 +262,16 @@ store_hook_changes(struct store *st, int64_t after, int64_t upto,
 	store_change_cb cb, void *ud, int64_t *scanned)
 {
 	char *where = NULL, *sql = NULL;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	struct store_change_row c;
 	int64_t rows = 0, last = after, top = 0;
 	bool txn = false;
-	int rc, src = SQLITE_DONE;
+	int rc, src = DB_DONE;
 
 	rc = filter_sql(f, 4, &where);
 	if (rc < 0)
 		return rc;
-	sql = sqlite3_mprintf("SELECT c.seq, c.article_id, c.feed_id, c.feed,"
+	sql = store__printf("SELECT c.seq, c.article_id, c.feed_id, c.feed,"
 		" c.kind, c.at FROM changes_v1 c WHERE c.seq > ?1 AND c.seq <= ?2"
 		"%s ORDER BY c.seq LIMIT ?3", where);
 	if (!sql) {
@@ -278,10 +279,12 @@ store_hook_changes(struct store *st, int64_t after, int64_t upto,
 		goto out;
 	}
 	/* One snapshot for the rows, their articles and the log's end. */
-	if (sqlite3_get_autocommit(st->db)) {
-		rc = store__exec(st, "BEGIN");
-		if (rc < 0)
+	if (!db_in_txn(st->db)) {
+		rc = st->drv->begin_read(st->db);
+		if (rc < 0) {
+			store__fail(st, rc, "reading the change log");
 			goto out;
+		}
 		txn = true;
 	}
 	rc = store_last_seq(st, &top);
@@ -292,23 +295,23 @@ store_hook_changes(struct store *st, int64_t after, int64_t upto,
 	rc = store__prepare(st, sql, &s, "preparing a hook query");
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, after);
-	sqlite3_bind_int64(s, 2, upto);
-	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
+	store__bind_int(s, 1, after);
+	store__bind_int(s, 2, upto);
+	store__bind_int(s, 3, limit > 0 ? limit : INT64_MAX);
 	bind_filter(s, f, 4);
 	for (;;) {
 		struct art_ctx x = { &c, cb, ud };
 
-		src = sqlite3_step(s);
-		if (src != SQLITE_ROW)
+		src = db_step(s);
+		if (src != DB_ROW)
 			break;
 		memset(&c, 0, sizeof(c));
-		c.seq = sqlite3_column_int64(s, 0);
-		c.article_id = sqlite3_column_int64(s, 1);
-		c.feed_id = sqlite3_column_int64(s, 2);
+		c.seq = db_col_int64(s, 0);
+		c.article_id = db_col_int64(s, 1);
+		c.feed_id = db_col_int64(s, 2);
 		c.feed = store__text(s, 3);
 		c.kind = store__text(s, 4);
-		c.at = sqlite3_column_int64(s, 5);
+		c.at = db_col_int64(s, 5);
 		last = c.seq;
 		rows++;
 		rc = store_article_get(st, c.article_id, with_article, &x);
@@ -320,7 +323,7 @@ store_hook_changes(struct store *st, int64_t after, int64_t upto,
 		if (rc)
 			goto out;
 	}
-	if (src != SQLITE_DONE) {
+	if (src != DB_DONE) {
 		rc = store__fail(st, src, "reading the change log");
 		goto out;
 	}
@@ -329,10 +332,10 @@ store_hook_changes(struct store *st, int64_t after, int64_t upto,
 	if (scanned)
 		*scanned = limit > 0 && rows >= limit ? last : upto;
 out:
-	sqlite3_finalize(s);
+	db_finalize(s);
 	if (txn)
-		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-	sqlite3_free(sql);
+		db_exec(st->db, "COMMIT");
+	store__free(sql);
 	store__free(where);
 	return rc;
 }
@@ -342,13 +345,13 @@ store_hook_backlog(struct store *st, int64_t after,
 	const struct store_change_filter *f, int64_t *n)
 {
 	char *where = NULL, *sql = NULL;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc, src;
 
 	rc = filter_sql(f, 2, &where);
 	if (rc < 0)
 		return rc;
-	sql = sqlite3_mprintf("SELECT count(*) FROM changes_v1 c"
+	sql = store__printf("SELECT count(*) FROM changes_v1 c"
 		" WHERE c.seq > ?1%s", where);
 	if (!sql) {
 		rc = -ENOMEM;
@@ -357,16 +360,16 @@ store_hook_backlog(struct store *st, int64_t after,
 	rc = store__prepare(st, sql, &s, "preparing a hook query");
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, after);
+	store__bind_int(s, 1, after);
 	bind_filter(s, f, 2);
-	src = sqlite3_step(s);
-	if (src == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
+	src = db_step(s);
+	if (src == DB_ROW)
+		*n = db_col_int64(s, 0);
 	else
 		rc = store__fail(st, src, "counting a hook's backlog");
 out:
-	sqlite3_finalize(s);
-	sqlite3_free(sql);
+	db_finalize(s);
+	store__free(sql);
 	store__free(where);
 	return rc;
 }
@@ -375,7 +378,7 @@ int
 store_hooks_list(struct store *st, store_hook_cb cb, void *ud)
 {
 	struct store_hook_state h;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc = store__prepare(st, "SELECT " HOOK_COLS " FROM hook_state"
 		" ORDER BY name", &s, "preparing a hook query");
 	int src;
@@ -383,17 +386,17 @@ store_hooks_list(struct store *st, store_hook_cb cb, void *ud)
 	if (rc < 0)
 		return rc;
 	for (;;) {
-		src = sqlite3_step(s);
-		if (src != SQLITE_ROW)
+		src = db_step(s);
+		if (src != DB_ROW)
 			break;
 		state_from_row(s, &h);
 		rc = cb(ud, &h);
 		if (rc)
 			goto out;
 	}
-	if (src != SQLITE_DONE)
+	if (src != DB_DONE)
 		rc = store__fail(st, src, "listing hooks");
 out:
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc;
 }

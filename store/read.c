@@ -21,12 +21,12 @@
 
 /* Fill a row from ART_COLS starting at column c. */
 static void
-article_from_row(sqlite3_stmt *s, int c, struct store_article_row *a)
+article_from_row(struct db_stmt *s, int c, struct store_article_row *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->id = sqlite3_column_int64(s, c + 0);
-	a->feed_id = sqlite3_column_int64(s, c + 1);
-	a->story_id = sqlite3_column_int64(s, c + 2);
+	a->id = db_col_int64(s, c + 0);
+	a->feed_id = db_col_int64(s, c + 1);
+	a->story_id = db_col_int64(s, c + 2);
 	a->feed = store__text(s, c + 3);
 	a->key = store__text(s, c + 4);
 	a->guid = store__text(s, c + 5);
@@ -42,29 +42,29 @@ article_from_row(sqlite3_stmt *s, int c, struct store_article_row *a)
 	a->categories_json = store__text(s, c + 15);
 	a->enclosures_json = store__text(s, c + 16);
 	a->content_hash = store__text(s, c + 17);
-	a->sort_time = sqlite3_column_int64(s, c + 18);
-	a->first_seen = sqlite3_column_int64(s, c + 19);
-	a->last_changed = sqlite3_column_int64(s, c + 20);
-	a->revision = sqlite3_column_int(s, c + 21);
+	a->sort_time = db_col_int64(s, c + 18);
+	a->first_seen = db_col_int64(s, c + 19);
+	a->last_changed = db_col_int64(s, c + 20);
+	a->revision = db_col_int(s, c + 21);
 	a->tags = store__text(s, c + 22);
 }
 
 /* Step s, calling cb for each article row; columns start at 0. */
 static int
-walk_articles(struct store *st, sqlite3_stmt *s, store_article_cb cb,
+walk_articles(struct store *st, struct db_stmt *s, store_article_cb cb,
 	void *ud, int *rows, const char *what)
 {
 	struct store_article_row a;
 	int rc = 0, src;
 
 	for (;;) {
-		src = sqlite3_step(s);
-		if (src != SQLITE_ROW)
+		src = db_step(s);
+		if (src != DB_ROW)
 			break;
 		article_from_row(s, 0, &a);
-		if (sqlite3_column_count(s) > ART_NCOLS) {
+		if (db_col_count(s) > ART_NCOLS) {
 			a.snippet = store__text(s, ART_NCOLS);
-			a.rank = sqlite3_column_double(s, ART_NCOLS + 1);
+			a.rank = db_col_double(s, ART_NCOLS + 1);
 		}
 		if (rows)
 			(*rows)++;
@@ -72,7 +72,7 @@ walk_articles(struct store *st, sqlite3_stmt *s, store_article_cb cb,
 		if (rc)
 			return rc;
 	}
-	if (src != SQLITE_DONE)
+	if (src != DB_DONE)
 		rc = store__fail(st, src, what);
 	return rc;
 }
@@ -86,7 +86,7 @@ walk_articles(struct store *st, sqlite3_stmt *s, store_article_cb cb,
 static int
 feed_exists(struct store *st, const char *name)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc = store__prepare(st, "SELECT 1 FROM feeds_v1 WHERE name = ?1",
 		&s, "preparing a query");
 	int src;
@@ -94,14 +94,14 @@ feed_exists(struct store *st, const char *name)
 	if (rc < 0)
 		return rc;
 	store__bind_text(s, 1, name);
-	src = sqlite3_step(s);
-	if (src == SQLITE_DONE) {
+	src = db_step(s);
+	if (src == DB_DONE) {
 		snprintf(st->err, sizeof(st->err), "no feed named '%s'", name);
 		rc = -ENOENT;
-	} else if (src != SQLITE_ROW) {
+	} else if (src != DB_ROW) {
 		rc = store__fail(st, src, "reading feeds");
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc;
 }
 
@@ -111,7 +111,7 @@ store_articles_query(struct store *st, const struct store_query *q,
 {
 	static const struct store_query none;
 	char sql[2048];
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc = 0;
 
 	if (!q)
@@ -126,7 +126,7 @@ store_articles_query(struct store *st, const struct store_query *q,
 		" a.link, a.canonical_link, a.title, a.author, a.published,"
 		" a.updated, %s, a.categories, a.enclosures, a.content_hash,"
 		" a.sort_time, a.first_seen, a.last_changed, a.revision, a.tags"
-		" FROM articles_v1 a WHERE 1"
+		" FROM articles_v1 a WHERE 1 = 1"
 		"%s%s%s%s%s"
 		" ORDER BY a.sort_time %s, a.id %s LIMIT ?4",
 		q->no_bodies ? "NULL, NULL, NULL" : "a.summary, a.content, a.text",
@@ -142,33 +142,33 @@ store_articles_query(struct store *st, const struct store_query *q,
 	if (rc < 0)
 		return rc;
 	store__bind_text(s, 1, q->feed);
-	sqlite3_bind_int64(s, 2, q->since);
-	sqlite3_bind_int64(s, 3, q->after_id);
-	sqlite3_bind_int64(s, 4, q->limit > 0 ? q->limit : -1);
+	store__bind_int(s, 2, q->since);
+	store__bind_int(s, 3, q->after_id);
+	store__bind_int(s, 4, q->limit > 0 ? q->limit : INT64_MAX);
 	store__bind_text(s, 5, q->tag);
 	rc = walk_articles(st, s, cb, ud, NULL, "reading articles");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc;
 }
 
 int
 store_article_get(struct store *st, int64_t id, store_article_cb cb, void *ud)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rows = 0;
 	int rc = store__prepare(st, "SELECT " ART_COLS("") " FROM articles_v1"
 		" WHERE id = ?1", &s, "preparing a query");
 
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, id);
+	store__bind_int(s, 1, id);
 	rc = walk_articles(st, s, cb, ud, &rows, "reading an article");
 	if (rc == 0 && rows == 0) {
 		snprintf(st->err, sizeof(st->err), "no article with id %lld",
 			(long long)id);
 		rc = -ENOENT;
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc;
 }
 
@@ -189,13 +189,45 @@ store_article_get(struct store *st, int64_t id, store_article_cb cb, void *ud)
 	" WHEN a.text IS NOT NULL THEN " SNIP("2", "'['", "']'")               \
 	" ELSE " SNIP("-1", "'['", "']'") " END"
 
+/* FTS5: title hits weigh three times as much as summary or text hits. */
+const char store__search_sql_sqlite[] =
+	"SELECT " ART_COLS("a.") ", " SNIPPET ","
+	" bm25(articles_fts, 3.0, 1.0, 1.0) AS score"
+	" FROM articles_fts JOIN articles_v1 a ON a.id = articles_fts.rowid"
+	" WHERE articles_fts MATCH ?1";
+
+/*
+ * PostgreSQL: articles.fts weighs the title A and the summary text B, the
+ * text C, and the ranking counts A three times as much as B and C (the
+ * weights array is D, C, B, A). The snippet follows FTS5's choice: the
+ * text where it matches, else the summary text where it matches, else
+ * the start of the text, else the title. (ts_headline marks no cut with
+ * "...", as FTS5's snippet does.)
+ */
+#define PG_HL(col) \
+	"ts_headline('simple', " col ", q.q, 'StartSel=[, StopSel=],"          \
+	" MaxWords=16, MinWords=15, ShortWord=0')"
+const char store__search_sql_pg[] =
+	"SELECT " ART_COLS("a.") ","
+	" CASE WHEN to_tsvector('simple', coalesce(t.text, '')) @@ q.q THEN "
+	PG_HL("t.text")
+	" WHEN to_tsvector('simple', coalesce(t.summary_text, '')) @@ q.q THEN "
+	PG_HL("t.summary_text")
+	" WHEN t.text IS NOT NULL THEN " PG_HL("t.text")
+	" ELSE " PG_HL("coalesce(t.title, '')") " END,"
+	" -ts_rank('{0.333, 0.333, 0.333, 1.0}', t.fts, q.q) AS score"
+	" FROM (SELECT to_tsquery('simple', ?1) AS q) q"
+	" JOIN articles t ON t.fts @@ q.q"
+	" JOIN articles_v1 a ON a.id = t.id"
+	" WHERE 1 = 1";
+
 int
 store_search_query(struct store *st, const char *fts_query,
 	const struct store_query *q, store_article_cb cb, void *ud)
 {
 	static const struct store_query none;
-	char sql[4096];
-	sqlite3_stmt *s = NULL;
+	char sql[8192], *dq = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
 	if (!q)
@@ -205,31 +237,46 @@ store_search_query(struct store *st, const char *fts_query,
 		if (rc < 0)
 			return rc;
 	}
-	/* Title hits weigh three times as much as summary or text hits. */
-	snprintf(sql, sizeof(sql), "SELECT " ART_COLS("a.") ", " SNIPPET ","
-		" bm25(articles_fts, 3.0, 1.0, 1.0) AS score"
-		" FROM articles_fts JOIN articles_v1 a ON a.id = articles_fts.rowid"
-		" WHERE articles_fts MATCH ?1%s%s%s"
-		" ORDER BY score, a.id DESC LIMIT ?2",
+	if (!fts_query)
+		fts_query = "";
+	if (st->drv->search_query) {
+		char msg[256] = "";
+
+		rc = 0;
+		dq = st->drv->search_query(fts_query, &rc, msg, sizeof(msg));
+		if (!dq) {
+			if (rc == -ENOMEM)
+				snprintf(st->err, sizeof(st->err), "out of memory");
+			else
+				snprintf(st->err, sizeof(st->err),
+					"bad search query: %s", msg);
+			return rc < 0 ? rc : -EINVAL;
+		}
+		fts_query = dq;
+	}
+	snprintf(sql, sizeof(sql), "%s%s%s%s ORDER BY score, a.id DESC LIMIT ?2",
+		st->drv->search_sql,
 		q->feed ? " AND a.feed = ?3" : "",
 		q->since ? " AND a.sort_time >= ?4" : "",
 		q->tag ? TAG_MATCH("a.tags", "?5") : "");
 	rc = store__prepare(st, sql, &s, "preparing a query");
 	if (rc < 0)
-		return rc;
-	store__bind_text(s, 1, fts_query ? fts_query : "");
-	sqlite3_bind_int64(s, 2, q->limit > 0 ? q->limit : 50);
+		goto out;
+	store__bind_text(s, 1, fts_query);
+	store__bind_int(s, 2, q->limit > 0 ? q->limit : 50);
 	store__bind_text(s, 3, q->feed);
-	sqlite3_bind_int64(s, 4, q->since);
+	store__bind_int(s, 4, q->since);
 	store__bind_text(s, 5, q->tag);
 	rc = walk_articles(st, s, cb, ud, NULL, "searching");
-	/* FTS5 reports a bad query as a generic SQLITE_ERROR. */
-	if (rc == -EIO && (sqlite3_errcode(st->db) & 0xff) == SQLITE_ERROR) {
+	/* A bad query is the query's fault, not the database's. */
+	if (rc == -EIO && st->drv->query_error(st->db)) {
 		snprintf(st->err, sizeof(st->err), "bad search query: %s",
-			sqlite3_errmsg(st->db));
+			db_errmsg(st->db));
 		rc = -EINVAL;
 	}
-	sqlite3_finalize(s);
+out:
+	db_finalize(s);
+	store__free(dq);
 	return rc;
 }
 
@@ -247,7 +294,7 @@ store_changes_after(struct store *st, int64_t after, const char *feed,
 	bool new_only, int64_t limit, store_change_cb cb, void *ud)
 {
 	char sql[512];
-	sqlite3_stmt *s = NULL, *as = NULL;
+	struct db_stmt *s = NULL, *as = NULL;
 	struct store_article_row a;
 	struct store_change_row c;
 	bool txn = false;
@@ -267,35 +314,37 @@ store_changes_after(struct store *st, int64_t after, const char *feed,
 	if (rc == 0)
 		rc = store__prepare(st, "SELECT " ART_COLS("") " FROM articles_v1"
 			" WHERE id = ?1", &as, "preparing a query");
-	if (rc == 0 && sqlite3_get_autocommit(st->db)) {
-		rc = store__exec(st, "BEGIN");
+	if (rc == 0 && !db_in_txn(st->db)) {
+		rc = st->drv->begin_read(st->db);
+		if (rc < 0)
+			store__fail(st, rc, "reading the change log");
 		txn = rc == 0;
 	}
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, after);
+	store__bind_int(s, 1, after);
 	store__bind_text(s, 2, feed);
-	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
+	store__bind_int(s, 3, limit > 0 ? limit : INT64_MAX);
 	for (;;) {
-		src = sqlite3_step(s);
-		if (src != SQLITE_ROW)
+		src = db_step(s);
+		if (src != DB_ROW)
 			break;
 		memset(&c, 0, sizeof(c));
-		c.seq = sqlite3_column_int64(s, 0);
-		c.article_id = sqlite3_column_int64(s, 1);
-		c.feed_id = sqlite3_column_int64(s, 2);
+		c.seq = db_col_int64(s, 0);
+		c.article_id = db_col_int64(s, 1);
+		c.feed_id = db_col_int64(s, 2);
 		c.feed = store__text(s, 3);
 		c.kind = store__text(s, 4);
-		c.at = sqlite3_column_int64(s, 5);
+		c.at = db_col_int64(s, 5);
 		/* A purge row shows no article. */
 		if (c.kind && strcmp(c.kind, "purge") != 0) {
-			sqlite3_reset(as);
-			sqlite3_bind_int64(as, 1, c.article_id);
-			src = sqlite3_step(as);
-			if (src == SQLITE_ROW) {
+			db_reset(as);
+			store__bind_int(as, 1, c.article_id);
+			src = db_step(as);
+			if (src == DB_ROW) {
 				article_from_row(as, 0, &a);
 				c.article = &a;
-			} else if (src != SQLITE_DONE) {
+			} else if (src != DB_DONE) {
 				break;
 			}
 		}
@@ -303,31 +352,31 @@ store_changes_after(struct store *st, int64_t after, const char *feed,
 		if (rc)
 			goto out;
 	}
-	if (src != SQLITE_DONE)
+	if (src != DB_DONE)
 		rc = store__fail(st, src, "reading the change log");
 out:
-	sqlite3_finalize(as);
-	sqlite3_finalize(s);
+	db_finalize(as);
+	db_finalize(s);
 	if (txn)
-		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+		db_exec(st->db, "COMMIT");
 	return rc;
 }
 
 static int
 one_int(struct store *st, const char *q, int64_t *v, const char *what)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc = store__prepare(st, q, &s, "preparing a query");
 	int src;
 
 	if (rc < 0)
 		return rc;
-	src = sqlite3_step(s);
-	if (src == SQLITE_ROW)
-		*v = sqlite3_column_int64(s, 0);
+	src = db_step(s);
+	if (src == DB_ROW)
+		*v = db_col_int64(s, 0);
 	else
 		rc = store__fail(st, src, what);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc;
 }
 
@@ -341,6 +390,7 @@ store_last_seq(struct store *st, int64_t *seq)
 int
 store_data_version(struct store *st, int64_t *version)
 {
-	return one_int(st, "PRAGMA data_version", version,
-		"reading the data version");
+	int rc = st->drv->data_version(st->db, version);
+
+	return rc < 0 ? store__fail(st, rc, "reading the data version") : 0;
 }

@@ -61,20 +61,19 @@ rollback(struct store *st, int rc)
 		return;
 	st->in_refresh = false;
 	if (!st->in_group) {
-		if (!sqlite3_get_autocommit(st->db))
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		if (db_in_txn(st->db))
+			db_exec(st->db, "ROLLBACK");
 		store__fts_reset(st);
 		return;
 	}
 	if (rc >= 0)
 		rc = -EIO;
-	if (sqlite3_get_autocommit(st->db) ||
-	    sqlite3_exec(st->db, "ROLLBACK TO refresh; RELEASE refresh", NULL,
-		    NULL, NULL) != SQLITE_OK) {
+	if (!db_in_txn(st->db) ||
+	    db_exec(st->db, "ROLLBACK TO refresh; RELEASE refresh") < 0) {
 		if (!st->group_err)
 			st->group_err = rc;
-		if (!sqlite3_get_autocommit(st->db))
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		if (db_in_txn(st->db))
+			db_exec(st->db, "ROLLBACK");
 	}
 }
 
@@ -82,7 +81,7 @@ int
 store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **out)
 {
 	struct store_refresh *r = NULL;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc = 0, src;
 
 	if (st->readonly) {
@@ -110,8 +109,10 @@ store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **ou
 	r->now = store__now(st);
 	/* In a group, one savepoint per refresh: a failure undoes this
 	 * feed's work only. */
-	rc = store__exec(st, st->in_group ? "SAVEPOINT refresh"
-					  : "BEGIN IMMEDIATE");
+	if (st->in_group)
+		rc = store__exec(st, "SAVEPOINT refresh");
+	else if ((rc = st->drv->begin_write(st->db)) < 0)
+		rc = store__fail(st, rc, "executing SQL");
 	if (rc < 0) {
 		store__write_failed(st, rc);
 		goto out;
@@ -124,19 +125,19 @@ store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **ou
 		rc = -EIO;
 		goto out;
 	}
-	sqlite3_bind_int64(s, 1, feed_id);
-	src = sqlite3_step(s);
-	if (src == SQLITE_ROW) {
-		r->keep_days = sqlite3_column_int(s, 0);
-		r->keep_count = sqlite3_column_int(s, 1);
-	} else if (src == SQLITE_DONE) {
+	store__bind_int(s, 1, feed_id);
+	src = db_step(s);
+	if (src == DB_ROW) {
+		r->keep_days = db_col_int(s, 0);
+		r->keep_count = db_col_int(s, 1);
+	} else if (src == DB_DONE) {
 		snprintf(st->err, sizeof(st->err), "no feed with id %lld",
 			(long long)feed_id);
 		rc = -ENOENT;
 	} else {
 		rc = store__fail(st, src, "reading a feed");
 	}
-	sqlite3_reset(s);
+	db_reset(s);
 	/* Most feeds never had an article purged: then no entry needs the
 	 * two purged-key lookups. (Retention purges only at commit.) */
 	if (rc == 0) {
@@ -145,13 +146,13 @@ store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **ou
 			rc = -EIO;
 			goto out;
 		}
-		sqlite3_bind_int64(s, 1, feed_id);
-		src = sqlite3_step(s);
-		if (src == SQLITE_ROW)
-			r->any_purged = sqlite3_column_int(s, 0) != 0;
+		store__bind_int(s, 1, feed_id);
+		src = db_step(s);
+		if (src == DB_ROW)
+			r->any_purged = db_col_int(s, 0) != 0;
 		else
 			rc = store__fail(st, src, "reading purged keys");
-		sqlite3_reset(s);
+		db_reset(s);
 	}
 out:
 	if (rc < 0) {
@@ -288,19 +289,19 @@ static int
 log_change(struct store_refresh *r, int64_t article_id, const char *kind)
 {
 	struct store *st = r->st;
-	sqlite3_stmt *s = store__stmt(st, STORE_STMT_CHANGE_INSERT);
+	struct db_stmt *s = store__stmt(st, STORE_STMT_CHANGE_INSERT);
 	int rc = 0, src;
 
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, article_id);
-	sqlite3_bind_int64(s, 2, r->feed_id);
-	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, r->now);
-	src = sqlite3_step(s);
-	if (src != SQLITE_DONE)
+	store__bind_int(s, 1, article_id);
+	store__bind_int(s, 2, r->feed_id);
+	store__bind_static(s, 3, kind);
+	store__bind_int(s, 4, r->now);
+	src = db_step(s);
+	if (src != DB_DONE)
 		rc = store__fail(st, src, "appending to the change log");
-	sqlite3_reset(s);
+	db_reset(s);
 	return rc;
 }
 
@@ -316,16 +317,16 @@ log_change(struct store_refresh *r, int64_t article_id, const char *kind)
 static int
 fts_exec(struct store *st, enum store__stmt n, int64_t id)
 {
-	sqlite3_stmt *s = store__stmt(st, n);
+	struct db_stmt *s = store__stmt(st, n);
 	int rc = 0, src;
 
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	src = sqlite3_step(s);
-	if (src != SQLITE_DONE)
+	store__bind_int(s, 1, id);
+	src = db_step(s);
+	if (src != DB_DONE)
 		rc = store__fail(st, src, "updating the full-text index");
-	sqlite3_reset(s);
+	db_reset(s);
 	return rc;
 }
 
@@ -369,7 +370,7 @@ static int
 fts_remove_old(struct store *st, int64_t id, const char *title,
 	const char *summary, const char *text, bool *same)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc = 0, src;
 
 	if (same)
@@ -380,30 +381,29 @@ fts_remove_old(struct store *st, int64_t id, const char *title,
 		s = store__stmt(st, STORE_STMT_ART_FTS_COLS);
 		if (!s)
 			return -EIO;
-		sqlite3_bind_int64(s, 1, id);
-		src = sqlite3_step(s);
-		if (src == SQLITE_ROW)
-			*same = same_str((const char *)sqlite3_column_text(s, 0),
+		store__bind_int(s, 1, id);
+		src = db_step(s);
+		if (src == DB_ROW)
+			*same = same_str(db_col_text(s, 0),
 				title) && same_str((const char *)
-				sqlite3_column_text(s, 1), summary) && same_str(
-				(const char *)sqlite3_column_text(s, 2), text);
-		else if (src != SQLITE_DONE)
+				db_col_text(s, 1), summary) && same_str(
+				db_col_text(s, 2), text);
+		else if (src != DB_DONE)
 			rc = store__fail(st, src, "looking up an article");
-		sqlite3_reset(s);
+		db_reset(s);
 		if (rc < 0 || *same)
 			return rc;
 		s = store__stmt(st, STORE_STMT_FTS_REPLACE_ROW);
 		if (!s)
 			return -EIO;
-		sqlite3_bind_int64(s, 1, id);
+		store__bind_int(s, 1, id);
 		store__bind_static(s, 2, title);
 		store__bind_static(s, 3, summary);
 		store__bind_static(s, 4, text);
-		src = sqlite3_step(s);
-		if (src != SQLITE_DONE)
+		src = db_step(s);
+		if (src != DB_DONE)
 			rc = store__fail(st, src, "updating the full-text index");
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
+		db_reset(s);
 		return rc;
 	}
 	return fts_exec(st, STORE_STMT_FTS_DELETE_ROW, id);
@@ -414,7 +414,7 @@ fts_remove_old(struct store *st, int64_t id, const char *title,
 static int
 find_story(struct store *st, const char *canon, int64_t self, int64_t *story)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int src, rc = 0;
 
 	*story = 0;
@@ -424,13 +424,13 @@ find_story(struct store *st, const char *canon, int64_t self, int64_t *story)
 	if (!s)
 		return -EIO;
 	store__bind_text(s, 1, canon);
-	sqlite3_bind_int64(s, 2, self);
-	src = sqlite3_step(s);
-	if (src == SQLITE_ROW)
-		*story = sqlite3_column_int64(s, 0);
-	else if (src != SQLITE_DONE)
+	store__bind_int(s, 2, self);
+	src = db_step(s);
+	if (src == DB_ROW)
+		*story = db_col_int64(s, 0);
+	else if (src != DB_DONE)
 		rc = store__fail(st, src, "looking up a story");
-	sqlite3_reset(s);
+	db_reset(s);
 	return rc;
 }
 
@@ -438,7 +438,7 @@ find_story(struct store *st, const char *canon, int64_t self, int64_t *story)
  * copied (the bodies are most of an article's bytes): the caller resets
  * the statement and clears its bindings before a or e go away. */
 static void
-bind_article(sqlite3_stmt *s, const struct store_article *a,
+bind_article(struct db_stmt *s, const struct store_article *a,
 	const struct entry *e)
 {
 	store__bind_static(s, 2, e->key);
@@ -455,7 +455,7 @@ bind_article(sqlite3_stmt *s, const struct store_article *a,
 	store__bind_static(s, 13, a->categories_json);
 	store__bind_static(s, 14, a->enclosures_json);
 	store__bind_static(s, 15, e->hash);
-	sqlite3_bind_int64(s, 16, e->sort_time);
+	store__bind_int(s, 16, e->sort_time);
 	store__bind_static(s, 20, e->summary_text);
 }
 
@@ -464,7 +464,7 @@ insert_article(struct store_refresh *r, const struct store_article *a,
 	const struct entry *e, int64_t *id)
 {
 	struct store *st = r->st;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t story;
 	int rc, src;
 
@@ -476,12 +476,12 @@ insert_article(struct store_refresh *r, const struct store_article *a,
 	s = store__stmt(st, STORE_STMT_NEXT_ID);
 	if (!s)
 		return -EIO;
-	src = sqlite3_step(s);
-	if (src == SQLITE_ROW)
-		next = sqlite3_column_int64(s, 0);
+	src = db_step(s);
+	if (src == DB_ROW)
+		next = db_col_int64(s, 0);
 	else
 		rc = store__fail(st, src, "choosing an article id");
-	sqlite3_reset(s);
+	db_reset(s);
 	if (rc < 0)
 		return rc;
 	if (st->fts_floor < 0)
@@ -489,19 +489,18 @@ insert_article(struct store_refresh *r, const struct store_article *a,
 	s = store__stmt(st, STORE_STMT_ART_INSERT);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, r->feed_id);
+	store__bind_int(s, 1, r->feed_id);
 	bind_article(s, a, e);
-	sqlite3_bind_int64(s, 17, r->now);
+	store__bind_int(s, 17, r->now);
 	if (story)
-		sqlite3_bind_int64(s, 18, story);
-	sqlite3_bind_int64(s, 19, next);
-	src = sqlite3_step(s);
-	if (src != SQLITE_DONE)
+		store__bind_int(s, 18, story);
+	store__bind_int(s, 19, next);
+	src = db_step(s);
+	if (src != DB_DONE)
 		rc = store__fail(st, src, "storing an article");
 	else
-		*id = sqlite3_last_insert_rowid(st->db);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+		*id = db_last_id(st->db);
+	db_reset(s);
 	/* Indexed at the commit (store__fts_flush()). */
 	if (rc == 0)
 		rc = log_change(r, *id, "new");
@@ -515,7 +514,7 @@ update_article(struct store_refresh *r, const struct store_article *a,
 	int64_t first_seen, int64_t story)
 {
 	struct store *st = r->st;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t sort_time = e->sort_time < first_seen ? e->sort_time : first_seen;
 	bool same_text = false, indexed;
 	int rc = 0, src;
@@ -542,16 +541,15 @@ update_article(struct store_refresh *r, const struct store_article *a,
 				      : STORE_STMT_ART_UPDATE);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
+	store__bind_int(s, 1, id);
 	bind_article(s, a, e);
-	sqlite3_bind_int64(s, 16, sort_time);
-	sqlite3_bind_int64(s, 17, r->now);
-	sqlite3_bind_int64(s, 18, story);
-	src = sqlite3_step(s);
-	if (src != SQLITE_DONE)
+	store__bind_int(s, 16, sort_time);
+	store__bind_int(s, 17, r->now);
+	store__bind_int(s, 18, story);
+	src = db_step(s);
+	if (src != DB_DONE)
 		rc = store__fail(st, src, "updating an article");
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	db_reset(s);
 	if (rc == 0)
 		rc = log_change(r, id, "update");
 	return rc;
@@ -561,18 +559,18 @@ static int
 rekey_article(struct store_refresh *r, const struct entry *e, int64_t id)
 {
 	struct store *st = r->st;
-	sqlite3_stmt *s = store__stmt(st, STORE_STMT_ART_REKEY);
+	struct db_stmt *s = store__stmt(st, STORE_STMT_ART_REKEY);
 	int rc = 0, src;
 
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
+	store__bind_int(s, 1, id);
 	store__bind_text(s, 2, e->key);
 	store__bind_text(s, 3, e->guid);
-	src = sqlite3_step(s);
-	if (src != SQLITE_DONE)
+	src = db_step(s);
+	if (src != DB_DONE)
 		rc = store__fail(st, src, "re-keying an article");
-	sqlite3_reset(s);
+	db_reset(s);
 	return rc;
 }
 
@@ -582,7 +580,7 @@ was_purged(struct store_refresh *r, const struct entry *e, const char *title,
 	bool *purged)
 {
 	struct store *st = r->st;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc = 0, src;
 
 	*purged = false;
@@ -591,28 +589,28 @@ was_purged(struct store_refresh *r, const struct entry *e, const char *title,
 	s = store__stmt(st, STORE_STMT_PURGED_BY_KEY);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, r->feed_id);
+	store__bind_int(s, 1, r->feed_id);
 	store__bind_text(s, 2, e->key);
-	src = sqlite3_step(s);
-	if (src == SQLITE_ROW)
+	src = db_step(s);
+	if (src == DB_ROW)
 		*purged = true;
-	else if (src != SQLITE_DONE)
+	else if (src != DB_DONE)
 		rc = store__fail(st, src, "reading purged keys");
-	sqlite3_reset(s);
+	db_reset(s);
 	if (rc < 0 || *purged || !e->canon || !title)
 		return rc;
 	s = store__stmt(st, STORE_STMT_PURGED_BY_LINK_TITLE);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, r->feed_id);
+	store__bind_int(s, 1, r->feed_id);
 	store__bind_text(s, 2, e->canon);
 	store__bind_text(s, 3, title);
-	src = sqlite3_step(s);
-	if (src == SQLITE_ROW)
+	src = db_step(s);
+	if (src == DB_ROW)
 		*purged = true;
-	else if (src != SQLITE_DONE)
+	else if (src != DB_DONE)
 		rc = store__fail(st, src, "reading purged keys");
-	sqlite3_reset(s);
+	db_reset(s);
 	return rc;
 }
 
@@ -635,7 +633,7 @@ put(struct store_refresh *r, const struct store_article *a,
 	struct store *st = r->st;
 	struct entry e = { 0 };
 	const char *hf[6];
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	bool dup = false, purged = false, found = false;
 	int64_t id = 0, first_seen = 0, story = 0, t;
 	char old_hash[17] = "", *old_canon = NULL;
@@ -676,26 +674,26 @@ put(struct store_refresh *r, const struct store_article *a,
 		rc = -EIO;
 		goto out;
 	}
-	sqlite3_bind_int64(s, 1, r->feed_id);
+	store__bind_int(s, 1, r->feed_id);
 	store__bind_text(s, 2, e.key);
-	src = sqlite3_step(s);
-	if (src == SQLITE_ROW) {
+	src = db_step(s);
+	if (src == DB_ROW) {
 		found = true;
-		id = sqlite3_column_int64(s, 0);
+		id = db_col_int64(s, 0);
 		snprintf(old_hash, sizeof(old_hash), "%s",
-			(const char *)sqlite3_column_text(s, 1));
-		old_canon = (char *)sqlite3_column_text(s, 2);
+			db_col_text(s, 1));
+		old_canon = (char *)(uintptr_t)db_col_text(s, 2);
 		if (old_canon) {
 			old_canon = store__strdup(old_canon);
 			if (!old_canon)
 				rc = -ENOMEM;
 		}
-		first_seen = sqlite3_column_int64(s, 3);
-		story = sqlite3_column_int64(s, 4);
-	} else if (src != SQLITE_DONE) {
+		first_seen = db_col_int64(s, 3);
+		story = db_col_int64(s, 4);
+	} else if (src != DB_DONE) {
 		rc = store__fail(st, src, "looking up an article");
 	}
-	sqlite3_reset(s);
+	db_reset(s);
 	if (rc < 0)
 		goto out;
 	if (found) {
@@ -729,34 +727,34 @@ put(struct store_refresh *r, const struct store_article *a,
 			rc = -EIO;
 			goto out;
 		}
-		sqlite3_bind_int64(s, 1, r->feed_id);
+		store__bind_int(s, 1, r->feed_id);
 		store__bind_text(s, 2, e.canon);
 		store__bind_text(s, 3, a->title);
 		for (;;) {
 			const char *pub;
 
-			src = sqlite3_step(s);
-			if (src != SQLITE_ROW)
+			src = db_step(s);
+			if (src != DB_ROW)
 				break;
-			id = sqlite3_column_int64(s, 0);
-			pub = (const char *)sqlite3_column_text(s, 5);
+			id = db_col_int64(s, 0);
+			pub = db_col_text(s, 5);
 			if (was_seen(r, id) ||
 				(pub && a->published && strcmp(pub, a->published) != 0))
 				continue;
 			/* Its own id is still to come in this document. */
-			if (sqlite3_column_text(s, 6) && store__keyset_get(&r->expected,
-				(const char *)sqlite3_column_text(s, 6), NULL))
+			if (db_col_text(s, 6) && store__keyset_get(&r->expected,
+				db_col_text(s, 6), NULL))
 				continue;
 			found = true;
 			snprintf(old_hash, sizeof(old_hash), "%s",
-				(const char *)sqlite3_column_text(s, 1));
-			first_seen = sqlite3_column_int64(s, 3);
-			story = sqlite3_column_int64(s, 4);
+				db_col_text(s, 1));
+			first_seen = db_col_int64(s, 3);
+			story = db_col_int64(s, 4);
 			break;
 		}
-		if (src != SQLITE_ROW && src != SQLITE_DONE)
+		if (src != DB_ROW && src != DB_DONE)
 			rc = store__fail(st, src, "looking up an article");
-		sqlite3_reset(s);
+		db_reset(s);
 		if (rc < 0)
 			goto out;
 	}
@@ -783,16 +781,16 @@ put(struct store_refresh *r, const struct store_article *a,
 			rc = -EIO;
 			goto out;
 		}
-		sqlite3_bind_int64(s, 1, r->feed_id);
+		store__bind_int(s, 1, r->feed_id);
 		store__bind_text(s, 2, e.key);
-		sqlite3_bind_int64(s, 3, r->now);
-		src = sqlite3_step(s);
-		if (src != SQLITE_DONE)
+		store__bind_int(s, 3, r->now);
+		src = db_step(s);
+		if (src != DB_DONE)
 			rc = store__fail(st, src, "recording a blocked key");
 		else
-			*outcome = sqlite3_changes(st->db) > 0 ? STORE_PUT_BLOCKED
+			*outcome = db_changes(st->db) > 0 ? STORE_PUT_BLOCKED
 							       : STORE_PUT_BLOCKED_AGAIN;
-		sqlite3_reset(s);
+		db_reset(s);
 		id = 0;
 		goto done;
 	}
@@ -914,7 +912,7 @@ retention(struct store_refresh *r)
 	size_t nv = 0, cap = 0, pos = 0;
 	int64_t cutoff = r->keep_days > 0 ? r->now - (int64_t)r->keep_days * 86400
 					  : INT64_MIN;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc = 0, src;
 
 	if (r->keep_days <= 0 && r->keep_count <= 0)
@@ -922,16 +920,16 @@ retention(struct store_refresh *r)
 	s = store__stmt(st, STORE_STMT_RETENTION_SCAN);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, r->feed_id);
+	store__bind_int(s, 1, r->feed_id);
 	for (;; pos++) {
 		int64_t id;
 		bool old, over;
 
-		src = sqlite3_step(s);
-		if (src != SQLITE_ROW)
+		src = db_step(s);
+		if (src != DB_ROW)
 			break;
-		id = sqlite3_column_int64(s, 0);
-		old = sqlite3_column_int64(s, 4) < cutoff;
+		id = db_col_int64(s, 0);
+		old = db_col_int64(s, 4) < cutoff;
 		over = r->keep_count > 0 && pos >= (size_t)r->keep_count;
 		if (!(old || over) || was_seen(r, id))
 			continue;
@@ -946,35 +944,35 @@ retention(struct store_refresh *r)
 			cap = nc;
 		}
 		v[nv].id = id;
-		v[nv].key = store__strdup((const char *)sqlite3_column_text(s, 1));
-		v[nv].canon = sqlite3_column_text(s, 2)
-			? store__strdup((const char *)sqlite3_column_text(s, 2)) : NULL;
-		v[nv].title = sqlite3_column_text(s, 3)
-			? store__strdup((const char *)sqlite3_column_text(s, 3)) : NULL;
+		v[nv].key = store__strdup(db_col_text(s, 1));
+		v[nv].canon = db_col_text(s, 2)
+			? store__strdup(db_col_text(s, 2)) : NULL;
+		v[nv].title = db_col_text(s, 3)
+			? store__strdup(db_col_text(s, 3)) : NULL;
 		nv++;
-		if (!v[nv - 1].key || (sqlite3_column_text(s, 2) && !v[nv - 1].canon) ||
-			(sqlite3_column_text(s, 3) && !v[nv - 1].title)) {
+		if (!v[nv - 1].key || (db_col_text(s, 2) && !v[nv - 1].canon) ||
+			(db_col_text(s, 3) && !v[nv - 1].title)) {
 			rc = -ENOMEM;
 			break;
 		}
 	}
-	if (rc == 0 && src != SQLITE_DONE)
+	if (rc == 0 && src != DB_DONE)
 		rc = store__fail(st, src, "applying retention");
-	sqlite3_reset(s);
+	db_reset(s);
 	for (size_t i = 0; rc == 0 && i < nv; i++) {
 		s = store__stmt(st, STORE_STMT_PURGED_INSERT);
 		if (!s) {
 			rc = -EIO;
 			break;
 		}
-		sqlite3_bind_int64(s, 1, r->feed_id);
+		store__bind_int(s, 1, r->feed_id);
 		store__bind_text(s, 2, v[i].key);
 		store__bind_text(s, 3, v[i].canon);
 		store__bind_text(s, 4, v[i].title);
-		sqlite3_bind_int64(s, 5, r->now);
-		src = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (src != SQLITE_DONE) {
+		store__bind_int(s, 5, r->now);
+		src = db_step(s);
+		db_reset(s);
+		if (src != DB_DONE) {
 			rc = store__fail(st, src, "recording a purged key");
 			break;
 		}
@@ -986,10 +984,10 @@ retention(struct store_refresh *r)
 			rc = -EIO;
 			break;
 		}
-		sqlite3_bind_int64(s, 1, v[i].id);
-		src = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (src != SQLITE_DONE) {
+		store__bind_int(s, 1, v[i].id);
+		src = db_step(s);
+		db_reset(s);
+		if (src != DB_DONE) {
 			rc = store__fail(st, src, "purging an article");
 			break;
 		}

@@ -14,7 +14,7 @@ store_refresh_rule_count(struct store_refresh *r, const char *name,
 	const char *action, unsigned n)
 {
 	struct store *st;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc, src;
 
 	rc = store__refresh_fail(r, 0);
@@ -27,38 +27,37 @@ store_refresh_rule_count(struct store_refresh *r, const char *name,
 	if (!s)
 		return store__refresh_fail(r, -EIO);
 	store__bind_text(s, 1, name);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)n);
-	sqlite3_bind_int64(s, 3, store__refresh_now(r));
+	store__bind_int(s, 2, (int64_t)n);
+	store__bind_int(s, 3, store__refresh_now(r));
 	store__bind_text(s, 4, action);
-	src = sqlite3_step(s);
-	if (src != SQLITE_DONE)
+	src = db_step(s);
+	if (src != DB_DONE)
 		rc = store__fail(st, src, "counting a rule's matches");
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	db_reset(s);
 	return rc < 0 ? store__refresh_fail(r, rc) : 0;
 }
 
 int
 store_rule_counts_list(struct store *st, store_rule_count_cb cb, void *ud)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc = 0, src;
 
-	src = sqlite3_prepare_v2(st->db,
+	rc = store__prepare(st,
 		"SELECT name, action, matches, last_match FROM rule_counts_v1"
-		" ORDER BY name", -1, &s, NULL);
-	if (src != SQLITE_OK)
-		return store__fail(st, src, "reading rule counts");
+		" ORDER BY name", &s, "reading rule counts");
+	if (rc < 0)
+		return rc;
 	for (;;) {
 		struct store_rule_count c;
 
-		src = sqlite3_step(s);
-		if (src != SQLITE_ROW)
+		src = db_step(s);
+		if (src != DB_ROW)
 			break;
-		c.name = (const char *)sqlite3_column_text(s, 0);
-		c.action = (const char *)sqlite3_column_text(s, 1);
-		c.matches = sqlite3_column_int64(s, 2);
-		c.last_match = sqlite3_column_int64(s, 3);
+		c.name = db_col_text(s, 0);
+		c.action = db_col_text(s, 1);
+		c.matches = db_col_int64(s, 2);
+		c.last_match = db_col_int64(s, 3);
 		if (!c.name) {
 			/* The name is the key: NULL here is out of memory. */
 			rc = -ENOMEM;
@@ -69,8 +68,8 @@ store_rule_counts_list(struct store *st, store_rule_count_cb cb, void *ud)
 		if (rc != 0)
 			break;
 	}
-	if (rc == 0 && src != SQLITE_DONE)
+	if (rc == 0 && src != DB_DONE)
 		rc = store__fail(st, src, "reading rule counts");
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc;
 }

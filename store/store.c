@@ -1,5 +1,6 @@
 /*
- * store/: opening, migrating and closing the SQLite database; feed state.
+ * store/: opening, migrating and closing the database (through its driver,
+ * db.h); feed state. The SQLite statement texts are here too.
  * Articles and refreshes are in refresh.c, the read API in read.c.
  */
 #include "store_int.h"
@@ -25,7 +26,7 @@
 	FEED_COLS_("(SELECT count(*) FROM articles a WHERE a.feed_id = feeds.id)")
 #define FEED_COLS_NOCOUNT FEED_COLS_("-1")
 
-static const char *const sql[STORE_STMT_COUNT_] = {
+const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 	[STORE_STMT_FEED_BY_NAME] =
 		"SELECT " FEED_COLS " FROM feeds WHERE name = ?1",
 	[STORE_STMT_FEED_KEEP] =
@@ -173,6 +174,140 @@ static const char *const sql[STORE_STMT_COUNT_] = {
 		" last_match = excluded.last_match, action = excluded.action",
 };
 
+/*
+ * The same statements for PostgreSQL (db_pg.c rewrites ?N to $N). The
+ * differences: IS DISTINCT FROM for IS NOT, ids from the sequences and
+ * INSERT ... RETURNING id, ON CONFLICT for INSERT OR REPLACE, casts where
+ * the server cannot infer a parameter's type, integers compared with 0
+ * where SQLite takes them as truth values. No full-text statements: the
+ * server keeps articles.fts (a generated tsvector) itself.
+ */
+const char *const store__sql_pg[STORE_STMT_COUNT_] = {
+	[STORE_STMT_FEED_BY_NAME] =
+		"SELECT " FEED_COLS " FROM feeds WHERE name = ?1",
+	[STORE_STMT_FEED_KEEP] =
+		"SELECT keep_days, keep_count FROM feeds WHERE id = ?1",
+	[STORE_STMT_FEED_INSERT] =
+		"INSERT INTO feeds(name, url, keep_days, keep_count, created,"
+		" tags, enabled, active, conf_title, conf_site)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9) RETURNING id",
+	[STORE_STMT_FEED_UPDATE_CONF] =
+		"UPDATE feeds SET url = ?2::text, keep_days = ?3::integer,"
+		" keep_count = ?4::integer,"
+		" active = ?6::integer, enabled = ?6::integer, tags = ?5::text,"
+		" conf_title = ?7::text, conf_site = ?8::text,"
+		" url_in_use = CASE WHEN url = ?2::text THEN url_in_use END,"
+		" etag = CASE WHEN url = ?2::text THEN etag END,"
+		" last_modified = CASE WHEN url = ?2::text THEN last_modified END,"
+		" body_hash = CASE WHEN url = ?2::text THEN body_hash END,"
+		" gone = CASE WHEN url = ?2::text THEN gone ELSE 0 END"
+		" WHERE id = ?1 AND (url IS DISTINCT FROM ?2::text"
+		" OR keep_days IS DISTINCT FROM ?3::integer"
+		" OR keep_count IS DISTINCT FROM ?4::integer"
+		" OR active IS DISTINCT FROM ?6::integer"
+		" OR enabled IS DISTINCT FROM ?6::integer"
+		" OR tags IS DISTINCT FROM ?5::text"
+		" OR conf_title IS DISTINCT FROM ?7::text"
+		" OR conf_site IS DISTINCT FROM ?8::text)",
+	[STORE_STMT_FEED_RECORD] =
+		"UPDATE feeds SET last_attempt = ?2::bigint,"
+		" last_success = CASE WHEN ?3::integer <> 0 THEN ?2::bigint"
+		" ELSE last_success END,"
+		" last_status = ?4::integer, last_error = ?5::text,"
+		" etag = coalesce(?6::text, etag),"
+		" last_modified = coalesce(?7::text, last_modified),"
+		" url_in_use = coalesce(?8::text, url_in_use),"
+		" body_hash = coalesce(?9::text, body_hash),"
+		" title = coalesce(?10::text, title),"
+		" site_link = coalesce(?11::text, site_link),"
+		" next_due = ?12::bigint, failures = ?13::integer,"
+		" gone = ?14::integer,"
+		" malformed = CASE WHEN ?15::integer <> 0 THEN ?16::integer"
+		" ELSE malformed END,"
+		" last_warning = CASE WHEN ?15::integer <> 0 THEN ?17::text"
+		" ELSE last_warning END"
+		" WHERE id = ?1",
+	[STORE_STMT_FEED_SET_DUE] =
+		"UPDATE feeds SET next_due = ?2 WHERE id = ?1",
+	[STORE_STMT_FEED_DISABLE] =
+		"UPDATE feeds SET active = 0, enabled = 1 WHERE name = ?1",
+	[STORE_STMT_ART_BY_KEY] =
+		"SELECT id, hash, canon_link, first_seen, story_id FROM articles"
+		" WHERE feed_id = ?1 AND key = ?2",
+	[STORE_STMT_ART_BY_LINK_TITLE] =
+		"SELECT id, hash, canon_link, first_seen, story_id, published,"
+		" key FROM articles"
+		" WHERE canon_link = ?2 AND feed_id = ?1 AND title = ?3"
+		" ORDER BY id DESC",
+	[STORE_STMT_ART_INSERT] =
+		"INSERT INTO articles(id, feed_id, key, guid, link, canon_link,"
+		" title, author, published, updated, summary, content, text,"
+		" categories, enclosures, hash, sort_time, first_seen,"
+		" last_changed, revision, story_id, summary_text)"
+		" VALUES (?19::bigint, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		" ?11, ?12, ?13, ?14, ?15, ?16, ?17::bigint, ?17::bigint, 1,"
+		" coalesce(?18::bigint, ?19::bigint), ?20) RETURNING id",
+	/* Ids only grow: the sequence never hands one out twice. */
+	[STORE_STMT_NEXT_ID] =
+		"SELECT nextval('feedd.articles_id_seq')",
+	[STORE_STMT_ART_UPDATE] =
+		"UPDATE articles SET key = ?2, guid = ?3, link = ?4,"
+		" canon_link = ?5, title = ?6, author = ?7, published = ?8,"
+		" updated = ?9, summary = ?10, content = ?11, text = ?12,"
+		" categories = ?13, enclosures = ?14, hash = ?15,"
+		" sort_time = ?16, last_changed = ?17, revision = revision + 1,"
+		" story_id = ?18, summary_text = ?20"
+		" WHERE id = ?1",
+	[STORE_STMT_ART_UPDATE_META] =
+		"UPDATE articles SET key = ?2, guid = ?3, link = ?4,"
+		" canon_link = ?5, author = ?7, published = ?8,"
+		" updated = ?9, summary = ?10, content = ?11,"
+		" categories = ?13, enclosures = ?14, hash = ?15,"
+		" sort_time = ?16, last_changed = ?17, revision = revision + 1,"
+		" story_id = ?18"
+		" WHERE id = ?1",
+	[STORE_STMT_ART_FTS_COLS] =
+		"SELECT title, summary_text, text FROM articles WHERE id = ?1",
+	[STORE_STMT_ART_REKEY] =
+		"UPDATE articles SET key = ?2, guid = ?3 WHERE id = ?1",
+	[STORE_STMT_ART_SET_STORY] =
+		"UPDATE articles SET story_id = ?2 WHERE id = ?1",
+	[STORE_STMT_STORY_BY_LINK] =
+		"SELECT story_id FROM articles WHERE canon_link = ?1 AND id <> ?2"
+		" ORDER BY id LIMIT 1",
+	[STORE_STMT_PURGED_ANY] =
+		"SELECT EXISTS (SELECT 1 FROM purged WHERE feed_id = ?1)",
+	[STORE_STMT_PURGED_BY_KEY] =
+		"SELECT 1 FROM purged WHERE feed_id = ?1 AND key = ?2",
+	[STORE_STMT_PURGED_BY_LINK_TITLE] =
+		"SELECT 1 FROM purged WHERE feed_id = ?1 AND canon_link = ?2"
+		" AND title = ?3",
+	[STORE_STMT_RETENTION_SCAN] =
+		"SELECT id, key, canon_link, title, sort_time FROM articles"
+		" WHERE feed_id = ?1 ORDER BY sort_time DESC, id DESC",
+	[STORE_STMT_ART_DELETE] =
+		"DELETE FROM articles WHERE id = ?1",
+	[STORE_STMT_PURGED_INSERT] =
+		"INSERT INTO purged(feed_id, key, canon_link, title, at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (feed_id, key) DO UPDATE"
+		" SET canon_link = excluded.canon_link, title = excluded.title,"
+		" at = excluded.at",
+	[STORE_STMT_CHANGE_INSERT] =
+		"INSERT INTO changes(article_id, feed_id, kind, at)"
+		" VALUES (?1, ?2, ?3, ?4)",
+	[STORE_STMT_CHANGE_PRUNE] =
+		"DELETE FROM changes WHERE at < ?1"
+		" AND seq < (SELECT max(seq) FROM changes)",
+	[STORE_STMT_BLOCKED_INSERT] =
+		"INSERT INTO blocked_keys(feed_id, key, at) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT DO NOTHING",
+	[STORE_STMT_RULE_COUNT_ADD] =
+		"INSERT INTO rule_counts(name, matches, last_match, action)"
+		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name) DO UPDATE SET"
+		" matches = rule_counts.matches + excluded.matches,"
+		" last_match = excluded.last_match, action = excluded.action",
+};
+
 int64_t
 store__now(const struct store *st)
 {
@@ -182,116 +317,84 @@ store__now(const struct store *st)
 }
 
 int
-store__fail(struct store *st, int sqlrc, const char *what)
+store__fail(struct store *st, int rc, const char *what)
 {
-	const char *detail = st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(sqlrc);
-	int rc;
-
-	switch (sqlrc & 0xff) {
-	case SQLITE_NOMEM:
-		rc = -ENOMEM;
-		st->reopen = true; /* store__reconnect_if_needed() */
-		break;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		rc = -EBUSY;
-		break;
-	case SQLITE_FULL:
-		rc = -ENOSPC;
-		break;
-	case SQLITE_READONLY:
-		rc = -EROFS;
-		break;
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		rc = -EACCES;
-		break;
-	case SQLITE_CANTOPEN:
-		rc = -EACCES;
-		break;
-	default:
+	if (rc >= 0)
 		rc = -EIO;
-		break;
-	}
-	/* The error of a failed step can be stale in sqlite3_errmsg() after
-	 * a reset; fall back to the code's own text. */
-	if (!detail || strcmp(detail, "not an error") == 0)
-		detail = sqlite3_errstr(sqlrc);
-	snprintf(st->err, sizeof(st->err), "%s: %s (%s)", what, detail,
+	/* Out of memory inside SQLite, or a broken server connection: a
+	 * new connection before the next write (see
+	 * store__reconnect_if_needed()). */
+	if (rc == -ENOMEM || rc == -ENOTCONN)
+		st->reopen = true;
+	snprintf(st->err, sizeof(st->err), "%s: %s (%s)", what,
+		st->db ? db_errmsg(st->db) : strerror(-rc),
 		st->path ? st->path : "?");
 	return rc;
 }
 
-sqlite3_stmt *
+struct db_stmt *
 store__stmt(struct store *st, enum store__stmt n)
 {
-	sqlite3_stmt *s = st->stmt[n];
+	struct db_stmt *s = st->stmt[n];
 
+	if (!s && !st->drv->sql[n]) {
+		snprintf(st->err, sizeof(st->err), "statement %d has no %s text",
+			(int)n, st->drv->name);
+		return NULL;
+	}
 	if (!s) {
-		int rc = sqlite3_prepare_v3(st->db, sql[n], -1,
-			SQLITE_PREPARE_PERSISTENT, &s, NULL);
-		if (rc != SQLITE_OK) {
+		int rc = st->drv->prepare(st->db, st->drv->sql[n], true, &s);
+		if (rc < 0) {
 			store__fail(st, rc, "preparing a statement");
 			return NULL;
 		}
 		st->stmt[n] = s;
 	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	db_reset(s);
 	return s;
 }
 
 int
-store__prepare(struct store *st, const char *q, sqlite3_stmt **s,
+store__prepare(struct store *st, const char *q, struct db_stmt **s,
 	const char *what)
 {
-	int src = sqlite3_prepare_v2(st->db, q, -1, s, NULL);
+	int rc = st->drv->prepare(st->db, q, false, s);
 
-	if (src != SQLITE_OK)
-		return store__fail(st, src, what);
+	if (rc < 0)
+		return store__fail(st, rc, what);
 	return 0;
 }
 
 const char *
-store__text(sqlite3_stmt *s, int i)
+store__text(struct db_stmt *s, int i)
 {
-	return (const char *)sqlite3_column_text(s, i);
-}
-
-/*
- * A copy of v. If SQLite cannot allocate the copy, v itself is bound:
- * every caller steps the statement while v is alive (and store__stmt()
- * clears a cached statement's bindings before its next use), and a
- * parameter left NULL would turn an out-of-memory into a wrong answer
- * (a lookup that finds no feed, or an article stored as new).
- */
-int
-store__bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	int rc;
-
-	if (!v)
-		return sqlite3_bind_null(s, i);
-	rc = sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	if (rc == SQLITE_NOMEM)
-		rc = sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-	return rc;
+	return db_col_text(s, i);
 }
 
 int
-store__bind_static(sqlite3_stmt *s, int i, const char *v)
+store__bind_text(struct db_stmt *s, int i, const char *v)
 {
-	if (!v)
-		return sqlite3_bind_null(s, i);
-	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	return s->db->drv->bind_text(s, i, v, true);
+}
+
+int
+store__bind_static(struct db_stmt *s, int i, const char *v)
+{
+	return s->db->drv->bind_text(s, i, v, false);
+}
+
+int
+store__bind_int(struct db_stmt *s, int i, int64_t v)
+{
+	return db_bind_int64(s, i, v);
 }
 
 int
 store__exec(struct store *st, const char *q)
 {
-	int rc = sqlite3_exec(st->db, q, NULL, NULL, NULL);
+	int rc = db_exec(st->db, q);
 
-	if (rc != SQLITE_OK)
+	if (rc < 0)
 		return store__fail(st, rc, "executing SQL");
 	return 0;
 }
@@ -303,36 +406,23 @@ store_schema_version(void)
 }
 
 static int
-pragma_int(struct store *st, const char *q, int64_t *v)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(st->db, q, -1, &s, NULL);
-
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			*v = sqlite3_column_int64(s, 0);
-			rc = SQLITE_OK;
-		}
-	}
-	if (rc != SQLITE_OK)
-		rc = store__fail(st, rc, "reading the database");
-	sqlite3_finalize(s);
-	return rc;
-}
-
-static int
 migrate(struct store *st)
 {
-	int64_t ver = 0, objects = 0;
+	const struct db_driver *drv = st->drv;
+	int64_t ver = 0;
+	bool objects = false;
 	int rc;
 
-	rc = store__exec(st, "BEGIN IMMEDIATE");
-	if (rc < 0)
+	rc = drv->begin_write(st->db);
+	if (rc < 0) {
+		rc = store__fail(st, rc, "executing SQL");
 		goto out;
-	rc = pragma_int(st, "PRAGMA user_version", &ver);
-	if (rc < 0)
+	}
+	rc = drv->version_get(st->db, &ver, &objects);
+	if (rc < 0) {
+		rc = store__fail(st, rc, "reading the database");
 		goto rollback;
+	}
 	if (ver > store__nmigrations) {
 		snprintf(st->err, sizeof(st->err),
 			"%s: database schema version %lld is newer than this "
@@ -341,44 +431,54 @@ migrate(struct store *st)
 		rc = -EPROTO;
 		goto rollback;
 	}
-	if (ver == 0) {
-		rc = pragma_int(st, "SELECT count(*) FROM sqlite_schema", &objects);
-		if (rc < 0)
-			goto rollback;
-		if (objects > 0) {
-			snprintf(st->err, sizeof(st->err),
-				"%s: not a feedd database (tables present, "
-				"user_version 0)", st->path);
-			rc = -EPROTO;
+	if (ver == 0 && objects) {
+		snprintf(st->err, sizeof(st->err),
+			"%s: not a feedd database (tables present, "
+			"schema version 0)", st->path);
+		rc = -EPROTO;
+		goto rollback;
+	}
+	if (ver == 0 && drv->create) {
+		/* A dialect without the history builds the newest schema. */
+		rc = db_exec(st->db, drv->create);
+		if (rc < 0) {
+			rc = store__fail(st, rc, "creating the schema");
 			goto rollback;
 		}
-	}
-	for (int64_t v = ver; v < store__nmigrations; v++) {
-		char what[64];
-		int src = sqlite3_exec(st->db, store__migrations[v], NULL, NULL,
-			NULL);
-		if (src != SQLITE_OK) {
+	} else {
+		for (int64_t v = ver; v < store__nmigrations; v++) {
+			char what[64];
+
 			snprintf(what, sizeof(what),
 				"migrating the schema from version %lld",
 				(long long)v);
-			rc = store__fail(st, src, what);
-			goto rollback;
+			if (!drv->migrations || !drv->migrations[v]) {
+				snprintf(st->err, sizeof(st->err), "%s: %s: no "
+					"such step for %s", st->path, what,
+					drv->name);
+				rc = -EPROTO;
+				goto rollback;
+			}
+			rc = db_exec(st->db, drv->migrations[v]);
+			if (rc < 0) {
+				rc = store__fail(st, rc, what);
+				goto rollback;
+			}
 		}
 	}
 	if (ver != store__nmigrations) {
-		char q[64];
-		snprintf(q, sizeof(q), "PRAGMA user_version = %d",
-			store__nmigrations);
-		rc = store__exec(st, q);
-		if (rc < 0)
+		rc = drv->version_set(st->db, store__nmigrations);
+		if (rc < 0) {
+			rc = store__fail(st, rc, "executing SQL");
 			goto rollback;
+		}
 	}
 	rc = store__exec(st, "COMMIT");
 	if (rc < 0)
 		goto rollback;
 	goto out;
 rollback:
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	db_exec(st->db, "ROLLBACK");
 out:
 	return rc;
 }
@@ -387,10 +487,10 @@ static int
 check_reader_version(struct store *st)
 {
 	int64_t ver = 0;
-	int rc = pragma_int(st, "PRAGMA user_version", &ver);
+	int rc = st->drv->version_get(st->db, &ver, NULL);
 
 	if (rc < 0)
-		return rc;
+		return store__fail(st, rc, "reading the database");
 	if (ver == store__nmigrations)
 		return 0;
 	if (ver == 0)
@@ -411,128 +511,67 @@ check_reader_version(struct store *st)
 }
 
 /*
- * Open st->path on st->db with everything a store's connection needs:
- * the pragmas, the migrations (a writer), the triggers off (fts_manual).
- * On failure st->db may be left open: the caller closes it.
+ * Open st->target on st->db with everything a store's connection needs:
+ * the driver's settings, the migrations (a writer), and the driver's
+ * last step (fts_manual). On failure st->db may be left open: the caller
+ * closes it.
  */
 static int
 db_connect(struct store *st)
 {
-	int rc = 0, src, flags, one = 1;
-	char mode[16] = "";
+	struct db_open_opts o = {
+		.readonly = st->readonly,
+		.sync_normal = st->o.sync_normal,
+		.busy_timeout_ms = st->o.busy_timeout_ms,
+	};
+	int rc;
 
-	flags = st->readonly ? SQLITE_OPEN_READONLY
-			     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-	src = sqlite3_open_v2(st->path, &st->db, flags | SQLITE_OPEN_NOMUTEX,
-		NULL);
-	if (src != SQLITE_OK)
-		return store__fail(st, src, "opening the database");
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, st->o.busy_timeout_ms);
-	/* Keep -wal and -shm when the last connection closes, so read-only
-	 * readers without write access to the directory can still open. */
-	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
-	if (st->readonly) {
-		rc = check_reader_version(st);
-		if (rc == -EROFS || rc == -EACCES) {
-			/* SQLite needs -wal and -shm to read a WAL database and
-			 * cannot create them without write access to the
-			 * directory; say so instead of "readonly database". */
-			char shm[4200];
-			snprintf(shm, sizeof(shm), "%s-shm", st->path);
-			if (access(shm, F_OK) != 0)
-				snprintf(st->err, sizeof(st->err),
-					"%s: cannot read it without its -wal and -shm "
-					"files, which are missing, and the directory is "
-					"not writable for this user; start feedd once "
-					"(it keeps them)", st->path);
-		}
-		return rc;
-	}
-	if (sqlite3_db_readonly(st->db, "main") == 1) {
-		snprintf(st->err, sizeof(st->err),
-			"%s: the database file is read-only for this user", st->path);
-		return -EROFS;
-	}
-	{
-		sqlite3_stmt *s = NULL;
-		src = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1,
-			&s, NULL);
-		if (src == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-			snprintf(mode, sizeof(mode), "%s",
-				(const char *)sqlite3_column_text(s, 0));
-		else
-			rc = store__fail(st, sqlite3_errcode(st->db),
-				"switching to WAL mode");
-		sqlite3_finalize(s);
-		if (rc < 0)
-			return rc;
-		if (strcmp(mode, "wal") != 0) {
-			snprintf(st->err, sizeof(st->err),
-				"%s: cannot use WAL mode (journal mode stays %s)",
-				st->path, mode);
-			return -EIO;
-		}
-	}
-	/* The WAL file is kept (PERSIST_WAL); after a checkpoint, cut it
-	 * back to 16 MiB so one big refresh does not pin its size forever. */
-	rc = store__exec(st, "PRAGMA journal_size_limit = 16777216");
+	rc = st->drv->open(&st->db, st->target, &o, st->err, sizeof(st->err));
 	if (rc < 0)
 		return rc;
-	rc = store__exec(st, st->o.sync_normal ? "PRAGMA synchronous = NORMAL"
-					       : "PRAGMA synchronous = FULL");
-	if (rc < 0)
-		return rc;
-	/* The writer's working set. Statement journals (every savepoint
-	 * and statement of a refresh keeps one) stay in memory: SQLite
-	 * spills them to a temporary file past 64 KiB, which cost the
-	 * 2,000-feed fresh cycle 390 MB of writes to /tmp. And 16 MiB of
-	 * page cache (the default is 2 MiB) keeps a group's pages from
-	 * being read back from the WAL while the group is written. */
-	rc = store__exec(st, "PRAGMA temp_store = MEMORY");
-	if (rc < 0)
-		return rc;
-	rc = store__exec(st, "PRAGMA cache_size = -16384");
-	if (rc < 0)
-		return rc;
-	/* Before the migrations: the v4 step's backfill calls it. */
-	src = store__register_functions(st->db);
-	if (src != SQLITE_OK)
-		return store__fail(st, src, "registering SQL functions");
+	if (st->readonly)
+		return check_reader_version(st);
 	rc = migrate(st);
 	if (rc == 0) {
 		/* After the migrations, which may rely on the triggers: see
 		 * fts_manual in store_int.h. */
-		int on = 1;
-
-		if (sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0,
-			&on) == SQLITE_OK && on == 0)
-			st->fts_manual = true;
+		rc = st->drv->after_migrate(st->db, &st->fts_manual);
+		if (rc < 0)
+			rc = store__fail(st, rc, "opening the database");
 	}
 	return rc;
 }
 
+static void
+close_stmts(struct db_stmt **stmt)
+{
+	for (int i = 0; i < STORE_STMT_COUNT_; i++) {
+		db_finalize(stmt[i]);
+		stmt[i] = NULL;
+	}
+}
+
 /*
- * A writer whose SQLite ran out of memory gets a new connection before
- * its next transaction. SQLite 3.40's FTS5 can be left inconsistent by an
- * allocation that fails inside the first full-text write on a connection:
- * the rollback is clean, but the next transaction on the same connection
- * may write a corrupt index (tests/unit/test_store_oom.c, oom_group with
- * FEEDD_OOM_STRIDE=1, reproduced it with plain SQLite and the schema's
- * triggers too). A fresh connection has no such state. If the new one
- * cannot be opened, the old one stays and the next transaction tries
- * again.
+ * A writer whose SQLite ran out of memory (or whose server connection
+ * broke) gets a new connection before its next transaction. SQLite 3.40's
+ * FTS5 can be left inconsistent by an allocation that fails inside the
+ * first full-text write on a connection: the rollback is clean, but the
+ * next transaction on the same connection may write a corrupt index
+ * (tests/unit/test_store_oom.c, oom_group with FEEDD_OOM_STRIDE=1,
+ * reproduced it with plain SQLite and the schema's triggers too). A fresh
+ * connection has no such state. If the new one cannot be opened, the old
+ * one stays and the next transaction tries again.
  */
 int
 store__reconnect_if_needed(struct store *st)
 {
-	sqlite3 *old_db = st->db;
-	sqlite3_stmt *old_stmt[STORE_STMT_COUNT_];
+	struct db *old_db = st->db;
+	struct db_stmt *old_stmt[STORE_STMT_COUNT_];
 	bool old_manual = st->fts_manual;
 	int rc;
 
 	if (!st->reopen || st->readonly || st->in_group || st->in_refresh ||
-	    !sqlite3_get_autocommit(st->db))
+	    db_in_txn(st->db))
 		return 0;
 	memcpy(old_stmt, st->stmt, sizeof(old_stmt));
 	memset(st->stmt, 0, sizeof(st->stmt));
@@ -540,17 +579,16 @@ store__reconnect_if_needed(struct store *st)
 	st->fts_manual = false;
 	rc = db_connect(st);
 	if (rc < 0) {
-		for (int i = 0; i < STORE_STMT_COUNT_; i++)
-			sqlite3_finalize(st->stmt[i]);
-		sqlite3_close(st->db);
+		close_stmts(st->stmt);
+		if (st->db)
+			st->drv->close(st->db);
 		st->db = old_db;
 		memcpy(st->stmt, old_stmt, sizeof(old_stmt));
 		st->fts_manual = old_manual;
 		return rc;
 	}
-	for (int i = 0; i < STORE_STMT_COUNT_; i++)
-		sqlite3_finalize(old_stmt[i]);
-	sqlite3_close(old_db);
+	close_stmts(old_stmt);
+	st->drv->close(old_db);
 	st->reopen = false;
 	st->reconnects++;
 	return 0;
@@ -561,6 +599,7 @@ store_open(struct store **out, const char *path, const struct store_opts *o,
 	char *errbuf, size_t errlen)
 {
 	struct store *st = store__calloc(1, sizeof(*st));
+	const char *target = NULL;
 	int rc = 0;
 
 	if (!st) {
@@ -577,20 +616,22 @@ store_open(struct store **out, const char *path, const struct store_opts *o,
 	if (st->o.changelog_keep_s <= 0)
 		st->o.changelog_keep_s = 30 * 86400;
 	st->readonly = st->o.readonly;
-	st->path = store__strdup(path ? path : "");
-	if (!st->path) {
-		rc = -ENOMEM;
-		snprintf(st->err, sizeof(st->err), "out of memory");
-		goto out;
-	}
 	if (!path || !*path) {
 		snprintf(st->err, sizeof(st->err), "no database path given");
 		rc = -EINVAL;
 		goto out;
 	}
-	if (st->readonly && access(path, F_OK) != 0) {
-		rc = -errno;
-		snprintf(st->err, sizeof(st->err), "%s: %s", path, strerror(errno));
+	st->drv = db_driver_for(path, &target);
+	st->target = store__strdup(target);
+	st->path = st->target ? st->drv->describe(target) : NULL;
+	if (!st->path) {
+		rc = -ENOMEM;
+		snprintf(st->err, sizeof(st->err), "out of memory");
+		goto out;
+	}
+	if (!*target) {
+		snprintf(st->err, sizeof(st->err), "no database path given");
+		rc = -EINVAL;
 		goto out;
 	}
 	rc = db_connect(st);
@@ -610,9 +651,10 @@ store_close(struct store *st)
 {
 	if (!st)
 		return;
-	for (int i = 0; i < STORE_STMT_COUNT_; i++)
-		sqlite3_finalize(st->stmt[i]);
-	sqlite3_close(st->db);
+	close_stmts(st->stmt);
+	if (st->db)
+		st->drv->close(st->db);
+	store__free(st->target);
 	store__free(st->path);
 	store__free(st);
 }
@@ -628,7 +670,7 @@ store_errmsg(const struct store *st)
 int64_t
 store_write_count(const struct store *st)
 {
-	return (int64_t)sqlite3_total_changes64(st->db);
+	return st->drv->total_changes(st->db);
 }
 
 /* --- groups ------------------------------------------------------------- */
@@ -638,8 +680,10 @@ store__write_ok(struct store *st)
 {
 	if (!st->in_group)
 		return 0;
-	/* However it happened, a write now would run outside the group. */
-	if (!st->group_err && sqlite3_get_autocommit(st->db)) {
+	/* However it happened, a write now would run outside the group
+	 * (or, on PostgreSQL, fail in its aborted transaction). */
+	if (!st->group_err && (!db_in_txn(st->db) ||
+	    st->drv->txn_failed(st->db))) {
 		snprintf(st->err, sizeof(st->err), "%s: the group's transaction "
 			"was rolled back", st->path);
 		st->group_err = -EIO;
@@ -651,7 +695,7 @@ int
 store__write_failed(struct store *st, int rc)
 {
 	if (rc < 0 && st->in_group && !st->group_err &&
-	    sqlite3_get_autocommit(st->db))
+	    (!db_in_txn(st->db) || st->drv->txn_failed(st->db)))
 		st->group_err = rc;
 	return rc;
 }
@@ -659,15 +703,15 @@ store__write_failed(struct store *st, int rc)
 int
 store__prune_changes(struct store *st, int64_t now)
 {
-	sqlite3_stmt *s = store__stmt(st, STORE_STMT_CHANGE_PRUNE);
+	struct db_stmt *s = store__stmt(st, STORE_STMT_CHANGE_PRUNE);
 	int src;
 
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, now - st->o.changelog_keep_s);
-	src = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (src != SQLITE_DONE)
+	store__bind_int(s, 1, now - st->o.changelog_keep_s);
+	src = db_step(s);
+	db_reset(s);
+	if (src != DB_DONE)
 		return store__fail(st, src, "pruning the change log");
 	return 0;
 }
@@ -675,8 +719,8 @@ store__prune_changes(struct store *st, int64_t now)
 static void
 group_end(struct store *st)
 {
-	if (!sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (db_in_txn(st->db))
+		db_exec(st->db, "ROLLBACK");
 	store__fts_reset(st);
 	st->in_group = false;
 	st->in_refresh = false;
@@ -702,9 +746,9 @@ store_group_begin(struct store *st)
 	rc = store__reconnect_if_needed(st);
 	if (rc < 0)
 		return rc;
-	rc = store__exec(st, "BEGIN IMMEDIATE");
+	rc = st->drv->begin_write(st->db);
 	if (rc < 0)
-		return rc;
+		return store__fail(st, rc, "executing SQL");
 	store__fts_reset(st);
 	st->in_group = true;
 	st->group_err = 0;
@@ -748,14 +792,14 @@ store_group_abort(struct store *st)
 /* --- feeds ------------------------------------------------------------ */
 
 static char *
-col_dup(sqlite3_stmt *s, int i, int *err)
+col_dup(struct db_stmt *s, int i, int *err)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
+	const char *t = db_col_text(s, i);
 	char *d;
 
 	if (!t)
 		return NULL;
-	d = store__strdup((const char *)t);
+	d = store__strdup(t);
 	if (!d)
 		*err = -ENOMEM;
 	return d;
@@ -764,41 +808,41 @@ col_dup(sqlite3_stmt *s, int i, int *err)
 /* Fill f from a FEED_COLS row. With copy, strings are strdup'd (owned by
  * f); without, they point into the statement (borrowed). */
 static int
-feed_from_row(sqlite3_stmt *s, struct store_feed_state *f, bool copy)
+feed_from_row(struct db_stmt *s, struct store_feed_state *f, bool copy)
 {
 	int err = 0;
 	char **str[] = { &f->name, &f->url, &f->url_in_use, &f->title,
 		&f->site_link, &f->etag, &f->last_modified, &f->body_hash };
 
 	memset(f, 0, sizeof(*f));
-	f->id = sqlite3_column_int64(s, 0);
+	f->id = db_col_int64(s, 0);
 	for (size_t i = 0; i < sizeof(str) / sizeof(str[0]); i++)
 		*str[i] = copy ? col_dup(s, (int)i + 1, &err)
-			       : (char *)sqlite3_column_text(s, (int)i + 1);
-	f->last_attempt = sqlite3_column_int64(s, 9);
-	f->last_success = sqlite3_column_int64(s, 10);
-	f->next_due = sqlite3_column_int64(s, 11);
-	f->failures = sqlite3_column_int(s, 12);
+			       : (char *)(uintptr_t)db_col_text(s, (int)i + 1);
+	f->last_attempt = db_col_int64(s, 9);
+	f->last_success = db_col_int64(s, 10);
+	f->next_due = db_col_int64(s, 11);
+	f->failures = db_col_int(s, 12);
 	f->last_error = copy ? col_dup(s, 13, &err)
-			     : (char *)sqlite3_column_text(s, 13);
-	f->last_status = sqlite3_column_int(s, 14);
-	f->gone = sqlite3_column_int(s, 15) != 0;
-	f->articles = sqlite3_column_int64(s, 16);
-	f->active = sqlite3_column_int(s, 17) != 0;
-	f->keep_days = sqlite3_column_int(s, 18);
-	f->keep_count = sqlite3_column_int(s, 19);
-	f->tags = copy ? col_dup(s, 20, &err) : (char *)sqlite3_column_text(s, 20);
-	f->enabled = sqlite3_column_int(s, 21) != 0;
-	f->malformed = sqlite3_column_int(s, 22) != 0;
+			     : (char *)(uintptr_t)db_col_text(s, 13);
+	f->last_status = db_col_int(s, 14);
+	f->gone = db_col_int(s, 15) != 0;
+	f->articles = db_col_int64(s, 16);
+	f->active = db_col_int(s, 17) != 0;
+	f->keep_days = db_col_int(s, 18);
+	f->keep_count = db_col_int(s, 19);
+	f->tags = copy ? col_dup(s, 20, &err) : (char *)(uintptr_t)db_col_text(s, 20);
+	f->enabled = db_col_int(s, 21) != 0;
+	f->malformed = db_col_int(s, 22) != 0;
 	f->last_warning = copy ? col_dup(s, 23, &err)
-			       : (char *)sqlite3_column_text(s, 23);
+			       : (char *)(uintptr_t)db_col_text(s, 23);
 	f->conf_title = copy ? col_dup(s, 24, &err)
-			     : (char *)sqlite3_column_text(s, 24);
+			     : (char *)(uintptr_t)db_col_text(s, 24);
 	f->conf_site = copy ? col_dup(s, 25, &err)
-			    : (char *)sqlite3_column_text(s, 25);
+			    : (char *)(uintptr_t)db_col_text(s, 25);
 	/* The same precedence as feeds_v1.status (schema.c, SCHEMA.md). */
 	f->status = !f->enabled ? "disabled" : !f->active ? "removed" :
-		f->gone ? "gone" : sqlite3_column_type(s, 9) == SQLITE_NULL ?
+		f->gone ? "gone" : db_col_null(s, 9) ?
 		"new" : f->malformed ? "malformed" : f->failures > 0 ?
 		"failing" : "ok";
 	if (err < 0 && copy)
@@ -809,25 +853,25 @@ feed_from_row(sqlite3_stmt *s, struct store_feed_state *f, bool copy)
 int
 store_feed_get(struct store *st, const char *name, struct store_feed_state *out)
 {
-	sqlite3_stmt *s = store__stmt(st, STORE_STMT_FEED_BY_NAME);
+	struct db_stmt *s = store__stmt(st, STORE_STMT_FEED_BY_NAME);
 	struct store_feed_state f;
 	int rc = 0, src;
 
 	if (!s)
 		return -EIO;
 	store__bind_text(s, 1, name);
-	src = sqlite3_step(s);
-	if (src == SQLITE_DONE) {
+	src = db_step(s);
+	if (src == DB_DONE) {
 		snprintf(st->err, sizeof(st->err), "no feed named '%s'", name);
 		rc = -ENOENT;
-	} else if (src != SQLITE_ROW) {
+	} else if (src != DB_ROW) {
 		rc = store__fail(st, src, "reading a feed");
 	} else {
 		rc = feed_from_row(s, &f, true);
 		if (rc == 0)
 			*out = f;
 	}
-	sqlite3_reset(s);
+	db_reset(s);
 	return rc;
 }
 
@@ -887,7 +931,7 @@ int
 store_feed_ensure(struct store *st, const struct store_feed_conf *c,
 	int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc = 0, src;
 	int64_t fid = 0;
 	char *tags = NULL;
@@ -903,11 +947,11 @@ store_feed_ensure(struct store *st, const struct store_feed_conf *c,
 	if (!s)
 		return -EIO;
 	store__bind_text(s, 1, c->name);
-	src = sqlite3_step(s);
-	if (src == SQLITE_ROW)
-		fid = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (src != SQLITE_ROW && src != SQLITE_DONE)
+	src = db_step(s);
+	if (src == DB_ROW)
+		fid = db_col_int64(s, 0);
+	db_reset(s);
+	if (src != DB_ROW && src != DB_DONE)
 		return store__write_failed(st,
 			store__fail(st, src, "reading a feed"));
 	if (c->tags && !(tags = tags_normalize(c->tags)))
@@ -919,32 +963,31 @@ store_feed_ensure(struct store *st, const struct store_feed_conf *c,
 		return -EIO;
 	}
 	if (fid) {
-		sqlite3_bind_int64(s, 1, fid);
+		store__bind_int(s, 1, fid);
 		store__bind_text(s, 2, c->url);
-		sqlite3_bind_int(s, 3, c->keep_days);
-		sqlite3_bind_int(s, 4, c->keep_count);
+		store__bind_int(s, 3, c->keep_days);
+		store__bind_int(s, 4, c->keep_count);
 		store__bind_text(s, 5, tags && *tags ? tags : NULL);
-		sqlite3_bind_int(s, 6, !c->disabled);
+		store__bind_int(s, 6, !c->disabled);
 		store__bind_text(s, 7, c->title && *c->title ? c->title : NULL);
 		store__bind_text(s, 8, c->site && *c->site ? c->site : NULL);
 	} else {
 		store__bind_text(s, 1, c->name);
 		store__bind_text(s, 2, c->url);
-		sqlite3_bind_int(s, 3, c->keep_days);
-		sqlite3_bind_int(s, 4, c->keep_count);
-		sqlite3_bind_int64(s, 5, store__now(st));
+		store__bind_int(s, 3, c->keep_days);
+		store__bind_int(s, 4, c->keep_count);
+		store__bind_int(s, 5, store__now(st));
 		store__bind_text(s, 6, tags && *tags ? tags : NULL);
-		sqlite3_bind_int(s, 7, !c->disabled);
+		store__bind_int(s, 7, !c->disabled);
 		store__bind_text(s, 8, c->title && *c->title ? c->title : NULL);
 		store__bind_text(s, 9, c->site && *c->site ? c->site : NULL);
 	}
-	src = sqlite3_step(s);
-	if (src != SQLITE_DONE)
+	src = db_step(s);
+	if (src != DB_DONE)
 		rc = store__fail(st, src, "storing a feed");
 	else if (!fid)
-		fid = sqlite3_last_insert_rowid(st->db);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+		fid = db_last_id(st->db);
+	db_reset(s);
 	free(tags);
 	if (rc == 0 && id)
 		*id = fid;
@@ -954,26 +997,26 @@ store_feed_ensure(struct store *st, const struct store_feed_conf *c,
 /* Step s, an UPDATE of the feed row feed_id, and reset it: 0, -ENOENT
  * when no such feed, or the failure (what says what was being done). */
 static int
-feed_row_step(struct store *st, sqlite3_stmt *s, int64_t feed_id,
+feed_row_step(struct store *st, struct db_stmt *s, int64_t feed_id,
 	const char *what)
 {
-	int rc = 0, src = sqlite3_step(s);
+	int rc = 0, src = db_step(s);
 
-	if (src != SQLITE_DONE)
+	if (src != DB_DONE)
 		rc = store__fail(st, src, what);
-	else if (sqlite3_changes(st->db) == 0) {
+	else if (db_changes(st->db) == 0) {
 		snprintf(st->err, sizeof(st->err), "no feed with id %lld",
 			(long long)feed_id);
 		rc = -ENOENT;
 	}
-	sqlite3_reset(s);
+	db_reset(s);
 	return store__write_failed(st, rc);
 }
 
 int
 store_feed_set_due(struct store *st, int64_t feed_id, int64_t next_due)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc = store__write_ok(st);
 
 	if (rc < 0)
@@ -981,15 +1024,15 @@ store_feed_set_due(struct store *st, int64_t feed_id, int64_t next_due)
 	s = store__stmt(st, STORE_STMT_FEED_SET_DUE);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, feed_id);
-	sqlite3_bind_int64(s, 2, next_due);
+	store__bind_int(s, 1, feed_id);
+	store__bind_int(s, 2, next_due);
 	return feed_row_step(st, s, feed_id, "scheduling a feed");
 }
 
 int
 store_feed_disable(struct store *st, const char *name)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc = store__write_ok(st), src;
 
 	if (rc < 0)
@@ -998,14 +1041,14 @@ store_feed_disable(struct store *st, const char *name)
 	if (!s)
 		return -EIO;
 	store__bind_text(s, 1, name);
-	src = sqlite3_step(s);
-	if (src != SQLITE_DONE)
+	src = db_step(s);
+	if (src != DB_DONE)
 		rc = store__fail(st, src, "disabling a feed");
-	else if (sqlite3_changes(st->db) == 0) {
+	else if (db_changes(st->db) == 0) {
 		snprintf(st->err, sizeof(st->err), "no feed named '%s'", name);
 		rc = -ENOENT;
 	}
-	sqlite3_reset(s);
+	db_reset(s);
 	return store__write_failed(st, rc);
 }
 
@@ -1013,7 +1056,7 @@ int
 store_feed_record(struct store *st, int64_t feed_id,
 	const struct store_feed_result *r)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc = store__write_ok(st);
 
 	if (rc < 0)
@@ -1021,11 +1064,11 @@ store_feed_record(struct store *st, int64_t feed_id,
 	s = store__stmt(st, STORE_STMT_FEED_RECORD);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, feed_id);
-	sqlite3_bind_int64(s, 2, r->attempt);
-	sqlite3_bind_int(s, 3, r->ok);
+	store__bind_int(s, 1, feed_id);
+	store__bind_int(s, 2, r->attempt);
+	store__bind_int(s, 3, r->ok);
 	if (r->http_status)
-		sqlite3_bind_int(s, 4, r->http_status);
+		store__bind_int(s, 4, r->http_status);
 	store__bind_text(s, 5, r->ok ? NULL : (r->error ? r->error : "failed"));
 	store__bind_text(s, 6, r->etag);
 	store__bind_text(s, 7, r->last_modified);
@@ -1033,11 +1076,11 @@ store_feed_record(struct store *st, int64_t feed_id,
 	store__bind_text(s, 9, r->body_hash);
 	store__bind_text(s, 10, r->title);
 	store__bind_text(s, 11, r->site_link);
-	sqlite3_bind_int64(s, 12, r->next_due);
-	sqlite3_bind_int(s, 13, r->failures);
-	sqlite3_bind_int(s, 14, r->gone);
-	sqlite3_bind_int(s, 15, r->document);
-	sqlite3_bind_int(s, 16, r->malformed);
+	store__bind_int(s, 12, r->next_due);
+	store__bind_int(s, 13, r->failures);
+	store__bind_int(s, 14, r->gone);
+	store__bind_int(s, 15, r->document);
+	store__bind_int(s, 16, r->malformed);
 	store__bind_text(s, 17, r->warning);
 	return feed_row_step(st, s, feed_id, "recording a poll");
 }
@@ -1046,30 +1089,28 @@ int
 store_feeds_list(struct store *st, bool count_articles, store_feed_cb cb,
 	void *ud)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	struct store_feed_state f;
 	int rc = 0, src;
 
-	src = sqlite3_prepare_v2(st->db, count_articles ?
+	rc = store__prepare(st, count_articles ?
 		"SELECT " FEED_COLS " FROM feeds ORDER BY name" :
-		"SELECT " FEED_COLS_NOCOUNT " FROM feeds ORDER BY name", -1, &s,
-		NULL);
-	if (src != SQLITE_OK) {
-		rc = store__fail(st, src, "listing feeds");
+		"SELECT " FEED_COLS_NOCOUNT " FROM feeds ORDER BY name", &s,
+		"listing feeds");
+	if (rc < 0)
 		goto out;
-	}
 	for (;;) {
-		src = sqlite3_step(s);
-		if (src != SQLITE_ROW)
+		src = db_step(s);
+		if (src != DB_ROW)
 			break;
 		feed_from_row(s, &f, false);
 		rc = cb(ud, &f);
 		if (rc)
 			goto out;
 	}
-	if (src != SQLITE_DONE)
+	if (src != DB_DONE)
 		rc = store__fail(st, src, "listing feeds");
 out:
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc;
 }

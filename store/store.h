@@ -1,8 +1,9 @@
 /*
  * store/: the article database other programs read.
  *
- * One interface for feed state and articles, with SQLite (WAL mode) behind
- * it; a server backend can implement the same functions later. The store
+ * One interface for feed state and articles, with SQLite (WAL mode) or
+ * PostgreSQL behind it (store_open()'s database string picks; nothing
+ * here differs by backend). The store
  * owns the schema and its migrations, deduplication (store/SCHEMA.md writes
  * the rules down), retention, the change log and full-text search.
  *
@@ -33,14 +34,19 @@ struct store_opts {
 };
 
 /*
- * Open (creating and migrating when writable) the database at path.
+ * Open (creating and migrating when writable) the database path names:
+ * a file path or "sqlite:PATH" (SQLite), or a libpq connection string,
+ * as a URI (postgresql://user@host/db?...) or keywords (host=...
+ * dbname=...), for PostgreSQL, where the tables live in the schema
+ * "feedd". A password comes from ~/.pgpass, PGPASSFILE or a
+ * password-file=PATH key (its first line); messages never show it.
  * Returns 0, -ENOENT (read-only and missing), -EPROTO (schema newer than
  * this build; read-only: also older than this build, or not a feedd
  * database), -EROFS (writable open of a file that cannot be written),
  * -EACCES, -EIO, -ENOMEM. On failure *out is untouched and, when errbuf
  * is not NULL, a message is written there.
  *
- * A writable open sets WAL mode, synchronous=FULL (NORMAL with
+ * SQLite: a writable open sets WAL mode, synchronous=FULL (NORMAL with
  * sync_normal), the busy timeout and SQLITE_FCNTL_PERSIST_WAL, and runs
  * the pending migrations in one transaction. A read-only open changes
  * nothing on disk; it needs the -wal and -shm files to exist (the writer
@@ -48,6 +54,11 @@ struct store_opts {
  */
 int store_open(struct store **out, const char *path,
 	const struct store_opts *o, char *errbuf, size_t errlen);
+
+/* The file a database string names, for a caller that resolves a
+ * relative one (feedd.conf's database): the path of a SQLite string
+ * ("sqlite:" skipped), NULL when it names a server. Points into s. */
+const char *store_db_file(const char *s);
 
 /* store_close(NULL) is a no-op. */
 void store_close(struct store *st);

@@ -11,9 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
+#include "db.h"
 
-/* Prepared statements, one per SQL text in store__sql[] (store.c). */
+/* Prepared statements, one per SQL text in each driver's table
+ * (store__sql_sqlite[] and store__sql_pg[] in store.c). */
 enum store__stmt {
 	STORE_STMT_FEED_BY_NAME,
 	STORE_STMT_FEED_KEEP,
@@ -48,9 +49,17 @@ enum store__stmt {
 	STORE_STMT_COUNT_
 };
 
+extern const char *const store__sql_sqlite[STORE_STMT_COUNT_];
+extern const char *const store__sql_pg[STORE_STMT_COUNT_];
+/* The search statements' heads (read.c; db_driver.search_sql). */
+extern const char store__search_sql_sqlite[];
+extern const char store__search_sql_pg[];
+
 struct store {
-	sqlite3 *db;
-	char *path;                 /* owned */
+	struct db *db;              /* owned; the driver's connection */
+	const struct db_driver *drv;
+	char *target;               /* owned; what the driver opens */
+	char *path;                 /* owned; the database as messages name it */
 	struct store_opts o;
 	bool readonly;
 	bool in_refresh;            /* one refresh at a time */
@@ -70,30 +79,34 @@ struct store {
 	 * nothing to flush. */
 	int64_t fts_floor;
 	bool in_group;              /* between store_group_begin and its end */
-	/* SQLite ran out of memory: a new connection before the next write
-	 * transaction (store__reconnect_if_needed()). */
+	/* SQLite ran out of memory, or the server connection broke: a new
+	 * connection before the next write transaction
+	 * (store__reconnect_if_needed()). */
 	bool reopen;
 	unsigned reconnects;        /* connections replaced so far */
 	int group_err;              /* < 0: the group's transaction is gone */
 	bool group_prune;           /* the group logged a change: prune at commit */
-	sqlite3_stmt *stmt[STORE_STMT_COUNT_];
+	struct db_stmt *stmt[STORE_STMT_COUNT_];
 	char err[512];
 };
 
-/* The schema: store__migrations[i] turns version i into version i + 1. */
+/* The schema: store__migrations[i] turns version i into version i + 1
+ * (SQLite); store__pg_schema builds the newest version on PostgreSQL. */
 extern const char *const store__migrations[];
 extern const int store__nmigrations;
+extern const char store__pg_schema[];
 
 /* Unix seconds from the store's clock (store_opts.clock, else time()). */
 int64_t store__now(const struct store *st);
 
 /* Prepared statement n, reset and with its bindings cleared; NULL on
  * failure (message in st->err). */
-sqlite3_stmt *store__stmt(struct store *st, enum store__stmt n);
+struct db_stmt *store__stmt(struct store *st, enum store__stmt n);
 
-/* Map a SQLite result code to a negative errno and record the message
- * "what: sqlite detail" as the store's last error. */
-int store__fail(struct store *st, int sqlrc, const char *what);
+/* Record "what: driver detail (database)" as the store's last error for
+ * a driver failure rc (< 0; DB_ROW or DB_DONE where the other was wanted
+ * reads as -EIO) and return the negative errno. */
+int store__fail(struct store *st, int rc, const char *what);
 
 /*
  * Groups (store_group_begin): before a write, store__write_ok() returns
@@ -125,14 +138,15 @@ int store__refresh_fail(struct store_refresh *r, int rc);
 int store__prune_changes(struct store *st, int64_t now);
 
 /* Run SQL with no result rows (tests use it to simulate a full disk with
- * PRAGMA max_page_count, or a read-only file with PRAGMA query_only). */
+ * PRAGMA max_page_count, or a read-only file with PRAGMA query_only). The
+ * SQL is the driver's dialect. */
 int store__exec(struct store *st, const char *sql);
 
 /*
- * Memory: store/ allocates through SQLite's allocator (sqlite3_malloc64),
- * so one fault-injection hook (SQLITE_CONFIG_MALLOC, tests/unit/
- * test_store_oom.c) fails the store's allocations and SQLite's alike.
- * Everything from these is released with store__free().
+ * Memory: store/ allocates through SQLite's allocator (sqlite3_malloc64,
+ * db_sqlite.c), so one fault-injection hook (SQLITE_CONFIG_MALLOC,
+ * tests/unit/test_store_oom.c) fails the store's allocations and SQLite's
+ * alike. Everything from these is released with store__free().
  */
 void *store__malloc(size_t n);
 void *store__calloc(size_t n, size_t size);
@@ -142,16 +156,27 @@ char *store__strndup(const char *s, size_t n);
 void store__free(void *p);
 
 /* Prepare q on the connection; on failure the error names what. */
-int store__prepare(struct store *st, const char *q, sqlite3_stmt **s,
+int store__prepare(struct store *st, const char *q, struct db_stmt **s,
 	const char *what);
 /* Column i as text (NULL for NULL); valid until the statement steps. */
-const char *store__text(sqlite3_stmt *s, int i);
+const char *store__text(struct db_stmt *s, int i);
 
-/* Bind a string or NULL. */
-int store__bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Bind a string (a copy) or NULL. */
+int store__bind_text(struct db_stmt *s, int i, const char *v);
 /* The same without a copy: v must stay valid until the statement is
- * reset and its bindings cleared (sqlite3_clear_bindings). */
-int store__bind_static(sqlite3_stmt *s, int i, const char *v);
+ * reset (db_reset(), store__stmt()). */
+int store__bind_static(struct db_stmt *s, int i, const char *v);
+/* Bind an int64 (or a bool/int). */
+int store__bind_int(struct db_stmt *s, int i, int64_t v);
+
+/* A printf into a new string from store__malloc (NULL: out of memory). */
+char *store__printf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* For the tests: the SQLite handle (sqlite3 *) or statement
+ * (sqlite3_stmt *) under a store on the SQLite driver, else NULL. */
+void *store__sqlite_handle(struct store *st);
+void *store__sqlite_stmt(struct db_stmt *s);
 
 /* The canonical form of a link (see SCHEMA.md): lower-case scheme and host,
  * no fragment, no utm_* / fbclid / gclid parameters, no default port.
@@ -174,10 +199,6 @@ char *store__trim_dup(const char *s, int *err);
  * the same as text (which the index has already; white space aside).
  * *err set to -ENOMEM on allocation failure. */
 char *store__summary_text(const char *summary, const char *text, int *err);
-
-/* feedd_summary_text(summary, text) for SQL (the v4 migration's
- * backfill); registered on writable connections. */
-int store__register_functions(sqlite3 *db);
 
 /* RFC 3339 text to Unix seconds; -1 when unparseable. */
 int64_t store__parse_time(const char *s);

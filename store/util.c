@@ -6,15 +6,31 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-void *
-store__malloc(size_t n)
+char *
+store__printf(const char *fmt, ...)
 {
-	return sqlite3_malloc64(n ? n : 1);
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	s = store__malloc((size_t)n + 1);
+	if (!s)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
 }
 
 void *
@@ -28,12 +44,6 @@ store__calloc(size_t n, size_t size)
 	if (p)
 		memset(p, 0, n * size);
 	return p;
-}
-
-void *
-store__realloc(void *p, size_t n)
-{
-	return sqlite3_realloc64(p, n ? n : 1);
 }
 
 char *
@@ -53,12 +63,6 @@ char *
 store__strdup(const char *s)
 {
 	return store__strndup(s, SIZE_MAX);
-}
-
-void
-store__free(void *p)
-{
-	sqlite3_free(p);
 }
 
 static bool
@@ -270,36 +274,6 @@ store__summary_text(const char *summary, const char *text, int *err)
 		}
 	}
 	return out;
-}
-
-static void
-summary_text_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	int err = 0;
-	char *t;
-
-	(void)argc;
-	t = store__summary_text((const char *)sqlite3_value_text(argv[0]),
-		(const char *)sqlite3_value_text(argv[1]), &err);
-	if (err < 0) {
-		sqlite3_result_error_nomem(ctx);
-		return;
-	}
-	if (!t) {
-		sqlite3_result_null(ctx);
-		return;
-	}
-	sqlite3_result_text(ctx, t, -1, store__free);
-}
-
-int
-store__register_functions(sqlite3 *db)
-{
-	/* SQLITE_DIRECTONLY: never from a trigger or view (another writer's
-	 * connection would not have it). */
-	return sqlite3_create_function_v2(db, "feedd_summary_text", 2,
-		SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
-		summary_text_fn, NULL, NULL, NULL);
 }
 
 void

@@ -2,7 +2,9 @@
 # Helper programs under tests/store/ link only the store module.
 foreach(prog store_fill store_concurrent store_crash)
 	add_executable(${prog} ${CMAKE_CURRENT_SOURCE_DIR}/store/${prog}.c)
-	target_link_libraries(${prog} PRIVATE feedd_store PkgConfig::SQLITE3)
+	target_include_directories(${prog} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+	target_link_libraries(${prog} PRIVATE feedd_store PkgConfig::SQLITE3
+		PkgConfig::LIBPQ)
 endforeach()
 
 # A reader process reads in a loop while a writer stores 5,000 articles.
@@ -14,6 +16,13 @@ add_test(NAME store.crash COMMAND sh -c
 	"d=$(mktemp -d) && $<TARGET_FILE:store_crash> $d 50; rc=$?; rm -rf $d; exit $rc")
 set_tests_properties(store.concurrent store.crash PROPERTIES LABELS integration
 	TIMEOUT 120)
+# The same reader and writer on PostgreSQL (fixture pg). store.crash stays
+# SQLite's: it checks the file after kill -9 with PRAGMA integrity_check.
+add_test(NAME store.concurrent.pg COMMAND sh -c
+	"d=$(mktemp -d) && $<TARGET_FILE:store_concurrent> $d 200; rc=$?; rm -rf $d; exit $rc")
+set_tests_properties(store.concurrent.pg PROPERTIES LABELS "integration;pg"
+	TIMEOUT 120 SKIP_RETURN_CODE 77 FIXTURES_REQUIRED pg
+	ENVIRONMENT "FEEDD_TEST_PG_FILE=${CMAKE_BINARY_DIR}/pg/conninfo")
 
 # feedctl's reading commands, and the Python reader printed in SCHEMA.md.
 add_test(NAME store.feedctl COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/store/feedctl_read.sh

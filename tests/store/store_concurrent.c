@@ -6,8 +6,12 @@
  * refreshes (every feed's article count a multiple of BATCH).
  *
  *   store_concurrent DIR [REFRESHES]
+ *
+ * With FEEDD_TEST_PG (or FEEDD_TEST_PG_FILE) set, the same on a fresh
+ * PostgreSQL database instead of DIR/concurrent.db.
  */
 #include "store.h"
+#include "unit/test_store_db.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +26,7 @@
 #define BATCH 25
 #define NFEEDS 4
 
-static char dbpath[512];
+static char dbpath[1200];
 
 static int
 writer(int refreshes)
@@ -191,8 +195,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: store_concurrent DIR [REFRESHES]\n");
 		return 2;
 	}
-	snprintf(dbpath, sizeof(dbpath), "%s/concurrent.db", argv[1]);
-	unlink(dbpath);
+	{
+		char file[600];
+
+		snprintf(file, sizeof(file), "%s/concurrent.db", argv[1]);
+		unlink(file);
+		test_store_fresh(dbpath, sizeof(dbpath), file);
+		atexit(test_store_drop);
+	}
 	/* Create the file first so the reader can open it read-only. */
 	if (store_open(&st, dbpath, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);

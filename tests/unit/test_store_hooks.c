@@ -9,6 +9,7 @@
 #include "store.h"
 
 #include "check.h"
+#include "unit/test_store_db.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[256], dbpath[300];
+static char dir[256], dbpath[1200];
 
 static void
 fresh(void)
@@ -26,13 +27,18 @@ fresh(void)
 		perror("mkdtemp");
 		exit(1);
 	}
-	snprintf(dbpath, sizeof(dbpath), "%s/feeds.db", dir);
+	{
+		char file[300];
+
+		snprintf(file, sizeof(file), "%s/feeds.db", dir);
+		test_store_fresh(dbpath, sizeof(dbpath), file);
+	}
 }
 
 static void
 remove_dir(void)
 {
-	char p[400];
+	char p[1300];
 	const char *sfx[] = { "", "-wal", "-shm", "-journal" };
 
 	for (size_t i = 0; i < 4; i++) {
@@ -40,6 +46,7 @@ remove_dir(void)
 		unlink(p);
 	}
 	rmdir(dir);
+	test_store_drop();
 }
 
 static struct store *

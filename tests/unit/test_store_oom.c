@@ -12,6 +12,8 @@
 #include "store_int.h"
 #include "check.h"
 
+#include <sqlite3.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,6 +5,7 @@
 #include "store.h"
 #include "store_int.h"
 #include "check.h"
+#include "unit/test_store_db.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 #include <unistd.h>
 
 static int64_t fake_now = 1700000000;
-static char dir[256], dbpath[300];
+static char dir[256], dbpath[1200];
 
 static int64_t
 clock_cb(void *ud)
@@ -43,7 +44,12 @@ fresh(void)
 		perror("mkdtemp");
 		exit(1);
 	}
-	snprintf(dbpath, sizeof(dbpath), "%s/feeds.db", dir);
+	{
+		char file[300];
+
+		snprintf(file, sizeof(file), "%s/feeds.db", dir);
+		test_store_fresh(dbpath, sizeof(dbpath), file);
+	}
 	return open_db(false);
 }
 
@@ -51,7 +57,7 @@ static void
 finish(struct store *st)
 {
 	const char *sfx[] = { "", "-wal", "-shm", "-journal" };
-	char p[400];
+	char p[1300];
 
 	store_close(st);
 	for (size_t i = 0; i < 4; i++) {
@@ -59,6 +65,7 @@ finish(struct store *st)
 		unlink(p);
 	}
 	rmdir(dir);
+	test_store_drop();
 }
 
 static int64_t
@@ -307,11 +314,13 @@ t_rule_counts(void)
 
 	/* A spoiled refresh refuses more counts with its error. */
 	REQUIRE(store_refresh_begin(st, fid, &r) == 0);
-	CHECK_INT_EQ(store__exec(st, "PRAGMA query_only = 1"), 0);
+	CHECK_INT_EQ(store__exec(st, test_sql("PRAGMA query_only = 1",
+		"SET TRANSACTION READ ONLY")), 0);
 	CHECK(store_refresh_rule_count(r, "ads", "block", 1) < 0);
 	CHECK(store_refresh_rule_count(r, "ads", "block", 1) < 0);
 	CHECK(store_refresh_commit(r, NULL, NULL) < 0);
-	CHECK_INT_EQ(store__exec(st, "PRAGMA query_only = 0"), 0);
+	CHECK_INT_EQ(store__exec(st, test_sql("PRAGMA query_only = 0",
+		"SET default_transaction_read_only = off")), 0);
 	k.n = 0;
 	CHECK_INT_EQ(store_rule_counts_list(st, count_cb, &k), 0);
 	CHECK_INT_EQ(k.matches[0], 5);

@@ -10,6 +10,9 @@
 #include "store.h"
 #include "store_int.h"
 #include "check.h"
+#include "unit/test_store_db.h"
+
+#include <sqlite3.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,7 +21,7 @@
 #include <unistd.h>
 
 static int64_t fake_now = 1700000000;
-static char dir[256], dbpath[300];
+static char dir[256], dbpath[1200];
 
 static int64_t
 clock_cb(void *ud)
@@ -35,13 +38,18 @@ fresh_path(void)
 		perror("mkdtemp");
 		exit(1);
 	}
-	snprintf(dbpath, sizeof(dbpath), "%s/feeds.db", dir);
+	{
+		char file[300];
+
+		snprintf(file, sizeof(file), "%s/feeds.db", dir);
+		test_store_fresh(dbpath, sizeof(dbpath), file);
+	}
 }
 
 static void
 remove_dir(void)
 {
-	char p[400];
+	char p[1300];
 	const char *sfx[] = { "", "-wal", "-shm", "-journal" };
 
 	for (size_t i = 0; i < 4; i++) {
@@ -49,6 +57,7 @@ remove_dir(void)
 		unlink(p);
 	}
 	rmdir(dir);
+	test_store_drop();
 }
 
 static struct store *
@@ -77,7 +86,7 @@ fresh(void)
 static void
 finish(struct store *st)
 {
-	if (st && !st->readonly)
+	if (st && !st->readonly && !test_store_pg())
 		CHECK_INT_EQ(store__exec(st, "INSERT INTO articles_fts(articles_fts,"
 			" rank) VALUES ('integrity-check', 1)"), 0);
 	store_close(st);
@@ -87,15 +96,18 @@ finish(struct store *st)
 static int64_t
 q_int(struct store *st, const char *sql)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
-		sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
+	/* Through the store's driver, so the same query runs on either
+	 * backend. */
+	if (store__prepare(st, sql, &s, "test query") == 0 &&
+		db_step(s) == DB_ROW)
+		v = db_col_int64(s, 0);
 	else
-		fprintf(stderr, "query failed: %s: %s\n", sql, sqlite3_errmsg(st->db));
-	sqlite3_finalize(s);
+		fprintf(stderr, "query failed: %s: %s\n", sql,
+			db_errmsg(st->db));
+	db_finalize(s);
 	return v;
 }
 
@@ -103,17 +115,17 @@ static char qbuf[2048];
 static const char *
 q_text(struct store *st, const char *sql)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 
 	snprintf(qbuf, sizeof(qbuf), "(none)");
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
-		sqlite3_step(s) == SQLITE_ROW)
+	if (store__prepare(st, sql, &s, "test query") == 0 &&
+		db_step(s) == DB_ROW)
 		snprintf(qbuf, sizeof(qbuf), "%s",
-			sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0)
-						  : "(null)");
+			db_col_text(s, 0) ? db_col_text(s, 0) : "(null)");
 	else
-		fprintf(stderr, "query failed: %s: %s\n", sql, sqlite3_errmsg(st->db));
-	sqlite3_finalize(s);
+		fprintf(stderr, "query failed: %s: %s\n", sql,
+			db_errmsg(st->db));
+	db_finalize(s);
 	return qbuf;
 }
 
@@ -249,6 +261,7 @@ search_titles(struct store *st, const char *fts, const struct store_query *q,
 static void
 t_migration_from_v2(void)
 {
+	TEST_SQLITE_ONLY("PostgreSQL databases start at version 6");
 	fresh_path();
 	sqlite3 *db;
 	REQUIRE(sqlite3_open(dbpath, &db) == SQLITE_OK);
@@ -354,6 +367,7 @@ t_migration_from_v2(void)
 static void
 t_migration_from_v3(void)
 {
+	TEST_SQLITE_ONLY("PostgreSQL databases start at version 6");
 	fresh_path();
 	sqlite3 *db;
 	REQUIRE(sqlite3_open(dbpath, &db) == SQLITE_OK);
@@ -700,14 +714,20 @@ t_search_filters(void)
 	CHECK_INT_EQ(refresh(st, fa, aa, 2), 0);
 	CHECK_INT_EQ(q_int(st, "SELECT revision FROM articles_v1 WHERE guid = '1'"), 3);
 	CHECK_STR_EQ(search_titles(st, "lifetime", NULL, 0), "Rust release");
-	/* Another writer (sqlite3, with the schema's triggers) keeps the
-	 * index right too. */
-	sqlite3 *db;
-	REQUIRE(sqlite3_open(dbpath, &db) == SQLITE_OK);
-	CHECK_INT_EQ(sqlite3_exec(db, "UPDATE articles SET summary_text = 'walrus'"
-		" WHERE guid = '2'; DELETE FROM articles WHERE guid = '4';", NULL,
-		NULL, NULL), 0);
-	sqlite3_close(db);
+	/* Another writer (sqlite3 with the schema's triggers; psql, where
+	 * the index is a generated column) keeps the index right too. */
+	if (test_store_pg()) {
+		CHECK_INT_EQ(test_pg_run(dbpath, "UPDATE feedd.articles SET"
+			" summary_text = 'walrus' WHERE guid = '2';"
+			" DELETE FROM feedd.articles WHERE guid = '4'"), 0);
+	} else {
+		sqlite3 *db;
+		REQUIRE(sqlite3_open(dbpath, &db) == SQLITE_OK);
+		CHECK_INT_EQ(sqlite3_exec(db, "UPDATE articles SET summary_text ="
+			" 'walrus' WHERE guid = '2'; DELETE FROM articles"
+			" WHERE guid = '4';", NULL, NULL, NULL), 0);
+		sqlite3_close(db);
+	}
 	CHECK_STR_EQ(search_titles(st, "walrus", NULL, 0), "Kernel");
 	CHECK_STR_EQ(search_titles(st, "weekly", NULL, 0), "");
 	finish(st);
@@ -754,9 +774,15 @@ t_set_due(void)
 	REQUIRE(st);
 	struct store_feed_conf c = { .name = "f", .url = "https://example.org/f" };
 	int64_t id = ensure(st, &c);
-	const char *row = "SELECT quote(name) || quote(url) || quote(last_attempt)"
+	const char *row = test_sql(
+		"SELECT quote(name) || quote(url) || quote(last_attempt)"
 		" || quote(last_success) || quote(failures) || quote(etag) ||"
-		" quote(enabled) || quote(active) || quote(malformed) FROM feeds";
+		" quote(enabled) || quote(active) || quote(malformed) FROM feeds",
+		"SELECT quote_nullable(name) || quote_nullable(url) ||"
+		" quote_nullable(last_attempt) || quote_nullable(last_success) ||"
+		" quote_nullable(failures) || quote_nullable(etag) ||"
+		" quote_nullable(enabled) || quote_nullable(active) ||"
+		" quote_nullable(malformed) FROM feeds");
 	char before[512];
 	snprintf(before, sizeof(before), "%s", q_text(st, row));
 	int64_t writes = store_write_count(st);
@@ -814,7 +840,7 @@ t_disabled_vs_removed(void)
 	CHECK_STR_EQ(s.conf_site, "https://example.org/");
 	CHECK_STR_EQ(s.tags, "a");
 	store_feed_state_cleanup(&s);
-	CHECK_STR_EQ(feed_col(st, "enabled || active", "f"), "00");
+	CHECK_STR_EQ(feed_col(st, "CAST(enabled AS TEXT) || CAST(active AS TEXT)", "f"), "00");
 	CHECK_STR_EQ(feed_col(st, "conf_title", "f"), "My feed");
 	CHECK_STR_EQ(feed_col(st, "conf_site", "f"), "https://example.org/");
 
@@ -826,7 +852,7 @@ t_disabled_vs_removed(void)
 	/* Enabled in the config again: polled, state as it was. */
 	c.disabled = false;
 	ensure(st, &c);
-	CHECK_STR_EQ(feed_col(st, "enabled || active", "f"), "11");
+	CHECK_STR_EQ(feed_col(st, "CAST(enabled AS TEXT) || CAST(active AS TEXT)", "f"), "11");
 	check_status(st, "f", "new");
 	struct store_feed_result ok = { .attempt = fake_now, .ok = true,
 		.http_status = 200, .next_due = fake_now + 60, .document = true };
@@ -835,7 +861,7 @@ t_disabled_vs_removed(void)
 
 	/* Removed from the config: "removed", not "disabled". */
 	CHECK_INT_EQ(store_feed_disable(st, "f"), 0);
-	CHECK_STR_EQ(feed_col(st, "enabled || active", "f"), "10");
+	CHECK_STR_EQ(feed_col(st, "CAST(enabled AS TEXT) || CAST(active AS TEXT)", "f"), "10");
 	check_status(st, "f", "removed");
 	/* A disabled feed that is then removed reads "removed" too. */
 	c.disabled = true;
