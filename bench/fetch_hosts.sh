@@ -39,7 +39,7 @@ while getopts H:n:r:c:p:h opt; do
 	r) RUNS=$OPTARG ;;
 	c) CAP=$OPTARG ;;
 	p) PER=$OPTARG ;;
-	*) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	*) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	esac
 done
 
