@@ -28,10 +28,10 @@
  * the stall measurement, stopping and run_main().
  *
  * Ownership: struct run owns the conf, the store, the fetch object and the
- * feeds; a feed owns its timer (embedded, so the feed is freed only in the
- * timer's close callback, and only when no transfer or job refers to it),
- * its body while a transfer is running, and copies of its remembered
- * validators. A job owns everything it carries to the threadpool.
+ * feeds and the heap of their due times (dueq.h, under one timer); a feed
+ * is freed once it is removed and no transfer, job or queue refers to it
+ * (feed_maybe_free()); it owns its body while a transfer is running, and
+ * copies of its remembered validators. A job owns everything it carries to the threadpool.
  */
 #include "run_int.h"
 
@@ -341,8 +341,12 @@ run_close_all(struct run *r)
 			f->removed = true;
 			f->cf = NULL;
 		}
-		feed_close_timer(f);
+		dueq_remove(&r->dueq, &f->due);
+		f->released = true;
+		feed_maybe_free(f);
 	}
+	run_close_handle(r, (uv_handle_t *)&r->due_timer);
+	run_close_handle(r, (uv_handle_t *)&r->due_idle);
 	run_close_handle(r, (uv_handle_t *)&r->sig_hup);
 	run_close_handle(r, (uv_handle_t *)&r->sig_term);
 	run_close_handle(r, (uv_handle_t *)&r->sig_int);
@@ -380,8 +384,7 @@ run_stop(struct run *r, const char *why)
 		log_notice("sys", "stopping (%s): %u transfer%s in flight, "
 			"store queue %u", why, r->nfetching,
 			r->nfetching == 1 ? "" : "s", r->worker.pending);
-	for (struct feed *f = r->feeds; f; f = f->next)
-		uv_timer_stop(&f->timer);
+	due_stop(r);
 	ready_clear(r);
 	uv_timer_stop(&r->cycle);
 	hooks_stop(r->hooks);
@@ -558,7 +561,8 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	r->progress.data = r;
 	uv_timer_init(&r->loop, &r->heartbeat);
 	r->heartbeat.data = r;
-	r->open_handles = 11; /* with the worker's */
+	due_init(r);
+	r->open_handles = 13; /* with the worker's */
 
 	{
 		/* Nothing but memory: the hooks make their handles when
@@ -683,6 +687,7 @@ out:
 	metrics_destroy(r->metrics);
 	hooks_destroy(r->hooks);
 	hosts_free(r);
+	dueq_cleanup(&r->dueq);
 	store_close(r->st);
 	conf_free(r->conf);
 	free(r);

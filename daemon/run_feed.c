@@ -269,38 +269,14 @@ feed_free(struct feed *f)
 	free(f);
 }
 
-/* A removed feed goes once its timer is closed and nothing refers to it. */
+/* A removed feed goes once it is released (feed_remove() is done with it)
+ * and no transfer, job or queue refers to it. */
 void
 feed_maybe_free(struct feed *f)
 {
-	if (f->removed && f->timer_closed && !f->fetching && f->jobs == 0 &&
+	if (f->removed && f->released && !f->fetching && f->jobs == 0 &&
 	    !f->queued)
 		feed_free(f);
-}
-
-static void
-on_feed_timer_close(uv_handle_t *h)
-{
-	struct feed *f = container_of((uv_timer_t *)h, struct feed, timer);
-
-	f->timer_closed = true;
-	feed_maybe_free(f);
-}
-
-void
-feed_close_timer(struct feed *f)
-{
-	if (f->timer_closing)
-		return;
-	f->timer_closing = true;
-	uv_timer_stop(&f->timer);
-	uv_close((uv_handle_t *)&f->timer, on_feed_timer_close);
-}
-
-void
-on_feed_timer(uv_timer_t *t)
-{
-	feed_due(container_of(t, struct feed, timer));
 }
 
 struct feed *
@@ -317,10 +293,15 @@ feed_new(struct run *r, const struct conf_feed *cf)
 		free(f);
 		return NULL;
 	}
+	/* Room in the heap for every active feed: arming never allocates. */
+	if (dueq_reserve(&r->dueq, (size_t)r->nfeeds + 1) < 0) {
+		free(f->name);
+		free(f);
+		return NULL;
+	}
 	f->run = r;
 	f->cf = cf;
 	f->hints.ttl_minutes = -1;
-	uv_timer_init(&r->loop, &f->timer);
 	f->next = r->feeds;
 	if (r->feeds)
 		r->feeds->prev = f;
@@ -378,11 +359,12 @@ feed_remove(struct feed *f, const struct conf_feed *disabled)
 	f->host->nfeeds--;
 	r->nfeeds--;
 	feed_set_failing(f, false);
-	/* Close first: a cancel may call on_done at once, which must not
-	 * free the feed while we are still here. */
-	feed_close_timer(f);
+	feed_disarm(f);
+	/* Released only after the cancel: it may call on_done at once,
+	 * which must not free the feed while we are still here. */
 	if (f->fetching)
 		fetch_req_cancel(f->req);
+	f->released = true;
 	feed_maybe_free(f);
 }
 

@@ -28,6 +28,7 @@
 #include <uv.h>
 
 #include "conf.h"
+#include "dueq.h"
 #include "fetch.h"
 #include "metrics.h"
 #include "run.h"
@@ -41,6 +42,10 @@ struct parse;
 struct rules_tally;
 
 #define HOST_BUCKETS 1024
+/* Due feeds dispatched per loop iteration, at most: 100,000 feeds due at
+ * once (a restart after downtime) take about 100 iterations, each short,
+ * instead of one that stalls the loop. */
+#define FEEDD_DUE_SLICE 1024
 #define HOST_SPACING_MS 1000      /* at most this between starts on a host */
 #define ENSURE_RETRY_MS 60000     /* a failed store_feed_ensure on reload */
 /* Entries stored from one document. parse/ allows more (feedctl parse), but
@@ -78,8 +83,8 @@ struct feed {
 	char *name;                   /* owned copy: logs after removal */
 	struct host *host;            /* borrowed from run->hosts */
 	int64_t id;                   /* store id; 0 until ensured */
-	uv_timer_t timer;             /* embedded: feed freed in its close cb */
-	bool timer_closing, timer_closed;
+	struct dueq_node due;         /* in run->dueq while armed */
+	bool released;                /* removed and let go: freed once idle */
 	bool removed;                 /* no longer configured (or shutting down) */
 	bool ensured;
 	bool ensure_failing;          /* the last store_feed_ensure failed */
@@ -136,6 +141,12 @@ struct run {
 	struct feed *feeds;           /* owned list */
 	struct feed *ready, *ready_tail; /* due feeds waiting to start (FIFO) */
 	struct host *hosts[HOST_BUCKETS]; /* owned */
+	/* When each armed feed is due (uv_now() ms), under one timer; due
+	 * feeds are handed out at most FEEDD_DUE_SLICE per loop iteration,
+	 * the rest on the next ones (due_idle). */
+	struct dueq dueq;
+	uv_timer_t due_timer;
+	uv_idle_t due_idle;
 
 	uv_signal_t sig_hup, sig_term, sig_int;
 	uv_timer_t watchdog, grace, cycle;
@@ -256,8 +267,6 @@ char *url_host(const char *url);
 void feed_set_failing(struct feed *f, bool failing);
 void poll_cleanup(struct feed *f);
 void feed_maybe_free(struct feed *f);
-void feed_close_timer(struct feed *f);
-void on_feed_timer(uv_timer_t *t);
 struct feed *feed_new(struct run *r, const struct conf_feed *cf);
 void feed_remove(struct feed *f, const struct conf_feed *disabled);
 int feed_load_state(struct feed *f, const struct store_feed_state *s);
@@ -284,6 +293,9 @@ void run_reload(struct run *r);
 
 /* run_sched.c */
 void feed_arm_ms(struct feed *f, uint64_t delay_ms);
+void feed_disarm(struct feed *f);
+void due_init(struct run *r);
+void due_stop(struct run *r);
 void feed_arm_at(struct feed *f, int64_t due);
 int64_t ramp_slot_ms(struct run *r);
 void feed_schedule_initial(struct feed *f, bool prompt, int64_t first_due_ms);

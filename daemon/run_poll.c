@@ -304,7 +304,7 @@ ensure_done(struct job *j)
 	if (f->ensure_failing)
 		log_notice("store", "feed=%s recorded; polling resumes", f->name);
 	f->ensure_failing = false;
-	if (!j->prompt && uv_is_active((uv_handle_t *)&f->timer))
+	if (!j->prompt && dueq_queued(&f->due))
 		return;
 	if (f->fetching)
 		return;

@@ -186,7 +186,7 @@ run_reload(struct run *r)
 				h->nfeeds++;
 			}
 			f->generation++;
-			uv_timer_stop(&f->timer);
+			feed_disarm(f);
 			if (f->fetching)
 				fetch_req_cancel(f->req);
 			free(f->url_in_use);

@@ -34,17 +34,116 @@
 #include "sched.h"
 #include "worker.h"
 
+/* --- the due heap and its timer ---------------------------------------- */
+
+static void on_due_timer(uv_timer_t *t);
+static void on_due_idle(uv_idle_t *h);
+
+/* Arm the run's timer for the earliest due feed, unless due_idle is
+ * working through a backlog (it re-arms when done). */
+static void
+due_timer_update(struct run *r)
+{
+	const struct dueq_node *x = dueq_peek(&r->dueq);
+	uint64_t now;
+
+	if (uv_is_active((uv_handle_t *)&r->due_idle))
+		return;
+	if (!x) {
+		uv_timer_stop(&r->due_timer);
+		return;
+	}
+	now = uv_now(&r->loop);
+	/* Already armed for exactly this: nothing to do (the common case
+	 * of a feed armed later than the earliest). */
+	if (uv_is_active((uv_handle_t *)&r->due_timer) &&
+	    uv_timer_get_due_in(&r->due_timer) + now == (uint64_t)x->at)
+		return;
+	uv_timer_start(&r->due_timer, on_due_timer,
+		x->at > (int64_t)now ? (uint64_t)x->at - now : 0, 0);
+}
+
+static void
+on_due(struct dueq_node *x, void *ud)
+{
+	(void)ud;
+	feed_due(container_of(x, struct feed, due));
+}
+
+/* One slice of due feeds; the idle handle runs the next slice on the next
+ * loop iteration while more are due (an idle handle also keeps the loop
+ * from blocking in the poll meanwhile). */
+static void
+due_dispatch(struct run *r)
+{
+	const struct dueq_node *x;
+	int64_t now = (int64_t)uv_now(&r->loop);
+
+	(void)dueq_run(&r->dueq, now, FEEDD_DUE_SLICE, on_due, NULL);
+	x = dueq_peek(&r->dueq);
+	if (x && x->at <= now && !r->stopping) {
+		uv_timer_stop(&r->due_timer);
+		uv_idle_start(&r->due_idle, on_due_idle);
+		return;
+	}
+	uv_idle_stop(&r->due_idle);
+	due_timer_update(r);
+}
+
+static void
+on_due_timer(uv_timer_t *t)
+{
+	due_dispatch(t->data);
+}
+
+static void
+on_due_idle(uv_idle_t *h)
+{
+	due_dispatch(h->data);
+}
+
+/* The handles are run_main()'s to close (run_close_all()). */
+void
+due_init(struct run *r)
+{
+	dueq_init(&r->dueq);
+	uv_timer_init(&r->loop, &r->due_timer);
+	uv_idle_init(&r->loop, &r->due_idle);
+	r->due_timer.data = r->due_idle.data = r;
+}
+
+/* Nothing is due any more (stopping): every feed disarmed. */
+void
+due_stop(struct run *r)
+{
+	dueq_clear(&r->dueq);
+	uv_timer_stop(&r->due_timer);
+	uv_idle_stop(&r->due_idle);
+}
+
 /* --- scheduling --------------------------------------------------------- */
 
 void
 feed_arm_ms(struct feed *f, uint64_t delay_ms)
 {
-	if (f->removed || f->run->stopping)
+	struct run *r = f->run;
+
+	if (f->removed || r->stopping)
 		return;
 	/* A host slot delays a poll that was due before. */
 	if (!f->slot_reserved)
 		f->due_ms = wall_ms() + (int64_t)delay_ms;
-	uv_timer_start(&f->timer, on_feed_timer, delay_ms, 0);
+	/* Room was reserved in feed_new(): this cannot fail. */
+	(void)dueq_set(&r->dueq, &f->due,
+		(int64_t)uv_now(&r->loop) + (int64_t)delay_ms);
+	due_timer_update(r);
+}
+
+void
+feed_disarm(struct feed *f)
+{
+	dueq_remove(&f->run->dueq, &f->due);
+	due_timer_update(f->run);
 }
 
 /* Arm f's timer for the wall-clock time at_ms (Unix milliseconds). */
@@ -178,8 +277,7 @@ feed_resume_if_idle(struct feed *f)
 	struct run *r = f->run;
 
 	if (f->removed || r->stopping || r->opts->once || f->gone ||
-	    f->fetching || f->jobs || f->queued ||
-	    uv_is_active((uv_handle_t *)&f->timer))
+	    f->fetching || f->jobs || f->queued || dueq_queued(&f->due))
 		return;
 	f->slot_reserved = false;
 	feed_arm_ms(f, 0);
