@@ -617,10 +617,12 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 		if (f->ensured) {
 			feed_schedule_initial(f, false, 0);
 		} else {
-			feed_ensure(f, f->url_changed);
+			f->ensure_wanted = true;
 			nensure++;
 		}
 	}
+	r->ensure_cursor = r->feeds;
+	ensure_pump(r);
 	if (nensure)
 		log_info("store", "%u new or changed feed%s: recording them in "
 			"the background", nensure, nensure == 1 ? "" : "s");

@@ -258,6 +258,8 @@ feed_free(struct feed *f)
 		f->next->prev = f->prev;
 	if (r->status_cursor == f)
 		r->status_cursor = f->next;
+	if (r->ensure_cursor == f)
+		r->ensure_cursor = f->next;
 	poll_cleanup(f);
 	free(f->name);
 	free(f->url_in_use);

@@ -42,6 +42,9 @@ struct parse;
 struct rules_tally;
 
 #define HOST_BUCKETS 1024
+/* Ensure jobs in flight during start-up registration: enough to keep the
+ * writer's groups full (up to 64 jobs each), far fewer than the feeds. */
+#define FEEDD_ENSURE_INFLIGHT 256
 /* Due feeds dispatched per loop iteration, at most: 100,000 feeds due at
  * once (a restart after downtime) take about 100 iterations, each short,
  * instead of one that stalls the loop. */
@@ -88,6 +91,7 @@ struct feed {
 	bool removed;                 /* no longer configured (or shutting down) */
 	bool ensured;
 	bool ensure_failing;          /* the last store_feed_ensure failed */
+	bool ensure_wanted;           /* start-up: waiting for ensure_pump() */
 	bool url_changed;             /* at start-up: not the stored URL */
 	bool capped;                  /* the last document hit a parse cap */
 	bool slot_reserved;           /* the armed timer is a host slot */
@@ -190,6 +194,13 @@ struct run {
 	struct metrics_http *http;    /* owned */
 	uv_timer_t heartbeat;         /* 1 s: health, feeds by status */
 	struct feed *status_cursor;   /* where the feed status count is */
+
+	/* Start-up registration: new or changed feeds are ensured at most
+	 * FEEDD_ENSURE_INFLIGHT at a time, walking the feed list from here
+	 * (a job each is over 1 KiB: 100,000 at once were 110 MiB). */
+	struct feed *ensure_cursor;
+	unsigned nensuring;           /* JOB_ENSURE jobs in flight */
+	bool trimmed;                 /* malloc_trim() after registration */
 	uint64_t status_count[METRICS_FEED__N];
 };
 
@@ -281,6 +292,7 @@ void job_free(struct job *j);
 struct job *job_new(struct feed *f, enum job_kind kind);
 void job_submit(struct job *j);
 void feed_ensure(struct feed *f, bool prompt);
+void ensure_pump(struct run *r);
 void once_count(struct feed *f, bool failed);
 void feed_poll(struct feed *f);
 

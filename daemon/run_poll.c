@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -218,6 +219,8 @@ void
 job_submit(struct job *j)
 {
 	j->feed->jobs++;
+	if (j->kind == JOB_ENSURE)
+		j->run->nensuring++;
 	worker_submit(&j->run->worker, &j->wj);
 }
 
@@ -257,6 +260,7 @@ feed_ensure(struct feed *f, bool prompt)
 	struct job *j = job_new(f, JOB_ENSURE);
 
 	f->ensured = false;
+	f->ensure_wanted = false;
 	if (!j)
 		goto nomem;
 	j->ens_name = strdup(f->cf->name);
@@ -284,6 +288,31 @@ feed_ensure(struct feed *f, bool prompt)
 nomem:
 	job_free(j);
 	ensure_failed(f, "out of memory");
+}
+
+/*
+ * Start-up registration: the feeds that start-up left unensured
+ * (ensure_wanted) get their ensure jobs as earlier ones finish, at most
+ * FEEDD_ENSURE_INFLIGHT in flight, in the feed list's order; the writer
+ * still commits them in groups. When the last is done, the memory that
+ * start-up used and freed goes back to the system (malloc_trim()): glibc
+ * would otherwise keep it for good.
+ */
+void
+ensure_pump(struct run *r)
+{
+	while (r->ensure_cursor && r->nensuring < FEEDD_ENSURE_INFLIGHT &&
+	    !r->stopping) {
+		struct feed *f = r->ensure_cursor;
+
+		r->ensure_cursor = f->next;
+		if (f->ensure_wanted && !f->removed)
+			feed_ensure(f, f->url_changed);
+	}
+	if (!r->trimmed && !r->ensure_cursor && r->nensuring == 0) {
+		r->trimmed = true;
+		malloc_trim(0);
+	}
 }
 
 static void
@@ -613,7 +642,9 @@ job_done(struct worker_job *wj)
 	if (j->kind != JOB_DISABLE || j->rc != -ENOENT)
 		metrics_store_result(r->metrics, j->rc, j->errmsg);
 	if (j->kind == JOB_ENSURE) {
+		r->nensuring--;
 		ensure_done(j);
+		ensure_pump(r);
 	} else if (j->kind == JOB_DISABLE) {
 		/* -ENOENT: the feed never reached the store. */
 		if (j->rc < 0 && j->rc != -ENOENT)

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -229,6 +230,8 @@ run_reload(struct run *r)
 	hooks_configure(r->hooks, nc);
 	conf_free(r->conf);
 	r->conf = nc;
+	/* The old config of every feed is freed memory glibc would keep. */
+	malloc_trim(0);
 	log_notice("conf", "reloaded %s: feeds=%u added=%u removed=%u changed=%u",
 		r->opts->config_path, r->nfeeds, added, removed, changed);
 	notify_send("READY=1");
