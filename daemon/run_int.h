@@ -42,9 +42,13 @@ struct parse;
 struct rules_tally;
 
 #define HOST_BUCKETS 1024
-/* Ensure jobs in flight during start-up registration: enough to keep the
- * writer's groups full (up to 64 jobs each), far fewer than the feeds. */
-#define FEEDD_ENSURE_INFLIGHT 256
+/* Ensure jobs in flight during start-up registration, far fewer than the
+ * feeds (about 5 MiB of jobs). They share the writer's queue with the
+ * ramp's poll jobs (up to backlog_limit(), about a second of the writer's
+ * work), so the bound must register several times the start-ramp per
+ * queue turn: at 256, 100,000 new feeds on one nginx were registered at
+ * under 100 a second and their first polls paced by that, not the ramp. */
+#define FEEDD_ENSURE_INFLIGHT 4096
 /* Due feeds dispatched per loop iteration, at most: 100,000 feeds due at
  * once (a restart after downtime) take about 100 iterations, each short,
  * instead of one that stalls the loop. */

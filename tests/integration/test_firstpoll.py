@@ -8,9 +8,9 @@ sighup_added: a feed added by an edit and SIGHUP is fetched within 5 s.
 ramp_10k:     10,000 never-fetched feeds: their first fetches are spread over
               count / start-ramp seconds (not over the interval), each is
               fetched once, and never more are in flight than max-per-host.
-register_many: 3,000 new feeds at once (start-up records them in bounded
+register_many: 6,000 new feeds at once (start-up records them in bounded
               batches): every one gets its row and its own ramp slot, a
-              SIGHUP during the registration that drops 500 of them
+              SIGHUP during the registration that drops 1,000 of them
               leaves none of those active, and a restart re-records
               nothing.
 restart_ramp: a ramp slower than the restarts (start-ramp 1, 8 feeds, a
@@ -182,7 +182,7 @@ def ramp_10k(tmp):
 
 
 def register_many(tmp):
-    n, dropped = 3000, 500
+    n, dropped = 6000, 1000
     root = os.path.join(tmp, "www")
     os.mkdir(root)
     srv = Server(root)
@@ -204,7 +204,7 @@ def register_many(tmp):
         d = Daemon(tmp, conf, notify)
         try:
             wait_for("READY=1", lambda: notify.seen("READY=1"), timeout=60)
-            # Feeds r00000..r00499 come last in the registration (the
+            # Feeds r00000..r00999 come last in the registration (the
             # feed list runs in reverse config order), so most are still
             # waiting for their ensure when the reload drops them.
             mark = notify.mark()
