@@ -204,6 +204,8 @@ def migrate_roundtrip(tmp):
         out2 = p.stdout.read()
         p.wait(timeout=60)
         tty = tty.decode("utf-8", "replace")
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            check(bad not in tty, "sanitizer report:\n" + tty)
         check(p.returncode == 0, "PostgreSQL -> SQLite: exit %d: %s"
               % (p.returncode, tty))
         check(out2.split(" checksum=")[0] == out.split(" checksum=")[0] and
