@@ -182,7 +182,7 @@ static void
 check_integrity(struct store *st)
 {
 	if (!test_store_pg())
-		check_integrity(st);
+		CHECK_STR_EQ(q_text(st, "PRAGMA integrity_check"), "ok");
 }
 
 /* --- schema and open --------------------------------------------------- */
@@ -324,6 +324,36 @@ t_database_strings(void)
 	CHECK(strstr(err, "5999") != NULL);
 	CHECK(strstr(err, "sekrit") == NULL);
 	remove_dir();
+}
+
+/* PostgreSQL: a server connection that breaks (the backend is
+ * terminated) fails that refresh with -ENOTCONN and the server's word,
+ * and the next write transaction runs on a new connection, nothing of
+ * the stored data lost. */
+static void
+t_connection_lost(void)
+{
+	TEST_SQLITE_ONLY_NOT("a connection to a server");
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fid = feed(st, "f", 0, 0);
+	struct store_article a = { .guid = "kept", .title = "Kept" };
+	struct store_article b = { .guid = "later", .title = "Later" };
+	CHECK_INT_EQ(refresh(st, fid, &a, 1, NULL, NULL, NULL), 0);
+	unsigned before = st->reconnects;
+	char sql[1400];
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid)::int FROM"
+		" pg_stat_activity WHERE datname = current_database()"
+		" AND pid <> pg_backend_pid()");
+	CHECK_INT_EQ(test_pg_reader_int(dbpath, sql), 1);
+	int rc = refresh(st, fid, &b, 1, NULL, NULL, NULL);
+	CHECK_INT_EQ(rc, -ENOTCONN);
+	CHECK(strstr(store_errmsg(st), "terminat") != NULL ||
+		strstr(store_errmsg(st), "closed") != NULL);
+	CHECK_INT_EQ(refresh(st, fid, &b, 1, NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(st->reconnects, before + 1);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_v1"), 2);
+	finish(st);
 }
 
 /* A database written by the first schema version is upgraded in place,
@@ -1713,6 +1743,7 @@ static const struct check_case cases[] = {
 	{ "open_pragmas", t_open_pragmas },
 	{ "newer_schema_refused", t_newer_schema_refused },
 	{ "database_strings", t_database_strings },
+	{ "connection_lost", t_connection_lost },
 	{ "not_feedd_db", t_not_feedd_db },
 	{ "migration_from_v1", t_migration_from_v1 },
 	{ "reader_views", t_reader_views },

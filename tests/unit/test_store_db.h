@@ -79,6 +79,16 @@ test_sql(const char *sqlite, const char *pg)
 		}                                                              \
 	} while (0)
 
+/* The other way round: a case about a server. */
+#define TEST_SQLITE_ONLY_NOT(what)                                             \
+	do {                                                                   \
+		if (!test_store_pg()) {                                        \
+			fprintf(stderr, "skip %s on SQLite: it needs %s\n",    \
+				check_current, what);                          \
+			return;                                                \
+		}                                                              \
+	} while (0)
+
 static int
 test_pg_run(const char *conninfo, const char *sql)
 {
