@@ -129,6 +129,19 @@ tables_ok(void)
 	return true;
 }
 
+/* A statement run once per row or batch: prepared once (PostgreSQL: a
+ * named statement, parsed and planned once instead of at every row). */
+static int
+prepare_kept(struct store *st, const char *q, struct db_stmt **s,
+	const char *what)
+{
+	int rc = st->drv->prepare(st->db, q, true, s);
+
+	if (rc < 0)
+		return store__fail(st, rc, what);
+	return 0;
+}
+
 /* The key of the last row read, to start the next batch after it. */
 struct lastkey {
 	bool set;
@@ -212,7 +225,7 @@ reader_open(struct reader *r, struct store *st, const struct mtable *t,
 			t->cols, t->name, kcols[0], kcols[1]);
 	if (!q)
 		return -ENOMEM;
-	rc = store__prepare(st, q, &r->first, "reading a table");
+	rc = prepare_kept(st, q, &r->first, "reading a table");
 	store__free(q);
 	if (rc < 0)
 		return rc;
@@ -226,7 +239,7 @@ reader_open(struct reader *r, struct store *st, const struct mtable *t,
 			kcols[0], kcols[1], kcols[0], kcols[1]);
 	if (!q)
 		return -ENOMEM;
-	rc = store__prepare(st, q, &r->next, "reading a table");
+	rc = prepare_kept(st, q, &r->next, "reading a table");
 	store__free(q);
 	return rc;
 }
@@ -433,7 +446,7 @@ copy_table(struct store *src, struct store *dst, const struct mtable *t,
 		snprintf(dst->err, sizeof(dst->err), "out of memory");
 		return -ENOMEM;
 	}
-	rc = store__prepare(dst, sql, &ins, "writing a table");
+	rc = prepare_kept(dst, sql, &ins, "writing a table");
 	store__free(sql);
 	if (rc < 0)
 		goto out;
