@@ -264,8 +264,8 @@ reader_start_batch(struct reader *r)
 	for (int i = 0; rc >= 0 && r->key.set && i < r->t->nkey; i++) {
 		if (r->t->types[i] == 'i')
 			rc = db_bind_int64(s, 2 + i, r->key.num[i]);
-		else
-			rc = store__bind_static(s, 2 + i, r->key.text[i]);
+		else    /* a copy: the key changes as the batch is read */
+			rc = store__bind_text(s, 2 + i, r->key.text[i]);
 	}
 	if (rc < 0)
 		return store__fail(r->st, rc, "reading a table");
