@@ -419,35 +419,188 @@ struct tally {
 	int64_t max_key;     /* the highest integer key read */
 };
 
+/*
+ * The destination side of a table: rows gathered from the source (copied,
+ * as the source's statement moves on) and written several to one
+ * multi-row INSERT, which saves a server round trip and an executor start
+ * per row. At most MIGRATE_MAX_PARAMS parameters a statement (the
+ * PostgreSQL driver takes 256).
+ */
+#define MIGRATE_MAX_PARAMS 256
+
+struct writer {
+	struct store *st;            /* borrowed */
+	const struct mtable *t;
+	int ncols, per_stmt;         /* columns; rows per full statement */
+	struct db_stmt *full;        /* owned; per_stmt rows, prepared once */
+	int n;                       /* rows gathered */
+	char *text[MIGRATE_MAX_PARAMS];   /* owned; NULL: NULL or an integer */
+	int64_t num[MIGRATE_MAX_PARAMS];
+	bool null[MIGRATE_MAX_PARAMS];
+};
+
+/* "INSERT INTO t (cols) VALUES (?1, ...), (...)" for rows rows. */
+static char *
+insert_sql(const struct mtable *t, int ncols, int rows)
+{
+	size_t cap = strlen(t->name) + strlen(t->cols) + 64 +
+		(size_t)rows * ((size_t)ncols * 8 + 8);
+	char *q = store__malloc(cap);
+	size_t off;
+
+	if (!q)
+		return NULL;
+	off = (size_t)snprintf(q, cap, "INSERT INTO %s (%s) VALUES ", t->name,
+		t->cols);
+	for (int r = 0; r < rows; r++)
+		for (int c = 0; c < ncols; c++)
+			off += (size_t)snprintf(q + off, cap - off, "%s?%d%s",
+				c ? ", " : r ? ", (" : "(", r * ncols + c + 1,
+				c == ncols - 1 ? ")" : "");
+	return q;
+}
+
+static int
+writer_init(struct writer *w, struct store *st, const struct mtable *t,
+	int batch)
+{
+	char *q;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->st = st;
+	w->t = t;
+	w->ncols = (int)strlen(t->types);
+	w->per_stmt = MIGRATE_MAX_PARAMS / w->ncols;
+	if (w->per_stmt > batch)
+		w->per_stmt = batch;
+	q = insert_sql(t, w->ncols, w->per_stmt);
+	if (!q) {
+		snprintf(st->err, sizeof(st->err), "out of memory");
+		return -ENOMEM;
+	}
+	rc = prepare_kept(st, q, &w->full, "writing a table");
+	store__free(q);
+	return rc;
+}
+
+static void
+writer_drop(struct writer *w)
+{
+	for (int i = 0; i < w->n * w->ncols; i++) {
+		store__free(w->text[i]);
+		w->text[i] = NULL;
+	}
+	w->n = 0;
+}
+
+static void
+writer_cleanup(struct writer *w)
+{
+	writer_drop(w);
+	db_finalize(w->full);
+	w->full = NULL;
+}
+
+/* Write the gathered rows; 0 or < 0 (message in the store). */
+static int
+writer_flush(struct writer *w)
+{
+	struct db_stmt *s = w->full, *tail = NULL;
+	char what[96];
+	int rc = 0;
+
+	if (w->n == 0)
+		return 0;
+	snprintf(what, sizeof(what), "writing %s", w->t->name);
+	if (w->n < w->per_stmt) {
+		/* The table's last few rows: a statement of their own. */
+		char *q = insert_sql(w->t, w->ncols, w->n);
+
+		if (!q) {
+			snprintf(w->st->err, sizeof(w->st->err), "out of memory");
+			rc = -ENOMEM;
+			goto out;
+		}
+		rc = store__prepare(w->st, q, &tail, what);
+		store__free(q);
+		if (rc < 0)
+			goto out;
+		s = tail;
+	}
+	db_reset(s);
+	for (int i = 0; rc >= 0 && i < w->n * w->ncols; i++) {
+		if (w->null[i])
+			rc = db_bind_null(s, i + 1);
+		else if (w->t->types[i % w->ncols] == 'i')
+			rc = db_bind_int64(s, i + 1, w->num[i]);
+		else
+			rc = store__bind_static(s, i + 1, w->text[i]);
+	}
+	if (rc >= 0) {
+		rc = db_step(s);
+		if (rc == DB_DONE || rc == DB_ROW)
+			rc = 0;
+		else if (rc >= 0)
+			rc = -EIO;
+	}
+	db_reset(s);
+	if (rc < 0)
+		rc = store__fail(w->st, rc, what);
+out:
+	db_finalize(tail);
+	writer_drop(w);
+	return rc;
+}
+
+/* Gather the current row of s (the source's; columns as w's table). */
+static int
+writer_add(struct writer *w, struct db_stmt *s)
+{
+	int base = w->n * w->ncols;
+
+	for (int c = 0; c < w->ncols; c++) {
+		int i = base + c;
+
+		w->null[i] = db_col_null(s, c);
+		w->text[i] = NULL;
+		w->num[i] = 0;
+		if (w->null[i])
+			continue;
+		if (w->t->types[c] == 'i') {
+			w->num[i] = db_col_int64(s, c);
+		} else {
+			const char *v = db_col_text(s, c);
+
+			w->text[i] = store__strdup(v ? v : "");
+			if (!w->text[i]) {
+				w->n++;      /* so writer_drop frees this row too */
+				snprintf(w->st->err, sizeof(w->st->err),
+					"out of memory");
+				return -ENOMEM;
+			}
+		}
+	}
+	w->n++;
+	return w->n == w->per_stmt ? writer_flush(w) : 0;
+}
+
 static int
 copy_table(struct store *src, struct store *dst, const struct mtable *t,
 	int batch, store_migrate_cb cb, void *ud, struct tally *out)
 {
 	struct reader r = { 0 };
-	struct db_stmt *ins = NULL;
-	char ph[MIGRATE_MAX_COLS * 5 + 1];
+	struct writer w;
 	char q[64];
 	int64_t total = 0;
-	int ncols = (int)strlen(t->types), rc;
-	size_t off = 0;
-	char *sql = NULL;
 	bool batch_end;
+	int rc;
 
 	snprintf(q, sizeof(q), "SELECT count(*) FROM %s", t->name);
 	rc = query_int(src, q, &total, "counting rows");
 	if (rc < 0)
 		return src_failed(dst, src, rc);
-	for (int i = 0; i < ncols; i++)
-		off += (size_t)snprintf(ph + off, sizeof(ph) - off, "%s?%d",
-			i ? ", " : "", i + 1);
-	sql = store__printf("INSERT INTO %s (%s) VALUES (%s)", t->name,
-		t->cols, ph);
-	if (!sql) {
-		snprintf(dst->err, sizeof(dst->err), "out of memory");
-		return -ENOMEM;
-	}
-	rc = prepare_kept(dst, sql, &ins, "writing a table");
-	store__free(sql);
+	rc = writer_init(&w, dst, t, batch);
 	if (rc < 0)
 		goto out;
 	rc = reader_open(&r, src, t, batch);
@@ -463,42 +616,24 @@ copy_table(struct store *src, struct store *dst, const struct mtable *t,
 			rc = src_failed(dst, src, rc);
 			goto out;
 		}
-		if (batch_end && cb)
-			cb(ud, "copy", t->name, out->rows, total);
-		if (rc == 0)
+		if (batch_end) {
+			/* A batch is written before the next one is read, so
+			 * the progress counts rows in the destination. */
+			rc = writer_flush(&w);
+			if (rc < 0)
+				goto out;
+			if (cb)
+				cb(ud, "copy", t->name, out->rows, total);
+		}
+		if (r.done)
 			break;
 		out->rows++;
 		out->sum += row_hash(r.cur, t);
 		if (t->types[0] == 'i' && db_col_int64(r.cur, 0) > out->max_key)
 			out->max_key = db_col_int64(r.cur, 0);
-		/* The row's text stays valid until the reader steps again,
-		 * after this insert ran: bind without copies. */
-		db_reset(ins);
-		for (int i = 0; rc >= 0 && i < ncols; i++) {
-			if (db_col_null(r.cur, i))
-				rc = db_bind_null(ins, i + 1);
-			else if (t->types[i] == 'i')
-				rc = db_bind_int64(ins, i + 1,
-					db_col_int64(r.cur, i));
-			else
-				rc = store__bind_static(ins, i + 1,
-					db_col_text(r.cur, i));
-		}
-		if (rc >= 0) {
-			rc = db_step(ins);
-			if (rc == DB_DONE || rc == DB_ROW)
-				rc = 0;
-			else if (rc >= 0)
-				rc = -EIO;
-		}
-		db_reset(ins);
-		if (rc < 0) {
-			char what[96];
-
-			snprintf(what, sizeof(what), "writing %s", t->name);
-			rc = store__fail(dst, rc, what);
+		rc = writer_add(&w, r.cur);
+		if (rc < 0)
 			goto out;
-		}
 	}
 	if (out->rows != total) {
 		snprintf(dst->err, sizeof(dst->err), "source: table %s: %" PRId64
@@ -510,7 +645,7 @@ copy_table(struct store *src, struct store *dst, const struct mtable *t,
 	rc = 0;
 out:
 	reader_close(&r);
-	db_finalize(ins);
+	writer_cleanup(&w);
 	return rc;
 }
 
