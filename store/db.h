@@ -75,6 +75,10 @@ struct db_driver {
 	 * REPEATABLE READ READ ONLY). */
 	int (*begin_read)(struct db *db);
 	bool (*in_txn)(struct db *db);
+	/* The open transaction can only roll back: a statement in it
+	 * failed (PostgreSQL aborts the whole transaction then; SQLite only
+	 * the statement, so never). */
+	bool (*txn_failed)(struct db *db);
 	/* Schema version (0: none recorded) and whether any object exists. */
 	int (*version_get)(struct db *db, int64_t *version, bool *objects);
 	int (*version_set)(struct db *db, int64_t version);

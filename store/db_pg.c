@@ -229,10 +229,19 @@ pg_exec(struct db *db, const char *q)
 	if (!res)
 		return pg_fail(d, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK)
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
 		rc = pg_fail(d, res);
-	else
+	} else if (strcmp(q, "COMMIT") == 0 &&
+		   strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+		/* COMMIT of an aborted transaction "succeeds" by rolling
+		 * back: that is a failure to the store. */
+		snprintf(d->err, sizeof(d->err), "the transaction was rolled "
+			"back (a statement in it failed)");
 		d->query_err = false;
+		rc = -EIO;
+	} else {
+		d->query_err = false;
+	}
 	PQclear(res);
 	return rc;
 }
@@ -361,6 +370,12 @@ pg_in_txn(struct db *db)
 
 	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR ||
 		t == PQTRANS_ACTIVE;
+}
+
+static bool
+pg_txn_failed(struct db *db)
+{
+	return PQtransactionStatus(PGD(db)->conn) == PQTRANS_INERROR;
 }
 
 static int
@@ -511,16 +526,11 @@ static void
 pg_finalize(struct db_stmt *st)
 {
 	struct pg_stmt *s = PGS(st);
-	struct pg_db *d = PGD(st->db);
 
+	/* A named statement is one of the store's persistent ones, which
+	 * live as long as the connection: they are finalized only when it
+	 * closes, so no DEALLOCATE round trip. */
 	pg_reset(st);
-	/* The name stays taken until the connection closes otherwise. */
-	if (s->name[0] && PQstatus(d->conn) == CONNECTION_OK &&
-	    PQtransactionStatus(d->conn) != PQTRANS_INERROR) {
-		char q[40];
-		snprintf(q, sizeof(q), "DEALLOCATE %s", s->name);
-		PQclear(PQexec(d->conn, q));
-	}
 	store__free(s->sql);
 	store__free(s);
 }
@@ -990,6 +1000,7 @@ const struct db_driver db_pg_driver = {
 	.begin_write = pg_begin_write,
 	.begin_read = pg_begin_read,
 	.in_txn = pg_in_txn,
+	.txn_failed = pg_txn_failed,
 	.version_get = pg_version_get,
 	.version_set = pg_version_set,
 	.after_migrate = pg_after_migrate,

@@ -290,6 +290,13 @@ sq_in_txn(struct db *db)
 	return !sqlite3_get_autocommit(SQ(db)->h);
 }
 
+static bool
+sq_txn_failed(struct db *db)
+{
+	(void)db;
+	return false;
+}
+
 static int
 sq_version_get(struct db *db, int64_t *v, bool *objects)
 {
@@ -518,6 +525,7 @@ const struct db_driver db_sqlite_driver = {
 	.begin_write = sq_begin_write,
 	.begin_read = sq_begin_read,
 	.in_txn = sq_in_txn,
+	.txn_failed = sq_txn_failed,
 	.version_get = sq_version_get,
 	.version_set = sq_version_set,
 	.after_migrate = sq_after_migrate,

@@ -543,9 +543,8 @@ db_connect(struct store *st)
 }
 
 static void
-close_stmts(const struct db_driver *drv, struct db_stmt **stmt)
+close_stmts(struct db_stmt **stmt)
 {
-	(void)drv;
 	for (int i = 0; i < STORE_STMT_COUNT_; i++) {
 		db_finalize(stmt[i]);
 		stmt[i] = NULL;
@@ -580,7 +579,7 @@ store__reconnect_if_needed(struct store *st)
 	st->fts_manual = false;
 	rc = db_connect(st);
 	if (rc < 0) {
-		close_stmts(st->drv, st->stmt);
+		close_stmts(st->stmt);
 		if (st->db)
 			st->drv->close(st->db);
 		st->db = old_db;
@@ -588,7 +587,7 @@ store__reconnect_if_needed(struct store *st)
 		st->fts_manual = old_manual;
 		return rc;
 	}
-	close_stmts(st->drv, old_stmt);
+	close_stmts(old_stmt);
 	st->drv->close(old_db);
 	st->reopen = false;
 	st->reconnects++;
@@ -652,7 +651,7 @@ store_close(struct store *st)
 {
 	if (!st)
 		return;
-	close_stmts(st->drv, st->stmt);
+	close_stmts(st->stmt);
 	if (st->db)
 		st->drv->close(st->db);
 	store__free(st->target);
@@ -681,8 +680,10 @@ store__write_ok(struct store *st)
 {
 	if (!st->in_group)
 		return 0;
-	/* However it happened, a write now would run outside the group. */
-	if (!st->group_err && !db_in_txn(st->db)) {
+	/* However it happened, a write now would run outside the group
+	 * (or, on PostgreSQL, fail in its aborted transaction). */
+	if (!st->group_err && (!db_in_txn(st->db) ||
+	    st->drv->txn_failed(st->db))) {
 		snprintf(st->err, sizeof(st->err), "%s: the group's transaction "
 			"was rolled back", st->path);
 		st->group_err = -EIO;
@@ -694,7 +695,7 @@ int
 store__write_failed(struct store *st, int rc)
 {
 	if (rc < 0 && st->in_group && !st->group_err &&
-	    !db_in_txn(st->db))
+	    (!db_in_txn(st->db) || st->drv->txn_failed(st->db)))
 		st->group_err = rc;
 	return rc;
 }

@@ -1213,6 +1213,33 @@ t_group_broken(void)
 	finish(st);
 }
 
+/* A statement that fails inside a group: SQLite undoes that statement,
+ * PostgreSQL the whole transaction. Either way the commit tells the
+ * truth: 0 and the unit before it stored, or an error and nothing. */
+static void
+t_group_failed_statement(void)
+{
+	struct store *st = fresh();
+	REQUIRE(st);
+	int64_t fa = feed(st, "a", 0, 0);
+	struct store_article a = { .guid = "a1", .title = "A" };
+
+	REQUIRE(store_group_begin(st) == 0);
+	CHECK_INT_EQ(refresh(st, fa, &a, 1, NULL, NULL, NULL), 0);
+	CHECK(store__exec(st, "INSERT INTO feeds(name, url, created)"
+		" VALUES (NULL, 'x', 1)") < 0);
+	int rc = store_group_commit(st);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_v1"), rc == 0 ? 1 : 0);
+	if (test_store_pg())
+		CHECK(rc < 0);
+	else
+		CHECK_INT_EQ(rc, 0);
+	/* The store goes on either way. */
+	CHECK_INT_EQ(refresh(st, fa, &a, 1, NULL, NULL, NULL), 0);
+	CHECK_INT_EQ(q_int(st, "SELECT count(*) FROM articles_v1"), 1);
+	finish(st);
+}
+
 /* An edit that leaves title and text alone keeps the full-text index
  * as it is; one that changes the text re-indexes it. */
 static void
@@ -1765,6 +1792,7 @@ static const struct check_case cases[] = {
 	{ "read_only_db", t_read_only_db },
 	{ "group_commit", t_group_commit },
 	{ "group_broken", t_group_broken },
+	{ "group_failed_statement", t_group_failed_statement },
 	{ "update_fts", t_update_fts },
 	{ "feeds_list_counts", t_feeds_list_counts },
 	{ "feed_state", t_feed_state },
