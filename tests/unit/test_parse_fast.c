@@ -142,6 +142,12 @@ is_void(const char *t)
 	return strcmp(t, "br") == 0 || strcmp(t, "img") == 0;
 }
 
+static bool
+is_list(const char *t)
+{
+	return strcmp(t, "ul") == 0 || strcmp(t, "ol") == 0;
+}
+
 /*
  * Where libxml2 closes the parent when the child starts (<p><ul>), its
  * events differ from the source's nesting, which the fast reader reports
@@ -158,12 +164,14 @@ t_fast_content_models(void)
 		if (is_void(tags[i]))
 			continue;
 		for (size_t j = 0; j < n; j++) {
+			/* The child with content the fast reader takes in it. */
+			const char *in = is_list(tags[j]) ? "<li>x</li>" : "x";
 			if (is_void(tags[j]))
 				snprintf(html, sizeof(html), "<%s><%s></%s>", tags[i],
 					tags[j], tags[i]);
 			else
-				snprintf(html, sizeof(html), "<%s><%s>x</%s></%s>",
-					tags[i], tags[j], tags[j], tags[i]);
+				snprintf(html, sizeof(html), "<%s><%s>%s</%s></%s>",
+					tags[i], tags[j], in, tags[j], tags[i]);
 			if (both(html, NULL, NULL) != 0)
 				continue;
 			taken++;
