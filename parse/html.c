@@ -100,15 +100,16 @@ buf_str(struct buf *b, const char *s)
  * HTML forbid (C0 controls other than tab, LF and CR; 0xEF may start the
  * noncharacters U+FFFE and U+FFFF); C_ESC: escaped in text (& < >);
  * C_QUOT: escaped in attribute values; C_WS: HTML whitespace; C_C2: may
- * start U+00A0 NO-BREAK SPACE.
+ * start U+00A0 NO-BREAK SPACE; C_CR: carriage return (the fast reader
+ * leaves it to libxml2).
  */
-enum { C_BAD = 1, C_ESC = 2, C_QUOT = 4, C_WS = 8, C_C2 = 16 };
+enum { C_BAD = 1, C_ESC = 2, C_QUOT = 4, C_WS = 8, C_C2 = 16, C_CR = 32 };
 
 static const unsigned char cls[256] = {
 	[0x00] = C_BAD, [0x01] = C_BAD, [0x02] = C_BAD, [0x03] = C_BAD,
 	[0x04] = C_BAD, [0x05] = C_BAD, [0x06] = C_BAD, [0x07] = C_BAD,
 	[0x08] = C_BAD, ['\t'] = C_WS, ['\n'] = C_WS, [0x0B] = C_BAD,
-	['\f'] = C_BAD | C_WS, ['\r'] = C_WS, [0x0E] = C_BAD, [0x0F] = C_BAD,
+	['\f'] = C_BAD | C_WS, ['\r'] = C_WS | C_CR, [0x0E] = C_BAD, [0x0F] = C_BAD,
 	[0x10] = C_BAD, [0x11] = C_BAD, [0x12] = C_BAD, [0x13] = C_BAD,
 	[0x14] = C_BAD, [0x15] = C_BAD, [0x16] = C_BAD, [0x17] = C_BAD,
 	[0x18] = C_BAD, [0x19] = C_BAD, [0x1A] = C_BAD, [0x1B] = C_BAD,
@@ -1272,8 +1273,8 @@ on_chars(void *ud, const xmlChar *s, int len)
  * libxml2 splits it at references, each end tag, </body> and </html>.
  *
  * It accepts only what it is sure libxml2 reads the same way and answers
- * "not mine" for anything else, before any event is sent (a first pass
- * only checks): a tag outside fast_tags, a child its parent's content
+ * "not mine" for anything else (walk_run() then starts the walks again
+ * and hands the fragment to libxml2): a tag outside fast_tags, a child its parent's content
  * model does not take (libxml2 would close the parent: <p><ul>, <a><a>),
  * an end tag that does not close the innermost open element, elements
  * left open, comments, declarations, CDATA, a '<' that starts no tag, an
@@ -1282,7 +1283,7 @@ on_chars(void *ud, const xmlChar *s, int len)
  * CR and characters XML forbids. tests/fuzz/fuzz_html_fast.c checks that
  * on everything accepted the output is byte for byte libxml2's; the
  * content models are checked against libxml2's own rules in
- * tests/unit/test_parse_norm.c.
+ * tests/unit/test_parse_fast.c.
  */
 enum fast_class {
 	FC_INLINE, /* phrasing: text, inline and void children */
@@ -1456,12 +1457,12 @@ fast_end(struct walk *w, const char *name)
 }
 
 /*
- * Text s[0..n) (no '<'): checks it and, when emit, sends it in the
- * pieces libxml2 sends. ws_only: only white space may appear (in a list).
+ * Text s[0..n) (no '<'): checks it and sends it in the pieces libxml2
+ * sends. ws_only: only white space may appear (in a list).
  * False when the fast reader does not take it.
  */
 static bool
-fast_text(struct walk *w, const char *s, size_t n, bool ws_only, bool emit)
+fast_text(struct walk *w, const char *s, size_t n, bool ws_only)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t start = 0;
@@ -1470,23 +1471,23 @@ fast_text(struct walk *w, const char *s, size_t n, bool ws_only, bool emit)
 		unsigned char c = u[i];
 		if (ws_only && !fast_blank(c))
 			return false;
-		if (c == '\r' || ((cls[c] & C_BAD) && forbidden(s + i, n - i)))
+		if (!(cls[c] & (C_BAD | C_ESC | C_CR)) || c == '>')
+			continue;
+		if ((cls[c] & C_CR) || ((cls[c] & C_BAD) && forbidden(s + i, n - i)))
 			return false;
 		if (c == '&') {
 			char ch[4];
 			size_t used = 0, k = fast_ref(s + i, n - i, ch, &used);
 			if (k == 0)
 				return false;
-			if (emit) {
-				if (i > start)
-					on_chars(w, u + start, (int)(i - start));
-				on_chars(w, (const xmlChar *)ch, (int)k);
-			}
+			if (i > start)
+				on_chars(w, u + start, (int)(i - start));
+			on_chars(w, (const xmlChar *)ch, (int)k);
 			i += used - 1;
 			start = i + 1;
 		}
 	}
-	if (emit && n > start)
+	if (n > start)
 		on_chars(w, u + start, (int)(n - start));
 	return true;
 }
@@ -1519,27 +1520,26 @@ fast_value(const char *s, size_t n, char *out)
 }
 
 /*
- * One pass over the fragment: checks that the fast reader takes it and,
- * when emit, sends the events to the walks. Returns true when taken.
+ * One pass over the fragment: checks that the fast reader takes it and
+ * sends the events to the walks as it goes (the caller starts them again
+ * when it is not taken). Returns true when taken.
  */
 static bool
-fast_pass(struct walk *w, const char *s, size_t len, bool emit)
+fast_pass(struct walk *w, const char *s, size_t len)
 {
 	const struct fast_tag *stack[FAST_MAX_DEPTH];
 	char scratch[FAST_MAX_TAG]; /* one tag's attribute names and values */
 	size_t depth = 0, i = 0;
 
-	if (emit) {
-		fast_start(w, "html", NULL);
-		fast_start(w, "body", NULL);
-	}
+	fast_start(w, "html", NULL);
+	fast_start(w, "body", NULL);
 	while (i < len) {
 		unsigned parent = depth ? stack[depth - 1]->cls : FC_BODY;
 		const char *lt = memchr(s + i, '<', len - i);
 		size_t end = lt ? (size_t)(lt - s) : len;
 
 		if (end > i) {
-			if (!fast_text(w, s + i, end - i, parent == FC_LIST, emit))
+			if (!fast_text(w, s + i, end - i, parent == FC_LIST))
 				return false;
 			i = end;
 			continue;
@@ -1556,8 +1556,7 @@ fast_pass(struct walk *w, const char *s, size_t len, bool emit)
 			if (ascii_ncasecmp(s + i + 2, k, t->name) != 0)
 				return false;
 			depth--;
-			if (emit)
-				fast_end(w, t->name);
+			fast_end(w, t->name);
 			i = j + 1;
 			continue;
 		}
@@ -1635,11 +1634,9 @@ fast_pass(struct walk *w, const char *s, size_t len, bool emit)
 		if (!closed)
 			return false;
 		atts[2 * natts] = NULL;
-		if (emit)
-			fast_start(w, t->name, natts ? atts : NULL);
+		fast_start(w, t->name, natts ? atts : NULL);
 		if (t->cls == FC_VOID) {
-			if (emit)
-				fast_end(w, t->name);
+			fast_end(w, t->name);
 		} else {
 			if (depth == FAST_MAX_DEPTH)
 				return false;
@@ -1649,10 +1646,8 @@ fast_pass(struct walk *w, const char *s, size_t len, bool emit)
 	}
 	if (depth > 0)
 		return false;
-	if (emit) {
-		fast_end(w, "body");
-		fast_end(w, "html");
-	}
+	fast_end(w, "body");
+	fast_end(w, "html");
 	return true;
 }
 
@@ -1691,19 +1686,34 @@ walk_run(struct walk *w, const char *html, size_t len, enum parse_html_path path
 		src = fixed;
 		len = strlen(fixed);
 	}
+	/* As the walks start, to start them again if the fast reader refuses
+	 * part way; a chain is the three renderings at most. */
+	struct walk saved[3], *chain[3];
+	size_t nsaved = 0;
+	for (struct walk *x = w; x && nsaved < 3; x = x->next) {
+		chain[nsaved] = x;
+		saved[nsaved++] = *x;
+	}
+	if (nsaved == 3 && chain[2]->next)
+		path = PARSE_HTML_LIBXML2;
 	/* The output is about as long as the input: size it once. */
 	for (struct walk *x = w; x; x = x->next) {
 		if (!x->out.p && !buf_grow(&x->out, len + len / 8 + 64))
 			goto out;
 	}
 	if (path != PARSE_HTML_LIBXML2) {
-		if (fast_pass(w, src, len, false)) {
-			fast_pass(w, src, len, true);
+		if (fast_pass(w, src, len))
 			goto results;
-		}
 		if (path == PARSE_HTML_FAST) {
 			rc = -EAGAIN;
 			goto out;
+		}
+		/* Refused part way: start the walks again for libxml2. */
+		for (size_t i = 0; i < nsaved; i++) {
+			walk_cleanup(chain[i]);
+			*chain[i] = saved[i];
+			if (!buf_grow(&chain[i]->out, len + len / 8 + 64))
+				goto out;
 		}
 	}
 	/* An open <body> first, so text at the start is not wrapped in an
