@@ -208,6 +208,24 @@ parse__lex(struct parse *p, const char *in, size_t n)
 				i++;
 			if (i == n)
 				break;
+			if (s[i] == '&') {
+				/* A complete reference in text goes through as it
+				 * is (amp_done() changes only "&#X" and references
+				 * in attribute values): keep it in the run rather
+				 * than hold it byte by byte. One cut by the end of
+				 * the chunk, or too long to hold, takes the slow
+				 * way below. */
+				size_t k = 1;
+				int r = 0;
+				while (i + k < n && k < sizeof(p->lx_hold) - 1 &&
+				       (r = amp_step(in + i, k, s[i + k])) == 0)
+					k++;
+				if (r == 1 && i + k < n &&
+				    !(s[i + 1] == '#' && s[i + 2] == 'X')) {
+					i += k + 1;
+					continue;
+				}
+			}
 			FLUSH();
 			p->lx_hold[0] = (char)s[i];
 			p->lx_nhold = 1;
@@ -342,6 +360,15 @@ parse__lex(struct parse *p, const char *in, size_t n)
 			break;
 		case LX_CDATA:
 			while (i < n) {
+				/* Up to the next ']', nothing can end the section. */
+				if (p->lx_count == 0) {
+					const void *b = memchr(s + i, ']', n - i);
+					if (!b) {
+						i = n;
+						break;
+					}
+					i = (size_t)((const unsigned char *)b - s);
+				}
 				unsigned char d = s[i++];
 				if (d == '>' && p->lx_count >= 2) {
 					p->lx = LX_TEXT;
