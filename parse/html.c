@@ -379,15 +379,26 @@ ascii_ncasecmp(const char *a, size_t an, const char *b)
 	return b[i] ? -1 : 0;
 }
 
+static inline unsigned char
+ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
 /* The list entry equal (ignoring ASCII case) to s[0..n), or NULL. */
 static const char *
 lookup(const char *const *list, size_t count, const char *s, size_t n)
 {
 	size_t lo = 0, hi = count;
+	/* Most probes differ in the first byte: decide those inline (an
+	 * empty s compares as its NUL, which sorts first, as in
+	 * ascii_ncasecmp). */
+	unsigned char first = n ? ascii_lower((unsigned char)s[0]) : 0;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = ascii_ncasecmp(s, n, list[mid]);
+		unsigned char y = ascii_lower((unsigned char)list[mid][0]);
+		int c = first != y ? (first < y ? -1 : 1) : ascii_ncasecmp(s, n, list[mid]);
 		if (c == 0)
 			return list[mid];
 		if (c < 0)

@@ -264,13 +264,16 @@ parse__lex(struct parse *p, const char *in, size_t n)
 				p->lx_name_done = false;
 				run = ++i;
 			} else if (name_start(c)) {
-				rc = lx_emit(p, "<", 1);
+				/* The '<' goes out with the tag: from the input
+				 * when it is the byte before (this chunk's). */
+				if (i == 0)
+					rc = lx_emit(p, "<", 1);
 				p->lx = LX_TAG;
 				p->lx_quote = 0;
 				p->lx_last = 0;
 				p->lx_in_name = true;
 				p->lx_namelen = 0;
-				run = i;
+				run = i == 0 ? 0 : i - 1;
 			} else {
 				/* A bare '<' in text. */
 				rc = lx_emit(p, "&lt;", 4);
