@@ -6,6 +6,8 @@
  * numeric ones), unclosed comments, raw-text script/style bodies. We walk
  * its events with our own element stack and write the output ourselves, so
  * every element we emit is closed and every text and attribute is escaped.
+ * Well-formed fragments in a common subset skip libxml2: a fast reader
+ * (see "the fast reader" below) sends the same events itself.
  *
  * Sanitizing follows Python feedparser's allow-lists (elements, attributes,
  * CSS properties and keywords, SVG and MathML), with these changes:
