@@ -440,6 +440,24 @@ parse__lex(struct parse *p, const char *in, size_t n)
 		case LX_TAG:
 			while (i < n) {
 				unsigned char d = s[i];
+				if (p->lx_quote && !p->lx_in_name &&
+				    d != (unsigned char)p->lx_quote && d != '&' && d != '<') {
+					/* Inside a quoted value only its quote, '&'
+					 * and '<' matter: skip to the first of them,
+					 * keeping lx_last what the byte loop leaves. */
+					size_t j = i + 1;
+					while (j < n && s[j] != (unsigned char)p->lx_quote &&
+					       s[j] != '&' && s[j] != '<')
+						j++;
+					for (size_t k = j; k-- > i;) {
+						if (!isspace(s[k])) {
+							p->lx_last = (char)s[k];
+							break;
+						}
+					}
+					i = j;
+					continue;
+				}
 				if (p->lx_quote) {
 					if (d == (unsigned char)p->lx_quote)
 						p->lx_quote = 0;
