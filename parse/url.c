@@ -276,9 +276,16 @@ resolve(const char *base, const char *ref)
 	struct uri b, r;
 	struct sbuf out = { 0 };
 	const struct uri *q;
+	size_t rn = strlen(ref), bn = strlen(base);
 
-	uri_split(ref, strlen(ref), &r);
-	uri_split(base, strlen(base), &b);
+	uri_split(ref, rn, &r);
+	uri_split(base, bn, &b);
+	/* The result's parts come from the two (plus a '/' for an empty
+	 * merged path): room for it up front, so sb_add() rarely grows. */
+	out.cap = rn + bn + 8;
+	out.p = malloc(out.cap);
+	if (!out.p)
+		return NULL;
 
 	if (r.has_scheme) {
 		add_lower(&out, r.scheme, r.scheme_len);
