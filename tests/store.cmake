@@ -36,6 +36,15 @@ add_test(NAME store.changelog COMMAND sh -c
 	"d=$(mktemp -d) && $<TARGET_FILE:store_changelog> $d 60; rc=$?; rm -rf $d; exit $rc")
 set_tests_properties(store.changelog PROPERTIES LABELS integration TIMEOUT 120)
 
+# feedctl follow on PostgreSQL wakes on the commit's NOTIFY (its fallback
+# poll set to a minute), and stops on SIGINT and SIGTERM.
+add_test(NAME store.follow.pg COMMAND ${Python3_EXECUTABLE}
+	${CMAKE_CURRENT_SOURCE_DIR}/pg/test_follow.py $<TARGET_FILE:feedctl>
+	$<TARGET_FILE:store_fill>)
+set_tests_properties(store.follow.pg PROPERTIES LABELS "integration;pg"
+	TIMEOUT 120)
+feedd_require_pg(store.follow.pg)
+
 # feedctl's reading commands, and the Python reader printed in SCHEMA.md.
 add_test(NAME store.feedctl COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/store/feedctl_read.sh
 	$<TARGET_FILE:feedctl> $<TARGET_FILE:store_fill>)
