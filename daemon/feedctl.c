@@ -48,7 +48,7 @@ static const struct feedctl_opt follow_opts[] = {
 	{ "feed", 'f', "NAME", "only the changes of feed NAME" },
 	{ "tag", 't', "TAG", "only the changes of feeds tagged TAG" },
 	{ "new-only", 'N', NULL, "only new articles, no updates or purges" },
-	{ "interval", 'i', "MS", "check the database every MS milliseconds (default 200, at least 10)" },
+	{ "interval", 'i', "MS", "check the database every MS milliseconds (default 200, at least 10; on PostgreSQL a commit's notification wakes it at once)" },
 	{ 0 },
 };
 

@@ -983,8 +983,8 @@ feedctl_follow(const struct feedctl_global *g, int argc, char **argv)
 {
 	struct follow_ctx c = { .seq = -1 };
 	const char *feed = NULL;
-	bool new_only = false, warned = false;
-	int64_t interval_ms = 200, dv = 0, last_dv = -1;
+	bool new_only = false, warned = false, pending = false;
+	int64_t interval_ms = 200;
 	struct store *st = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct feedctl_args args;
@@ -1049,18 +1049,24 @@ feedctl_follow(const struct feedctl_global *g, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	/*
-	 * PRAGMA data_version changes when another connection commits; only
-	 * then is the change log read, from the cursor on, by seq (indexed).
-	 * The connection stays open across daemon restarts: the WAL files are
+	 * store_wait_changes() says when another connection committed (on
+	 * SQLite PRAGMA data_version, polled every interval; on PostgreSQL
+	 * the commit's NOTIFY, with that poll as the fallback); only then is
+	 * the change log read, from the cursor on, by seq (indexed). A read
+	 * that failed is retried at the next wake-up or interval. The
+	 * connection stays open across daemon restarts: the WAL files are
 	 * kept, so a stopped daemon is just a quiet database.
 	 */
 	while (!follow_stop) {
-		if (store_data_version(st, &dv) < 0) {
+		int w = store_wait_changes(st, pending ? 0 :
+			(int)(interval_ms > 86400000 ? 86400000 : interval_ms));
+
+		if (w < 0) {
 			if (!warned)
 				fprintf(stderr, "feedctl follow: %s (retrying)\n",
 					store_errmsg(st));
 			warned = true;
-		} else if (dv != last_dv) {
+		} else if (w > 0 || pending) {
 			int64_t before;
 			do {
 				before = c.rows;
@@ -1072,20 +1078,23 @@ feedctl_follow(const struct feedctl_global *g, int argc, char **argv)
 				rc = 0;
 				break;
 			}
+			pending = rc < 0;
 			if (rc < 0) {
 				if (!warned)
 					fprintf(stderr, "feedctl follow: %s (retrying)\n",
 						store_errmsg(st));
 				warned = true;
 			} else {
-				last_dv = dv;
 				warned = false;
 			}
 			rc = 0;
 		}
-		struct timespec ts = { (time_t)(interval_ms / 1000),
-			(long)(interval_ms % 1000) * 1000000L };
-		nanosleep(&ts, NULL);
+		if (w < 0 || pending) {
+			/* Failing: not faster than the interval. */
+			struct timespec ts = { (time_t)(interval_ms / 1000),
+				(long)(interval_ms % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
 	}
 out:
 	store_close(st);

@@ -119,6 +119,11 @@ struct db_driver {
 	/* A number that changes when another connection commits (readers'
 	 * "anything new?"). */
 	int (*data_version)(struct db *db, int64_t *v);
+	/* Wait up to timeout_ms for a committed change-log notification
+	 * (the first call also subscribes; 0 ms: only what has arrived):
+	 * 1 when one came, 0 when none (timeout, or a signal), < 0. NULL:
+	 * the engine has none (SQLite), readers poll data_version. */
+	int (*wait_notify)(struct db *db, int timeout_ms);
 	const char *(*errmsg)(struct db *db);
 	/* The last failure was the query's fault (syntax, a bad search
 	 * expression), not the database's. */

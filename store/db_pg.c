@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <poll.h>
+
 #include <libpq-fe.h>
 
 /* At most this many parameters per statement (the store uses 20, a hook
@@ -32,6 +34,7 @@ struct pg_db {
 	PGconn *conn;
 	int64_t changes, total, last_id;
 	unsigned next_name;      /* the next prepared statement's number */
+	bool listening;          /* LISTEN feedd_changes done (pg_wait_notify) */
 	bool query_err;
 	char err[512];
 };
@@ -352,8 +355,10 @@ static int
 pg_begin_write(struct db *db)
 {
 	/* One writer per database at a time, as SQLite's BEGIN IMMEDIATE
-	 * gives: the lock goes with the transaction. (The change log's
-	 * sequence can later be assigned under it, in commit order.) */
+	 * gives: the lock goes with the transaction. The change log's seqs
+	 * (bigserial, taken at INSERT) are therefore taken in commit order:
+	 * a reader of seq > cursor never misses a row (store/SCHEMA.md, "The
+	 * change log"; tests/store/store_changelog.c). */
 	return pg_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(7308619771)");
 }
 
@@ -720,6 +725,51 @@ pg_data_version(struct db *db, int64_t *v)
 		v);
 }
 
+/* Drain the notifications libpq holds; whether there was one. */
+static bool
+pg_drain_notifies(struct pg_db *d)
+{
+	PGnotify *n;
+	bool got = false;
+
+	while ((n = PQnotifies(d->conn))) {
+		got = true;
+		PQfreemem(n);
+	}
+	return got;
+}
+
+static int
+pg_wait_notify(struct db *db, int timeout_ms)
+{
+	struct pg_db *d = PGD(db);
+	struct pollfd p = { .events = POLLIN };
+	int rc;
+
+	if (!d->listening) {
+		rc = pg_exec(db, "LISTEN feedd_changes");
+		if (rc < 0)
+			return rc;
+		d->listening = true;
+	}
+	/* Some may have come in with the results of the last queries. */
+	if (pg_drain_notifies(d))
+		return 1;
+	if (timeout_ms <= 0)
+		return 0;
+	p.fd = PQsocket(d->conn);
+	if (p.fd < 0)
+		return pg_fail(d, NULL);
+	rc = poll(&p, 1, timeout_ms);
+	if (rc < 0)
+		return errno == EINTR ? 0 : -EIO;
+	if (rc == 0)
+		return 0;
+	if (!PQconsumeInput(d->conn))
+		return pg_fail(d, NULL);
+	return pg_drain_notifies(d) ? 1 : 0;
+}
+
 static const char *
 pg_errmsg(struct db *db)
 {
@@ -1022,6 +1072,7 @@ const struct db_driver db_pg_driver = {
 	.total_changes = pg_total_changes,
 	.last_id = pg_last_id,
 	.data_version = pg_data_version,
+	.wait_notify = pg_wait_notify,
 	.errmsg = pg_errmsg,
 	.query_error = pg_query_error,
 };

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ART_COLS(p)                                                            \
 	p "id, " p "feed_id, " p "story_id, " p "feed, " p "key, " p "guid, "   \
@@ -393,4 +394,47 @@ store_data_version(struct store *st, int64_t *version)
 	int rc = st->drv->data_version(st->db, version);
 
 	return rc < 0 ? store__fail(st, rc, "reading the data version") : 0;
+}
+
+int
+store_wait_changes(struct store *st, int timeout_ms)
+{
+	bool woke = false;
+	int64_t dv;
+	int rc;
+
+	if (!st->wait_started) {
+		/* Subscribe before the caller's first read, so nothing
+		 * committed after that read goes unnoticed. */
+		if (st->drv->wait_notify) {
+			rc = st->drv->wait_notify(st->db, 0);
+			if (rc < 0)
+				return store__fail(st, rc, "listening for changes");
+		}
+		rc = st->drv->data_version(st->db, &st->wait_dv);
+		if (rc < 0)
+			return store__fail(st, rc, "reading the data version");
+		st->wait_started = true;
+		return 1;
+	}
+	if (st->drv->wait_notify) {
+		rc = st->drv->wait_notify(st->db, timeout_ms);
+		if (rc < 0)
+			return store__fail(st, rc, "waiting for changes");
+		woke = rc > 0;
+	} else if (timeout_ms > 0) {
+		struct timespec ts = { (time_t)(timeout_ms / 1000),
+			(long)(timeout_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	/* The fallback, and all there is on SQLite: another connection
+	 * committed since the last look. */
+	rc = st->drv->data_version(st->db, &dv);
+	if (rc < 0)
+		return store__fail(st, rc, "reading the data version");
+	if (dv != st->wait_dv) {
+		st->wait_dv = dv;
+		woke = true;
+	}
+	return woke ? 1 : 0;
 }

@@ -1028,6 +1028,8 @@ store_refresh_commit(struct store_refresh *r,
 	/* In a group the change log is pruned once, at the group's commit. */
 	if (changed && !st->in_group) {
 		rc = store__prune_changes(st, r->now);
+		if (rc == 0)
+			rc = store__notify_changes(st);
 		if (rc < 0)
 			goto out;
 	}

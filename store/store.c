@@ -298,6 +298,11 @@ const char *const store__sql_pg[STORE_STMT_COUNT_] = {
 	[STORE_STMT_CHANGE_PRUNE] =
 		"DELETE FROM changes WHERE at < ?1"
 		" AND seq < (SELECT max(seq) FROM changes)",
+	/* Payload: the last seq this session took (a hint; a reader
+	 * reads the log from its cursor anyway). */
+	[STORE_STMT_CHANGE_NOTIFY] =
+		"SELECT pg_notify('feedd_changes', currval("
+		"pg_get_serial_sequence('feedd.changes', 'seq'))::text)",
 	[STORE_STMT_BLOCKED_INSERT] =
 		"INSERT INTO blocked_keys(feed_id, key, at) VALUES (?1, ?2, ?3)"
 		" ON CONFLICT DO NOTHING",
@@ -716,6 +721,24 @@ store__prune_changes(struct store *st, int64_t now)
 	return 0;
 }
 
+int
+store__notify_changes(struct store *st)
+{
+	struct db_stmt *s;
+	int src;
+
+	if (!st->drv->sql[STORE_STMT_CHANGE_NOTIFY])
+		return 0;
+	s = store__stmt(st, STORE_STMT_CHANGE_NOTIFY);
+	if (!s)
+		return -EIO;
+	src = db_step(s);
+	db_reset(s);
+	if (src != DB_ROW && src != DB_DONE)
+		return store__fail(st, src, "notifying the change log's readers");
+	return 0;
+}
+
 static void
 group_end(struct store *st)
 {
@@ -775,6 +798,8 @@ store_group_commit(struct store *st)
 		rc = store__fts_flush(st);
 	if (rc == 0 && st->group_prune)
 		rc = store__prune_changes(st, store__now(st));
+	if (rc == 0 && st->group_prune)
+		rc = store__notify_changes(st);
 	if (rc == 0)
 		rc = store__exec(st, "COMMIT");
 	/* After COMMIT this only resets; after a failure it rolls back. */

@@ -405,6 +405,19 @@ int store_last_seq(struct store *st, int64_t *seq);
  * cheap poll for readers waiting for news. Returns 0 or -EIO. */
 int store_data_version(struct store *st, int64_t *version);
 
+/*
+ * Wait for news for a reader of the change log: returns 1 when another
+ * connection may have committed something (read the log from the
+ * cursor), 0 when timeout_ms passed (or a signal came) with nothing, or
+ * a negative errno (message in store_errmsg()). The first call returns
+ * 1 at once. On PostgreSQL it wakes on the committing transaction's
+ * NOTIFY feedd_changes (LISTEN on this connection), with the data
+ * version checked after each wait as the fallback; on SQLite it sleeps
+ * timeout_ms and compares PRAGMA data_version. Outside transactions
+ * only (a notification is delivered between them).
+ */
+int store_wait_changes(struct store *st, int timeout_ms);
+
 /* --- hook cursors (store/hooks.c) --------------------------------------- */
 
 /*

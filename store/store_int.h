@@ -44,6 +44,7 @@ enum store__stmt {
 	STORE_STMT_PURGED_INSERT,
 	STORE_STMT_CHANGE_INSERT,
 	STORE_STMT_CHANGE_PRUNE,
+	STORE_STMT_CHANGE_NOTIFY,   /* PostgreSQL only (NULL on SQLite) */
 	STORE_STMT_BLOCKED_INSERT,
 	STORE_STMT_RULE_COUNT_ADD,
 	STORE_STMT_COUNT_
@@ -86,6 +87,10 @@ struct store {
 	unsigned reconnects;        /* connections replaced so far */
 	int group_err;              /* < 0: the group's transaction is gone */
 	bool group_prune;           /* the group logged a change: prune at commit */
+	/* store_wait_changes(): started (LISTEN done), and the data version
+	 * it last saw. */
+	bool wait_started;
+	int64_t wait_dv;
 	struct db_stmt *stmt[STORE_STMT_COUNT_];
 	char err[512];
 };
@@ -95,6 +100,11 @@ struct store {
 extern const char *const store__migrations[];
 extern const int store__nmigrations;
 extern const char store__pg_schema[];
+
+/* The transaction logged changes: on PostgreSQL, NOTIFY feedd_changes
+ * (delivered at COMMIT) for store_wait_changes(); nothing on SQLite.
+ * 0 or a negative errno. */
+int store__notify_changes(struct store *st);
 
 /* Unix seconds from the store's clock (store_opts.clock, else time()). */
 int64_t store__now(const struct store *st);
