@@ -89,7 +89,11 @@ def tcp_listen_inodes():
 def socket_inodes(pid):
     out = set()
     fd_dir = "/proc/%d/fd" % pid
-    for fd in os.listdir(fd_dir):
+    try:
+        fds = os.listdir(fd_dir)
+    except FileNotFoundError:
+        return out  # the process (a backend, say) ended meanwhile
+    for fd in fds:
         try:
             m = re.fullmatch(r"socket:\[(\d+)\]", os.readlink(os.path.join(fd_dir, fd)))
         except OSError:
