@@ -14,11 +14,15 @@ cd "$(dirname "$0")"
 # targets, sqlite3 is handy for inspecting the database; systemd checks the
 # unit; debhelper, dpkg-dev, fakeroot, lintian and mmdebstrap build, check
 # and install the Debian package in install.deb; prometheus brings promtool,
-# which integration.metrics checks the /metrics output with).
+# which integration.metrics checks the /metrics output with). libpq-dev is
+# the PostgreSQL client library the store's PostgreSQL driver links;
+# postgresql-15 brings the server binaries (initdb, pg_ctl, postgres) that
+# tests/support/pgserver.py runs a private server with for the pg fixture,
+# and postgresql-client-15 the psql it and pg.harness talk to it with.
 PKGS="gcc make cmake pkg-config libcurl4-openssl-dev libxml2-dev libuv1-dev
-libssl-dev libsqlite3-dev libjansson-dev libmicrohttpd-dev python3 clang
-libclang-rt-14-dev sqlite3 systemd debhelper dpkg-dev fakeroot lintian
-mmdebstrap prometheus"
+libssl-dev libsqlite3-dev libjansson-dev libmicrohttpd-dev libpq-dev python3
+clang libclang-rt-14-dev sqlite3 systemd debhelper dpkg-dev fakeroot lintian
+mmdebstrap prometheus postgresql-15 postgresql-client-15"
 
 deps() {
 	missing=""
