@@ -2455,6 +2455,8 @@ run_stop(struct run *r, const char *why)
 		log_notice("sys", "stopping (%s): %u transfer%s in flight, "
 			"store queue %u", why, r->nfetching,
 			r->nfetching == 1 ? "" : "s", r->worker.pending);
+	/* A worker waiting for an unreachable store stops waiting. */
+	worker_give_up(&r->worker);
 	for (struct feed *f = r->feeds; f; f = f->next)
 		uv_timer_stop(&f->timer);
 	ready_clear(r);
