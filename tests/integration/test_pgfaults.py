@@ -16,6 +16,10 @@ restart_under_load: the server stopped and started twice while feeds are
                    served is stored exactly once, the change log has one
                    'new' row per article with no gaps, and polls went on
                    after each outage.
+sigterm_during_outage: the server stopped under a running feedd with store
+                   work held: SIGTERM stops feedd promptly, exit 0, the held
+                   jobs are reported as not stored; after the server and
+                   feedd are started again, every entry is stored once.
 """
 import os
 import re
@@ -246,5 +250,58 @@ def restart_under_load(tmp):
         check(int(allc[0]) >= len(arts), "change log shorter than articles")
 
 
+def sigterm_during_outage(tmp):
+    srv = Server(tmp)
+    notify = Notify(os.path.join(tmp, "notify.sock"))
+    names = ["f%d" % i for i in range(4)]
+    with pgserver.PgServer() as pg:
+        db = "term2"
+        conninfo = pg.create_database(db)
+        g = Growing(srv, names)
+        g.step()
+        conf = write_conf(tmp, conninfo,
+                          [(n, srv.url("/%s.xml" % n)) for n in names])
+        d = Daemon(tmp, conf, notify=notify)
+        try:
+            wait_for("READY=1", lambda: notify.seen("READY=1"), timeout=30)
+            server_stop(pg)
+            # New entries, so the next polls have something to store.
+            g.step()
+            wait_for("the outage line", lambda: "database unreachable"
+                     in d.log(), timeout=20)
+            t0 = time.monotonic()
+            d.signal(signal.SIGTERM)
+            rc = d.wait(15)
+            took = time.monotonic() - t0
+            check(rc == 0, "exit %d after SIGTERM:\n%s" % (rc, d.log()))
+            check(took < 8, "SIGTERM took %.1fs during an outage" % took)
+            check("stopping while the database is unreachable" in d.log(),
+                  "the held jobs are not reported:\n" + d.log())
+            d.check_sanitizers()
+        finally:
+            d.kill()
+        server_start(pg)
+        d = Daemon(tmp, conf, notify=notify)
+        try:
+            want = {"urn:test:%s-%d" % (n, g.n[n]) for n in names}
+            wait_for("every feed's last entry after the restart", lambda:
+                     want <= {r[0] for r in rows(
+                         pg, db, "SELECT guid FROM feedd.articles_v1")},
+                     timeout=40)
+            d.signal(signal.SIGTERM)
+            check(d.wait(20) == 0, "exit status after SIGTERM")
+        finally:
+            d.kill()
+            notify.close()
+            srv.stop()
+        dup = rows(pg, db, "SELECT feed, guid FROM feedd.articles_v1 "
+                   "GROUP BY feed, guid HAVING count(*) > 1")
+        check(not dup, "stored twice: %r" % dup[:5])
+        n = rows(pg, db, "SELECT (SELECT count(*) FROM feedd.articles_v1),"
+                 " (SELECT count(*) FROM feedd.changes_v1 WHERE kind = 'new')")
+        check(n[0][0] == n[0][1], "articles vs 'new' change rows: %r" % n)
+
+
 if __name__ == "__main__":
-    sys.exit(main([start_db_down, start_db_down_sigterm, restart_under_load]))
+    sys.exit(main([start_db_down, start_db_down_sigterm, restart_under_load,
+                   sigterm_during_outage]))
