@@ -2857,6 +2857,9 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	}
 	r->worker.group_begin = store_group_begin;
 	r->worker.group_commit = store_group_commit;
+	r->worker.unreachable = store_unreachable;
+	r->worker.reconnect = store_reconnect;
+	r->worker.errmsg = store_errmsg;
 	r->worker.metrics = r->metrics;
 
 	uv_signal_init(&r->loop, &r->sig_hup);

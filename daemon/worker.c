@@ -20,6 +20,18 @@
 
 static void on_async(uv_async_t *h);
 
+static bool
+unreachable(const struct worker *w)
+{
+	return w->unreachable && w->unreachable(w->st);
+}
+
+static const char *
+errmsg(const struct worker *w)
+{
+	return w->errmsg ? w->errmsg(w->st) : "the store cannot be reached";
+}
+
 int
 worker_init(struct worker *w, uv_loop_t *loop, struct store *st)
 {
@@ -68,10 +80,12 @@ chain_append(struct worker_job **head, struct worker_job **tail,
 /*
  * Each job of the list on its own (its own transactions). Returns the job
  * after which the store could not be reached (it and the ones after it
- * are to be run again once it can), or NULL.
+ * are to be run again once it can), or NULL. With every_job, each job
+ * runs whatever happens (the last try, when giving up) and NULL is
+ * returned.
  */
 static struct worker_job *
-run_alone(struct worker *w, struct worker_job *j)
+run_alone(struct worker *w, struct worker_job *j, bool every_job)
 {
 	for (; j; j = j->next) {
 		uint64_t t0 = uv_hrtime();
@@ -80,7 +94,7 @@ run_alone(struct worker *w, struct worker_job *j)
 		if (w->metrics)
 			metrics_store_transaction(w->metrics,
 				(double)(uv_hrtime() - t0) / 1e9);
-		if (store_unreachable(w->st))
+		if (!every_job && unreachable(w))
 			return j;
 	}
 	return NULL;
@@ -103,9 +117,9 @@ try_group(struct worker *w, struct worker_job *g, bool *committed,
 	*committed = false;
 	*rest = NULL;
 	if (!g->next || !w->group_begin || !w->group_commit)
-		return run_alone(w, g);
+		return run_alone(w, g, false);
 	if (w->group_begin(w->st) < 0)
-		return store_unreachable(w->st) ? g : run_alone(w, g);
+		return unreachable(w) ? g : run_alone(w, g, false);
 	for (j = g; j; j = j->next) {
 		j->work(j, w->st);
 		if (j->next && uv_hrtime() - t0 >=
@@ -122,11 +136,11 @@ try_group(struct worker *w, struct worker_job *g, bool *committed,
 	if (rc < 0) {
 		/* A lost server: the whole group again once it is back
 		 * (rerun job by job, each would fail the same way). */
-		if (store_unreachable(w->st))
+		if (unreachable(w))
 			return g;
 		/* Nothing of the group is stored: each job again, alone, so
 		 * a failure is that job's own. */
-		return run_alone(w, g);
+		return run_alone(w, g, false);
 	}
 	*committed = true;
 	return NULL;
@@ -149,7 +163,7 @@ wait_for_store(struct worker *w, unsigned held)
 
 	log_err("store", "database unreachable: %s; holding %u store job%s "
 		"(and the polls behind them) until it is back",
-		store_errmsg(w->st), held, held == 1 ? "" : "s");
+		errmsg(w), held, held == 1 ? "" : "s");
 	uv_mutex_lock(&w->mu);
 	w->outages++;
 	w->waiting = true;
@@ -162,11 +176,11 @@ wait_for_store(struct worker *w, unsigned held)
 		if (w->give_up)
 			break;
 		uv_mutex_unlock(&w->mu);
-		rc = store_reconnect(w->st);
+		rc = w->reconnect ? w->reconnect(w->st) : 0;
 		tries++;
 		if (rc < 0)
 			log_info("store", "database still unreachable "
-				"(attempt %u): %s", tries, store_errmsg(w->st));
+				"(attempt %u): %s", tries, errmsg(w));
 		uv_mutex_lock(&w->mu);
 		if (rc == 0) {
 			back = true;
@@ -226,8 +240,9 @@ run_group(struct worker *w, struct worker_job *g, bool *committed)
 		}
 		if (!wait_for_store(w, list_len(redo))) {
 			/* Stopping: each job once more, alone, so each
-			 * reports its failure (it is not acknowledged). */
-			(void)run_alone(w, redo);
+			 * reports its failure (it is not acknowledged: its
+			 * results from the lost group may read as success). */
+			(void)run_alone(w, redo, true);
 			return NULL;
 		}
 		g = redo;
@@ -359,7 +374,7 @@ worker_submit(struct worker *w, struct worker_job *j)
 	/* No thread (out of resources): run the job here rather than lose
 	 * it; its done callback still comes from the loop, through the
 	 * finished list. A later submit tries to start the thread again. */
-	(void)run_alone(w, j);
+	(void)run_alone(w, j, true);
 	uv_mutex_lock(&w->mu);
 	chain_append(&w->fin_head, &w->fin_tail, j, j);
 	uv_mutex_unlock(&w->mu);

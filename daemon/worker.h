@@ -28,8 +28,8 @@
  * after a group that did not commit (reset its results on entry). A lone
  * job runs without a group.
  *
- * A store that cannot be reached (store_unreachable(): the PostgreSQL
- * server went away) is no job's fault, and rerunning job by job would
+ * A store that cannot be reached (unreachable below, store_unreachable():
+ * the PostgreSQL server went away) is no job's fault, and rerunning job by job would
  * only fail each of them: instead the worker holds the group (a lone job
  * too), logs once, tries a new connection with back-off
  * (WORKER_RETRY_MIN_MS doubling to WORKER_RETRY_MAX_MS), and runs the
@@ -106,6 +106,13 @@ struct worker {
 	 * (worker_init()'s default): one job at a time, each alone. */
 	int (*group_begin)(struct store *st);
 	int (*group_commit)(struct store *st);
+	/* A store that cannot be reached: store_unreachable,
+	 * store_reconnect and store_errmsg (for the log line); the daemon
+	 * sets them with the two above. NULL (the default): the store is
+	 * always reachable. */
+	bool (*unreachable)(const struct store *st);
+	int (*reconnect)(struct store *st);
+	const char *(*errmsg)(const struct store *st);
 	/* Borrowed; NULL: none. Gets the queue depth and each
 	 * transaction's time (metrics_store_transaction()). */
 	struct metrics *metrics;
