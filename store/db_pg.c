@@ -526,16 +526,11 @@ static void
 pg_finalize(struct db_stmt *st)
 {
 	struct pg_stmt *s = PGS(st);
-	struct pg_db *d = PGD(st->db);
 
+	/* A named statement is one of the store's persistent ones, which
+	 * live as long as the connection: they are finalized only when it
+	 * closes, so no DEALLOCATE round trip. */
 	pg_reset(st);
-	/* The name stays taken until the connection closes otherwise. */
-	if (s->name[0] && PQstatus(d->conn) == CONNECTION_OK &&
-	    PQtransactionStatus(d->conn) != PQTRANS_INERROR) {
-		char q[40];
-		snprintf(q, sizeof(q), "DEALLOCATE %s", s->name);
-		PQclear(PQexec(d->conn, q));
-	}
 	store__free(s->sql);
 	store__free(s);
 }

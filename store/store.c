@@ -545,9 +545,8 @@ db_connect(struct store *st)
 }
 
 static void
-close_stmts(const struct db_driver *drv, struct db_stmt **stmt)
+close_stmts(struct db_stmt **stmt)
 {
-	(void)drv;
 	for (int i = 0; i < STORE_STMT_COUNT_; i++) {
 		db_finalize(stmt[i]);
 		stmt[i] = NULL;
@@ -582,7 +581,7 @@ store__reconnect_if_needed(struct store *st)
 	st->fts_manual = false;
 	rc = db_connect(st);
 	if (rc < 0) {
-		close_stmts(st->drv, st->stmt);
+		close_stmts(st->stmt);
 		if (st->db)
 			st->drv->close(st->db);
 		st->db = old_db;
@@ -592,7 +591,7 @@ store__reconnect_if_needed(struct store *st)
 			st->unreachable = true;
 		return rc;
 	}
-	close_stmts(st->drv, old_stmt);
+	close_stmts(old_stmt);
 	st->drv->close(old_db);
 	st->reopen = false;
 	st->reconnects++;
@@ -690,7 +689,7 @@ store_close(struct store *st)
 {
 	if (!st)
 		return;
-	close_stmts(st->drv, st->stmt);
+	close_stmts(st->stmt);
 	if (st->db)
 		st->drv->close(st->db);
 	store__free(st->target);

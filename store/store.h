@@ -1,8 +1,9 @@
 /*
  * store/: the article database other programs read.
  *
- * One interface for feed state and articles, with SQLite (WAL mode) behind
- * it; a server backend can implement the same functions later. The store
+ * One interface for feed state and articles, with SQLite (WAL mode) or
+ * PostgreSQL behind it (store_open()'s database string picks; nothing
+ * here differs by backend). The store
  * owns the schema and its migrations, deduplication (store/SCHEMA.md writes
  * the rules down), retention, the change log and full-text search.
  *
