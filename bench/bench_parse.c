@@ -8,7 +8,8 @@
  *	html and xhtml content, RSS 1.0 -- or reads every file in DIR, then
  *	times R runs (default 5) of each parser over the whole corpus, pushed
  *	in 64 KiB chunks (files ending in .gz are skipped), and prints the
- *	median MB/s, entries/s and the ratio.
+ *	median MB/s, entries/s and the ratio. Times are CPU time
+ *	(CLOCK_PROCESS_CPUTIME_ID), so a loaded machine slows no figure.
  *	It also times libxml2's HTML parser alone (SAX, no callbacks doing
  *	work) over every entry's summary and content as parse/ returned them,
  *	and prints the floor that sets: a parser that reads the feed once and
@@ -245,11 +246,14 @@ gen_rss10(struct gen *g, unsigned items)
 	g_str(g, "</rdf:RDF>\n");
 }
 
+/* CPU time, not wall time: on a machine shared with builds and other
+ * benchmarks, wall time measures the neighbours (everything here runs on
+ * one thread, so the process's CPU clock is this thread's). */
 static double
 now(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -586,7 +590,7 @@ main(int argc, char **argv)
 		mbytes / b, (double)entries / b, runs);
 	printf("parse/ (full)    : %8.1f MB/s  %10.0f entries/s  (median of %u)\n",
 		mbytes / f, (double)entries / f, runs);
-	printf("ratio parse/ / bare libxml2: %.2f (target >= 0.33)\n", b / f);
+	printf("ratio parse/ / bare libxml2: %.2f (target >= 0.5)\n", b / f);
 	double h = median(th, (int)runs), hb = (double)bodies.bytes / 1048576;
 	printf("bare libxml2 HTML SAX over the %zu summaries and contents parse/ returned:"
 		" %.1f MB (%.0f%% of the corpus) at %.1f MB/s (median of %u)\n",

@@ -40,10 +40,13 @@ struct conf_feed {
 	char *tags;            /* owned; comma-separated, or NULL */
 	int64_t timeout_s;     /* resolved */
 	int64_t max_size;      /* resolved, bytes */
-	char *user_agent;      /* owned; resolved (NULL = fetch default) */
+	char *user_agent;      /* resolved (NULL = fetch default); the conf's
+	                        * own string when inherited (one copy for all),
+	                        * else owned */
 	char *username, *password; /* owned; NULL = none. Never logged. */
-	char *proxy;           /* owned; resolved (NULL = the environment's,
-	                        * "" = no proxy at all) */
+	char *proxy;           /* resolved (NULL = the environment's, "" = no
+	                        * proxy at all); inherited or owned, as
+	                        * user_agent */
 	int keep_days;         /* 0 = forever */
 	int keep_count;        /* 0 = unlimited */
 	bool enabled;
@@ -51,7 +54,8 @@ struct conf_feed {
 	char *title;           /* owned; title=, UTF-8, NULL = none (OPML's text) */
 	char *site;            /* owned; site=, an http(s) URL, NULL = none
 	                        * (OPML's htmlUrl) */
-	char *file;            /* owned; where it was defined */
+	char *file;            /* borrowed from conf->files: where it was
+	                        * defined (one copy per file, not per feed) */
 	int line;
 };
 
@@ -119,6 +123,9 @@ struct conf {
 	unsigned max_per_host;    /* default 2 */
 	unsigned start_ramp;      /* never-fetched feeds started per second; default 50 */
 	char *user_agent;      /* owned; NULL = "feedd/VERSION (+url)" */
+	char **files;          /* owned, strings owned: the names that
+	                        * conf_feed.file points into */
+	size_t nfiles;
 	int64_t timeout_s;     /* default 60s */
 	int64_t connect_timeout_s; /* default 15s */
 	int64_t max_size;      /* bytes; default 16 MiB */

@@ -105,6 +105,13 @@ static const struct feedctl_opt edit_opts[] = {
 	{ 0 },
 };
 
+static const struct feedctl_opt migrate_opts[] = {
+	{ "from", 'f', "DB", "the database to copy: PATH, sqlite:PATH, postgresql://... or a libpq keyword string (only read)" },
+	{ "to", 't', "DB", "the new database, in the same forms; it must hold no feeds, articles or other rows" },
+	{ "batch", 'b', "N", "rows read and written per batch (default 1000)" },
+	{ 0 },
+};
+
 static const struct feedctl_cmd commands[] = {
 	{ "parse", feedctl_parse, "FILE|-...",
 	  "parse feed documents with feedd's parser and print them as JSON lines", parse_opts },
@@ -136,6 +143,8 @@ static const struct feedctl_cmd commands[] = {
 	  "poll a disabled feed again (drops its enabled=no), and reload feedd", edit_opts },
 	{ "disable", feedctl_disable, "NAME",
 	  "stop polling a feed (enabled=no), keeping its articles, and reload feedd", edit_opts },
+	{ "migrate", feedctl_migrate, "",
+	  "copy the whole store to a new database (SQLite or PostgreSQL), verified, all or nothing", migrate_opts },
 	{ "help", feedctl_help, "[COMMAND]",
 	  "list the commands, or describe one", NULL },
 };

@@ -113,6 +113,10 @@ int feedctl_remove(const struct feedctl_global *g, int argc, char **argv);
 int feedctl_enable(const struct feedctl_global *g, int argc, char **argv);
 int feedctl_disable(const struct feedctl_global *g, int argc, char **argv);
 
+/* Moving the store (feedctl_migrate.c): every table from --from (read
+ * only) into an empty --to, in one verified transaction. */
+int feedctl_migrate(const struct feedctl_global *g, int argc, char **argv);
+
 /* The name import-opml gives a feed with this title (NULL = none) and URL
  * (feedctl_opml.c): from the title, else the URL's host; never empty. */
 void feedctl_feed_name(const char *title, const char *url, char *out, size_t outlen);

@@ -1,5 +1,6 @@
 /*
- * run: the running daemon. One private libuv loop with a timer per feed,
+ * run: the running daemon. One private libuv loop with one timer over a
+ * heap of every feed's due time,
  * the fetch -> parse -> store pipeline, per-host spacing, SIGHUP reload,
  * graceful SIGTERM/SIGINT, sd_notify and the watchdog, and a measurement of
  * the longest loop stall. Store work runs on the threadpool (worker.h).

@@ -32,6 +32,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define container_of(p, type, member)                                          \
 	((type *)((char *)(p) - offsetof(type, member)))
@@ -42,6 +43,57 @@
 	"application/rdf+xml;q=0.9, application/feed+json;q=0.9, "             \
 	"application/xml;q=0.8, text/xml;q=0.8, application/json;q=0.7, "      \
 	"*/*;q=0.5"
+
+/*
+ * Which connections stay open (the issue "1,000,000 feeds": CPU per poll
+ * must not grow with the number of hosts).
+ *
+ * libcurl 7.88 keeps finished connections in a cache, a hash of "bundles",
+ * one per host:port, with 97 buckets. When a transfer ends and the cache
+ * holds more than CURLMOPT_MAXCONNECTS connections (by default 4 x the easy
+ * handles currently added: we remove each handle when it finishes, so that
+ * is often just 4 or 8), Curl_conncache_return_conn() closes the oldest
+ * idle one, taken out with Curl_conncache_extract_oldest(), which walks
+ * every bundle and, unlike every other way out of the cache, leaves the
+ * bundle in the hash even when it is now empty. So each host that ever had
+ * its connection evicted leaves an empty bundle behind for good, and every
+ * later walk of the cache pays for all of them: extract_oldest itself on
+ * every finished transfer, Curl_conncache_foreach() in
+ * curl_multi_remove_handle() (close_connect_only), prune_dead_connections()
+ * and the hash chains of every lookup. perf on a libcurl built with -g,
+ * bench_fetch, 40,000 requests (all 304): at 20,000 hosts,
+ * Curl_conncache_extract_oldest 39% of the CPU, Curl_hash_next_element 27%,
+ * Curl_conncache_foreach 8%; at 2,000 hosts none of them shows. That was
+ * the cost per poll that grew with the hosts (bench/fetch_hosts.sh).
+ *
+ * So the cache must never be full: connections have to leave it by the
+ * paths that drop the empty bundle (a transfer with CURLOPT_FORBID_REUSE
+ * closing its connection at the end, a dead or too old idle connection
+ * found by curl's pruning or at reuse). fetch/ counts the sockets curl has
+ * open (opensocket_cb / closesocket_cb) and decides at launch which
+ * transfer may leave its connection open afterwards (fetch_req.keep):
+ *
+ *   - only if its host is likely to be polled again soon: another request
+ *     for it is running or waiting, or one of its transfers ended within
+ *     FETCH_KEEP_S (fetch.recent keeps such hosts; it holds at most the
+ *     hosts polled in the last FETCH_KEEP_S, whatever their total);
+ *   - only while conns + keep_running < max_idle (4 x max_total).
+ *
+ * Every idle connection was left by a keeping transfer, which counted in
+ * keep_running until it ended; other transfers only close connections. So
+ * idle + keep_running <= max_idle at all times (a keeping transfer that
+ * follows redirects may leave one idle connection per hop: at most
+ * FEEDD_MAX_REDIRECTS more each), and curl's cache never holds more than
+ * max_idle + (FEEDD_MAX_REDIRECTS + 1) x max_total, our CURLMOPT_MAXCONNECTS.
+ * An idle connection older than FETCH_KEEP_S is closed by curl
+ * (CURLOPT_MAXAGE_CONN). Every walk of the cache is then over at most
+ * max_idle + max_total connections, a constant.
+ *
+ * The price: a host seen for the first time in FETCH_KEEP_S connects again
+ * for its second poll; from then on, while it is polled at least every
+ * FETCH_KEEP_S and the budget allows, its polls reuse one connection.
+ */
+#define FETCH_KEEP_S 60
 
 struct list {
 	struct list *prev, *next;
@@ -81,7 +133,10 @@ struct host {
 	struct host *hnext;       /* hash chain */
 	struct list waiting;      /* fetch_req.link_q, FIFO */
 	struct list ready_link;   /* in fetch.ready */
-	bool in_ready;
+	struct list recent_link;  /* in fetch.recent */
+	bool in_ready, in_recent;
+	uint64_t last_done_ms;    /* uv_now() when a transfer last ended, 0 = never */
+	uint64_t idle_since_ms;   /* uv_now() when it joined fetch.recent */
 	unsigned running;         /* transfers in flight */
 	unsigned refs;            /* requests pointing here */
 	char name[];              /* lower case */
@@ -110,6 +165,13 @@ struct fetch {
 	struct list ready;        /* host.ready_link */
 	struct list cancelled;    /* fetch_req.link_q, awaiting on_done */
 	struct list socks;        /* sock.link: every open uv_poll_t */
+	struct list recent;       /* host.recent_link: hosts without requests
+	                           * whose last transfer ended within
+	                           * FETCH_KEEP_S, oldest first */
+	unsigned conns;           /* sockets curl has open, idle or in use */
+	unsigned keep_running;    /* transfers in flight that may keep their
+	                           * connection (fetch_req.keep) */
+	unsigned max_idle;        /* budget of conns + keep_running */
 	struct sock **byfd;       /* owned array: the poll handle of each fd */
 	size_t nbyfd;
 	CURL **pool;              /* owned: idle easy handles, reset */
@@ -137,6 +199,7 @@ struct fetch_req {
 	struct host *host;        /* counted in host.refs */
 	enum req_state state;
 	bool cancelled;
+	bool keep;                /* its connection may stay open after it */
 	CURL *easy;               /* owned, while running */
 	struct curl_slist *headers; /* owned */
 
@@ -246,15 +309,22 @@ host_get(struct fetch *f, const char *name)
 	if (f->hcount >= f->hcap && host_grow(f) < 0 && !f->hcap)
 		goto out;
 	b = host_hash(name) & (f->hcap - 1);
-	for (h = f->htab[b]; h; h = h->hnext)
-		if (strcmp(h->name, name) == 0)
+	for (h = f->htab[b]; h; h = h->hnext) {
+		if (strcmp(h->name, name) == 0) {
+			if (h->in_recent) {
+				list_del(&h->recent_link);
+				h->in_recent = false;
+			}
 			goto out;
+		}
+	}
 	h = calloc(1, sizeof(*h) + strlen(name) + 1);
 	if (!h)
 		goto out;
 	strcpy(h->name, name);
 	list_init(&h->waiting);
 	list_init(&h->ready_link);
+	list_init(&h->recent_link);
 	h->hnext = f->htab[b];
 	f->htab[b] = h;
 	f->hcount++;
@@ -273,8 +343,34 @@ host_free(struct fetch *f, struct host *h)
 	free(h);
 }
 
-/* Put the host in, or take it out of, the ready list; free it when no
- * request refers to it any more. h may be gone afterwards. */
+/* Whether a transfer of h ended within the last FETCH_KEEP_S. */
+static bool
+host_recent(const struct fetch *f, const struct host *h)
+{
+	return h->last_done_ms &&
+		uv_now(f->loop) - h->last_done_ms <= FETCH_KEEP_S * 1000;
+}
+
+/* Free the hosts of the recent list whose time is up. The list is in the
+ * order they joined it, so this stops at the first one still recent. */
+static void
+hosts_expire(struct fetch *f)
+{
+	uint64_t now = uv_now(f->loop);
+
+	while (!list_empty(&f->recent)) {
+		struct host *h = container_of(f->recent.next, struct host,
+			recent_link);
+		if (now - h->idle_since_ms <= FETCH_KEEP_S * 1000)
+			break;
+		list_del(&h->recent_link);
+		host_free(f, h);
+	}
+}
+
+/* Put the host in, or take it out of, the ready list; when no request
+ * refers to it any more, free it, or keep it in the recent list if a
+ * transfer of it ended lately (see launch()). h may be gone afterwards. */
 static void
 host_update(struct fetch *f, struct host *h)
 {
@@ -287,8 +383,15 @@ host_update(struct fetch *f, struct host *h)
 		list_del(&h->ready_link);
 		h->in_ready = false;
 	}
-	if (h->refs == 0 && !h->in_ready)
+	if (h->refs > 0 || h->in_ready || h->in_recent)
+		return;
+	if (host_recent(f, h) && !f->destroying) {
+		h->idle_since_ms = uv_now(f->loop);
+		list_add_tail(&f->recent, &h->recent_link);
+		h->in_recent = true;
+	} else {
 		host_free(f, h);
+	}
 }
 
 /* ---- requests ---- */
@@ -360,10 +463,14 @@ finish(struct fetch_req *r, const struct fetch_result *res)
 			curl_multi_remove_handle(f->multi, r->easy);
 		f->running--;
 		r->host->running--;
+		r->host->last_done_ms = uv_now(f->loop) ? uv_now(f->loop) : 1;
+		if (r->keep)
+			f->keep_running--;
 	}
 	r->host->refs--;
 	host_update(f, r->host);
 	r->host = NULL;
+	hosts_expire(f);
 	f->pending--;
 	r->on_done(r->ud, res);
 	req_free(r);
@@ -741,6 +848,7 @@ static curl_socket_t
 opensocket_cb(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
 {
 	struct fetch_req *r = ud;
+	curl_socket_t fd;
 
 	if (purpose == CURLSOCKTYPE_IPCXN) {
 		const char *why = fetch_addr_private(&a->addr, a->addrlen);
@@ -754,7 +862,22 @@ opensocket_cb(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
 		if (policy_check(r, why, ip) < 0)
 			return CURL_SOCKET_BAD;
 	}
-	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd != CURL_SOCKET_BAD)
+		r->f->conns++;
+	return fd;
+}
+
+/* Every socket opensocket_cb made is closed here, whichever transfer (or
+ * curl_multi_cleanup) closes it: the connection keeps the callback and ud
+ * is the struct fetch, not a request. */
+static int
+closesocket_cb(void *ud, curl_socket_t fd)
+{
+	struct fetch *f = ud;
+
+	f->conns--;
+	return close(fd);
 }
 
 /* A reused connection skips opensocket_cb; this runs before every request,
@@ -1190,6 +1313,15 @@ launch(struct fetch_req *r)
 	SET(CURLOPT_HEADERDATA, r);
 	SET(CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
 	SET(CURLOPT_OPENSOCKETDATA, r);
+	SET(CURLOPT_CLOSESOCKETFUNCTION, closesocket_cb);
+	SET(CURLOPT_CLOSESOCKETDATA, f);
+	/* Which connections stay open: see the comment above FETCH_KEEP_S. */
+	r->keep = (host_recent(f, r->host) || r->host->running > 0 ||
+			!list_empty(&r->host->waiting)) &&
+		f->conns + f->keep_running < f->max_idle;
+	if (!r->keep)
+		SET(CURLOPT_FORBID_REUSE, 1L);
+	SET(CURLOPT_MAXAGE_CONN, (long)FETCH_KEEP_S);
 	SET(CURLOPT_PREREQFUNCTION, prereq_cb);
 	SET(CURLOPT_PREREQDATA, r);
 	SET(CURLOPT_SHARE, f->share);
@@ -1263,6 +1395,8 @@ start_ready(struct fetch *f)
 		r->state = REQ_RUNNING;
 		h->running++;
 		f->running++;
+		if (r->keep)
+			f->keep_running++;
 		host_update(f, h);
 	}
 }
@@ -1501,12 +1635,14 @@ fetch_create(struct fetch **out, uv_loop_t *loop, const struct fetch_opts *o)
 	f->loop = loop;
 	f->max_total = o && o->max_total ? o->max_total : 32;
 	f->max_per_host = o && o->max_per_host ? o->max_per_host : 2;
+	f->max_idle = 4 * f->max_total;
 	f->user_agent = strdup(o && o->user_agent ? o->user_agent :
 		"feedd/" FEEDD_VERSION);
 	list_init(&f->all);
 	list_init(&f->ready);
 	list_init(&f->cancelled);
 	list_init(&f->socks);
+	list_init(&f->recent);
 	/* Without a pool (no memory for it) handles are simply not reused. */
 	f->pool = calloc(f->max_total, sizeof(*f->pool));
 	if (!f->user_agent || host_grow(f) < 0) {
@@ -1532,12 +1668,16 @@ fetch_create(struct fetch **out, uv_loop_t *loop, const struct fetch_opts *o)
 	 * 0.035 ms of CPU per request over 200 hosts, 1.66 ms over 20,000
 	 * hosts, 2.2 ms over 40,000; with the cache off, 0.10-0.15 ms over
 	 * 8,000 distinct hosts (each a new connection) and 0.98 ms over
-	 * 20,000 hosts visited twice each: a second per-host cost remains,
-	 * not yet found (not the connection cache's size: MAXCONNECTS 64 or
-	 * 1,000 changes nothing). A host polled often
-	 * reuses its kept-alive connection, which needs no lookup; the rest
-	 * are minutes apart, longer than that cache's lifetime anyway. A
-	 * local caching resolver serves repeated lookups at their real TTL. */
+	 * 20,000 hosts visited twice each: the second per-host cost was the
+	 * connection cache's empty bundles, see the comment above
+	 * FETCH_KEEP_S. A host polled often reuses its kept-alive
+	 * connection, which needs no lookup; the rest are minutes apart,
+	 * longer than that cache's lifetime anyway. A local caching resolver
+	 * serves repeated lookups at their real TTL.
+	 *
+	 * CURLMOPT_MAXCONNECTS is set high enough that curl never finds its
+	 * connection cache full (see FETCH_KEEP_S): fetch/ closes the
+	 * connections itself before that. */
 	if (curl_share_setopt(f->share, CURLSHOPT_SHARE,
 			CURL_LOCK_DATA_SSL_SESSION) ||
 		curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, sock_cb) ||
@@ -1545,7 +1685,10 @@ fetch_create(struct fetch **out, uv_loop_t *loop, const struct fetch_opts *o)
 		curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, timer_fn) ||
 		curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f) ||
 		curl_multi_setopt(f->multi, CURLMOPT_PIPELINING,
-			(long)CURLPIPE_MULTIPLEX)) {
+			(long)CURLPIPE_MULTIPLEX) ||
+		curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS,
+			(long)(f->max_idle +
+			(FEEDD_MAX_REDIRECTS + 1) * f->max_total))) {
 		rc = -EIO;
 		goto out;
 	}
@@ -1763,6 +1906,12 @@ do_destroy(struct fetch *f)
 		r->cancelled = true;
 		finish_simple(r, FETCH_CANCELLED, -ECANCELED, "cancel",
 			"cancelled");
+	}
+	while (!list_empty(&f->recent)) {
+		struct host *h = container_of(f->recent.next, struct host,
+			recent_link);
+		list_del(&h->recent_link);
+		host_free(f, h);
 	}
 	while (f->npool)
 		curl_easy_cleanup(f->pool[--f->npool]);

@@ -6,6 +6,8 @@
  * numeric ones), unclosed comments, raw-text script/style bodies. We walk
  * its events with our own element stack and write the output ourselves, so
  * every element we emit is closed and every text and attribute is escaped.
+ * Well-formed fragments in a common subset skip libxml2: a fast reader
+ * (see "the fast reader" below) sends the same events itself.
  *
  * Sanitizing follows Python feedparser's allow-lists (elements, attributes,
  * CSS properties and keywords, SVG and MathML), with these changes:
@@ -100,15 +102,16 @@ buf_str(struct buf *b, const char *s)
  * HTML forbid (C0 controls other than tab, LF and CR; 0xEF may start the
  * noncharacters U+FFFE and U+FFFF); C_ESC: escaped in text (& < >);
  * C_QUOT: escaped in attribute values; C_WS: HTML whitespace; C_C2: may
- * start U+00A0 NO-BREAK SPACE.
+ * start U+00A0 NO-BREAK SPACE; C_CR: carriage return (the fast reader
+ * leaves it to libxml2).
  */
-enum { C_BAD = 1, C_ESC = 2, C_QUOT = 4, C_WS = 8, C_C2 = 16 };
+enum { C_BAD = 1, C_ESC = 2, C_QUOT = 4, C_WS = 8, C_C2 = 16, C_CR = 32 };
 
 static const unsigned char cls[256] = {
 	[0x00] = C_BAD, [0x01] = C_BAD, [0x02] = C_BAD, [0x03] = C_BAD,
 	[0x04] = C_BAD, [0x05] = C_BAD, [0x06] = C_BAD, [0x07] = C_BAD,
 	[0x08] = C_BAD, ['\t'] = C_WS, ['\n'] = C_WS, [0x0B] = C_BAD,
-	['\f'] = C_BAD | C_WS, ['\r'] = C_WS, [0x0E] = C_BAD, [0x0F] = C_BAD,
+	['\f'] = C_BAD | C_WS, ['\r'] = C_WS | C_CR, [0x0E] = C_BAD, [0x0F] = C_BAD,
 	[0x10] = C_BAD, [0x11] = C_BAD, [0x12] = C_BAD, [0x13] = C_BAD,
 	[0x14] = C_BAD, [0x15] = C_BAD, [0x16] = C_BAD, [0x17] = C_BAD,
 	[0x18] = C_BAD, [0x19] = C_BAD, [0x1A] = C_BAD, [0x1B] = C_BAD,
@@ -378,15 +381,26 @@ ascii_ncasecmp(const char *a, size_t an, const char *b)
 	return b[i] ? -1 : 0;
 }
 
+static inline unsigned char
+ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
 /* The list entry equal (ignoring ASCII case) to s[0..n), or NULL. */
 static const char *
 lookup(const char *const *list, size_t count, const char *s, size_t n)
 {
 	size_t lo = 0, hi = count;
+	/* Most probes differ in the first byte: decide those inline (an
+	 * empty s compares as its NUL, which sorts first, as in
+	 * ascii_ncasecmp). */
+	unsigned char first = n ? ascii_lower((unsigned char)s[0]) : 0;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = ascii_ncasecmp(s, n, list[mid]);
+		unsigned char y = ascii_lower((unsigned char)list[mid][0]);
+		int c = first != y ? (first < y ? -1 : 1) : ascii_ncasecmp(s, n, list[mid]);
 		if (c == 0)
 			return list[mid];
 		if (c < 0)
@@ -1259,6 +1273,397 @@ on_chars(void *ud, const xmlChar *s, int len)
 		chars_one(w, s, len);
 }
 
+/* ---- the fast reader ---------------------------------------------------- */
+
+/*
+ * Most entry bodies are a few paragraphs with links, emphasis, lists and
+ * images, written well-formed. For those, libxml2's HTML parser (a parser
+ * context, a dictionary and input buffers per fragment, then its tokenizer)
+ * costs more than everything we do with its events. fast_run() reads that
+ * subset itself and sends the walks the events libxml2 would send: the
+ * implied <html> and our <body>, each start tag with its attributes
+ * (names in lower case, values with entities decoded), text split where
+ * libxml2 splits it at references, each end tag, </body> and </html>.
+ *
+ * It accepts only what it is sure libxml2 reads the same way and answers
+ * "not mine" for anything else (walk_run() then starts the walks again
+ * and hands the fragment to libxml2): a tag outside fast_tags, a child its parent's content
+ * model does not take (libxml2 would close the parent: <p><ul>, <a><a>),
+ * an end tag that does not close the innermost open element, elements
+ * left open, comments, declarations, CDATA, a '<' that starts no tag, an
+ * attribute without a quoted value or given twice, an entity libxml2 does
+ * not know or a character reference outside the characters XML allows,
+ * CR and characters XML forbids. tests/fuzz/fuzz_html_fast.c checks that
+ * on everything accepted the output is byte for byte libxml2's; the
+ * content models are checked against libxml2's own rules in
+ * tests/unit/test_parse_fast.c.
+ */
+enum fast_class {
+	FC_INLINE, /* phrasing: text, inline and void children */
+	FC_VOID,   /* no content, no end tag */
+	FC_PARA,   /* p, h1-h6: phrasing content */
+	FC_LIST,   /* ul, ol: li children and white space */
+	FC_ITEM,   /* li: flow content */
+	FC_BLOCK,  /* blockquote, div: flow content */
+	FC_BODY,   /* the <body> we open */
+};
+
+#define FC_FLOW ((1u << FC_INLINE) | (1u << FC_VOID) | (1u << FC_PARA) | \
+	(1u << FC_LIST) | (1u << FC_BLOCK))
+
+/* The classes each class may contain. */
+static const unsigned fast_content[] = {
+	[FC_INLINE] = (1u << FC_INLINE) | (1u << FC_VOID),
+	[FC_VOID] = 0,
+	[FC_PARA] = (1u << FC_INLINE) | (1u << FC_VOID),
+	[FC_LIST] = 1u << FC_ITEM,
+	[FC_ITEM] = FC_FLOW,
+	[FC_BLOCK] = FC_FLOW,
+	[FC_BODY] = FC_FLOW,
+};
+
+/* Sorted by name, for bsearch. */
+static const struct fast_tag {
+	const char *name;
+	unsigned char cls;
+} fast_tags[] = {
+	{ "a", FC_INLINE }, { "b", FC_INLINE }, { "blockquote", FC_BLOCK },
+	{ "br", FC_VOID }, { "code", FC_INLINE }, { "div", FC_BLOCK },
+	{ "em", FC_INLINE }, { "h1", FC_PARA }, { "h2", FC_PARA },
+	{ "h3", FC_PARA }, { "h4", FC_PARA }, { "h5", FC_PARA },
+	{ "h6", FC_PARA }, { "i", FC_INLINE }, { "img", FC_VOID },
+	{ "li", FC_ITEM }, { "ol", FC_LIST }, { "p", FC_PARA },
+	{ "s", FC_INLINE }, { "small", FC_INLINE }, { "span", FC_INLINE },
+	{ "strong", FC_INLINE }, { "sub", FC_INLINE }, { "sup", FC_INLINE },
+	{ "u", FC_INLINE }, { "ul", FC_LIST },
+};
+
+#define FAST_MAX_DEPTH 64
+#define FAST_MAX_ATTS 16
+#define FAST_MAX_NAME 32
+#define FAST_MAX_TAG 4096
+
+static const struct fast_tag *
+fast_tag(const char *s, size_t n)
+{
+	size_t lo = 0, hi = NELEM(fast_tags);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = ascii_ncasecmp(s, n, fast_tags[mid].name);
+		if (c == 0)
+			return &fast_tags[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static inline bool
+fast_alpha(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline bool
+fast_alnum(unsigned char c)
+{
+	return fast_alpha(c) || (c >= '0' && c <= '9');
+}
+
+/* libxml2's IS_BLANK_CH less CR (refused before). */
+static inline bool
+fast_blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n';
+}
+
+/* A code point as UTF-8 into out (4 bytes); its length. */
+static size_t
+fast_utf8(unsigned v, char *out)
+{
+	if (v < 0x80) {
+		out[0] = (char)v;
+		return 1;
+	}
+	if (v < 0x800) {
+		out[0] = (char)(0xC0 | (v >> 6));
+		out[1] = (char)(0x80 | (v & 0x3F));
+		return 2;
+	}
+	if (v < 0x10000) {
+		out[0] = (char)(0xE0 | (v >> 12));
+		out[1] = (char)(0x80 | ((v >> 6) & 0x3F));
+		out[2] = (char)(0x80 | (v & 0x3F));
+		return 3;
+	}
+	out[0] = (char)(0xF0 | (v >> 18));
+	out[1] = (char)(0x80 | ((v >> 12) & 0x3F));
+	out[2] = (char)(0x80 | ((v >> 6) & 0x3F));
+	out[3] = (char)(0x80 | (v & 0x3F));
+	return 4;
+}
+
+/*
+ * The reference at s[0] == '&': its UTF-8 into out (at most 4 bytes), its
+ * length in *used. 0 when it is not one the fast reader takes: a named
+ * entity libxml2's table has, spelled "&name;", or "&#N;" / "&#xH;" for a
+ * character XML allows other than CR.
+ */
+static size_t
+fast_ref(const char *s, size_t n, char *out, size_t *used)
+{
+	size_t i = 1;
+
+	if (i < n && s[i] == '#') {
+		unsigned v = 0;
+		size_t d = 0;
+		bool hex = i + 1 < n && (s[i + 1] == 'x' || s[i + 1] == 'X');
+		i += hex ? 2 : 1;
+		for (; i < n && d < 8; i++, d++) {
+			unsigned char c = (unsigned char)s[i];
+			unsigned x;
+			if (c >= '0' && c <= '9')
+				x = c - '0';
+			else if (hex && c >= 'a' && c <= 'f')
+				x = c - 'a' + 10;
+			else if (hex && c >= 'A' && c <= 'F')
+				x = c - 'A' + 10;
+			else
+				break;
+			v = v * (hex ? 16 : 10) + x;
+		}
+		if (d == 0 || d == 8 || i >= n || s[i] != ';')
+			return 0;
+		if (!(v == 0x9 || v == 0xA || (v >= 0x20 && v <= 0xD7FF) ||
+		      (v >= 0xE000 && v <= 0xFFFD) || (v >= 0x10000 && v <= 0x10FFFF)))
+			return 0;
+		*used = i + 1;
+		return fast_utf8(v, out);
+	}
+	char name[FAST_MAX_NAME];
+	size_t k = 0;
+	for (; i < n && fast_alnum((unsigned char)s[i]) && k + 1 < sizeof(name); i++)
+		name[k++] = s[i];
+	if (k == 0 || i >= n || s[i] != ';')
+		return 0;
+	name[k] = '\0';
+	const htmlEntityDesc *e = htmlEntityLookup((const xmlChar *)name);
+	if (!e || e->value == 0 || e->value == 0xD)
+		return 0;
+	*used = i + 1;
+	return fast_utf8(e->value, out);
+}
+
+static void
+fast_start(struct walk *w, const char *name, const xmlChar **atts)
+{
+	on_start(w, (const xmlChar *)name, atts);
+}
+
+static void
+fast_end(struct walk *w, const char *name)
+{
+	on_end(w, (const xmlChar *)name);
+}
+
+/*
+ * Text s[0..n) (no '<'): checks it and sends it in the pieces libxml2
+ * sends. ws_only: only white space may appear (in a list).
+ * False when the fast reader does not take it.
+ */
+static bool
+fast_text(struct walk *w, const char *s, size_t n, bool ws_only)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t start = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = u[i];
+		if (ws_only && !fast_blank(c))
+			return false;
+		if (!(cls[c] & (C_BAD | C_ESC | C_CR)) || c == '>')
+			continue;
+		if ((cls[c] & C_CR) || ((cls[c] & C_BAD) && forbidden(s + i, n - i)))
+			return false;
+		if (c == '&') {
+			char ch[4];
+			size_t used = 0, k = fast_ref(s + i, n - i, ch, &used);
+			if (k == 0)
+				return false;
+			if (i > start)
+				on_chars(w, u + start, (int)(i - start));
+			on_chars(w, (const xmlChar *)ch, (int)k);
+			i += used - 1;
+			start = i + 1;
+		}
+	}
+	if (n > start)
+		on_chars(w, u + start, (int)(n - start));
+	return true;
+}
+
+/*
+ * An attribute value s[0..n) decoded into out (room for n + 1 bytes: a
+ * reference is never shorter than its UTF-8); false when refused.
+ */
+static bool
+fast_value(const char *s, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '<' || c == '\r' || ((cls[c] & C_BAD) && forbidden(s + i, n - i)))
+			return false;
+		if (c == '&') {
+			size_t used = 0, k = fast_ref(s + i, n - i, out + o, &used);
+			if (k == 0)
+				return false;
+			o += k;
+			i += used - 1;
+			continue;
+		}
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return true;
+}
+
+/*
+ * One pass over the fragment: checks that the fast reader takes it and
+ * sends the events to the walks as it goes (the caller starts them again
+ * when it is not taken). Returns true when taken.
+ */
+static bool
+fast_pass(struct walk *w, const char *s, size_t len)
+{
+	const struct fast_tag *stack[FAST_MAX_DEPTH];
+	char scratch[FAST_MAX_TAG]; /* one tag's attribute names and values */
+	size_t depth = 0, i = 0;
+
+	fast_start(w, "html", NULL);
+	fast_start(w, "body", NULL);
+	while (i < len) {
+		unsigned parent = depth ? stack[depth - 1]->cls : FC_BODY;
+		const char *lt = memchr(s + i, '<', len - i);
+		size_t end = lt ? (size_t)(lt - s) : len;
+
+		if (end > i) {
+			if (!fast_text(w, s + i, end - i, parent == FC_LIST))
+				return false;
+			i = end;
+			continue;
+		}
+		/* s[i] == '<' */
+		if (i + 1 < len && s[i + 1] == '/') {
+			size_t j = i + 2, k;
+			while (j < len && fast_alnum((unsigned char)s[j]))
+				j++;
+			if (depth == 0 || j >= len || s[j] != '>')
+				return false;
+			const struct fast_tag *t = stack[depth - 1];
+			k = j - (i + 2);
+			if (ascii_ncasecmp(s + i + 2, k, t->name) != 0)
+				return false;
+			depth--;
+			fast_end(w, t->name);
+			i = j + 1;
+			continue;
+		}
+		size_t j = i + 1;
+		while (j < len && fast_alnum((unsigned char)s[j]))
+			j++;
+		if (j == i + 1 || !fast_alpha((unsigned char)s[i + 1]))
+			return false;
+		const struct fast_tag *t = fast_tag(s + i + 1, j - (i + 1));
+		if (!t || !(fast_content[parent] & (1u << t->cls)))
+			return false;
+		/* <a> inside <a> anywhere: libxml2 closes the outer one. */
+		if (t->name[0] == 'a' && t->name[1] == '\0') {
+			for (size_t d = 0; d < depth; d++) {
+				if (stack[d] == t)
+					return false;
+			}
+		}
+		/* Attributes: blank, name, '=', a quoted value, ... */
+		const xmlChar *atts[2 * FAST_MAX_ATTS + 1];
+		size_t natts = 0, o = 0;
+		bool closed = false;
+		while (j < len) {
+			size_t b = j;
+			while (j < len && fast_blank((unsigned char)s[j]))
+				j++;
+			if (j >= len)
+				return false;
+			if (s[j] == '>') {
+				j++;
+				closed = true;
+				break;
+			}
+			if (s[j] == '/') {
+				if (t->cls != FC_VOID || j + 1 >= len || s[j + 1] != '>')
+					return false;
+				j += 2;
+				closed = true;
+				break;
+			}
+			if (j == b || !fast_alpha((unsigned char)s[j]) || natts == FAST_MAX_ATTS)
+				return false;
+			size_t a = j;
+			while (j < len && (fast_alnum((unsigned char)s[j]) || s[j] == '-'))
+				j++;
+			if (j - a >= FAST_MAX_NAME || o + (j - a) + 1 > sizeof(scratch) ||
+			    j + 1 >= len || s[j] != '=' ||
+			    (s[j + 1] != '"' && s[j + 1] != '\''))
+				return false;
+			char *an = scratch + o;
+			for (size_t k = a; k < j; k++) {
+				unsigned char c = (unsigned char)s[k];
+				an[k - a] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			}
+			an[j - a] = '\0';
+			for (size_t k = 0; k < natts; k++) {
+				if (strcmp((const char *)atts[2 * k], an) == 0)
+					return false;
+			}
+			o += j - a + 1;
+			char q = s[j + 1];
+			size_t v = j + 2;
+			const char *qe = memchr(s + v, q, len - v);
+			if (!qe)
+				return false;
+			size_t vn = (size_t)(qe - (s + v));
+			if (o + vn + 1 > sizeof(scratch) || !fast_value(s + v, vn, scratch + o))
+				return false;
+			atts[2 * natts] = (const xmlChar *)an;
+			atts[2 * natts + 1] = (const xmlChar *)(scratch + o);
+			natts++;
+			o += strlen(scratch + o) + 1;
+			j = v + vn + 1;
+		}
+		if (!closed)
+			return false;
+		atts[2 * natts] = NULL;
+		fast_start(w, t->name, natts ? atts : NULL);
+		if (t->cls == FC_VOID) {
+			fast_end(w, t->name);
+		} else {
+			if (depth == FAST_MAX_DEPTH)
+				return false;
+			stack[depth++] = t;
+		}
+		i = j;
+	}
+	if (depth > 0)
+		return false;
+	fast_end(w, "body");
+	fast_end(w, "html");
+	return true;
+}
+
 /* Free everything a walk holds but its result. */
 static void
 walk_cleanup(struct walk *w)
@@ -1270,11 +1675,13 @@ walk_cleanup(struct walk *w)
 }
 
 /*
- * Parse once, render into every walk of the chain w. Returns 0 with each
- * w->result set, or -ENOMEM (no result set).
+ * Parse once, render into every walk of the chain w: with the fast reader
+ * when it takes the fragment and path allows, else with libxml2's HTML
+ * parser. Returns 0 with each w->result set, -ENOMEM, or -EAGAIN when
+ * path is PARSE_HTML_FAST and the fast reader refused (no result set).
  */
 static int
-walk_run(struct walk *w, const char *html, size_t len)
+walk_run(struct walk *w, const char *html, size_t len, enum parse_html_path path)
 {
 	static const char prefix[] = "<body>";
 	htmlSAXHandler sax;
@@ -1292,6 +1699,36 @@ walk_run(struct walk *w, const char *html, size_t len)
 		src = fixed;
 		len = strlen(fixed);
 	}
+	/* As the walks start, to start them again if the fast reader refuses
+	 * part way; a chain is the three renderings at most. */
+	struct walk saved[3], *chain[3];
+	size_t nsaved = 0;
+	for (struct walk *x = w; x && nsaved < 3; x = x->next) {
+		chain[nsaved] = x;
+		saved[nsaved++] = *x;
+	}
+	if (nsaved == 3 && chain[2]->next)
+		path = PARSE_HTML_LIBXML2;
+	/* The output is about as long as the input: size it once. */
+	for (struct walk *x = w; x; x = x->next) {
+		if (!x->out.p && !buf_grow(&x->out, len + len / 8 + 64))
+			goto out;
+	}
+	if (path != PARSE_HTML_LIBXML2) {
+		if (fast_pass(w, src, len))
+			goto results;
+		if (path == PARSE_HTML_FAST) {
+			rc = -EAGAIN;
+			goto out;
+		}
+		/* Refused part way: start the walks again for libxml2. */
+		for (size_t i = 0; i < nsaved; i++) {
+			walk_cleanup(chain[i]);
+			*chain[i] = saved[i];
+			if (!buf_grow(&chain[i]->out, len + len / 8 + 64))
+				goto out;
+		}
+	}
 	/* An open <body> first, so text at the start is not wrapped in an
 	 * implied <p> and a stray <head> or <title> stays in the body.
 	 * "<!" with no ">" after it (other than an unclosed comment) is text,
@@ -1308,11 +1745,6 @@ walk_run(struct walk *w, const char *html, size_t len)
 	in = malloc(sizeof(prefix) - 1 + len + extra + 1);
 	if (!in)
 		goto out;
-	/* The output is about as long as the input: size it once. */
-	for (struct walk *x = w; x; x = x->next) {
-		if (!x->out.p && !buf_grow(&x->out, len + len / 8 + 64))
-			goto out;
-	}
 	size_t o = sizeof(prefix) - 1;
 	memcpy(in, prefix, o);
 	memcpy(in + o, src, last_gt);
@@ -1348,6 +1780,7 @@ walk_run(struct walk *w, const char *html, size_t len)
 	 * and ignore <meta charset> (HTML_PARSE_IGNORE_ENC). */
 	xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8);
 	htmlParseDocument(ctxt);
+results:
 	rc = 0;
 	for (struct walk *x = w; x; x = x->next) {
 		while (x->depth > 0 && !x->out.bad)
@@ -1402,7 +1835,7 @@ render(struct walk *w, const char *html, size_t len)
 		len = 0, html = "";
 	if (plain(html, len) && parse__utf8_valid(html, len))
 		return render_plain(w, html, len);
-	if (walk_run(w, html, len) != 0)
+	if (walk_run(w, html, len, PARSE_HTML_AUTO) != 0)
 		return NULL;
 	return w->result;
 }
@@ -1432,31 +1865,44 @@ parse__html_strip(const char *html, size_t len)
 }
 
 int
-parse__html_render(const char *html, size_t len, const char *base,
-	char **sanitized, char **text)
+parse__html_render_path(const char *html, size_t len, const char *base,
+	enum parse_html_path path, char **sanitized, char **text, char **strip)
 {
-	struct walk t = { .mode = MODE_TEXT, .item = -1 };
+	struct walk r = { .mode = MODE_STRIP, .item = -1 };
+	struct walk t = { .mode = MODE_TEXT, .item = -1, .next = strip ? &r : NULL };
 	struct walk s = { .mode = MODE_SANITIZE, .base = base, .next = &t };
 	int rc = 0;
 
 	if (!html)
 		len = 0, html = "";
 	if (plain(html, len) && parse__utf8_valid(html, len)) {
-		s.result = render_plain(&s, html, len);
-		t.result = render_plain(&t, html, len);
-		if (!s.result || !t.result)
-			rc = -ENOMEM;
+		for (struct walk *x = &s; x; x = x->next) {
+			x->result = render_plain(x, html, len);
+			if (!x->result)
+				rc = -ENOMEM;
+		}
 	} else {
-		rc = walk_run(&s, html, len);
+		rc = walk_run(&s, html, len, path);
 	}
 	if (rc) {
 		free(s.result);
 		free(t.result);
+		free(r.result);
 		return rc;
 	}
 	*sanitized = s.result;
 	*text = t.result;
+	if (strip)
+		*strip = r.result;
 	return 0;
+}
+
+int
+parse__html_render(const char *html, size_t len, const char *base,
+	char **sanitized, char **text)
+{
+	return parse__html_render_path(html, len, base, PARSE_HTML_AUTO,
+		sanitized, text, NULL);
 }
 
 char *

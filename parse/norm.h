@@ -33,6 +33,30 @@ char *parse__html_sanitize(const char *html, size_t len, const char *base);
 int parse__html_render(const char *html, size_t len, const char *base,
 	char **sanitized, char **text);
 
+/*
+ * Which reader parses a fragment for parse__html_render_path(). AUTO is
+ * what every other function here does: html.c's fast reader for the
+ * common well-formed subset (paragraphs, links, emphasis, lists, images,
+ * line breaks, entities), libxml2's HTML parser for anything else. FAST
+ * and LIBXML2 force one reader, for the differential fuzz target and the
+ * tests, which check both give the same bytes.
+ */
+enum parse_html_path {
+	PARSE_HTML_AUTO,
+	PARSE_HTML_FAST,    /* -EAGAIN where the fast reader refuses */
+	PARSE_HTML_LIBXML2,
+};
+
+/*
+ * parse__html_render() through the given reader, and with strip not NULL
+ * also *strip as parse__html_strip(); all owned by the caller. Returns 0,
+ * -ENOMEM, or -EAGAIN (PARSE_HTML_FAST refused the fragment), with none
+ * set on failure. A fragment with no markup and no reference needs no
+ * reader and succeeds with every path.
+ */
+int parse__html_render_path(const char *html, size_t len, const char *base,
+	enum parse_html_path path, char **sanitized, char **text, char **strip);
+
 /* Plain-text rendering of an HTML fragment: blocks separated by blank lines,
  * list items on their own lines, entities decoded, whitespace collapsed. */
 char *parse__html_to_text(const char *html, size_t len);

@@ -208,6 +208,24 @@ parse__lex(struct parse *p, const char *in, size_t n)
 				i++;
 			if (i == n)
 				break;
+			if (s[i] == '&') {
+				/* A complete reference in text goes through as it
+				 * is (amp_done() changes only "&#X" and references
+				 * in attribute values): keep it in the run rather
+				 * than hold it byte by byte. One cut by the end of
+				 * the chunk, or too long to hold, takes the slow
+				 * way below. */
+				size_t k = 1;
+				int r = 0;
+				while (i + k < n && k < sizeof(p->lx_hold) - 1 &&
+				       (r = amp_step(in + i, k, s[i + k])) == 0)
+					k++;
+				if (r == 1 && i + k < n &&
+				    !(s[i + 1] == '#' && s[i + 2] == 'X')) {
+					i += k + 1;
+					continue;
+				}
+			}
 			FLUSH();
 			p->lx_hold[0] = (char)s[i];
 			p->lx_nhold = 1;
@@ -246,13 +264,16 @@ parse__lex(struct parse *p, const char *in, size_t n)
 				p->lx_name_done = false;
 				run = ++i;
 			} else if (name_start(c)) {
-				rc = lx_emit(p, "<", 1);
+				/* The '<' goes out with the tag: from the input
+				 * when it is the byte before (this chunk's). */
+				if (i == 0)
+					rc = lx_emit(p, "<", 1);
 				p->lx = LX_TAG;
 				p->lx_quote = 0;
 				p->lx_last = 0;
 				p->lx_in_name = true;
 				p->lx_namelen = 0;
-				run = i;
+				run = i == 0 ? 0 : i - 1;
 			} else {
 				/* A bare '<' in text. */
 				rc = lx_emit(p, "&lt;", 4);
@@ -342,6 +363,15 @@ parse__lex(struct parse *p, const char *in, size_t n)
 			break;
 		case LX_CDATA:
 			while (i < n) {
+				/* Up to the next ']', nothing can end the section. */
+				if (p->lx_count == 0) {
+					const void *b = memchr(s + i, ']', n - i);
+					if (!b) {
+						i = n;
+						break;
+					}
+					i = (size_t)((const unsigned char *)b - s);
+				}
 				unsigned char d = s[i++];
 				if (d == '>' && p->lx_count >= 2) {
 					p->lx = LX_TEXT;
@@ -410,6 +440,24 @@ parse__lex(struct parse *p, const char *in, size_t n)
 		case LX_TAG:
 			while (i < n) {
 				unsigned char d = s[i];
+				if (p->lx_quote && !p->lx_in_name &&
+				    d != (unsigned char)p->lx_quote && d != '&' && d != '<') {
+					/* Inside a quoted value only its quote, '&'
+					 * and '<' matter: skip to the first of them,
+					 * keeping lx_last what the byte loop leaves. */
+					size_t j = i + 1;
+					while (j < n && s[j] != (unsigned char)p->lx_quote &&
+					       s[j] != '&' && s[j] != '<')
+						j++;
+					for (size_t k = j; k-- > i;) {
+						if (!isspace(s[k])) {
+							p->lx_last = (char)s[k];
+							break;
+						}
+					}
+					i = j;
+					continue;
+				}
 				if (p->lx_quote) {
 					if (d == (unsigned char)p->lx_quote)
 						p->lx_quote = 0;

@@ -257,11 +257,15 @@ add_path_merge(struct sbuf *out, const struct uri *b, const struct uri *r)
 static void
 add_lower(struct sbuf *out, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
+	size_t at = out->len;
+
+	sb_add(out, s, n);
+	if (out->bad)
+		return;
+	for (size_t i = at; i < at + n; i++) {
+		char c = out->p[i];
 		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		sb_add(out, &c, 1);
+			out->p[i] = (char)(c - 'A' + 'a');
 	}
 }
 
@@ -272,9 +276,16 @@ resolve(const char *base, const char *ref)
 	struct uri b, r;
 	struct sbuf out = { 0 };
 	const struct uri *q;
+	size_t rn = strlen(ref), bn = strlen(base);
 
-	uri_split(ref, strlen(ref), &r);
-	uri_split(base, strlen(base), &b);
+	uri_split(ref, rn, &r);
+	uri_split(base, bn, &b);
+	/* The result's parts come from the two (plus a '/' for an empty
+	 * merged path): room for it up front, so sb_add() rarely grows. */
+	out.cap = rn + bn + 8;
+	out.p = malloc(out.cap);
+	if (!out.p)
+		return NULL;
 
 	if (r.has_scheme) {
 		add_lower(&out, r.scheme, r.scheme_len);
@@ -367,19 +378,29 @@ scheme_allowed(const char *s, size_t n)
 bool
 parse__url_safe(const char *url)
 {
-	char *c;
-	size_t n;
-	bool ok;
+	char scheme[8]; /* longer than every safe scheme */
+	size_t i = 0, k = 0;
 
 	if (!url)
 		return true;
-	c = url_clean(url);
-	if (!c)
-		return false; /* cannot check: refuse */
-	n = scheme_len(c, strlen(c));
-	ok = n == 0 || scheme_allowed(c, n);
-	free(c);
-	return ok;
+	/* The scheme of url_clean(url), read in place: after the leading
+	 * white space and controls, skipping tab, CR and LF (the trailing
+	 * ones cannot come before a ':'). */
+	while (url[i] && (unsigned char)url[i] <= 0x20)
+		i++;
+	for (; url[i]; i++) {
+		unsigned char c = (unsigned char)url[i];
+		if (c == '\t' || c == '\n' || c == '\r')
+			continue;
+		if (k == 0 ? !is_alpha(c) : !is_scheme_char(c))
+			break;
+		if (k < sizeof(scheme))
+			scheme[k] = (char)c;
+		k++;
+	}
+	if (k == 0 || url[i] != ':')
+		return true; /* no scheme: a relative reference */
+	return k <= sizeof(scheme) && scheme_allowed(scheme, k);
 }
 
 char *

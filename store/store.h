@@ -512,4 +512,53 @@ int store_hook_changes(struct store *st, int64_t after, int64_t upto,
 int store_hook_backlog(struct store *st, int64_t after,
 	const struct store_change_filter *f, int64_t *n);
 
+/* --- copying a database (store/migrate.c) ------------------------------- */
+
+/* The tables store_migrate() copies, in copy order (feeds first: the
+ * articles refer to them). */
+#define FEEDD_MIGRATE_TABLES 7
+
+/* What a migration copied and checked. */
+struct store_migrate_report {
+	struct {
+		const char *name;      /* static: "feeds", "articles", ... */
+		int64_t rows;          /* rows copied (and counted on both sides) */
+		uint64_t sum;          /* the table's checksum (see store_migrate) */
+	} tables[FEEDD_MIGRATE_TABLES];
+	uint64_t checksum;         /* over every table's rows and counts */
+	int64_t next_article_id;   /* the destination's next ids: above every */
+	int64_t next_seq;          /* id the source ever gave (its sequences) */
+};
+
+/* Progress: done of total rows of table copied (phase "copy") or read back
+ * from the destination (phase "verify"); called after every batch. Strings
+ * static. */
+typedef void (*store_migrate_cb)(void *ud, const char *phase,
+	const char *table, int64_t done, int64_t total);
+
+/*
+ * Copy every table that carries state from src (opened read-only is
+ * enough; it is only read, in one read snapshot) into dst (writable, of
+ * either engine): feeds with their schedule, validators and failure
+ * state, articles with their ids, revisions and story ids, purged keys,
+ * the change log with its seq numbers, hook cursors, rule counts and
+ * blocked keys. All or nothing: the copy runs in ONE transaction on dst,
+ * in batches of `batch` rows (0 = 1000) read by key, so memory stays
+ * bounded; dst's id sequences are set above every id src ever gave
+ * (SQLite sqlite_sequence, PostgreSQL setval) and its full-text index is
+ * rebuilt (FTS5; the tsvector column is generated). Before the commit,
+ * every table is read back from dst and its row count and checksum (the
+ * sum, modulo 2^64, of a 64-bit FNV-1a hash of each row's columns as
+ * text, so row order and the engines' collations do not matter) must
+ * equal src's, else the transaction is rolled back.
+ *
+ * dst must hold no row in any of these tables (a new SQLite file, or a
+ * database whose schema feedd is new): -EEXIST otherwise. Returns 0 and
+ * fills *rep (may be NULL), or -EEXIST, -EBADMSG (verification failed),
+ * -EROFS (dst read-only), -EINVAL (src and dst the same store), -EIO,
+ * -ENOTCONN, -ENOMEM; the message is in store_errmsg(dst). cb may be NULL.
+ */
+int store_migrate(struct store *src, struct store *dst, int batch,
+	store_migrate_cb cb, void *ud, struct store_migrate_report *rep);
+
 #endif

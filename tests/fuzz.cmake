@@ -56,6 +56,8 @@ feedd_fuzz_target(fuzz_parse DICT xml.dict CODE ${FEEDD_FUZZ_PARSE_SRC} REPLAY_L
 	LIBS PkgConfig::XML2 PkgConfig::JANSSON m INCLUDES ${PROJECT_SOURCE_DIR}/parse)
 feedd_fuzz_target(fuzz_html DICT html.dict CODE ${FEEDD_FUZZ_PARSE_SRC} REPLAY_LIBS feedd_parse
 	LIBS PkgConfig::XML2 PkgConfig::JANSSON m INCLUDES ${PROJECT_SOURCE_DIR}/parse)
+feedd_fuzz_target(fuzz_html_fast DICT html.dict CODE ${FEEDD_FUZZ_PARSE_SRC} REPLAY_LIBS feedd_parse
+	LIBS PkgConfig::XML2 PkgConfig::JANSSON m INCLUDES ${PROJECT_SOURCE_DIR}/parse)
 feedd_fuzz_target(fuzz_date CODE ${FEEDD_FUZZ_PARSE_SRC} REPLAY_LIBS feedd_parse
 	LIBS PkgConfig::XML2 PkgConfig::JANSSON m INCLUDES ${PROJECT_SOURCE_DIR}/parse)
 feedd_fuzz_target(fuzz_url CODE ${FEEDD_FUZZ_PARSE_SRC} REPLAY_LIBS feedd_parse

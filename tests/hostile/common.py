@@ -241,7 +241,7 @@ COMPLETION = re.compile(
 
 def completions(lines):
     """Parse the daemon's per-poll lines: [(t, feed, ok, cause)]. One line
-    ends each poll (see daemon/run.c poll_apply())."""
+    ends each poll (see daemon/run_poll.c poll_apply())."""
     out = []
     for t, line in lines:
         m = COMPLETION.search(line)

@@ -8,6 +8,11 @@ sighup_added: a feed added by an edit and SIGHUP is fetched within 5 s.
 ramp_10k:     10,000 never-fetched feeds: their first fetches are spread over
               count / start-ramp seconds (not over the interval), each is
               fetched once, and never more are in flight than max-per-host.
+register_many: 6,000 new feeds at once (start-up records them in bounded
+              batches): every one gets its row and its own ramp slot, a
+              SIGHUP during the registration that drops 1,000 of them
+              leaves none of those active, and a restart re-records
+              nothing.
 restart_ramp: a ramp slower than the restarts (start-ramp 1, 8 feeds, a
               restart every 2 s) still reaches every feed: the planned
               first fetch is stored, not recomputed at every start.
@@ -28,8 +33,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FEEDD, SRC, Daemon, Server, check, db_rows, main,  # noqa: E402
-                     rss, wait_for)
+from harness import (FEEDD, SRC, Daemon, Notify, Server, check, db_rows,  # noqa: E402
+                     main, rss, wait_for)
 
 
 def log(msg):
@@ -173,6 +178,84 @@ def ramp_10k(tmp):
         check(maxreq <= per_host, "%d requests in flight, cap %d"
               % (maxreq, per_host))
     finally:
+        srv.stop()
+
+
+def register_many(tmp):
+    n, dropped = 6000, 1000
+    root = os.path.join(tmp, "www")
+    os.mkdir(root)
+    srv = Server(root)
+    notify = Notify(os.path.join(tmp, "notify.sock"))
+    try:
+        srv.write("f.xml", rss([("x", "X", "x")]))
+        db = os.path.join(tmp, "f.db")
+        conf = os.path.join(tmp, "feedd.conf")
+
+        def write(names):
+            with open(conf, "w") as f:
+                # start-ramp 1: one first fetch a second, so each feed's
+                # planned first fetch is a second of its own.
+                f.write("database %s\ninterval 1h\nstart-ramp 1\n"
+                        "log-level info\n" % db)
+                for i in names:
+                    f.write("feed r%05d %s?i=%d\n" % (i, srv.url("/f.xml"), i))
+        write(range(n))
+        d = Daemon(tmp, conf, notify)
+        try:
+            wait_for("READY=1", lambda: notify.seen("READY=1"), timeout=60)
+            # Feeds r00000..r00999 come last in the registration (the
+            # feed list runs in reverse config order), so most are still
+            # waiting for their ensure when the reload drops them.
+            mark = notify.mark()
+            write(range(dropped, n))
+            d.signal(signal.SIGHUP)
+            wait_for("the reload", lambda: notify.seen("READY=1", mark),
+                     timeout=60)
+            wait_for("%d feeds recorded with a first fetch planned" % (n - dropped),
+                     lambda: stored(db, "SELECT count(*) FROM feeds_v1 "
+                                    "WHERE active = 1 AND next_due > 0")
+                     == n - dropped, timeout=120, step=0.5)
+            d.check_sanitizers()
+            d.signal(signal.SIGTERM)
+            check(d.wait(60) == 0, "feedd did not stop cleanly")
+        finally:
+            d.kill()
+        rows = db_rows(db, "SELECT name, active, next_due FROM feeds_v1")
+        active = {r[0]: r[2] for r in rows if r[1] == 1}
+        want = {"r%05d" % i for i in range(dropped, n)}
+        check(set(active) == want, "active feeds: %d, %d of them unexpected, "
+              "%d missing" % (len(active), len(set(active) - want),
+                              len(want - set(active))))
+        slots = sorted(active.values())
+        check(len(set(slots)) >= len(slots) - 2,
+              "%d feeds share %d planned first-fetch seconds (start-ramp 1 "
+              "gives each its own)" % (len(slots), len(set(slots))))
+        # A restart finds every row matching: nothing to record again,
+        # and the planned first fetches stay.
+        d = Daemon(tmp, conf, args=("--stats",))
+        try:
+            wait_for("the restart's ready line",
+                     lambda: "ready:" in d.log(), timeout=60)
+            time.sleep(1)
+            text = d.log()
+            d.check_sanitizers()
+            d.signal(signal.SIGTERM)
+            check(d.wait(60) == 0, "feedd did not stop cleanly")
+        finally:
+            d.kill()
+        check("recording them in the background" not in text,
+              "the restart recorded feeds again:\n" + text[-2000:])
+        again = {r[0]: r[2] for r in db_rows(db, "SELECT name, active, next_due "
+                                             "FROM feeds_v1") if r[1] == 1}
+        moved = [k for k in want if again.get(k) != active[k] and
+                 active[k] > time.time() + 5]
+        check(not moved, "%d planned first fetches changed by a restart "
+              "(e.g. %s)" % (len(moved), moved[:3]))
+        log("register_many: %d feeds recorded, %d dropped by a SIGHUP during "
+            "the registration" % (n - dropped, dropped))
+    finally:
+        notify.close()
         srv.stop()
 
 
@@ -433,6 +516,6 @@ def stall_sighup(tmp):
 
 
 if __name__ == "__main__":
-    sys.exit(main([quickstart, sighup_added, ramp_10k, restart_ramp, once_due, once_tty,
+    sys.exit(main([quickstart, sighup_added, ramp_10k, register_many, restart_ramp, once_due, once_tty,
                    status_words, backoff,
           stall_sighup]))

@@ -1292,12 +1292,44 @@ t_override(void)
 	CHECK_INT_EQ(system(cmd), 0);
 }
 
+/* Per-feed strings that are the same for every feed are kept once: the
+ * file name, an inherited user-agent and proxy. A feed's own value is its
+ * own, and freeing the config frees each string once (ASan checks). */
+static void
+t_shared_strings(void)
+{
+	struct conf *c = NULL;
+	char err[512];
+	const char *text =
+		"user-agent shared-agent/1\n"
+		"proxy http://proxy.example:3128\n"
+		"feed a https://a.example/feed\n"
+		"feed b https://b.example/feed\n"
+		"feed c https://c.example/feed user-agent=own/2 proxy=\n";
+
+	REQUIRE(parse_str(&c, text, err, sizeof(err)) == 0);
+	REQUIRE(c->nfeeds == 3);
+	CHECK_STR_EQ(c->feeds[0].user_agent, "shared-agent/1");
+	CHECK(c->feeds[0].user_agent == c->user_agent);
+	CHECK(c->feeds[1].user_agent == c->user_agent);
+	CHECK(c->feeds[1].proxy == c->proxy);
+	CHECK_STR_EQ(c->feeds[1].proxy, "http://proxy.example:3128");
+	CHECK_STR_EQ(c->feeds[2].user_agent, "own/2");
+	CHECK(c->feeds[2].user_agent != c->user_agent);
+	CHECK_STR_EQ(c->feeds[2].proxy, "");
+	CHECK_STR_EQ(c->feeds[0].file, "t.conf");
+	CHECK(c->feeds[0].file == c->feeds[2].file);
+	CHECK_INT_EQ(c->nfiles, 1);
+	conf_free(c);
+}
+
 static const struct check_case cases[] = {
 	{ "errors", t_errors },
 	{ "durations", t_durations },
 	{ "sizes", t_sizes },
 	{ "defaults", t_defaults },
 	{ "database_path", t_database_path },
+	{ "shared_strings", t_shared_strings },
 	{ "feeds", t_feeds },
 	{ "print_roundtrip", t_print_roundtrip },
 	{ "include", t_include },

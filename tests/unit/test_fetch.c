@@ -1108,6 +1108,52 @@ t_tls_verify(void)
 	got_free(&g);
 }
 
+/* Keep-alive as fetch/ rations it (the comment above FETCH_KEEP_S in
+ * fetch.c): a host's first poll in a while closes its connection; once the
+ * host has been polled lately, its polls share one kept-alive connection;
+ * polls queued together for one host share one too. Counted by the
+ * server: its "connections" counter, less the one that asks for it. */
+static void
+t_keep_alive(void)
+{
+	struct env e;
+	struct got g[4] = { { 0 } };
+	char url[256];
+	struct fetch_req_opts o = { .on_done = on_done };
+
+	feedserver_url(&srv, url, sizeof(url), "/ka?status=304");
+	o.url = url;
+	REQUIRE(env_open(&e, 0, 0));
+	feedserver_reset(&srv);
+	for (int i = 0; i < 4; i++) {
+		o.ud = &g[i];
+		REQUIRE(fetch_start(e.f, &o, NULL) == 0);
+		run_until(&e, &g[i].calls, 1);
+		CHECK_INT_EQ(g[i].status, FETCH_NOT_MODIFIED);
+	}
+	/* One for the first poll, one for the other three. */
+	CHECK_INT_EQ(feedserver_stat(&srv, "connections") - 1, 2);
+	env_close(&e);
+
+	/* Three polls of one host at once, one at a time (max_per_host 1):
+	 * the first already knows the next is waiting. */
+	REQUIRE(env_open(&e, 0, 1));
+	feedserver_reset(&srv);
+	memset(g, 0, sizeof(g));
+	for (int i = 0; i < 3; i++) {
+		o.ud = &g[i];
+		REQUIRE(fetch_start(e.f, &o, NULL) == 0);
+	}
+	run_until(&e, &g[2].calls, 1);
+	for (int i = 0; i < 3; i++)
+		CHECK_INT_EQ(g[i].status, FETCH_NOT_MODIFIED);
+	CHECK_INT_EQ(feedserver_stat(&srv, "connections") - 1, 1);
+	CHECK_INT_EQ(feedserver_stat(&srv, "requests"), 3);
+	env_close(&e);
+	for (int i = 0; i < 4; i++)
+		got_free(&g[i]);
+}
+
 static const struct check_case cases[] = {
 	{ "addr_policy", t_addr_policy },
 	{ "ok_200", t_ok_200 },
@@ -1136,6 +1182,7 @@ static const struct check_case cases[] = {
 	{ "auth_and_agent", t_auth_and_agent },
 	{ "per_host_cap", t_per_host_cap },
 	{ "global_cap", t_global_cap },
+	{ "keep_alive", t_keep_alive },
 	{ "cancel", t_cancel },
 	{ "reentrancy", t_reentrancy },
 	{ 0 },
