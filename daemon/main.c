@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <libxml/parser.h>
 
 #include "conf.h"
 #include "log.h"
+#include "notify.h"
 #include "run.h"
 #include "store.h"
 
@@ -98,6 +100,92 @@ out:
 	return rc;
 }
 
+/* Start-up back-off while the database server cannot be reached. */
+#define OPEN_RETRY_MIN_MS 500
+#define OPEN_RETRY_MAX_MS 30000
+
+/*
+ * store_open(), tried again with back-off for as long as the database
+ * server cannot be reached (store_err_unreachable(); SQLite never says
+ * so), except with --once, which a cron job runs and should not hang.
+ * READY=1 comes from run_main(), so it waits for this too. SIGTERM and
+ * SIGINT are blocked meanwhile and taken with sigtimedwait(), so one
+ * stops the wait at once: *stopped, and 0 with *st NULL. Otherwise 0 or
+ * store_open()'s error, with its message in err.
+ */
+static int
+open_store(struct store **st, const struct conf *conf,
+	const struct store_opts *so, bool once, bool *stopped, char *err,
+	size_t errlen)
+{
+	sigset_t stop, old;
+	long delay = OPEN_RETRY_MIN_MS;
+	struct timespec t0, t1;
+	unsigned tries = 0;
+	int rc;
+
+	*stopped = false;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct timespec ts = { delay / 1000, (delay % 1000) * 1000000 };
+		int sig;
+
+		err[0] = '\0';
+		rc = store_open(st, conf->database, so, err, errlen);
+		tries++;
+		if (rc == 0 || once || !store_err_unreachable(rc))
+			break;
+		if (tries == 1) {
+			/* err names the server (host, port) and has libpq's
+			 * own words. */
+			log_err("store", "database unreachable: %s; retrying "
+				"(not ready until it can be reached)",
+				err[0] ? err : strerror(-rc));
+			notify_send("STATUS=waiting for the database");
+		} else {
+			log_info("store", "database still unreachable "
+				"(attempt %u): %s", tries, err);
+		}
+		sig = sigtimedwait(&stop, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_notice("sys", "stopping (%s) while waiting for the "
+				"database", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			*stopped = true;
+			rc = 0;
+			break;
+		}
+		delay = delay * 2 > OPEN_RETRY_MAX_MS ? OPEN_RETRY_MAX_MS :
+			delay * 2;
+	}
+	if (rc == 0 && !*stopped && tries > 1) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		log_notice("store", "database reachable after %.1fs "
+			"(%u attempts)", (double)(t1.tv_sec - t0.tv_sec) +
+			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9, tries);
+	}
+	/* A stop asked for once the store was open: taken here rather than
+	 * left to the default action when unblocked (run_main()'s handler
+	 * is not in place yet). */
+	if (rc == 0 && !*stopped) {
+		struct timespec zero = { 0, 0 };
+		int sig = sigtimedwait(&stop, NULL, &zero);
+
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_notice("sys", "stopping (%s) before start",
+				sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			store_close(*st);
+			*st = NULL;
+			*stopped = true;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -108,7 +196,7 @@ main(int argc, char **argv)
 	/* --feed NAME...: pointers into argv, at most one per argument. */
 	static const char *once_feeds[4096];
 	size_t nonce = 0;
-	bool check = false;
+	bool check = false, stopped;
 	char err[1024];
 	sigset_t hup;
 	int rc;
@@ -214,8 +302,12 @@ main(int argc, char **argv)
 
 	so.sync_normal = !conf->sync_full;
 	so.changelog_keep_s = conf->changelog_keep_s;
-	err[0] = '\0';
-	rc = store_open(&st, conf->database, &so, err, sizeof(err));
+	rc = open_store(&st, conf, &so, ro.once, &stopped, err, sizeof(err));
+	if (stopped) {
+		conf_free(conf);
+		rc = FEEDD_EXIT_OK;
+		goto out;
+	}
 	if (rc < 0) {
 		log_err("store", "cannot open database %s: %s", conf->database,
 			err[0] ? err : strerror(-rc));

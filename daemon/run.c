@@ -384,6 +384,8 @@ run_stop(struct run *r, const char *why)
 		log_notice("sys", "stopping (%s): %u transfer%s in flight, "
 			"store queue %u", why, r->nfetching,
 			r->nfetching == 1 ? "" : "s", r->worker.pending);
+	/* A worker waiting for an unreachable store stops waiting. */
+	worker_give_up(&r->worker);
 	due_stop(r);
 	ready_clear(r);
 	uv_timer_stop(&r->cycle);
@@ -544,6 +546,9 @@ run_main(struct conf *conf, struct store *st, const struct run_opts *o)
 	}
 	r->worker.group_begin = store_group_begin;
 	r->worker.group_commit = store_group_commit;
+	r->worker.unreachable = store_unreachable;
+	r->worker.reconnect = store_reconnect;
+	r->worker.errmsg = store_errmsg;
 	r->worker.metrics = r->metrics;
 
 	uv_signal_init(&r->loop, &r->sig_hup);

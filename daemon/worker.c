@@ -12,11 +12,25 @@
 
 #include <stddef.h>
 
+#include "log.h"
+
 /* Done callbacks run per loop wake-up, at most: a long backlog of
  * finished jobs is handed out over several loop iterations. */
 #define WORKER_DONE_PER_WAKE 64
 
 static void on_async(uv_async_t *h);
+
+static bool
+unreachable(const struct worker *w)
+{
+	return w->unreachable && w->unreachable(w->st);
+}
+
+static const char *
+errmsg(const struct worker *w)
+{
+	return w->errmsg ? w->errmsg(w->st) : "the store cannot be reached";
+}
 
 int
 worker_init(struct worker *w, uv_loop_t *loop, struct store *st)
@@ -63,9 +77,15 @@ chain_append(struct worker_job **head, struct worker_job **tail,
 	*tail = last;
 }
 
-/* Each job of the list on its own (its own transactions). */
-static void
-run_alone(struct worker *w, struct worker_job *j)
+/*
+ * Each job of the list on its own (its own transactions). Returns the job
+ * after which the store could not be reached (it and the ones after it
+ * are to be run again once it can), or NULL. With every_job, each job
+ * runs whatever happens (the last try, when giving up) and NULL is
+ * returned.
+ */
+static struct worker_job *
+run_alone(struct worker *w, struct worker_job *j, bool every_job)
 {
 	for (; j; j = j->next) {
 		uint64_t t0 = uv_hrtime();
@@ -74,32 +94,37 @@ run_alone(struct worker *w, struct worker_job *j)
 		if (w->metrics)
 			metrics_store_transaction(w->metrics,
 				(double)(uv_hrtime() - t0) / 1e9);
+		if (!every_job && unreachable(w))
+			return j;
 	}
+	return NULL;
 }
 
 /*
- * Worker thread: the jobs of list g, in one store group when there is
- * more than one. Returns the jobs the time limit left unrun (cut off g),
- * or NULL.
+ * Worker thread: one try at the jobs of list g, in one store group when
+ * there is more than one. *rest gets the jobs the time limit left unrun
+ * (cut off g), or NULL. Returns the jobs that have to run again because
+ * the store could not be reached (g itself, or a tail of it), or NULL.
  */
 static struct worker_job *
-run_group(struct worker *w, struct worker_job *g, bool *committed)
+try_group(struct worker *w, struct worker_job *g, bool *committed,
+	struct worker_job **rest)
 {
-	struct worker_job *j, *rest = NULL;
+	struct worker_job *j;
 	uint64_t t0 = uv_hrtime();
 	int rc;
 
 	*committed = false;
-	if (!g->next || !w->group_begin || !w->group_commit ||
-	    w->group_begin(w->st) < 0) {
-		run_alone(w, g);
-		return NULL;
-	}
+	*rest = NULL;
+	if (!g->next || !w->group_begin || !w->group_commit)
+		return run_alone(w, g, false);
+	if (w->group_begin(w->st) < 0)
+		return unreachable(w) ? g : run_alone(w, g, false);
 	for (j = g; j; j = j->next) {
 		j->work(j, w->st);
 		if (j->next && uv_hrtime() - t0 >=
 		    (uint64_t)WORKER_GROUP_MAX_MS * 1000000) {
-			rest = j->next;
+			*rest = j->next;
 			j->next = NULL;
 			break;
 		}
@@ -109,13 +134,119 @@ run_group(struct worker *w, struct worker_job *g, bool *committed)
 		metrics_store_transaction(w->metrics,
 			(double)(uv_hrtime() - t0) / 1e9);
 	if (rc < 0) {
+		/* A lost server: the whole group again once it is back
+		 * (rerun job by job, each would fail the same way). */
+		if (unreachable(w))
+			return g;
 		/* Nothing of the group is stored: each job again, alone, so
 		 * a failure is that job's own. */
-		run_alone(w, g);
-		return rest;
+		return run_alone(w, g, false);
 	}
 	*committed = true;
-	return rest;
+	return NULL;
+}
+
+/*
+ * Worker thread: wait for the store to be reachable again, trying a new
+ * connection with back-off. Returns true once it is, false when
+ * worker_give_up() was called first. Logs once when the wait starts and
+ * once when it ends, however long it lasts, so an outage reads as two
+ * lines and not one per job (the jobs queued meanwhile wait behind this
+ * one without running).
+ */
+static bool
+wait_for_store(struct worker *w, unsigned held)
+{
+	uint64_t t0 = uv_hrtime(), delay = WORKER_RETRY_MIN_MS;
+	unsigned tries = 0;
+	bool back = false;
+
+	log_err("store", "database unreachable: %s; holding %u store job%s "
+		"(and the polls behind them) until it is back",
+		errmsg(w), held, held == 1 ? "" : "s");
+	uv_mutex_lock(&w->mu);
+	w->outages++;
+	w->waiting = true;
+	for (;;) {
+		uint64_t end = uv_hrtime() + delay * 1000000, now;
+		int rc;
+
+		while (!w->give_up && (now = uv_hrtime()) < end)
+			(void)uv_cond_timedwait(&w->cv, &w->mu, end - now);
+		if (w->give_up)
+			break;
+		uv_mutex_unlock(&w->mu);
+		rc = w->reconnect ? w->reconnect(w->st) : 0;
+		tries++;
+		if (rc < 0)
+			log_info("store", "database still unreachable "
+				"(attempt %u): %s", tries, errmsg(w));
+		uv_mutex_lock(&w->mu);
+		if (rc == 0) {
+			back = true;
+			break;
+		}
+		delay = delay * 2 > WORKER_RETRY_MAX_MS ? WORKER_RETRY_MAX_MS :
+			delay * 2;
+	}
+	w->waiting = false;
+	uv_mutex_unlock(&w->mu);
+	if (back)
+		log_notice("store", "database reachable again after %.1fs "
+			"(%u attempt%s); running the held store jobs again",
+			(double)(uv_hrtime() - t0) / 1e9, tries,
+			tries == 1 ? "" : "s");
+	else
+		log_notice("store", "stopping while the database is "
+			"unreachable: the %u held store job%s fail (nothing of "
+			"them is stored; they are polled again after a restart)",
+			held, held == 1 ? "" : "s");
+	return back;
+}
+
+static unsigned
+list_len(const struct worker_job *j)
+{
+	unsigned n = 0;
+
+	for (; j; j = j->next)
+		n++;
+	return n;
+}
+
+/*
+ * Worker thread: the jobs of list g, in one store group when there is
+ * more than one. Jobs that the store could not be reached for run again,
+ * the same way, once it can. Returns the jobs the time limit left unrun
+ * (cut off g), or NULL.
+ */
+static struct worker_job *
+run_group(struct worker *w, struct worker_job *g, bool *committed)
+{
+	struct worker_job *redo, *rest, *last;
+	bool c;
+
+	*committed = false;
+	for (;;) {
+		redo = try_group(w, g, &c, &rest);
+		*committed |= c;
+		if (!redo)
+			return rest;
+		/* Whatever the time limit cut off is part of the redo. */
+		if (rest) {
+			for (last = redo; last->next; last = last->next)
+				;
+			last->next = rest;
+		}
+		if (!wait_for_store(w, list_len(redo))) {
+			/* Stopping: each job once more, alone, so each
+			 * reports its failure (it is not acknowledged: its
+			 * results from the lost group may read as success). */
+			(void)run_alone(w, redo, true);
+			return NULL;
+		}
+		g = redo;
+	}
 }
 
 /* Under mu: take the next group off the queue (at least one job). */
@@ -243,11 +374,22 @@ worker_submit(struct worker *w, struct worker_job *j)
 	/* No thread (out of resources): run the job here rather than lose
 	 * it; its done callback still comes from the loop, through the
 	 * finished list. A later submit tries to start the thread again. */
-	run_alone(w, j);
+	(void)run_alone(w, j, true);
 	uv_mutex_lock(&w->mu);
 	chain_append(&w->fin_head, &w->fin_tail, j, j);
 	uv_mutex_unlock(&w->mu);
 	uv_async_send(&w->async);
+}
+
+void
+worker_give_up(struct worker *w)
+{
+	if (!w->started)
+		return;
+	uv_mutex_lock(&w->mu);
+	w->give_up = true;
+	uv_cond_signal(&w->cv);
+	uv_mutex_unlock(&w->mu);
 }
 
 void

@@ -26,7 +26,18 @@
  * each in its own transaction, so one job's failure never costs the
  * others their work: a work function must therefore be safe to run again
  * after a group that did not commit (reset its results on entry). A lone
- * job runs without a group. Grouping is on once the owner sets
+ * job runs without a group.
+ *
+ * A store that cannot be reached (unreachable below, store_unreachable():
+ * the PostgreSQL server went away) is no job's fault, and rerunning job by job would
+ * only fail each of them: instead the worker holds the group (a lone job
+ * too), logs once, tries a new connection with back-off
+ * (WORKER_RETRY_MIN_MS doubling to WORKER_RETRY_MAX_MS), and runs the
+ * same jobs again once the store is back, then goes on with the queue.
+ * Meanwhile nothing is acknowledged and new jobs only queue (the daemon
+ * bounds how many polls wait for the store). worker_give_up() (on stop)
+ * ends the wait: the held jobs then run once more, alone, and report
+ * their failure. Grouping is on once the owner sets
  * group_begin and group_commit (the daemon: store_group_begin and
  * store_group_commit), before the first worker_submit(); without them,
  * jobs are taken one at a time.
@@ -48,6 +59,10 @@
  * size does not become one long loop iteration. */
 #define WORKER_GROUP_MAX_JOBS 64
 #define WORKER_GROUP_MAX_MS 200
+
+/* Back-off between connection attempts while the store is unreachable. */
+#define WORKER_RETRY_MIN_MS 250
+#define WORKER_RETRY_MAX_MS 5000
 
 struct worker_job;
 
@@ -82,10 +97,22 @@ struct worker {
 	unsigned done;             /* jobs completed so far */
 	/* Store groups committed so far (mu). */
 	unsigned groups;
+	/* (mu) Outages waited out (or being waited out) so far; waiting
+	 * while the thread holds jobs for an unreachable store; give_up
+	 * set by worker_give_up(). */
+	unsigned outages;
+	bool waiting, give_up;
 	/* Group commit: store_group_begin and store_group_commit. NULL
 	 * (worker_init()'s default): one job at a time, each alone. */
 	int (*group_begin)(struct store *st);
 	int (*group_commit)(struct store *st);
+	/* A store that cannot be reached: store_unreachable,
+	 * store_reconnect and store_errmsg (for the log line); the daemon
+	 * sets them with the two above. NULL (the default): the store is
+	 * always reachable. */
+	bool (*unreachable)(const struct store *st);
+	int (*reconnect)(struct store *st);
+	const char *(*errmsg)(const struct store *st);
 	/* Borrowed; NULL: none. Gets the queue depth and each
 	 * transaction's time (metrics_store_transaction()). */
 	struct metrics *metrics;
@@ -96,6 +123,10 @@ int worker_init(struct worker *w, uv_loop_t *loop, struct store *st);
 /* Stop the thread (waiting for nothing: the worker must be idle) and
  * uv_close() the worker's handle with cb. */
 void worker_close(struct worker *w, uv_close_cb cb);
+
+/* Stop waiting for an unreachable store (see above) and never wait
+ * again: for shutdown, so that the worker becomes idle. */
+void worker_give_up(struct worker *w);
 
 /* Queue j; it starts when the jobs before it are done. Never fails. */
 void worker_submit(struct worker *w, struct worker_job *j);

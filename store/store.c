@@ -331,6 +331,8 @@ store__fail(struct store *st, int rc, const char *what)
 	 * store__reconnect_if_needed()). */
 	if (rc == -ENOMEM || rc == -ENOTCONN)
 		st->reopen = true;
+	if (store_err_unreachable(rc))
+		st->unreachable = true;
 	snprintf(st->err, sizeof(st->err), "%s: %s (%s)", what,
 		st->db ? db_errmsg(st->db) : strerror(-rc),
 		st->path ? st->path : "?");
@@ -590,12 +592,48 @@ store__reconnect_if_needed(struct store *st)
 		st->db = old_db;
 		memcpy(st->stmt, old_stmt, sizeof(old_stmt));
 		st->fts_manual = old_manual;
+		if (store_err_unreachable(rc))
+			st->unreachable = true;
 		return rc;
 	}
 	close_stmts(old_stmt);
 	st->drv->close(old_db);
 	st->reopen = false;
 	st->reconnects++;
+	return 0;
+}
+
+bool
+store_err_unreachable(int rc)
+{
+	return rc == -ENOTCONN || rc == -ECONNREFUSED;
+}
+
+bool
+store_unreachable(const struct store *st)
+{
+	return st->unreachable;
+}
+
+int
+store_reconnect(struct store *st)
+{
+	int rc;
+
+	if (st->in_group || st->in_refresh) {
+		snprintf(st->err, sizeof(st->err), "a %s is still open on "
+			"this store", st->in_group ? "group" : "refresh");
+		return -EBUSY;
+	}
+	if (!st->unreachable)
+		return 0;
+	/* The failed call flagged reopen unless it failed in connecting,
+	 * where the old connection is kept and reopen still stands. */
+	st->reopen = true;
+	rc = store__reconnect_if_needed(st);
+	if (rc < 0)
+		return store_err_unreachable(rc) ? -ENOTCONN : rc;
+	st->unreachable = false;
 	return 0;
 }
 

@@ -43,8 +43,10 @@ struct store_opts {
  * Returns 0, -ENOENT (read-only and missing), -EPROTO (schema newer than
  * this build; read-only: also older than this build, or not a feedd
  * database), -EROFS (writable open of a file that cannot be written),
- * -EACCES, -EIO, -ENOMEM. On failure *out is untouched and, when errbuf
- * is not NULL, a message is written there.
+ * -EACCES, -EIO, -ENOMEM, or a code for which store_err_unreachable() is
+ * true (PostgreSQL: the server could not be reached; worth retrying). On
+ * failure *out is untouched and, when errbuf is not NULL, a message is
+ * written there.
  *
  * SQLite: a writable open sets WAL mode, synchronous=FULL (NORMAL with
  * sync_normal), the busy timeout and SQLITE_FCNTL_PERSIST_WAL, and runs
@@ -65,6 +67,27 @@ void store_close(struct store *st);
 
 /* Detail for the last failure on st; never NULL. */
 const char *store_errmsg(const struct store *st);
+
+/*
+ * A server that goes away. The class of error that says "the database
+ * server cannot be reached" (the connection broke, or a new one could not
+ * be made: -ENOTCONN, -ECONNREFUSED); a caller waits and tries again
+ * rather than taking it for a fault of what it asked. SQLite never
+ * returns these.
+ */
+bool store_err_unreachable(int rc);
+
+/* Whether a call on st failed with such an error since the store was
+ * opened or since the last store_reconnect() that returned 0: a caller
+ * that ran several calls asks this once instead of checking each. */
+bool store_unreachable(const struct store *st);
+
+/* If st's connection was lost, a new one (the old one is dropped once the
+ * new one is up); then store_unreachable() is false again. Returns 0 (the
+ * connection is new, or was never lost), -ENOTCONN (the server still
+ * cannot be reached; store_errmsg() says why), -EBUSY inside a group or
+ * refresh, or another error of store_open(). */
+int store_reconnect(struct store *st);
 
 /* Schema version this build writes (PRAGMA user_version). */
 int store_schema_version(void);

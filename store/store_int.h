@@ -84,6 +84,9 @@ struct store {
 	 * connection before the next write transaction
 	 * (store__reconnect_if_needed()). */
 	bool reopen;
+	/* A call failed with store_err_unreachable() since the open or the
+	 * last store_reconnect() (store_unreachable()). */
+	bool unreachable;
 	unsigned reconnects;        /* connections replaced so far */
 	int group_err;              /* < 0: the group's transaction is gone */
 	bool group_prune;           /* the group logged a change: prune at commit */

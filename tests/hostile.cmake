@@ -12,6 +12,8 @@
 #                             FEEDD_CRASH_KILLS=2000 for a longer run by hand
 #   integration.crash_first_due  restarts every 2 s must not starve a feed
 #                             that was never polled yet
+#   integration.crash_pg      integration.crash's checks on PostgreSQL (a
+#                             fresh database on the pg fixture's server)
 #
 # Without python3 or the feedd target they report a skip (77). They run
 # serially: their timing checks must not compete with other tests for the CPU.
@@ -28,6 +30,7 @@ set(FEEDD_HOSTILE_TESTS
 	"hostile|test_hostile.py||FEEDD_HOSTILE_EXCLUDE=many-entries"
 	"hostile_bulk|test_hostile.py||FEEDD_HOSTILE_ONLY=many-entries"
 	"crash|test_crash.py||"
+	"crash_pg|test_crash.py||FEEDD_CRASH_DB=pg"
 	"crash_first_due|test_crash.py|first_due|"
 )
 foreach(spec ${FEEDD_HOSTILE_TESTS})
@@ -49,3 +52,4 @@ foreach(spec ${FEEDD_HOSTILE_TESTS})
 	set_tests_properties(integration.${name} PROPERTIES LABELS integration
 		SKIP_RETURN_CODE 77 TIMEOUT 300 RUN_SERIAL TRUE)
 endforeach()
+feedd_require_pg(integration.crash_pg)

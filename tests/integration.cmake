@@ -23,3 +23,19 @@ foreach(name ${FEEDD_INTEGRATION_TESTS})
 	set_tests_properties(integration.${name} PROPERTIES LABELS integration
 		SKIP_RETURN_CODE 77 TIMEOUT 180 RUN_SERIAL TRUE)
 endforeach()
+
+# feedd on PostgreSQL while its server goes away: private servers of its
+# own (it stops and starts them), ordered after the pg fixture.
+if(Python3_Interpreter_FOUND AND TARGET feedd)
+	add_test(NAME integration.pgfaults
+		COMMAND ${Python3_EXECUTABLE}
+			${CMAKE_CURRENT_SOURCE_DIR}/integration/test_pgfaults.py)
+	set_tests_properties(integration.pgfaults PROPERTIES
+		ENVIRONMENT "FEEDD=$<TARGET_FILE:feedd>;FEEDCTL=$<TARGET_FILE:feedctl>;FEEDD_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+else()
+	add_test(NAME integration.pgfaults COMMAND sh -c
+		"echo 'skip: needs python3 and the feedd target'; exit 77")
+endif()
+set_tests_properties(integration.pgfaults PROPERTIES LABELS "integration;pg"
+	SKIP_RETURN_CODE 77 TIMEOUT 300 RUN_SERIAL TRUE)
+feedd_require_pg(integration.pgfaults)

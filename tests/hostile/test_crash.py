@@ -30,6 +30,13 @@ feeds_v1.next_due, the FTS index, and that SIGTERM exits 0.
                                           (CTest integration.crash_first_due)
     FEEDD_CRASH_KILLS=2000 test_crash.py  a longer run by hand
     FEEDD_CRASH_SEED=N                    repeat a run's random choices
+    FEEDD_CRASH_DB=pg                     the same run on PostgreSQL: a fresh
+                                          database on the pg fixture's server
+                                          (CTest integration.crash_pg)
+
+On PostgreSQL the integrity check is amcheck's bt_index_check() on every
+index of schema feedd (the unique (feed_id, key) index among them), and
+there is no FTS check: the tsvector is a generated column the server keeps.
 """
 import os
 import random
@@ -46,12 +53,100 @@ import common  # noqa: E402
 from common import Failure, log  # noqa: E402
 import hostile_server as hs  # noqa: E402
 
+ENGINE = os.environ.get("FEEDD_CRASH_DB", "sqlite")
+
 KILLS = int(os.environ.get("FEEDD_CRASH_KILLS", "200"))
 SEED = int(os.environ.get("FEEDD_CRASH_SEED", str(int(time.time()))))
 FAST = ["fast%d" % i for i in range(6)]
 SLOW = ["slow%d" % i for i in range(2)]
 SLOW_INTERVAL = 15
 KEEP = 40              # entries per document
+
+
+class SqliteDb:
+    """The database file, read as a consumer reads it."""
+
+    def __init__(self, tmp):
+        self.path = os.path.join(tmp, "feedd.db")
+        self.conf = self.path
+
+    def query(self, sql):
+        con = sqlite3.connect("file:%s?mode=ro" % self.path, uri=True,
+                              timeout=10)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    def integrity(self):
+        return common.integrity(self.path)
+
+    def fts_check(self, tmp):
+        # FTS5's own consistency check needs a writable copy.
+        cp = os.path.join(tmp, "copy.db")
+        src = sqlite3.connect("file:%s?mode=ro" % self.path, uri=True,
+                              timeout=10)
+        dst = sqlite3.connect(cp)
+        src.backup(dst)
+        src.close()
+        try:
+            dst.execute("INSERT INTO articles_fts(articles_fts) "
+                        "VALUES('integrity-check')")
+        except sqlite3.DatabaseError as e:
+            raise Failure("FTS integrity-check: %s" % e)
+        finally:
+            dst.close()
+        return "FTS index ok"
+
+
+class PgDb:
+    """A fresh database on the pg fixture's server (psql for the checks)."""
+
+    def __init__(self, tmp):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(
+            __file__)), "..", "support"))
+        import pgserver
+        self.pgserver = pgserver
+        self.pg = pgserver.fixture()
+        self.name = "crash_%d" % os.getpid()
+        self.conf = '"%s"' % self.pg.create_database(self.name)
+        self.pg.psql("CREATE EXTENSION IF NOT EXISTS amcheck",
+                     dbname=self.name, user=pgserver.SUPERUSER)
+
+    def _psql(self, sql, user=None):
+        out = self.pg.psql("\\pset fieldsep_zero on\nSET search_path = "
+                           "feedd;\n" + sql + ";\n", dbname=self.name,
+                           user=user or self.pgserver.ROLE)
+        rows = []
+        for line in out.splitlines():
+            if line.startswith("Field separator") or line == "SET":
+                continue
+            rows.append(tuple(None if v == "" else int(v)
+                              if v.lstrip("-").isdigit() else v
+                              for v in line.split("\0")))
+        return rows
+
+    def query(self, sql):
+        return self._psql(sql)
+
+    def integrity(self):
+        try:
+            checked = self._psql(
+                "SELECT c.relname, public.bt_index_check(c.oid, true) IS NULL"
+                " FROM"
+                " pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am a"
+                " ON a.oid = c.relam WHERE n.nspname = 'feedd' AND"
+                " a.amname = 'btree'", user=self.pgserver.SUPERUSER)
+        except self.pgserver.PgError as e:
+            return [str(e)]
+        return ["ok"] if checked else ["no index checked"]
+
+    def fts_check(self, tmp):
+        return "no FTS check (generated tsvector)"
+
+
+DB_KINDS = {"sqlite": SqliteDb, "pg": PgDb}
 
 
 class ChangingFeed:
@@ -100,6 +195,7 @@ def edition_of(title):
 
 class Checker:
     def __init__(self, db, feeds):
+        """db: a SqliteDb or PgDb."""
         self.db = db
         self.feeds = feeds
         self.acked = {}            # (feed, guid) -> highest acked edition
@@ -128,61 +224,57 @@ class Checker:
                     self.slow_polls[name].append((r.t, acked))
 
     def verify(self, what):
-        bad = common.integrity(self.db)
+        bad = self.db.integrity()
         if bad != ["ok"]:
             raise Failure("%s: integrity_check: %r" % (what, bad[:10]))
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True,
-                              timeout=10)
-        try:
-            rows = con.execute("SELECT feed, guid, title, revision "
-                               "FROM articles_v1").fetchall()
-            stored = {}
-            for feed, guid, title, rev in rows:
-                if (feed, guid) in stored:
-                    raise Failure("%s: duplicate guid %s in feed %s"
-                                  % (what, guid, feed))
-                stored[(feed, guid)] = (title, rev)
-            dup = con.execute("SELECT feed_id, key, count(*) FROM articles_v1 "
-                              "GROUP BY feed_id, key HAVING count(*) > 1 "
-                              "LIMIT 3").fetchall()
-            if dup:
-                raise Failure("%s: duplicate (feed, key): %r" % (what, dup))
-            for key, ed in self.acked.items():
-                if key not in stored:
-                    raise Failure("%s: acknowledged article %s of %s is "
-                                  "missing" % (what, key[1], key[0]))
-                got = edition_of(stored[key][0])
-                if got is None or got < ed:
-                    raise Failure("%s: %s of %s has title %r, but edition %d "
-                                  "was acknowledged" % (what, key[1], key[0],
-                                                        stored[key][0], ed))
-            for (feed, guid), (title, _) in stored.items():
-                f = self.feeds.get(feed)
-                eds = f.served.get(guid) if f else None
-                if not eds or edition_of(title) not in eds:
-                    raise Failure("%s: stored %s of %s (%r) was never served"
-                                  % (what, guid, feed, title))
-            new = dict(con.execute("SELECT feed, count(*) FROM changes_v1 "
-                                   "WHERE kind = 'new' GROUP BY feed"))
-            upd = dict(con.execute("SELECT feed, count(*) FROM changes_v1 "
-                                   "WHERE kind = 'update' GROUP BY feed"))
-            arts = dict(con.execute("SELECT feed, count(*) FROM articles_v1 "
-                                    "GROUP BY feed"))
-            revs = dict(con.execute("SELECT feed, sum(revision - 1) FROM "
-                                    "articles_v1 GROUP BY feed"))
-            for feed in set(new) | set(arts):
-                if new.get(feed, 0) != arts.get(feed, 0):
-                    raise Failure("%s: feed %s has %d articles but %d 'new' "
-                                  "change-log rows" % (what, feed,
-                                                       arts.get(feed, 0),
-                                                       new.get(feed, 0)))
-                if upd.get(feed, 0) != (revs.get(feed) or 0):
-                    raise Failure("%s: feed %s: %d 'update' rows for %d "
-                                  "revisions" % (what, feed, upd.get(feed, 0),
-                                                 revs.get(feed) or 0))
-            return len(rows)
-        finally:
-            con.close()
+        con = self.db
+        rows = con.query("SELECT feed, guid, title, revision "
+                         "FROM articles_v1")
+        stored = {}
+        for feed, guid, title, rev in rows:
+            if (feed, guid) in stored:
+                raise Failure("%s: duplicate guid %s in feed %s"
+                              % (what, guid, feed))
+            stored[(feed, guid)] = (title, rev)
+        dup = con.query("SELECT feed_id, key, count(*) FROM articles_v1 "
+                        "GROUP BY feed_id, key HAVING count(*) > 1 "
+                        "LIMIT 3")
+        if dup:
+            raise Failure("%s: duplicate (feed, key): %r" % (what, dup))
+        for key, ed in self.acked.items():
+            if key not in stored:
+                raise Failure("%s: acknowledged article %s of %s is "
+                              "missing" % (what, key[1], key[0]))
+            got = edition_of(stored[key][0])
+            if got is None or got < ed:
+                raise Failure("%s: %s of %s has title %r, but edition %d "
+                              "was acknowledged" % (what, key[1], key[0],
+                                                    stored[key][0], ed))
+        for (feed, guid), (title, _) in stored.items():
+            f = self.feeds.get(feed)
+            eds = f.served.get(guid) if f else None
+            if not eds or edition_of(title) not in eds:
+                raise Failure("%s: stored %s of %s (%r) was never served"
+                              % (what, guid, feed, title))
+        new = dict(con.query("SELECT feed, count(*) FROM changes_v1 "
+                             "WHERE kind = 'new' GROUP BY feed"))
+        upd = dict(con.query("SELECT feed, count(*) FROM changes_v1 "
+                             "WHERE kind = 'update' GROUP BY feed"))
+        arts = dict(con.query("SELECT feed, count(*) FROM articles_v1 "
+                              "GROUP BY feed"))
+        revs = dict(con.query("SELECT feed, sum(revision - 1) FROM "
+                              "articles_v1 GROUP BY feed"))
+        for feed in set(new) | set(arts):
+            if new.get(feed, 0) != arts.get(feed, 0):
+                raise Failure("%s: feed %s has %d articles but %d 'new' "
+                              "change-log rows" % (what, feed,
+                                                   arts.get(feed, 0),
+                                                   new.get(feed, 0)))
+            if upd.get(feed, 0) != (revs.get(feed) or 0):
+                raise Failure("%s: feed %s: %d 'update' rows for %d "
+                              "revisions" % (what, feed, upd.get(feed, 0),
+                                             revs.get(feed) or 0))
+        return len(rows)
 
     def verify_schedule(self):
         """A slow feed's acknowledged refresh holds off the next request
@@ -206,11 +298,12 @@ def run():
              for n in FAST + SLOW}
     srv.routes = {"/c/" + n: f.handler for n, f in feeds.items()}
     srv.start()
-    db = os.path.join(tmp, "feedd.db")
+    db = DB_KINDS[ENGINE](tmp)
+    log("database: %s" % ENGINE)
     conf = os.path.join(tmp, "feedd.conf")
     with open(conf, "w") as f:
         f.write("database %s\ninterval 1s\ntimeout 5s\nlog-level info\n"
-                "max-per-host 8\n" % db)
+                "max-per-host 8\n" % db.conf)
         for n in FAST:
             f.write("feed %s %s\n" % (n, srv.url("/c/" + n)))
         for n in SLOW:
@@ -359,9 +452,7 @@ def first_due():
 def final_run(srv, notify, conf, db, tmp, chk):
     """Restart after the last kill: feeds due later are not fetched now,
     overdue ones are; SIGTERM then exits 0; the FTS index is sound."""
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
-    due = dict(con.execute("SELECT name, next_due FROM feeds_v1"))
-    con.close()
+    due = dict(db.query("SELECT name, next_due FROM feeds_v1"))
     mark = notify.mark()
     t_from = time.monotonic()
     wall = time.time()
@@ -399,20 +490,7 @@ def final_run(srv, notify, conf, db, tmp, chk):
         chk.verify_schedule()
     finally:
         d.close()
-    # FTS5's own consistency check needs a writable copy.
-    cp = os.path.join(tmp, "copy.db")
-    src = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
-    dst = sqlite3.connect(cp)
-    src.backup(dst)
-    src.close()
-    try:
-        dst.execute("INSERT INTO articles_fts(articles_fts) "
-                    "VALUES('integrity-check')")
-    except sqlite3.DatabaseError as e:
-        raise Failure("FTS integrity-check: %s" % e)
-    finally:
-        dst.close()
-    log("final run: exit 0, integrity ok, FTS index ok")
+    log("final run: exit 0, integrity ok, %s" % db.fts_check(tmp))
 
 
 if __name__ == "__main__":

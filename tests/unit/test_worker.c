@@ -1,7 +1,8 @@
 /*
  * daemon/worker.c: store jobs run off the loop, one at a time, in order,
  * with their done callbacks back on the loop thread. The store is never
- * touched here (the worker only passes the pointer through).
+ * touched here (the worker only passes the pointer through, and the
+ * unreachable cases give it stand-ins for the store's functions).
  */
 #include "worker.h"
 
@@ -215,9 +216,175 @@ t_group_commit(void)
 	uv_sem_destroy(&started);
 }
 
+/*
+ * A store that cannot be reached (the server went away): the group is
+ * not rerun job by job; the worker waits, tries a new connection with
+ * back-off, and runs the same group again, whole, once one is made. Done
+ * callbacks still come once each, in order, after the commit.
+ */
+#define UJOBS 12
+
+static atomic_bool u_lost;
+static atomic_int u_commit_fails, u_reconnect_fails, u_reconnects;
+
+/* The first group's commit finds the server gone. */
+static int
+u_commit(struct store *st)
+{
+	(void)st;
+	atomic_store(&in_group, 0);
+	if (atomic_load(&u_commit_fails) > 0) {
+		atomic_fetch_sub(&u_commit_fails, 1);
+		atomic_store(&u_lost, true);
+		return -ENOTCONN;
+	}
+	atomic_fetch_add(&commits, 1);
+	return 0;
+}
+
+static bool
+u_unreachable(const struct store *st)
+{
+	(void)st;
+	return atomic_load(&u_lost);
+}
+
+static int
+u_reconnect(struct store *st)
+{
+	(void)st;
+	atomic_fetch_add(&u_reconnects, 1);
+	if (atomic_load(&u_reconnect_fails) > 0) {
+		atomic_fetch_sub(&u_reconnect_fails, 1);
+		return -ENOTCONN;
+	}
+	atomic_store(&u_lost, false);
+	return 0;
+}
+
+static const char *
+u_errmsg(const struct store *st)
+{
+	(void)st;
+	return "test: no connection to the server";
+}
+
+static void
+u_setup(uv_loop_t *loop, int reconnect_fails)
+{
+	REQUIRE(uv_loop_init(loop) == 0);
+	REQUIRE(uv_sem_init(&gate, 0) == 0);
+	REQUIRE(uv_sem_init(&started, 0) == 0);
+	REQUIRE(worker_init(&w, loop, fake_store) == 0);
+	atomic_store(&begins, 0);
+	atomic_store(&commits, 0);
+	atomic_store(&seq, 0);
+	atomic_store(&u_lost, false);
+	atomic_store(&u_commit_fails, 1);
+	atomic_store(&u_reconnect_fails, reconnect_fails);
+	atomic_store(&u_reconnects, 0);
+	ngorder = 0;
+	w.group_begin = g_begin;
+	w.group_commit = u_commit;
+	w.unreachable = u_unreachable;
+	w.reconnect = u_reconnect;
+	w.errmsg = u_errmsg;
+	for (int i = 0; i < UJOBS; i++) {
+		gjobs[i] = (struct gjob){ .wj = { .work = g_work,
+			.done = g_done }, .id = i };
+		worker_submit(&w, &gjobs[i].wj);
+		if (i == 0)
+			uv_sem_wait(&started); /* taken, alone */
+	}
+	uv_sem_post(&gate);
+}
+
+static void
+u_teardown(uv_loop_t *loop)
+{
+	worker_close(&w, NULL);
+	CHECK_INT_EQ(uv_run(loop, UV_RUN_DEFAULT), 0);
+	CHECK_INT_EQ(uv_loop_close(loop), 0);
+	uv_sem_destroy(&gate);
+	uv_sem_destroy(&started);
+}
+
+static void
+t_unreachable_redo(void)
+{
+	uv_loop_t loop;
+
+	/* Two failed attempts, then a connection. */
+	u_setup(&loop, 2);
+	CHECK_INT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	CHECK(worker_idle(&w));
+	CHECK_INT_EQ(w.done, UJOBS);
+	CHECK_INT_EQ(w.outages, 1);
+	CHECK_INT_EQ(atomic_load(&u_reconnects), 3);
+	/* Job 0 alone; the group twice (lost, then committed). */
+	CHECK_INT_EQ(atomic_load(&begins), 2);
+	CHECK_INT_EQ(atomic_load(&commits), 1);
+	CHECK_INT_EQ(w.groups, 1);
+	CHECK_INT_EQ(ngorder, UJOBS);
+	for (int i = 0; i < ngorder; i++)
+		CHECK_INT_EQ(gorder[i], i);
+	CHECK_INT_EQ(atomic_load(&gjobs[0].works), 1);
+	for (int i = 1; i < UJOBS; i++) {
+		/* In the lost group, then in the redone one: never alone. */
+		CHECK_INT_EQ(atomic_load(&gjobs[i].works), 2);
+		CHECK_INT_EQ(gjobs[i].group, 2);
+		CHECK_INT_EQ(gjobs[i].commits_at_done, 1);
+	}
+	u_teardown(&loop);
+}
+
+/* Loop thread: once the worker waits for the store, give up (a stop). */
+static void
+u_poll(uv_timer_t *t)
+{
+	bool waiting;
+
+	uv_mutex_lock(&w.mu);
+	waiting = w.waiting;
+	uv_mutex_unlock(&w.mu);
+	if (waiting) {
+		worker_give_up(&w);
+		uv_close((uv_handle_t *)t, NULL);
+	}
+}
+
+static void
+t_unreachable_give_up(void)
+{
+	uv_loop_t loop;
+	uv_timer_t poll;
+
+	/* The server never comes back. */
+	u_setup(&loop, 1 << 30);
+	REQUIRE(uv_timer_init(&loop, &poll) == 0);
+	REQUIRE(uv_timer_start(&poll, u_poll, 10, 10) == 0);
+	CHECK_INT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	CHECK(worker_idle(&w));
+	CHECK_INT_EQ(w.done, UJOBS);
+	CHECK_INT_EQ(w.outages, 1);
+	CHECK_INT_EQ(w.groups, 0);
+	CHECK_INT_EQ(atomic_load(&commits), 0);
+	CHECK_INT_EQ(ngorder, UJOBS);
+	for (int i = 0; i < ngorder; i++)
+		CHECK_INT_EQ(gorder[i], i);
+	for (int i = 1; i < UJOBS; i++) {
+		/* In the lost group, then once alone to report the failure. */
+		CHECK_INT_EQ(atomic_load(&gjobs[i].works), 2);
+		CHECK_INT_EQ(gjobs[i].group, 0);
+	}
+	u_teardown(&loop);
+}
+
 static const struct check_case cases[] = {
 	{ "serial_in_order", t_serial_in_order },
 	{ "group_commit", t_group_commit },
+	{ "unreachable_redo", t_unreachable_redo },
+	{ "unreachable_give_up", t_unreachable_give_up },
 	{ 0 },
 };
 
