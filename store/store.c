@@ -78,14 +78,18 @@ const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 		" ORDER BY id DESC",
 	/* ?19 is the new id (STORE_STMT_NEXT_ID), so a new story's
 	 * story_id is written with the row rather than by a second update
-	 * that would rewrite the whole record. */
+	 * that would rewrite the whole record. The story: that of the
+	 * first stored article with the same canonical link, else its own
+	 * (looked up here, not by a separate STORE_STMT_STORY_BY_LINK). */
 	[STORE_STMT_ART_INSERT] =
 		"INSERT INTO articles(id, feed_id, key, guid, link, canon_link,"
 		" title, author, published, updated, summary, content, text,"
 		" categories, enclosures, hash, sort_time, first_seen,"
 		" last_changed, revision, story_id, summary_text)"
 		" VALUES (?19, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		" ?13, ?14, ?15, ?16, ?17, ?17, 1, coalesce(?18, ?19), ?20)",
+		" ?13, ?14, ?15, ?16, ?17, ?17, 1, coalesce((SELECT s.story_id"
+		" FROM articles s WHERE s.canon_link = ?5 ORDER BY s.id LIMIT 1),"
+		" ?19), ?20)",
 	/* What AUTOINCREMENT would pick: above every id ever used. Exact
 	 * because the one writer holds the write lock (BEGIN IMMEDIATE). */
 	[STORE_STMT_NEXT_ID] =
@@ -239,17 +243,24 @@ const char *const store__sql_pg[STORE_STMT_COUNT_] = {
 		" key FROM articles"
 		" WHERE canon_link = ?2 AND feed_id = ?1 AND title = ?3"
 		" ORDER BY id DESC",
+	/* The id from the sequence in the same statement (ids only grow:
+	 * the sequence never hands one out twice), so no NEXT_ID trip; the
+	 * story as on SQLite. */
 	[STORE_STMT_ART_INSERT] =
-		"INSERT INTO articles(id, feed_id, key, guid, link, canon_link,"
+		"WITH n AS (SELECT nextval('feedd.articles_id_seq') AS id)"
+		" INSERT INTO articles(id, feed_id, key, guid, link, canon_link,"
 		" title, author, published, updated, summary, content, text,"
 		" categories, enclosures, hash, sort_time, first_seen,"
 		" last_changed, revision, story_id, summary_text)"
-		" VALUES (?19::bigint, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-		" ?11, ?12, ?13, ?14, ?15, ?16, ?17::bigint, ?17::bigint, 1,"
-		" coalesce(?18::bigint, ?19::bigint), ?20) RETURNING id",
-	/* Ids only grow: the sequence never hands one out twice. */
-	[STORE_STMT_NEXT_ID] =
-		"SELECT nextval('feedd.articles_id_seq')",
+		" SELECT n.id, ?1::bigint, ?2::text, ?3::text, ?4::text,"
+		" ?5::text, ?6::text, ?7::text, ?8::text, ?9::text, ?10::text,"
+		" ?11::text, ?12::text, ?13::text, ?14::text, ?15::text,"
+		" ?16::bigint, ?17::bigint, ?17::bigint, 1,"
+		" coalesce((SELECT s.story_id FROM articles s"
+		" WHERE s.canon_link = ?5::text ORDER BY s.id LIMIT 1), n.id),"
+		" ?20::text FROM n RETURNING id",
+	/* None: ART_INSERT takes the id from the sequence itself. */
+	[STORE_STMT_NEXT_ID] = NULL,
 	[STORE_STMT_ART_UPDATE] =
 		"UPDATE articles SET key = ?2, guid = ?3, link = ?4,"
 		" canon_link = ?5, title = ?6, author = ?7, published = ?8,"
