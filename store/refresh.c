@@ -130,6 +130,10 @@ store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **ou
 	if (src == DB_ROW) {
 		r->keep_days = db_col_int(s, 0);
 		r->keep_count = db_col_int(s, 1);
+		/* Most feeds never had an article purged: then no entry
+		 * needs the two purged-key lookups. (Retention purges only
+		 * at commit.) */
+		r->any_purged = db_col_int(s, 2) != 0;
 	} else if (src == DB_DONE) {
 		snprintf(st->err, sizeof(st->err), "no feed with id %lld",
 			(long long)feed_id);
@@ -138,22 +142,6 @@ store_refresh_begin(struct store *st, int64_t feed_id, struct store_refresh **ou
 		rc = store__fail(st, src, "reading a feed");
 	}
 	db_reset(s);
-	/* Most feeds never had an article purged: then no entry needs the
-	 * two purged-key lookups. (Retention purges only at commit.) */
-	if (rc == 0) {
-		s = store__stmt(st, STORE_STMT_PURGED_ANY);
-		if (!s) {
-			rc = -EIO;
-			goto out;
-		}
-		store__bind_int(s, 1, feed_id);
-		src = db_step(s);
-		if (src == DB_ROW)
-			r->any_purged = db_col_int(s, 0) != 0;
-		else
-			rc = store__fail(st, src, "reading purged keys");
-		db_reset(s);
-	}
 out:
 	if (rc < 0) {
 		rollback(st, rc);

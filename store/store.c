@@ -29,8 +29,11 @@
 const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 	[STORE_STMT_FEED_BY_NAME] =
 		"SELECT " FEED_COLS " FROM feeds WHERE name = ?1",
+	/* With whether the feed ever had an article purged (refresh.c). */
 	[STORE_STMT_FEED_KEEP] =
-		"SELECT keep_days, keep_count FROM feeds WHERE id = ?1",
+		"SELECT keep_days, keep_count,"
+		" EXISTS (SELECT 1 FROM purged WHERE feed_id = ?1)"
+		" FROM feeds WHERE id = ?1",
 	[STORE_STMT_FEED_INSERT] =
 		"INSERT INTO feeds(name, url, keep_days, keep_count, created,"
 		" tags, enabled, active, conf_title, conf_site)"
@@ -144,8 +147,6 @@ const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 	[STORE_STMT_STORY_BY_LINK] =
 		"SELECT story_id FROM articles WHERE canon_link = ?1 AND id <> ?2"
 		" ORDER BY id LIMIT 1",
-	[STORE_STMT_PURGED_ANY] =
-		"SELECT EXISTS (SELECT 1 FROM purged WHERE feed_id = ?1)",
 	[STORE_STMT_PURGED_BY_KEY] =
 		"SELECT 1 FROM purged WHERE feed_id = ?1 AND key = ?2",
 	[STORE_STMT_PURGED_BY_LINK_TITLE] =
@@ -189,8 +190,11 @@ const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 const char *const store__sql_pg[STORE_STMT_COUNT_] = {
 	[STORE_STMT_FEED_BY_NAME] =
 		"SELECT " FEED_COLS " FROM feeds WHERE name = ?1",
+	/* With whether the feed ever had an article purged (refresh.c). */
 	[STORE_STMT_FEED_KEEP] =
-		"SELECT keep_days, keep_count FROM feeds WHERE id = ?1",
+		"SELECT keep_days, keep_count,"
+		" EXISTS (SELECT 1 FROM purged WHERE feed_id = ?1)"
+		" FROM feeds WHERE id = ?1",
 	[STORE_STMT_FEED_INSERT] =
 		"INSERT INTO feeds(name, url, keep_days, keep_count, created,"
 		" tags, enabled, active, conf_title, conf_site)"
@@ -286,8 +290,6 @@ const char *const store__sql_pg[STORE_STMT_COUNT_] = {
 	[STORE_STMT_STORY_BY_LINK] =
 		"SELECT story_id FROM articles WHERE canon_link = ?1 AND id <> ?2"
 		" ORDER BY id LIMIT 1",
-	[STORE_STMT_PURGED_ANY] =
-		"SELECT EXISTS (SELECT 1 FROM purged WHERE feed_id = ?1)",
 	[STORE_STMT_PURGED_BY_KEY] =
 		"SELECT 1 FROM purged WHERE feed_id = ?1 AND key = ?2",
 	[STORE_STMT_PURGED_BY_LINK_TITLE] =
