@@ -29,8 +29,11 @@
 const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 	[STORE_STMT_FEED_BY_NAME] =
 		"SELECT " FEED_COLS " FROM feeds WHERE name = ?1",
+	/* With whether the feed ever had an article purged (refresh.c). */
 	[STORE_STMT_FEED_KEEP] =
-		"SELECT keep_days, keep_count FROM feeds WHERE id = ?1",
+		"SELECT keep_days, keep_count,"
+		" EXISTS (SELECT 1 FROM purged WHERE feed_id = ?1)"
+		" FROM feeds WHERE id = ?1",
 	[STORE_STMT_FEED_INSERT] =
 		"INSERT INTO feeds(name, url, keep_days, keep_count, created,"
 		" tags, enabled, active, conf_title, conf_site)"
@@ -78,14 +81,18 @@ const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 		" ORDER BY id DESC",
 	/* ?19 is the new id (STORE_STMT_NEXT_ID), so a new story's
 	 * story_id is written with the row rather than by a second update
-	 * that would rewrite the whole record. */
+	 * that would rewrite the whole record. The story: that of the
+	 * first stored article with the same canonical link, else its own
+	 * (looked up here, not by a separate STORE_STMT_STORY_BY_LINK). */
 	[STORE_STMT_ART_INSERT] =
 		"INSERT INTO articles(id, feed_id, key, guid, link, canon_link,"
 		" title, author, published, updated, summary, content, text,"
 		" categories, enclosures, hash, sort_time, first_seen,"
 		" last_changed, revision, story_id, summary_text)"
 		" VALUES (?19, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		" ?13, ?14, ?15, ?16, ?17, ?17, 1, coalesce(?18, ?19), ?20)",
+		" ?13, ?14, ?15, ?16, ?17, ?17, 1, coalesce((SELECT s.story_id"
+		" FROM articles s WHERE s.canon_link = ?5 ORDER BY s.id LIMIT 1),"
+		" ?19), ?20)",
 	/* What AUTOINCREMENT would pick: above every id ever used. Exact
 	 * because the one writer holds the write lock (BEGIN IMMEDIATE). */
 	[STORE_STMT_NEXT_ID] =
@@ -140,8 +147,6 @@ const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 	[STORE_STMT_STORY_BY_LINK] =
 		"SELECT story_id FROM articles WHERE canon_link = ?1 AND id <> ?2"
 		" ORDER BY id LIMIT 1",
-	[STORE_STMT_PURGED_ANY] =
-		"SELECT EXISTS (SELECT 1 FROM purged WHERE feed_id = ?1)",
 	[STORE_STMT_PURGED_BY_KEY] =
 		"SELECT 1 FROM purged WHERE feed_id = ?1 AND key = ?2",
 	[STORE_STMT_PURGED_BY_LINK_TITLE] =
@@ -185,8 +190,11 @@ const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 const char *const store__sql_pg[STORE_STMT_COUNT_] = {
 	[STORE_STMT_FEED_BY_NAME] =
 		"SELECT " FEED_COLS " FROM feeds WHERE name = ?1",
+	/* With whether the feed ever had an article purged (refresh.c). */
 	[STORE_STMT_FEED_KEEP] =
-		"SELECT keep_days, keep_count FROM feeds WHERE id = ?1",
+		"SELECT keep_days, keep_count,"
+		" EXISTS (SELECT 1 FROM purged WHERE feed_id = ?1)"
+		" FROM feeds WHERE id = ?1",
 	[STORE_STMT_FEED_INSERT] =
 		"INSERT INTO feeds(name, url, keep_days, keep_count, created,"
 		" tags, enabled, active, conf_title, conf_site)"
@@ -239,17 +247,24 @@ const char *const store__sql_pg[STORE_STMT_COUNT_] = {
 		" key FROM articles"
 		" WHERE canon_link = ?2 AND feed_id = ?1 AND title = ?3"
 		" ORDER BY id DESC",
+	/* The id from the sequence in the same statement (ids only grow:
+	 * the sequence never hands one out twice), so no NEXT_ID trip; the
+	 * story as on SQLite. */
 	[STORE_STMT_ART_INSERT] =
-		"INSERT INTO articles(id, feed_id, key, guid, link, canon_link,"
+		"WITH n AS (SELECT nextval('feedd.articles_id_seq') AS id)"
+		" INSERT INTO articles(id, feed_id, key, guid, link, canon_link,"
 		" title, author, published, updated, summary, content, text,"
 		" categories, enclosures, hash, sort_time, first_seen,"
 		" last_changed, revision, story_id, summary_text)"
-		" VALUES (?19::bigint, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-		" ?11, ?12, ?13, ?14, ?15, ?16, ?17::bigint, ?17::bigint, 1,"
-		" coalesce(?18::bigint, ?19::bigint), ?20) RETURNING id",
-	/* Ids only grow: the sequence never hands one out twice. */
-	[STORE_STMT_NEXT_ID] =
-		"SELECT nextval('feedd.articles_id_seq')",
+		" SELECT n.id, ?1::bigint, ?2::text, ?3::text, ?4::text,"
+		" ?5::text, ?6::text, ?7::text, ?8::text, ?9::text, ?10::text,"
+		" ?11::text, ?12::text, ?13::text, ?14::text, ?15::text,"
+		" ?16::bigint, ?17::bigint, ?17::bigint, 1,"
+		" coalesce((SELECT s.story_id FROM articles s"
+		" WHERE s.canon_link = ?5::text ORDER BY s.id LIMIT 1), n.id),"
+		" ?20::text FROM n RETURNING id",
+	/* None: ART_INSERT takes the id from the sequence itself. */
+	[STORE_STMT_NEXT_ID] = NULL,
 	[STORE_STMT_ART_UPDATE] =
 		"UPDATE articles SET key = ?2, guid = ?3, link = ?4,"
 		" canon_link = ?5, title = ?6, author = ?7, published = ?8,"
@@ -275,8 +290,6 @@ const char *const store__sql_pg[STORE_STMT_COUNT_] = {
 	[STORE_STMT_STORY_BY_LINK] =
 		"SELECT story_id FROM articles WHERE canon_link = ?1 AND id <> ?2"
 		" ORDER BY id LIMIT 1",
-	[STORE_STMT_PURGED_ANY] =
-		"SELECT EXISTS (SELECT 1 FROM purged WHERE feed_id = ?1)",
 	[STORE_STMT_PURGED_BY_KEY] =
 		"SELECT 1 FROM purged WHERE feed_id = ?1 AND key = ?2",
 	[STORE_STMT_PURGED_BY_LINK_TITLE] =

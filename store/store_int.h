@@ -26,6 +26,8 @@ enum store__stmt {
 	STORE_STMT_ART_BY_KEY,
 	STORE_STMT_ART_BY_LINK_TITLE,
 	STORE_STMT_ART_INSERT,
+	/* NULL in a driver's table: its ART_INSERT picks the id itself and
+	 * returns it (db_last_id()), saving a round trip per new article. */
 	STORE_STMT_NEXT_ID,
 	STORE_STMT_ART_UPDATE,
 	STORE_STMT_ART_UPDATE_META,
@@ -36,7 +38,6 @@ enum store__stmt {
 	STORE_STMT_ART_REKEY,
 	STORE_STMT_ART_SET_STORY,
 	STORE_STMT_STORY_BY_LINK,
-	STORE_STMT_PURGED_ANY,
 	STORE_STMT_PURGED_BY_KEY,
 	STORE_STMT_PURGED_BY_LINK_TITLE,
 	STORE_STMT_RETENTION_SCAN,
