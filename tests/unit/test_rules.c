@@ -54,6 +54,10 @@ t_errors(void)
 		{ FEEDS "rule x block title~((a{255}){255}){255}", "t.conf:3: rule: regex '((a{255}){255}){255}' too complex (its repetitions expand to more than 100000 items)" },
 		{ FEEDS "rule x block title~(x(a{9}|b){255}){255}", "t.conf:3: rule: regex '(x(a{9}|b){255}){255}' too complex" },
 		{ FEEDS "rule x block title~^ru++++++++++++++++++++++++++++++st$", "t.conf:3: rule: regex '^ru++++++++++++++++++++++++++++++st$' too complex" },
+		/* A star between the pluses repeats all the copies before it
+		 * (the conf fuzzer's ^ru+++*++++++++++++ took regcomp minutes). */
+		{ FEEDS "rule x block title~^ru+++*++++++++++++++st$", "t.conf:3: rule: regex '^ru+++*++++++++++++++st$' too complex" },
+		{ FEEDS "rule x block title~^ru?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+st$", "t.conf:3: rule: regex '^ru?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+st$' too complex" },
 		/* A rule may come before the feed it names (includes, order). */
 		{ "rule x block title~a feeds=late\nrule y block title~(", "t.conf:2: rule: invalid regex '(': " },
 	};
