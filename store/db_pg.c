@@ -10,7 +10,9 @@
  * "password-file=PATH" key (keyword form) or query parameter (URI form),
  * which libpq does not know, names a file whose first line is the
  * password. No message here ever holds a password: a connection is
- * named by its host, port, user and database only.
+ * named by its host, port, user and database only. "text-search=NAME",
+ * feedd's other key, is the full-text index's text search configuration
+ * (pg_text_search).
  */
 #include "store_int.h"
 
