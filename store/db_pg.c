@@ -10,7 +10,9 @@
  * "password-file=PATH" key (keyword form) or query parameter (URI form),
  * which libpq does not know, names a file whose first line is the
  * password. No message here ever holds a password: a connection is
- * named by its host, port, user and database only.
+ * named by its host, port, user and database only. "text-search=NAME",
+ * feedd's other key, is the full-text index's text search configuration
+ * (pg_text_search).
  */
 #include "store_int.h"
 
@@ -133,24 +135,24 @@ ignore_notice(void *arg, const char *msg)
 	(void)msg;
 }
 
-/* Remove "password-file=VALUE" from a copy of target into *pwfile. */
+/* Remove "KEY=VALUE" (key ends with '=') from a copy of target into
+ * *val: feedd's own keys, which libpq does not know. */
 static int
-take_password_file(char *t, char **pwfile)
+take_key(char *t, const char *key, char **val)
 {
-	static const char key[] = "password-file=";
 	char *p = strstr(t, key), *v, *e;
 	size_t n;
 
-	*pwfile = NULL;
+	*val = NULL;
 	if (!p)
 		return 0;
-	v = p + sizeof(key) - 1;
+	v = p + strlen(key);
 	e = v;
 	while (*e && *e != '&' && !isspace((unsigned char)*e))
 		e++;
 	n = (size_t)(e - v);
-	*pwfile = store__strndup(v, n);
-	if (!*pwfile)
+	*val = store__strndup(v, n);
+	if (!*val)
 		return -ENOMEM;
 	/* Out with the key, its value and one separator. */
 	if (*e == '&' || isspace((unsigned char)*e))
@@ -159,6 +161,21 @@ take_password_file(char *t, char **pwfile)
 		p--;
 	memmove(p, e, strlen(e) + 1);
 	return 0;
+}
+
+/* feedd's keys out of a copy of target: password-file=, text-search=. */
+static int
+take_keys(char *t, char **pwfile, char **tsconfig)
+{
+	int rc = take_key(t, "password-file=", pwfile);
+
+	if (rc == 0)
+		rc = take_key(t, "text-search=", tsconfig);
+	if (rc < 0) {
+		store__free(*pwfile);
+		*pwfile = NULL;
+	}
+	return rc;
 }
 
 static int
@@ -186,17 +203,19 @@ read_password(const char *path, char *buf, size_t len, char *err,
 static char *
 pg_describe(const char *target)
 {
-	char *t = store__strdup(target), *pw = NULL, *errmsg = NULL, *out;
+	char *t = store__strdup(target), *pw = NULL, *ts = NULL, *errmsg = NULL;
+	char *out;
 	PQconninfoOption *opts;
 	const char *host = NULL, *port = NULL, *user = NULL, *dbname = NULL;
 
 	if (!t)
 		return NULL;
-	if (take_password_file(t, &pw) < 0) {
+	if (take_keys(t, &pw, &ts) < 0) {
 		store__free(t);
 		return NULL;
 	}
 	store__free(pw);
+	store__free(ts);
 	opts = PQconninfoParse(t, &errmsg);
 	store__free(t);
 	if (!opts) {
@@ -249,19 +268,104 @@ pg_exec(struct db *db, const char *q)
 	return rc;
 }
 
+/* One text result (NULL, the empty string, for no row) into buf. */
+static int
+pg_query_text(struct pg_db *d, const char *q, const char *param, char *buf,
+	size_t len)
+{
+	PGresult *res = PQexecParams(d->conn, q, param ? 1 : 0, NULL,
+		param ? &param : NULL, NULL, NULL, 0);
+	int rc = 0;
+
+	buf[0] = '\0';
+	if (!res)
+		return pg_fail(d, NULL);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = pg_fail(d, res);
+	else if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+		snprintf(buf, len, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * text-search=NAME: a text search configuration the server has
+ * (pg_ts_config) for the schema to be built with, and the one a database
+ * records (feedd.settings) must be it: a database built with another is
+ * refused, not rebuilt (store/SCHEMA.md). Without the key a new schema
+ * gets "simple" and an existing one keeps what it records. The session
+ * setting feedd.text_search carries the name to store__pg_schema.
+ */
+static int
+pg_text_search(struct pg_db *d, const char *name, char *err, size_t errlen)
+{
+	char found[64], rec[64], q[128];
+	int rc;
+
+	if (!name)
+		return 0;
+	rc = 0;
+	if (!*name || strlen(name) >= sizeof(found))
+		rc = -EINVAL;
+	for (const char *c = name; *c && rc == 0; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_')
+			rc = -EINVAL;
+	if (rc < 0) {
+		snprintf(err, errlen, "text-search=%.64s: not a text search "
+			"configuration name (letters, digits, _)", name);
+		return rc;
+	}
+	rc = pg_query_text(d, "SELECT cfgname::text FROM pg_catalog.pg_ts_config"
+		" WHERE cfgname = $1", name, found, sizeof(found));
+	if (rc < 0) {
+		snprintf(err, errlen, "text-search=%s: %s", name, d->err);
+		return rc;
+	}
+	if (strcmp(found, name) != 0) {
+		snprintf(err, errlen, "text-search=%s: the server has no such "
+			"text search configuration (see pg_ts_config)", name);
+		return -EINVAL;
+	}
+	/* The recorded one: feedd.settings, else simple in a database
+	 * built before it was (pg_after_migrate), else none (new). */
+	rc = pg_query_text(d, "SELECT CASE WHEN to_regclass('feedd.settings')"
+		" IS NOT NULL THEN 'settings' WHEN"
+		" to_regclass('feedd.schema_version') IS NOT NULL THEN 'simple'"
+		" END", NULL, rec, sizeof(rec));
+	if (rc == 0 && strcmp(rec, "settings") == 0)
+		rc = pg_query_text(d, "SELECT text_search FROM feedd.settings",
+			NULL, rec, sizeof(rec));
+	if (rc < 0) {
+		snprintf(err, errlen, "text-search=%s: %s", name, d->err);
+		return rc;
+	}
+	if (rec[0] && strcmp(rec, name) != 0) {
+		snprintf(err, errlen, "text-search=%s: the database's full-text "
+			"index uses the text search configuration %s; open it with "
+			"text-search=%s (or without the key)", name, rec, rec);
+		return -EINVAL;
+	}
+	snprintf(q, sizeof(q), "SET feedd.text_search = '%s'", name);
+	rc = pg_exec(&d->base, q);
+	if (rc < 0)
+		snprintf(err, errlen, "text-search=%s: %s", name, d->err);
+	return rc;
+}
+
 static int
 pg_open(struct db **out, const char *target, const struct db_open_opts *o,
 	char *err, size_t errlen)
 {
 	const char *kw[64], *val[64];
 	char *t = NULL, *pwfile = NULL, *perr = NULL, *where = NULL;
+	char *tsconfig = NULL;
 	char pw[1024] = "";
 	PQconninfoOption *opts = NULL;
 	struct pg_db *d = NULL;
 	int rc = 0, n = 0;
 
 	t = store__strdup(target);
-	if (!t || take_password_file(t, &pwfile) < 0) {
+	if (!t || take_keys(t, &pwfile, &tsconfig) < 0) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -324,8 +428,11 @@ pg_open(struct db **out, const char *target, const struct db_open_opts *o,
 	if (rc < 0)
 		snprintf(err, errlen, "setting up the connection: %s (%s)",
 			d->err, where ? where : "postgresql");
+	if (rc == 0)
+		rc = pg_text_search(d, tsconfig, err, errlen);
 out:
 	explicit_bzero(pw, sizeof(pw));
+	store__free(tsconfig);
 	PQconninfoFree(opts);
 	PQfreemem(perr);
 	store__free(where);
@@ -437,10 +544,23 @@ pg_version_set(struct db *db, int64_t v)
 static int
 pg_after_migrate(struct db *db, bool *fts_manual)
 {
-	(void)db;
+	char has[16];
+	int rc;
+
 	/* The tsvector column is generated by the server. */
 	*fts_manual = false;
-	return 0;
+	/* A database built before feedd.settings was: its column uses
+	 * simple (store__pg_schema). Only then: CREATE needs a privilege
+	 * a feedd that does not own the schema may lack. */
+	rc = pg_query_text(PGD(db), "SELECT to_regclass('feedd.settings')"
+		" IS NOT NULL", NULL, has, sizeof(has));
+	if (rc < 0 || strcmp(has, "t") == 0)
+		return rc;
+	return pg_exec(db, "CREATE TABLE IF NOT EXISTS feedd.settings ("
+		" one integer PRIMARY KEY DEFAULT 1 CHECK (one = 1),"
+		" text_search text NOT NULL);"
+		" INSERT INTO feedd.settings(text_search) VALUES ('simple')"
+		" ON CONFLICT DO NOTHING");
 }
 
 /* The highest $N in q; types[i] = text for each $i+1 not named. */

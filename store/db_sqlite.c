@@ -227,6 +227,14 @@ sq_open(struct db **out, const char *path, const struct db_open_opts *o,
 	struct sq_db *d;
 	int rc, src, flags, one = 1;
 
+	/* A PostgreSQL connection key in a file name is a mistake, not a
+	 * name to create. */
+	if (strstr(path, "text-search=")) {
+		snprintf(err, errlen, "%s: text-search= is a PostgreSQL "
+			"connection key; SQLite's full-text index (FTS5) has no "
+			"text search configuration", path);
+		return -EINVAL;
+	}
 	if (o->readonly && access(path, F_OK) != 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));

@@ -206,18 +206,19 @@ const char store__search_sql_sqlite[] =
  * "...", as FTS5's snippet does.)
  */
 #define PG_HL(col) \
-	"ts_headline('simple', " col ", q.q, 'StartSel=[, StopSel=],"          \
+	"ts_headline(q.c, " col ", q.q, 'StartSel=[, StopSel=],"          \
 	" MaxWords=16, MinWords=15, ShortWord=0')"
 const char store__search_sql_pg[] =
 	"SELECT " ART_COLS("a.") ","
-	" CASE WHEN to_tsvector('simple', coalesce(t.text, '')) @@ q.q THEN "
+	" CASE WHEN to_tsvector(q.c, coalesce(t.text, '')) @@ q.q THEN "
 	PG_HL("t.text")
-	" WHEN to_tsvector('simple', coalesce(t.summary_text, '')) @@ q.q THEN "
+	" WHEN to_tsvector(q.c, coalesce(t.summary_text, '')) @@ q.q THEN "
 	PG_HL("t.summary_text")
 	" WHEN t.text IS NOT NULL THEN " PG_HL("t.text")
 	" ELSE " PG_HL("coalesce(t.title, '')") " END,"
 	" -ts_rank('{0.333, 0.333, 0.333, 1.0}', t.fts, q.q) AS score"
-	" FROM (SELECT to_tsquery('simple', ?1) AS q) q"
+	" FROM (SELECT s.c, to_tsquery(s.c, ?1) AS q FROM (SELECT"
+	" text_search::regconfig AS c FROM settings) s) q"
 	" JOIN articles t ON t.fts @@ q.q"
 	" JOIN articles_v1 a ON a.id = t.id"
 	" WHERE 1 = 1";

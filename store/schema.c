@@ -322,9 +322,11 @@ const int store__nmigrations =
  * SQLite's). The columns are SQLite's, with the same meaning: times are
  * Unix seconds (bigint), flags are integers 0/1, so every reader query in
  * store/SCHEMA.md reads the same on both. Full-text search is a generated
- * tsvector (config simple; title weighted A, summary text B, text C) with
- * a GIN index. feedd.instr() is SQLite's instr(), which the store's
- * reader queries use.
+ * tsvector (title weighted A, summary text B, text C) with a GIN index;
+ * its text search configuration is the one feedd.settings records, which
+ * is the session's feedd.text_search (text-search= in the connection
+ * string, db_pg.c) or simple; the search query reads it from there.
+ * feedd.instr() is SQLite's instr(), which the store's reader queries use.
  */
 const char store__pg_schema[] =
 	"CREATE SCHEMA IF NOT EXISTS feedd;"
@@ -383,12 +385,20 @@ const char store__pg_schema[] =
 	" revision integer NOT NULL DEFAULT 1,"
 	" story_id bigint,"
 	" summary_text text,"
-	" fts tsvector GENERATED ALWAYS AS ("
-	"  setweight(to_tsvector('simple', coalesce(title, '')), 'A') ||"
-	"  setweight(to_tsvector('simple', coalesce(summary_text, '')), 'B') ||"
-	"  setweight(to_tsvector('simple', coalesce(text, '')), 'C')) STORED,"
 	" UNIQUE(feed_id, key)"
 	");"
+	"CREATE TABLE feedd.settings ("
+	" one integer PRIMARY KEY DEFAULT 1 CHECK (one = 1),"
+	" text_search text NOT NULL);"
+	"INSERT INTO feedd.settings(text_search) VALUES (coalesce(nullif("
+	" current_setting('feedd.text_search', true), ''), 'simple'));"
+	"DO $$ DECLARE c text := (SELECT text_search FROM feedd.settings);"
+	" BEGIN EXECUTE format('ALTER TABLE feedd.articles ADD COLUMN fts"
+	" tsvector GENERATED ALWAYS AS ("
+	"  setweight(to_tsvector(%1$L, coalesce(title, %2$L)), %3$L) ||"
+	"  setweight(to_tsvector(%1$L, coalesce(summary_text, %2$L)), %4$L) ||"
+	"  setweight(to_tsvector(%1$L, coalesce(text, %2$L)), %5$L)) STORED',"
+	" c, '', 'A', 'B', 'C'); END $$;"
 	"CREATE INDEX articles_feed_sort ON feedd.articles(feed_id, sort_time);"
 	"CREATE INDEX articles_sort ON feedd.articles(sort_time);"
 	"CREATE INDEX articles_canon ON feedd.articles(canon_link);"

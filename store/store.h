@@ -39,7 +39,11 @@ struct store_opts {
  * as a URI (postgresql://user@host/db?...) or keywords (host=...
  * dbname=...), for PostgreSQL, where the tables live in the schema
  * "feedd". A password comes from ~/.pgpass, PGPASSFILE or a
- * password-file=PATH key (its first line); messages never show it.
+ * password-file=PATH key (its first line); messages never show it. A
+ * text-search=NAME key picks the text search configuration a new
+ * PostgreSQL schema's full-text index is built with (simple without it);
+ * one that the server lacks or that differs from the database's recorded
+ * one is refused (-EINVAL), and SQLite refuses the key (-EINVAL).
  * Returns 0, -ENOENT (read-only and missing), -EPROTO (schema newer than
  * this build; read-only: also older than this build, or not a feedd
  * database), -EROFS (writable open of a file that cannot be written),

@@ -1656,6 +1656,137 @@ t_search_query(void)
 	finish(st);
 }
 
+/* Open dbpath plus the extra connection key; err holds the message. */
+static int
+open_with(const char *extra, bool readonly, struct store **st, char *err,
+	size_t errlen)
+{
+	struct store_opts o = { .clock = clock_cb, .readonly = readonly };
+	char s[1300];
+
+	snprintf(s, sizeof(s), "%s %s", dbpath, extra);
+	err[0] = '\0';
+	*st = NULL;
+	return store_open(st, s, &o, err, errlen);
+}
+
+/* text-search=english: the tsvector column is built with it, the
+ * database records it and searches use it (stemming: "running" finds
+ * "runs"); simple, the default, does not stem; an unknown configuration
+ * and a mismatch with the recorded one are refused by name. */
+static void
+t_pg_text_search(void)
+{
+	TEST_SQLITE_ONLY_NOT("a PostgreSQL server");
+	char err[512];
+	struct store *st = NULL;
+	struct titles t = { "", 0 };
+	struct store_article a = { .guid = "1", .title = "Dog news",
+		.published = "2023-11-10T00:00:00Z",
+		.text = "The dog runs every morning." };
+	int64_t id;
+
+	fake_now = 1700000000;
+	fresh_path();
+	CHECK_INT_EQ(open_with("text-search=nosuchcfg", false, &st, err,
+		sizeof(err)), -EINVAL);
+	CHECK(st == NULL);
+	CHECK_STR_EQ(err, "text-search=nosuchcfg: the server has no such text "
+		"search configuration (see pg_ts_config)");
+	CHECK_INT_EQ(open_with("text-search=x'y", false, &st, err, sizeof(err)),
+		-EINVAL);
+	CHECK(strstr(err, "not a text search configuration name") != NULL);
+	/* Refused before any schema was made: the database is still new. */
+	CHECK_INT_EQ(test_pg_reader_int(dbpath, "SELECT count(*) FROM"
+		" pg_catalog.pg_namespace WHERE nspname = 'feedd'"), 0);
+
+	CHECK_INT_EQ(open_with("text-search=english", false, &st, err,
+		sizeof(err)), 0);
+	if (!st)
+		fprintf(stderr, "store_open: %s\n", err);
+	REQUIRE(st);
+	CHECK_INT_EQ(refresh(st, feed(st, "a", 0, 0), &a, 1, NULL, &id, NULL), 0);
+	CHECK_INT_EQ(store_search(st, "running", 0, collect_titles, &t), 0);
+	CHECK_INT_EQ(t.n, 1);
+	CHECK_STR_EQ(t.s, "The dog [runs] every morning.");
+	store_close(st);
+	CHECK_INT_EQ(test_pg_reader_int(dbpath, "SELECT count(*) FROM settings"
+		" WHERE text_search = 'english'"), 1);
+
+	/* A reader without the key searches with the recorded one. */
+	struct store_opts ro = { .readonly = true };
+	st = NULL;
+	CHECK_INT_EQ(store_open(&st, dbpath, &ro, err, sizeof(err)), 0);
+	REQUIRE(st);
+	t = (struct titles){ "", 0 };
+	CHECK_INT_EQ(store_search(st, "running", 0, collect_titles, &t), 0);
+	CHECK_INT_EQ(t.n, 1);
+	store_close(st);
+	/* Another configuration than the column's is refused, by name. */
+	CHECK_INT_EQ(open_with("text-search=simple", false, &st, err,
+		sizeof(err)), -EINVAL);
+	CHECK(st == NULL);
+	CHECK_STR_EQ(err, "text-search=simple: the database's full-text index "
+		"uses the text search configuration english; open it with "
+		"text-search=english (or without the key)");
+	CHECK_INT_EQ(open_with("text-search=simple", true, &st, err,
+		sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "uses the text search configuration english") != NULL);
+	remove_dir();
+
+	/* The default, simple: no stemming; the article is still found by
+	 * its own word. */
+	st = fresh();
+	REQUIRE(st);
+	CHECK_INT_EQ(refresh(st, feed(st, "a", 0, 0), &a, 1, NULL, &id, NULL), 0);
+	t = (struct titles){ "", 0 };
+	CHECK_INT_EQ(store_search(st, "running", 0, collect_titles, &t), 0);
+	CHECK_INT_EQ(t.n, 0);
+	CHECK_INT_EQ(store_search(st, "runs", 0, collect_titles, &t), 0);
+	CHECK_INT_EQ(t.n, 1);
+	store_close(st);
+	CHECK_INT_EQ(open_with("text-search=english", false, &st, err,
+		sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "uses the text search configuration simple") != NULL);
+	CHECK_INT_EQ(open_with("text-search=simple", false, &st, err,
+		sizeof(err)), 0);
+	REQUIRE(st);
+	store_close(st);
+	/* A database built before feedd.settings: simple, recorded by the
+	 * next writer. */
+	CHECK_INT_EQ(test_pg_run(dbpath, "DROP TABLE feedd.settings"), 0);
+	CHECK_INT_EQ(open_with("text-search=english", false, &st, err,
+		sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "uses the text search configuration simple") != NULL);
+	st = open_rw(NULL);
+	REQUIRE(st);
+	CHECK_INT_EQ(test_pg_reader_int(dbpath, "SELECT count(*) FROM settings"
+		" WHERE text_search = 'simple'"), 1);
+	t = (struct titles){ "", 0 };
+	CHECK_INT_EQ(store_search(st, "runs", 0, collect_titles, &t), 0);
+	CHECK_INT_EQ(t.n, 1);
+	finish(st);
+}
+
+/* SQLite has no text search configuration: the key is refused, and no
+ * file named after it is made. */
+static void
+t_sqlite_text_search(void)
+{
+	TEST_SQLITE_ONLY("text-search= is a PostgreSQL key");
+	char err[512], file[1400];
+	struct store *st = NULL;
+
+	fresh_path();
+	CHECK_INT_EQ(open_with("text-search=english", false, &st, err,
+		sizeof(err)), -EINVAL);
+	CHECK(st == NULL);
+	CHECK(strstr(err, "text-search= is a PostgreSQL connection key") != NULL);
+	snprintf(file, sizeof(file), "%s text-search=english", dbpath);
+	CHECK(access(file, F_OK) != 0);
+	remove_dir();
+}
+
 /* A v2 database: state kept, status derived, old summaries searchable. */
 static void
 t_migration_from_v2(void)
@@ -1800,6 +1931,8 @@ static const struct check_case cases[] = {
 	{ "status_words", t_status_words },
 	{ "tags_and_conf", t_tags_and_conf },
 	{ "search_query", t_search_query },
+	{ "pg_text_search", t_pg_text_search },
+	{ "sqlite_text_search", t_sqlite_text_search },
 	{ "migration_from_v2", t_migration_from_v2 },
 	{ "shared_links_flat", t_shared_links_flat },
 	{ 0 },
