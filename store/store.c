@@ -26,14 +26,59 @@
 	FEED_COLS_("(SELECT count(*) FROM articles a WHERE a.feed_id = feeds.id)")
 #define FEED_COLS_NOCOUNT FEED_COLS_("-1")
 
+/* Statements whose text is the same in both dialects. */
+#define SQL_FEED_KEEP \
+	"SELECT keep_days, keep_count," \
+	" EXISTS (SELECT 1 FROM purged WHERE feed_id = ?1)" \
+	" FROM feeds WHERE id = ?1"
+#define SQL_ART_BY_KEY \
+	"SELECT id, hash, canon_link, first_seen, story_id FROM articles" \
+	" WHERE feed_id = ?1 AND key = ?2"
+#define SQL_ART_BY_LINK_TITLE \
+	"SELECT id, hash, canon_link, first_seen, story_id, published," \
+	" key FROM articles" \
+	" WHERE canon_link = ?2 AND feed_id = ?1 AND title = ?3" \
+	" ORDER BY id DESC"
+#define SQL_ART_UPDATE \
+	"UPDATE articles SET key = ?2, guid = ?3, link = ?4," \
+	" canon_link = ?5, title = ?6, author = ?7, published = ?8," \
+	" updated = ?9, summary = ?10, content = ?11, text = ?12," \
+	" categories = ?13, enclosures = ?14, hash = ?15," \
+	" sort_time = ?16, last_changed = ?17, revision = revision + 1," \
+	" story_id = ?18, summary_text = ?20" \
+	" WHERE id = ?1"
+#define SQL_ART_UPDATE_META \
+	"UPDATE articles SET key = ?2, guid = ?3, link = ?4," \
+	" canon_link = ?5, author = ?7, published = ?8," \
+	" updated = ?9, summary = ?10, content = ?11," \
+	" categories = ?13, enclosures = ?14, hash = ?15," \
+	" sort_time = ?16, last_changed = ?17, revision = revision + 1," \
+	" story_id = ?18" \
+	" WHERE id = ?1"
+#define SQL_STORY_BY_LINK \
+	"SELECT story_id FROM articles WHERE canon_link = ?1 AND id <> ?2" \
+	" ORDER BY id LIMIT 1"
+#define SQL_PURGED_BY_LINK_TITLE \
+	"SELECT 1 FROM purged WHERE feed_id = ?1 AND canon_link = ?2" \
+	" AND title = ?3"
+#define SQL_RETENTION_SCAN \
+	"SELECT id, key, canon_link, title, sort_time FROM articles" \
+	" WHERE feed_id = ?1 ORDER BY sort_time DESC, id DESC"
+#define SQL_CHANGE_INSERT \
+	"INSERT INTO changes(article_id, feed_id, kind, at)" \
+	" VALUES (?1, ?2, ?3, ?4)"
+#define SQL_CHANGE_PRUNE \
+	"DELETE FROM changes WHERE at < ?1" \
+	" AND seq < (SELECT max(seq) FROM changes)"
+#define SQL_BLOCKED_INSERT \
+	"INSERT INTO blocked_keys(feed_id, key, at) VALUES (?1, ?2, ?3)" \
+	" ON CONFLICT DO NOTHING"
+
 const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 	[STORE_STMT_FEED_BY_NAME] =
 		"SELECT " FEED_COLS " FROM feeds WHERE name = ?1",
 	/* With whether the feed ever had an article purged (refresh.c). */
-	[STORE_STMT_FEED_KEEP] =
-		"SELECT keep_days, keep_count,"
-		" EXISTS (SELECT 1 FROM purged WHERE feed_id = ?1)"
-		" FROM feeds WHERE id = ?1",
+	[STORE_STMT_FEED_KEEP] = SQL_FEED_KEEP,
 	[STORE_STMT_FEED_INSERT] =
 		"INSERT INTO feeds(name, url, keep_days, keep_count, created,"
 		" tags, enabled, active, conf_title, conf_site)"
@@ -71,14 +116,8 @@ const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 		"UPDATE feeds SET next_due = ?2 WHERE id = ?1",
 	[STORE_STMT_FEED_DISABLE] =
 		"UPDATE feeds SET active = 0, enabled = 1 WHERE name = ?1",
-	[STORE_STMT_ART_BY_KEY] =
-		"SELECT id, hash, canon_link, first_seen, story_id FROM articles"
-		" WHERE feed_id = ?1 AND key = ?2",
-	[STORE_STMT_ART_BY_LINK_TITLE] =
-		"SELECT id, hash, canon_link, first_seen, story_id, published,"
-		" key FROM articles"
-		" WHERE canon_link = ?2 AND feed_id = ?1 AND title = ?3"
-		" ORDER BY id DESC",
+	[STORE_STMT_ART_BY_KEY] = SQL_ART_BY_KEY,
+	[STORE_STMT_ART_BY_LINK_TITLE] = SQL_ART_BY_LINK_TITLE,
 	/* ?19 is the new id (STORE_STMT_NEXT_ID), so a new story's
 	 * story_id is written with the row rather than by a second update
 	 * that would rewrite the whole record. The story: that of the
@@ -99,26 +138,12 @@ const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 		"SELECT max(coalesce((SELECT seq FROM sqlite_sequence"
 		" WHERE name = 'articles'), 0),"
 		" coalesce((SELECT max(id) FROM articles), 0)) + 1",
-	[STORE_STMT_ART_UPDATE] =
-		"UPDATE articles SET key = ?2, guid = ?3, link = ?4,"
-		" canon_link = ?5, title = ?6, author = ?7, published = ?8,"
-		" updated = ?9, summary = ?10, content = ?11, text = ?12,"
-		" categories = ?13, enclosures = ?14, hash = ?15,"
-		" sort_time = ?16, last_changed = ?17, revision = revision + 1,"
-		" story_id = ?18, summary_text = ?20"
-		" WHERE id = ?1",
+	[STORE_STMT_ART_UPDATE] = SQL_ART_UPDATE,
 	/* The update when the indexed columns (title, summary_text, text)
 	 * stay: the full-text trigger (AFTER UPDATE OF those) does not
 	 * fire, so FTS5 does not re-tokenize the old and the new text for
 	 * nothing. The HTML summary may still change (markup only). */
-	[STORE_STMT_ART_UPDATE_META] =
-		"UPDATE articles SET key = ?2, guid = ?3, link = ?4,"
-		" canon_link = ?5, author = ?7, published = ?8,"
-		" updated = ?9, summary = ?10, content = ?11,"
-		" categories = ?13, enclosures = ?14, hash = ?15,"
-		" sort_time = ?16, last_changed = ?17, revision = revision + 1,"
-		" story_id = ?18"
-		" WHERE id = ?1",
+	[STORE_STMT_ART_UPDATE_META] = SQL_ART_UPDATE_META,
 	[STORE_STMT_ART_FTS_COLS] =
 		"SELECT title, summary_text, text FROM articles WHERE id = ?1",
 	/* What the schema's articles_fts_* triggers do, for fts_manual
@@ -144,34 +169,22 @@ const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 		"UPDATE articles SET key = ?2, guid = ?3 WHERE id = ?1",
 	[STORE_STMT_ART_SET_STORY] =
 		"UPDATE articles SET story_id = ?2 WHERE id = ?1",
-	[STORE_STMT_STORY_BY_LINK] =
-		"SELECT story_id FROM articles WHERE canon_link = ?1 AND id <> ?2"
-		" ORDER BY id LIMIT 1",
+	[STORE_STMT_STORY_BY_LINK] = SQL_STORY_BY_LINK,
 	[STORE_STMT_PURGED_BY_KEY] =
 		"SELECT 1 FROM purged WHERE feed_id = ?1 AND key = ?2",
-	[STORE_STMT_PURGED_BY_LINK_TITLE] =
-		"SELECT 1 FROM purged WHERE feed_id = ?1 AND canon_link = ?2"
-		" AND title = ?3",
-	[STORE_STMT_RETENTION_SCAN] =
-		"SELECT id, key, canon_link, title, sort_time FROM articles"
-		" WHERE feed_id = ?1 ORDER BY sort_time DESC, id DESC",
+	[STORE_STMT_PURGED_BY_LINK_TITLE] = SQL_PURGED_BY_LINK_TITLE,
+	[STORE_STMT_RETENTION_SCAN] = SQL_RETENTION_SCAN,
 	[STORE_STMT_ART_DELETE] =
 		"DELETE FROM articles WHERE id = ?1",
 	[STORE_STMT_PURGED_INSERT] =
 		"INSERT OR REPLACE INTO purged(feed_id, key, canon_link, title, at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5)",
-	[STORE_STMT_CHANGE_INSERT] =
-		"INSERT INTO changes(article_id, feed_id, kind, at)"
-		" VALUES (?1, ?2, ?3, ?4)",
+	[STORE_STMT_CHANGE_INSERT] = SQL_CHANGE_INSERT,
 	/* The newest row always stays, so a reader can still learn the
 	 * current seq after a long quiet spell. */
-	[STORE_STMT_CHANGE_PRUNE] =
-		"DELETE FROM changes WHERE at < ?1"
-		" AND seq < (SELECT max(seq) FROM changes)",
+	[STORE_STMT_CHANGE_PRUNE] = SQL_CHANGE_PRUNE,
 	/* Changes one row the first time a key is blocked, none after. */
-	[STORE_STMT_BLOCKED_INSERT] =
-		"INSERT INTO blocked_keys(feed_id, key, at) VALUES (?1, ?2, ?3)"
-		" ON CONFLICT DO NOTHING",
+	[STORE_STMT_BLOCKED_INSERT] = SQL_BLOCKED_INSERT,
 	[STORE_STMT_RULE_COUNT_ADD] =
 		"INSERT INTO rule_counts(name, matches, last_match, action)"
 		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name) DO UPDATE SET"
@@ -191,10 +204,7 @@ const char *const store__sql_pg[STORE_STMT_COUNT_] = {
 	[STORE_STMT_FEED_BY_NAME] =
 		"SELECT " FEED_COLS " FROM feeds WHERE name = ?1",
 	/* With whether the feed ever had an article purged (refresh.c). */
-	[STORE_STMT_FEED_KEEP] =
-		"SELECT keep_days, keep_count,"
-		" EXISTS (SELECT 1 FROM purged WHERE feed_id = ?1)"
-		" FROM feeds WHERE id = ?1",
+	[STORE_STMT_FEED_KEEP] = SQL_FEED_KEEP,
 	[STORE_STMT_FEED_INSERT] =
 		"INSERT INTO feeds(name, url, keep_days, keep_count, created,"
 		" tags, enabled, active, conf_title, conf_site)"
@@ -239,14 +249,8 @@ const char *const store__sql_pg[STORE_STMT_COUNT_] = {
 		"UPDATE feeds SET next_due = ?2 WHERE id = ?1",
 	[STORE_STMT_FEED_DISABLE] =
 		"UPDATE feeds SET active = 0, enabled = 1 WHERE name = ?1",
-	[STORE_STMT_ART_BY_KEY] =
-		"SELECT id, hash, canon_link, first_seen, story_id FROM articles"
-		" WHERE feed_id = ?1 AND key = ?2",
-	[STORE_STMT_ART_BY_LINK_TITLE] =
-		"SELECT id, hash, canon_link, first_seen, story_id, published,"
-		" key FROM articles"
-		" WHERE canon_link = ?2 AND feed_id = ?1 AND title = ?3"
-		" ORDER BY id DESC",
+	[STORE_STMT_ART_BY_KEY] = SQL_ART_BY_KEY,
+	[STORE_STMT_ART_BY_LINK_TITLE] = SQL_ART_BY_LINK_TITLE,
 	/* The id from the sequence in the same statement (ids only grow:
 	 * the sequence never hands one out twice), so no NEXT_ID trip; the
 	 * story as on SQLite. */
@@ -265,39 +269,19 @@ const char *const store__sql_pg[STORE_STMT_COUNT_] = {
 		" ?20::text FROM n RETURNING id",
 	/* None: ART_INSERT takes the id from the sequence itself. */
 	[STORE_STMT_NEXT_ID] = NULL,
-	[STORE_STMT_ART_UPDATE] =
-		"UPDATE articles SET key = ?2, guid = ?3, link = ?4,"
-		" canon_link = ?5, title = ?6, author = ?7, published = ?8,"
-		" updated = ?9, summary = ?10, content = ?11, text = ?12,"
-		" categories = ?13, enclosures = ?14, hash = ?15,"
-		" sort_time = ?16, last_changed = ?17, revision = revision + 1,"
-		" story_id = ?18, summary_text = ?20"
-		" WHERE id = ?1",
-	[STORE_STMT_ART_UPDATE_META] =
-		"UPDATE articles SET key = ?2, guid = ?3, link = ?4,"
-		" canon_link = ?5, author = ?7, published = ?8,"
-		" updated = ?9, summary = ?10, content = ?11,"
-		" categories = ?13, enclosures = ?14, hash = ?15,"
-		" sort_time = ?16, last_changed = ?17, revision = revision + 1,"
-		" story_id = ?18"
-		" WHERE id = ?1",
+	[STORE_STMT_ART_UPDATE] = SQL_ART_UPDATE,
+	[STORE_STMT_ART_UPDATE_META] = SQL_ART_UPDATE_META,
 	[STORE_STMT_ART_FTS_COLS] =
 		"SELECT title, summary_text, text FROM articles WHERE id = ?1",
 	[STORE_STMT_ART_REKEY] =
 		"UPDATE articles SET key = ?2, guid = ?3 WHERE id = ?1",
 	[STORE_STMT_ART_SET_STORY] =
 		"UPDATE articles SET story_id = ?2 WHERE id = ?1",
-	[STORE_STMT_STORY_BY_LINK] =
-		"SELECT story_id FROM articles WHERE canon_link = ?1 AND id <> ?2"
-		" ORDER BY id LIMIT 1",
+	[STORE_STMT_STORY_BY_LINK] = SQL_STORY_BY_LINK,
 	[STORE_STMT_PURGED_BY_KEY] =
 		"SELECT 1 FROM purged WHERE feed_id = ?1 AND key = ?2",
-	[STORE_STMT_PURGED_BY_LINK_TITLE] =
-		"SELECT 1 FROM purged WHERE feed_id = ?1 AND canon_link = ?2"
-		" AND title = ?3",
-	[STORE_STMT_RETENTION_SCAN] =
-		"SELECT id, key, canon_link, title, sort_time FROM articles"
-		" WHERE feed_id = ?1 ORDER BY sort_time DESC, id DESC",
+	[STORE_STMT_PURGED_BY_LINK_TITLE] = SQL_PURGED_BY_LINK_TITLE,
+	[STORE_STMT_RETENTION_SCAN] = SQL_RETENTION_SCAN,
 	[STORE_STMT_ART_DELETE] =
 		"DELETE FROM articles WHERE id = ?1",
 	[STORE_STMT_PURGED_INSERT] =
@@ -305,20 +289,14 @@ const char *const store__sql_pg[STORE_STMT_COUNT_] = {
 		" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (feed_id, key) DO UPDATE"
 		" SET canon_link = excluded.canon_link, title = excluded.title,"
 		" at = excluded.at",
-	[STORE_STMT_CHANGE_INSERT] =
-		"INSERT INTO changes(article_id, feed_id, kind, at)"
-		" VALUES (?1, ?2, ?3, ?4)",
-	[STORE_STMT_CHANGE_PRUNE] =
-		"DELETE FROM changes WHERE at < ?1"
-		" AND seq < (SELECT max(seq) FROM changes)",
+	[STORE_STMT_CHANGE_INSERT] = SQL_CHANGE_INSERT,
+	[STORE_STMT_CHANGE_PRUNE] = SQL_CHANGE_PRUNE,
 	/* Payload: the last seq this session took (a hint; a reader
 	 * reads the log from its cursor anyway). */
 	[STORE_STMT_CHANGE_NOTIFY] =
 		"SELECT pg_notify('feedd_changes', currval("
 		"pg_get_serial_sequence('feedd.changes', 'seq'))::text)",
-	[STORE_STMT_BLOCKED_INSERT] =
-		"INSERT INTO blocked_keys(feed_id, key, at) VALUES (?1, ?2, ?3)"
-		" ON CONFLICT DO NOTHING",
+	[STORE_STMT_BLOCKED_INSERT] = SQL_BLOCKED_INSERT,
 	[STORE_STMT_RULE_COUNT_ADD] =
 		"INSERT INTO rule_counts(name, matches, last_match, action)"
 		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name) DO UPDATE SET"
