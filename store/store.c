@@ -73,6 +73,20 @@
 #define SQL_BLOCKED_INSERT \
 	"INSERT INTO blocked_keys(feed_id, key, at) VALUES (?1, ?2, ?3)" \
 	" ON CONFLICT DO NOTHING"
+#define SQL_FEED_SET_DUE \
+	"UPDATE feeds SET next_due = ?2 WHERE id = ?1"
+#define SQL_FEED_DISABLE \
+	"UPDATE feeds SET active = 0, enabled = 1 WHERE name = ?1"
+#define SQL_ART_FTS_COLS \
+	"SELECT title, summary_text, text FROM articles WHERE id = ?1"
+#define SQL_ART_REKEY \
+	"UPDATE articles SET key = ?2, guid = ?3 WHERE id = ?1"
+#define SQL_ART_SET_STORY \
+	"UPDATE articles SET story_id = ?2 WHERE id = ?1"
+#define SQL_PURGED_BY_KEY \
+	"SELECT 1 FROM purged WHERE feed_id = ?1 AND key = ?2"
+#define SQL_ART_DELETE \
+	"DELETE FROM articles WHERE id = ?1"
 
 const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 	[STORE_STMT_FEED_BY_NAME] =
@@ -112,10 +126,8 @@ const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 		" malformed = CASE WHEN ?15 THEN ?16 ELSE malformed END,"
 		" last_warning = CASE WHEN ?15 THEN ?17 ELSE last_warning END"
 		" WHERE id = ?1",
-	[STORE_STMT_FEED_SET_DUE] =
-		"UPDATE feeds SET next_due = ?2 WHERE id = ?1",
-	[STORE_STMT_FEED_DISABLE] =
-		"UPDATE feeds SET active = 0, enabled = 1 WHERE name = ?1",
+	[STORE_STMT_FEED_SET_DUE] = SQL_FEED_SET_DUE,
+	[STORE_STMT_FEED_DISABLE] = SQL_FEED_DISABLE,
 	[STORE_STMT_ART_BY_KEY] = SQL_ART_BY_KEY,
 	[STORE_STMT_ART_BY_LINK_TITLE] = SQL_ART_BY_LINK_TITLE,
 	/* ?19 is the new id (STORE_STMT_NEXT_ID), so a new story's
@@ -144,8 +156,7 @@ const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 	 * fire, so FTS5 does not re-tokenize the old and the new text for
 	 * nothing. The HTML summary may still change (markup only). */
 	[STORE_STMT_ART_UPDATE_META] = SQL_ART_UPDATE_META,
-	[STORE_STMT_ART_FTS_COLS] =
-		"SELECT title, summary_text, text FROM articles WHERE id = ?1",
+	[STORE_STMT_ART_FTS_COLS] = SQL_ART_FTS_COLS,
 	/* What the schema's articles_fts_* triggers do, for fts_manual
 	 * (refresh.c: why INSERT ... SELECT). */
 	/* Out with the stored title, summary text and text, in with ?2, ?3
@@ -165,17 +176,13 @@ const char *const store__sql_sqlite[STORE_STMT_COUNT_] = {
 		"INSERT INTO articles_fts(rowid, title, summary, text)"
 		" SELECT id, title, summary_text, text FROM articles WHERE id > ?1"
 		" ORDER BY id",
-	[STORE_STMT_ART_REKEY] =
-		"UPDATE articles SET key = ?2, guid = ?3 WHERE id = ?1",
-	[STORE_STMT_ART_SET_STORY] =
-		"UPDATE articles SET story_id = ?2 WHERE id = ?1",
+	[STORE_STMT_ART_REKEY] = SQL_ART_REKEY,
+	[STORE_STMT_ART_SET_STORY] = SQL_ART_SET_STORY,
 	[STORE_STMT_STORY_BY_LINK] = SQL_STORY_BY_LINK,
-	[STORE_STMT_PURGED_BY_KEY] =
-		"SELECT 1 FROM purged WHERE feed_id = ?1 AND key = ?2",
+	[STORE_STMT_PURGED_BY_KEY] = SQL_PURGED_BY_KEY,
 	[STORE_STMT_PURGED_BY_LINK_TITLE] = SQL_PURGED_BY_LINK_TITLE,
 	[STORE_STMT_RETENTION_SCAN] = SQL_RETENTION_SCAN,
-	[STORE_STMT_ART_DELETE] =
-		"DELETE FROM articles WHERE id = ?1",
+	[STORE_STMT_ART_DELETE] = SQL_ART_DELETE,
 	[STORE_STMT_PURGED_INSERT] =
 		"INSERT OR REPLACE INTO purged(feed_id, key, canon_link, title, at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -245,10 +252,8 @@ const char *const store__sql_pg[STORE_STMT_COUNT_] = {
 		" last_warning = CASE WHEN ?15::integer <> 0 THEN ?17::text"
 		" ELSE last_warning END"
 		" WHERE id = ?1",
-	[STORE_STMT_FEED_SET_DUE] =
-		"UPDATE feeds SET next_due = ?2 WHERE id = ?1",
-	[STORE_STMT_FEED_DISABLE] =
-		"UPDATE feeds SET active = 0, enabled = 1 WHERE name = ?1",
+	[STORE_STMT_FEED_SET_DUE] = SQL_FEED_SET_DUE,
+	[STORE_STMT_FEED_DISABLE] = SQL_FEED_DISABLE,
 	[STORE_STMT_ART_BY_KEY] = SQL_ART_BY_KEY,
 	[STORE_STMT_ART_BY_LINK_TITLE] = SQL_ART_BY_LINK_TITLE,
 	/* The id from the sequence in the same statement (ids only grow:
@@ -271,19 +276,14 @@ const char *const store__sql_pg[STORE_STMT_COUNT_] = {
 	[STORE_STMT_NEXT_ID] = NULL,
 	[STORE_STMT_ART_UPDATE] = SQL_ART_UPDATE,
 	[STORE_STMT_ART_UPDATE_META] = SQL_ART_UPDATE_META,
-	[STORE_STMT_ART_FTS_COLS] =
-		"SELECT title, summary_text, text FROM articles WHERE id = ?1",
-	[STORE_STMT_ART_REKEY] =
-		"UPDATE articles SET key = ?2, guid = ?3 WHERE id = ?1",
-	[STORE_STMT_ART_SET_STORY] =
-		"UPDATE articles SET story_id = ?2 WHERE id = ?1",
+	[STORE_STMT_ART_FTS_COLS] = SQL_ART_FTS_COLS,
+	[STORE_STMT_ART_REKEY] = SQL_ART_REKEY,
+	[STORE_STMT_ART_SET_STORY] = SQL_ART_SET_STORY,
 	[STORE_STMT_STORY_BY_LINK] = SQL_STORY_BY_LINK,
-	[STORE_STMT_PURGED_BY_KEY] =
-		"SELECT 1 FROM purged WHERE feed_id = ?1 AND key = ?2",
+	[STORE_STMT_PURGED_BY_KEY] = SQL_PURGED_BY_KEY,
 	[STORE_STMT_PURGED_BY_LINK_TITLE] = SQL_PURGED_BY_LINK_TITLE,
 	[STORE_STMT_RETENTION_SCAN] = SQL_RETENTION_SCAN,
-	[STORE_STMT_ART_DELETE] =
-		"DELETE FROM articles WHERE id = ?1",
+	[STORE_STMT_ART_DELETE] = SQL_ART_DELETE,
 	[STORE_STMT_PURGED_INSERT] =
 		"INSERT INTO purged(feed_id, key, canon_link, title, at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (feed_id, key) DO UPDATE"
